@@ -1,0 +1,1 @@
+const char *cl_placeholder(void); const char *cl_placeholder(void) { return ""; }

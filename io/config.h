@@ -1,0 +1,50 @@
+/* The run configuration: YAML file plus --set overrides, validated. */
+#ifndef CLCAM_CONFIG_H
+#define CLCAM_CONFIG_H
+
+#include "../pipeline/error.h"
+
+#define CONFIG_PATH_MAX 1024
+#define CONFIG_NAME_MAX 64
+#define CONFIG_METHODS_MAX 8
+
+typedef enum { CAM_TARGET_PREDICTED, CAM_TARGET_LABEL, CAM_TARGET_CLASS } cam_target_kind;
+
+typedef struct {
+    char device[CONFIG_NAME_MAX * 2]; /* device SPEC, default "any" */
+    int batch;                        /* images per pass, >= 1, default 256 */
+
+    char data_file[CONFIG_PATH_MAX];  /* default "data/cifar10.h5" */
+    char data_split[CONFIG_NAME_MAX]; /* default "test" */
+    long data_start;                  /* >= 0, default 0 */
+    long data_count;                  /* -1 means "all", else >= 1 */
+
+    float pre_scale;                  /* default 1/255 */
+    float pre_mean[3];                /* default CIFAR-10's */
+    float pre_std[3];                 /* each > 0 */
+
+    char model_weights[CONFIG_PATH_MAX]; /* default "models/simplecnn_cifar10.h5" */
+    char model_arch[CONFIG_NAME_MAX];    /* "simplecnn" */
+
+    char cam_methods[CONFIG_METHODS_MAX][CONFIG_NAME_MAX]; /* default {"gradcam"} */
+    int cam_n_methods;
+    char cam_layer[CONFIG_NAME_MAX];     /* default "conv3" */
+    cam_target_kind cam_target;          /* default predicted */
+    int cam_target_class;                /* when CAM_TARGET_CLASS, >= 0 */
+
+    char output_file[CONFIG_PATH_MAX];   /* default "results/cifar10_test_gradcam.h5" */
+    int output_compression;              /* 0..9, default 4 */
+} clcam_config;
+
+/* Fills cfg with the contract's defaults. */
+void config_defaults(clcam_config *cfg);
+
+/* Loads path (NULL: defaults only), then applies each "key.path=value" of sets in order.
+ * Errors (exit 2 class, CLCAM_ERR_INPUT / CLCAM_ERR_USAGE) name the file, line and key. */
+clcam_status config_load(const char *path, const char *const *sets, int n_sets,
+                         clcam_config *cfg, clcam_err *err);
+
+/* The effective config as YAML, malloc'd, NUL-terminated; NULL on out of memory. */
+char *config_to_yaml(const clcam_config *cfg);
+
+#endif

@@ -1,0 +1,40 @@
+#include "error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+clcam_status err_set(clcam_err *err, clcam_status st, const char *fmt, ...)
+{
+    if (err && err->status == CLCAM_OK) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+        err->status = st;
+    }
+    return st;
+}
+
+const char *clcam_status_str(clcam_status st)
+{
+    switch (st) {
+    case CLCAM_OK: return "ok";
+    case CLCAM_ERR_USAGE: return "usage error";
+    case CLCAM_ERR_INPUT: return "bad input";
+    case CLCAM_ERR_CL: return "OpenCL error";
+    case CLCAM_ERR_HDF5: return "HDF5 error";
+    case CLCAM_ERR_IO: return "I/O error";
+    case CLCAM_ERR_NOMEM: return "out of memory";
+    }
+    return "unknown status";
+}
+
+int clcam_exit_code(clcam_status st)
+{
+    switch (st) {
+    case CLCAM_OK: return 0;
+    case CLCAM_ERR_USAGE:
+    case CLCAM_ERR_INPUT: return 2;
+    default: return 1;
+    }
+}

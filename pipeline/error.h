@@ -1,0 +1,32 @@
+/* One status type and one error record for the whole program. */
+#ifndef CLCAM_ERROR_H
+#define CLCAM_ERROR_H
+
+typedef enum {
+    CLCAM_OK = 0,
+    CLCAM_ERR_USAGE = -1, /* bad command line */
+    CLCAM_ERR_INPUT = -2, /* bad config, dataset, weights: user's input */
+    CLCAM_ERR_CL = -3,    /* OpenCL or CLBlast failure */
+    CLCAM_ERR_HDF5 = -4,  /* HDF5 failure on a file we own */
+    CLCAM_ERR_IO = -5,    /* file system */
+    CLCAM_ERR_NOMEM = -6
+} clcam_status;
+
+typedef struct {
+    clcam_status status;
+    char msg[1024];
+} clcam_err;
+
+#if defined(__GNUC__)
+#define CLCAM_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CLCAM_PRINTF(a, b)
+#endif
+
+/* Records the first error only: the root cause, not its echoes in cleanup. */
+clcam_status err_set(clcam_err *err, clcam_status st, const char *fmt, ...) CLCAM_PRINTF(3, 4);
+const char *clcam_status_str(clcam_status st);
+/* 2 for usage and input errors, 1 for run-time failures, 0 for success. */
+int clcam_exit_code(clcam_status st);
+
+#endif
