@@ -23,6 +23,12 @@ typedef struct {
 #define CLCAM_PRINTF(a, b)
 #endif
 
+/* Propagates a failed clcam_status to the cleanup label. */
+#define TRY(expr)                                                                        \
+    do {                                                                                 \
+        if ((st = (expr)) != CLCAM_OK) goto exit;                                        \
+    } while (0)
+
 /* Records the first error only: the root cause, not its echoes in cleanup. */
 clcam_status err_set(clcam_err *err, clcam_status st, const char *fmt, ...) CLCAM_PRINTF(3, 4);
 const char *clcam_status_str(clcam_status st);

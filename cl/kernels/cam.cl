@@ -1,0 +1,84 @@
+/* Grad-CAM's steps 3-6 for a batch: channel weights, weighted sum with ReLU, bilinear
+ * upsampling (PyTorch's align_corners=False) and per-image min-max normalisation. */
+
+/* w[n, k] = mean over the plane of dA[n, k]. One work-item per (image, channel). */
+__kernel void gradcam_weights(__global const float *dA, __global float *w, int HW, int n)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    __global const float *g = dA + i * HW;
+    float sum = 0.0f;
+    for (int p = 0; p < HW; p++) sum += g[p];
+    w[i] = sum / (float)HW;
+}
+
+/* raw[n, p] = ReLU(sum_k w[n, k] * A[n, k, p]). One work-item per (image, pixel). */
+__kernel void cam_weighted_relu(__global const float *A, __global const float *w,
+                                __global float *raw, int K, int HW, int n)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int img = i / HW, p = i % HW;
+    __global const float *a = A + img * K * HW + p;
+    __global const float *wk = w + img * K;
+    float sum = 0.0f;
+    for (int k = 0; k < K; k++) sum += wk[k] * a[k * HW];
+    raw[i] = sum > 0.0f ? sum : 0.0f;
+}
+
+/* Source coordinate and neighbours, as PyTorch's area_pixel_compute_source_index. */
+static void bilinear_src(int dst, float scale, int in_size, int *i0, int *i1, float *l1)
+{
+    float src = scale * ((float)dst + 0.5f) - 0.5f;
+    if (src < 0.0f) src = 0.0f;
+    *i0 = (int)src;
+    *i1 = *i0 + (*i0 < in_size - 1 ? 1 : 0);
+    *l1 = src - (float)*i0;
+}
+
+__kernel void cam_upsample_bilinear(__global const float *raw, __global float *up, int h,
+                                    int w, int H, int W, int n)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int img = i / (H * W), p = i % (H * W);
+    int oy = p / W, ox = p % W;
+    int y0, y1, x0, x1;
+    float ly, lx;
+    bilinear_src(oy, (float)h / (float)H, h, &y0, &y1, &ly);
+    bilinear_src(ox, (float)w / (float)W, w, &x0, &x1, &lx);
+    __global const float *r = raw + img * h * w;
+    float top = (1.0f - lx) * r[y0 * w + x0] + lx * r[y0 * w + x1];
+    float bottom = (1.0f - lx) * r[y1 * w + x0] + lx * r[y1 * w + x1];
+    up[i] = (1.0f - ly) * top + ly * bottom;
+}
+
+/* One work-group per image; scratch holds 2 * local size floats. A constant map becomes
+ * all zero (an all-zero map stays zero, never NaN). */
+__kernel void cam_minmax_normalise(__global const float *up, __global float *cam, int HW,
+                                   __local float *scratch)
+{
+    int img = get_group_id(0);
+    int lid = get_local_id(0), L = get_local_size(0);
+    __global const float *x = up + img * HW;
+    float lo = INFINITY, hi = -INFINITY;
+    for (int p = lid; p < HW; p += L) {
+        lo = fmin(lo, x[p]);
+        hi = fmax(hi, x[p]);
+    }
+    scratch[lid] = lo;
+    scratch[L + lid] = hi;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = L / 2; s > 0; s /= 2) {
+        if (lid < s) {
+            scratch[lid] = fmin(scratch[lid], scratch[lid + s]);
+            scratch[L + lid] = fmax(scratch[L + lid], scratch[L + lid + s]);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    lo = scratch[0];
+    hi = scratch[L];
+    float range = hi - lo;
+    for (int p = lid; p < HW; p += L)
+        cam[img * HW + p] = range > 0.0f ? (x[p] - lo) / range : 0.0f;
+}

@@ -1,0 +1,50 @@
+/* Max-pooling (no padding, floor mode) that records the argmax within each input plane,
+ * and its backward pass as a gather: each input sums the gradients of the windows whose
+ * argmax it is, in a fixed order, so there are no atomics and results are repeatable. */
+__kernel void maxpool_forward(__global const float *in, __global float *out,
+                              __global int *argmax, int H, int W, int OH, int OW, int K,
+                              int S, int n)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int plane = i / (OH * OW);
+    int o = i % (OH * OW);
+    int oy = o / OW, ox = o % OW;
+    __global const float *src = in + plane * H * W;
+    float best = -INFINITY;
+    int best_idx = oy * S * W + ox * S;
+    for (int ky = 0; ky < K; ky++) {
+        for (int kx = 0; kx < K; kx++) {
+            int idx = (oy * S + ky) * W + ox * S + kx;
+            float v = src[idx];
+            if (v > best || isnan(v)) { /* PyTorch's rule: first maximum, NaN wins */
+                best = v;
+                best_idx = idx;
+            }
+        }
+    }
+    out[i] = best;
+    argmax[i] = best_idx;
+}
+
+__kernel void maxpool_backward(__global const float *dout, __global const int *argmax,
+                               __global float *din, int H, int W, int OH, int OW, int K,
+                               int S, int n)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int plane = i / (H * W);
+    int p = i % (H * W);
+    int y = p / W, x = p % W;
+    int oy0 = y - K + 1 > 0 ? (y - K + S) / S : 0; /* ceil((y - K + 1) / S) */
+    int ox0 = x - K + 1 > 0 ? (x - K + S) / S : 0;
+    int oy1 = min(y / S, OH - 1), ox1 = min(x / S, OW - 1);
+    float sum = 0.0f;
+    for (int oy = oy0; oy <= oy1; oy++) {
+        for (int ox = ox0; ox <= ox1; ox++) {
+            int o = plane * OH * OW + oy * OW + ox;
+            if (argmax[o] == p) sum += dout[o];
+        }
+    }
+    din[i] = sum;
+}

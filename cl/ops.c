@@ -1,0 +1,166 @@
+#include "ops.h"
+
+/* Each launcher: look the kernel up, set its arguments in order, launch one item per output. */
+
+clcam_status op_preprocess(cl_ctx *ctx, cl_mem src_u8, cl_mem dst, cl_mem mean_std,
+                           float scale, int batch, int C, int HW, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int n = batch * C * HW;
+    TRY(cl_ctx_kernel(ctx, "preprocess_u8_nhwc", &k, err));
+    KARG(k, 0, src_u8); KARG(k, 1, dst); KARG(k, 2, mean_std); KARG(k, 3, scale);
+    KARG(k, 4, C); KARG(k, 5, HW); KARG(k, 6, n);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}
+
+clcam_status op_bias_add(cl_ctx *ctx, cl_mem x, cl_mem bias, int batch, int C, int HW,
+                         clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int n = batch * C * HW;
+    TRY(cl_ctx_kernel(ctx, "bias_add_nchw", &k, err));
+    KARG(k, 0, x); KARG(k, 1, bias); KARG(k, 2, C); KARG(k, 3, HW); KARG(k, 4, n);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}
+
+clcam_status op_relu_forward(cl_ctx *ctx, cl_mem in, cl_mem out, int n, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    TRY(cl_ctx_kernel(ctx, "relu_forward", &k, err));
+    KARG(k, 0, in); KARG(k, 1, out); KARG(k, 2, n);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}
+
+clcam_status op_relu_backward(cl_ctx *ctx, cl_mem out, cl_mem dout, cl_mem din, int n,
+                              clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    TRY(cl_ctx_kernel(ctx, "relu_backward", &k, err));
+    KARG(k, 0, out); KARG(k, 1, dout); KARG(k, 2, din); KARG(k, 3, n);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}
+
+static clcam_status maxpool_launch(cl_ctx *ctx, const char *name, cl_mem a, cl_mem b, cl_mem c,
+                                   int planes, int H, int W, int K, int S, int forward,
+                                   clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int OH = pool_out_size(H, K, S), OW = pool_out_size(W, K, S);
+    int n = forward ? planes * OH * OW : planes * H * W;
+    TRY(cl_ctx_kernel(ctx, name, &k, err));
+    KARG(k, 0, a); KARG(k, 1, b); KARG(k, 2, c); KARG(k, 3, H); KARG(k, 4, W);
+    KARG(k, 5, OH); KARG(k, 6, OW); KARG(k, 7, K); KARG(k, 8, S); KARG(k, 9, n);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}
+
+clcam_status op_maxpool_forward(cl_ctx *ctx, cl_mem in, cl_mem out, cl_mem argmax, int planes,
+                                int H, int W, int K, int S, clcam_err *err)
+{
+    return maxpool_launch(ctx, "maxpool_forward", in, out, argmax, planes, H, W, K, S, 1, err);
+}
+
+clcam_status op_maxpool_backward(cl_ctx *ctx, cl_mem dout, cl_mem argmax, cl_mem din,
+                                 int planes, int H, int W, int K, int S, clcam_err *err)
+{
+    return maxpool_launch(ctx, "maxpool_backward", dout, argmax, din, planes, H, W, K, S, 0, err);
+}
+
+clcam_status op_softmax(cl_ctx *ctx, cl_mem logits, cl_mem probs, int batch, int classes,
+                        clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    TRY(cl_ctx_kernel(ctx, "softmax_rows", &k, err));
+    KARG(k, 0, logits); KARG(k, 1, probs); KARG(k, 2, classes); KARG(k, 3, batch);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)batch, err));
+exit:
+    return st;
+}
+
+clcam_status op_target_onehot(cl_ctx *ctx, cl_mem logits, cl_mem labels, cl_mem pred,
+                              cl_mem target, cl_mem dlogits, int batch, int classes, int mode,
+                              int cls, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    if (!labels) labels = pred; /* never read unless mode is 1; a valid buffer keeps drivers happy */
+    TRY(cl_ctx_kernel(ctx, "target_onehot", &k, err));
+    KARG(k, 0, logits); KARG(k, 1, labels); KARG(k, 2, pred); KARG(k, 3, target);
+    KARG(k, 4, dlogits); KARG(k, 5, classes); KARG(k, 6, mode); KARG(k, 7, cls);
+    KARG(k, 8, batch);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)batch, err));
+exit:
+    return st;
+}
+
+clcam_status op_gradcam_weights(cl_ctx *ctx, cl_mem dA, cl_mem w, int batch, int K, int HW,
+                                clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int n = batch * K;
+    TRY(cl_ctx_kernel(ctx, "gradcam_weights", &k, err));
+    KARG(k, 0, dA); KARG(k, 1, w); KARG(k, 2, HW); KARG(k, 3, n);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}
+
+clcam_status op_cam_weighted_relu(cl_ctx *ctx, cl_mem A, cl_mem w, cl_mem raw, int batch,
+                                  int K, int HW, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int n = batch * HW;
+    TRY(cl_ctx_kernel(ctx, "cam_weighted_relu", &k, err));
+    KARG(k, 0, A); KARG(k, 1, w); KARG(k, 2, raw); KARG(k, 3, K); KARG(k, 4, HW); KARG(k, 5, n);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}
+
+clcam_status op_cam_upsample(cl_ctx *ctx, cl_mem raw, cl_mem up, int batch, int h, int w,
+                             int H, int W, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int n = batch * H * W;
+    TRY(cl_ctx_kernel(ctx, "cam_upsample_bilinear", &k, err));
+    KARG(k, 0, raw); KARG(k, 1, up); KARG(k, 2, h); KARG(k, 3, w); KARG(k, 4, H);
+    KARG(k, 5, W); KARG(k, 6, n);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}
+
+clcam_status op_cam_normalise(cl_ctx *ctx, cl_mem up, cl_mem cam, int batch, int HW,
+                              clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    size_t local;
+    TRY(cl_ctx_kernel(ctx, "cam_minmax_normalise", &k, err));
+    /* Work-group size from the kernel's and device's limits, and local memory to match. */
+    local = cl_ctx_reduce_wg(ctx, "cam_minmax_normalise", 256);
+    while (local > 1 && 2 * local * sizeof(float) > ctx->local_mem) local /= 2;
+    KARG(k, 0, up); KARG(k, 1, cam); KARG(k, 2, HW);
+    CL_TRY(clSetKernelArg(k, 3, 2 * local * sizeof(float), NULL));
+    TRY(cl_ctx_launch_groups(ctx, k, (size_t)batch, local, err));
+exit:
+    return st;
+}

@@ -1,0 +1,37 @@
+/* Host-side launchers of our OpenCL kernels, one per kernel; sizes are element counts. */
+#ifndef CLCAM_CL_OPS_H
+#define CLCAM_CL_OPS_H
+
+#include "runtime.h"
+
+clcam_status op_preprocess(cl_ctx *ctx, cl_mem src_u8, cl_mem dst, cl_mem mean_std,
+                           float scale, int batch, int C, int HW, clcam_err *err);
+clcam_status op_bias_add(cl_ctx *ctx, cl_mem x, cl_mem bias, int batch, int C, int HW,
+                         clcam_err *err);
+clcam_status op_relu_forward(cl_ctx *ctx, cl_mem in, cl_mem out, int n, clcam_err *err);
+clcam_status op_relu_backward(cl_ctx *ctx, cl_mem out, cl_mem dout, cl_mem din, int n,
+                              clcam_err *err);
+/* planes = batch * channels. */
+clcam_status op_maxpool_forward(cl_ctx *ctx, cl_mem in, cl_mem out, cl_mem argmax, int planes,
+                                int H, int W, int K, int S, clcam_err *err);
+clcam_status op_maxpool_backward(cl_ctx *ctx, cl_mem dout, cl_mem argmax, cl_mem din,
+                                 int planes, int H, int W, int K, int S, clcam_err *err);
+clcam_status op_softmax(cl_ctx *ctx, cl_mem logits, cl_mem probs, int batch, int classes,
+                        clcam_err *err);
+/* mode: 0 predicted, 1 label, 2 fixed class cls. labels may be NULL unless mode is 1. */
+clcam_status op_target_onehot(cl_ctx *ctx, cl_mem logits, cl_mem labels, cl_mem pred,
+                              cl_mem target, cl_mem dlogits, int batch, int classes, int mode,
+                              int cls, clcam_err *err);
+clcam_status op_gradcam_weights(cl_ctx *ctx, cl_mem dA, cl_mem w, int batch, int K, int HW,
+                                clcam_err *err);
+clcam_status op_cam_weighted_relu(cl_ctx *ctx, cl_mem A, cl_mem w, cl_mem raw, int batch,
+                                  int K, int HW, clcam_err *err);
+clcam_status op_cam_upsample(cl_ctx *ctx, cl_mem raw, cl_mem up, int batch, int h, int w,
+                             int H, int W, clcam_err *err);
+clcam_status op_cam_normalise(cl_ctx *ctx, cl_mem up, cl_mem cam, int batch, int HW,
+                              clcam_err *err);
+
+/* Output size of a floor-mode pooling window. */
+static inline int pool_out_size(int in, int k, int s) { return in < k ? 0 : (in - k) / s + 1; }
+
+#endif

@@ -1,1 +1,0 @@
-const char *cl_placeholder(void); const char *cl_placeholder(void) { return ""; }

@@ -1,0 +1,398 @@
+#include "runtime.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *cl_embedded_source(const char *name);
+const char *cl_embedded_source_at(size_t i, const char **name);
+
+#define MAX_PLATFORMS 16
+#define MAX_DEVICES 64
+
+typedef struct {
+    cl_platform_id platform;
+    cl_device_id device;
+} device_ref;
+
+/* Case-insensitive substring search. */
+static int contains_nocase(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+            i++;
+        if (i == n) return 1;
+    }
+    return n == 0;
+}
+
+static clcam_status enumerate_devices(device_ref *out, int *n_out, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_platform_id platforms[MAX_PLATFORMS];
+    cl_uint np = 0;
+    int n = 0;
+    cl_int rc = clGetPlatformIDs(MAX_PLATFORMS, platforms, &np);
+    if (rc == -1001 /* CL_PLATFORM_NOT_FOUND_KHR */ || (rc == CL_SUCCESS && np == 0)) {
+        st = err_set(err, CLCAM_ERR_CL,
+                     "no OpenCL platform found: install a driver (for a CPU: apt-get install "
+                     "pocl-opencl-icd) and check /etc/OpenCL/vendors");
+        goto exit;
+    }
+    CL_TRY(rc);
+    if (np > MAX_PLATFORMS) np = MAX_PLATFORMS;
+    for (cl_uint p = 0; p < np; p++) {
+        cl_device_id devs[MAX_DEVICES];
+        cl_uint nd = 0;
+        rc = clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, MAX_DEVICES, devs, &nd);
+        if (rc == CL_DEVICE_NOT_FOUND) continue; /* an empty platform is not an error */
+        CL_TRY(rc);
+        for (cl_uint d = 0; d < nd && d < MAX_DEVICES && n < MAX_DEVICES; d++)
+            out[n++] = (device_ref){platforms[p], devs[d]};
+    }
+exit:
+    *n_out = n;
+    return st;
+}
+
+static clcam_status query_string(cl_device_id dev, cl_platform_id plat, cl_uint param,
+                                 char *buf, size_t size, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    if (plat)
+        CL_TRY(clGetPlatformInfo(plat, param, size, buf, NULL));
+    else
+        CL_TRY(clGetDeviceInfo(dev, param, size, buf, NULL));
+    buf[size - 1] = '\0';
+exit:
+    return st;
+}
+
+static const char *type_name(cl_device_type t)
+{
+    if (t & CL_DEVICE_TYPE_GPU) return "gpu";
+    if (t & CL_DEVICE_TYPE_CPU) return "cpu";
+    if (t & CL_DEVICE_TYPE_ACCELERATOR) return "accelerator";
+    return "other";
+}
+
+clcam_status cl_devices_list(FILE *out, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    device_ref devs[MAX_DEVICES];
+    int n = 0;
+    TRY(enumerate_devices(devs, &n, err));
+    fprintf(out, "%-5s %-5s %-28s %-44s %-24s %10s %4s\n", "index", "type", "platform", "device",
+            "driver", "memory", "CUs");
+    for (int i = 0; i < n; i++) {
+        char plat[256], name[256], drv[128];
+        cl_device_type type;
+        cl_ulong mem;
+        cl_uint cus;
+        TRY(query_string(NULL, devs[i].platform, CL_PLATFORM_NAME, plat, sizeof plat, err));
+        TRY(query_string(devs[i].device, NULL, CL_DEVICE_NAME, name, sizeof name, err));
+        TRY(query_string(devs[i].device, NULL, CL_DRIVER_VERSION, drv, sizeof drv, err));
+        CL_TRY(clGetDeviceInfo(devs[i].device, CL_DEVICE_TYPE, sizeof type, &type, NULL));
+        CL_TRY(clGetDeviceInfo(devs[i].device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof mem, &mem, NULL));
+        CL_TRY(clGetDeviceInfo(devs[i].device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof cus, &cus, NULL));
+        fprintf(out, "%-5d %-5s %-28.28s %-44.44s %-24.24s %7.1f GiB %4u\n", i, type_name(type),
+                plat, name, drv, (double)mem / (1024.0 * 1024 * 1024), cus);
+    }
+exit:
+    return st;
+}
+
+/* Does device i match spec's name part? "any" matches all, "cpu"/"gpu" match types,
+ * anything else is a substring of the platform, vendor or device name. */
+static clcam_status device_matches(const device_ref *d, const char *what, int *match,
+                                   clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    char plat[256], name[256], vendor[256];
+    cl_device_type type;
+    CL_TRY(clGetDeviceInfo(d->device, CL_DEVICE_TYPE, sizeof type, &type, NULL));
+    if (strcmp(what, "any") == 0) { *match = 1; goto exit; }
+    if (strcmp(what, "gpu") == 0) { *match = (type & CL_DEVICE_TYPE_GPU) != 0; goto exit; }
+    if (strcmp(what, "cpu") == 0) { *match = (type & CL_DEVICE_TYPE_CPU) != 0; goto exit; }
+    TRY(query_string(NULL, d->platform, CL_PLATFORM_NAME, plat, sizeof plat, err));
+    TRY(query_string(d->device, NULL, CL_DEVICE_NAME, name, sizeof name, err));
+    TRY(query_string(d->device, NULL, CL_DEVICE_VENDOR, vendor, sizeof vendor, err));
+    *match = contains_nocase(plat, what) || contains_nocase(name, what) || contains_nocase(vendor, what);
+exit:
+    return st;
+}
+
+static clcam_status select_device(const char *spec, device_ref *out, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    device_ref devs[MAX_DEVICES];
+    int n = 0, nth = 0, seen = 0;
+    char what[256];
+    const char *colon = strrchr(spec, ':');
+    snprintf(what, sizeof what, "%s", spec);
+    if (colon) {
+        char *end;
+        long v = strtol(colon + 1, &end, 10);
+        if (*end || end == colon + 1 || v < 0) {
+            st = err_set(err, CLCAM_ERR_USAGE, "device '%s': expected NAME or NAME:N with N >= 0", spec);
+            goto exit;
+        }
+        nth = (int)v;
+        what[colon - spec] = '\0';
+    }
+    TRY(enumerate_devices(devs, &n, err));
+    /* "any" prefers GPUs: two passes, GPUs first. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < n; i++) {
+            int match = 0;
+            cl_device_type type;
+            CL_TRY(clGetDeviceInfo(devs[i].device, CL_DEVICE_TYPE, sizeof type, &type, NULL));
+            int is_gpu = (type & CL_DEVICE_TYPE_GPU) != 0;
+            if (strcmp(what, "any") == 0 && is_gpu != (pass == 0)) continue;
+            if (strcmp(what, "any") != 0 && pass == 1) continue;
+            TRY(device_matches(&devs[i], what, &match, err));
+            if (match && seen++ == nth) { *out = devs[i]; goto exit; }
+        }
+    }
+    st = err_set(err, CLCAM_ERR_INPUT, "device '%s': no such OpenCL device (%d match%s of %d devices; "
+                 "'clcam devices' lists them)", spec, seen, seen == 1 ? "" : "es", n);
+exit:
+    return st;
+}
+
+static clcam_status build_program(cl_ctx *ctx, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    const char *texts[32];
+    char *owned[32] = {0};
+    size_t n = 0;
+    const char *dir = getenv("CLCAM_KERNEL_DIR"); /* development: edit .cl without rebuilding */
+    const char *name;
+    cl_int rc;
+    for (const char *t; n < 32 && (t = cl_embedded_source_at(n, &name)); n++) {
+        texts[n] = t;
+        if (dir && *dir) {
+            char path[1024];
+            FILE *f;
+            snprintf(path, sizeof path, "%s/%s.cl", dir, name);
+            if ((f = fopen(path, "rb"))) {
+                long len = (fseek(f, 0, SEEK_END) == 0) ? ftell(f) : -1;
+                if (len >= 0 && fseek(f, 0, SEEK_SET) == 0 && (owned[n] = calloc((size_t)len + 1, 1)) &&
+                    fread(owned[n], 1, (size_t)len, f) == (size_t)len)
+                    texts[n] = owned[n];
+                fclose(f);
+            }
+        }
+    }
+    ctx->program = clCreateProgramWithSource(ctx->context, (cl_uint)n, texts, NULL, &rc);
+    CL_TRY(rc);
+    rc = clBuildProgram(ctx->program, 1, &ctx->device, "-cl-std=CL1.2", NULL, NULL);
+    if (rc != CL_SUCCESS) {
+        char log[8192] = "";
+        clGetProgramBuildInfo(ctx->program, ctx->device, CL_PROGRAM_BUILD_LOG, sizeof log, log, NULL);
+        log[sizeof log - 1] = '\0';
+        fprintf(stderr, "clcam: OpenCL build log for %s:\n%s\n", ctx->device_name, log);
+        st = err_set(err, CLCAM_ERR_CL, "clBuildProgram failed for device %s: %s (%d); build log above",
+                     ctx->device_name, cl_error_name(rc), (int)rc);
+        goto exit;
+    }
+exit:
+    for (size_t i = 0; i < n; i++) free(owned[i]);
+    return st;
+}
+
+clcam_status cl_ctx_init(cl_ctx *ctx, const char *spec, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    device_ref d;
+    cl_int rc;
+    const char *sync = getenv("CLCAM_SYNC");
+    memset(ctx, 0, sizeof *ctx);
+    ctx->sync_each = sync && *sync && strcmp(sync, "0") != 0;
+    TRY(select_device(spec && *spec ? spec : "any", &d, err));
+    ctx->platform = d.platform;
+    ctx->device = d.device;
+    TRY(query_string(NULL, d.platform, CL_PLATFORM_NAME, ctx->platform_name, sizeof ctx->platform_name, err));
+    TRY(query_string(d.device, NULL, CL_DEVICE_NAME, ctx->device_name, sizeof ctx->device_name, err));
+    TRY(query_string(d.device, NULL, CL_DEVICE_VENDOR, ctx->vendor, sizeof ctx->vendor, err));
+    TRY(query_string(d.device, NULL, CL_DRIVER_VERSION, ctx->driver_version, sizeof ctx->driver_version, err));
+    CL_TRY(clGetDeviceInfo(d.device, CL_DEVICE_TYPE, sizeof ctx->type, &ctx->type, NULL));
+    CL_TRY(clGetDeviceInfo(d.device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof ctx->max_work_group, &ctx->max_work_group, NULL));
+    CL_TRY(clGetDeviceInfo(d.device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof ctx->local_mem, &ctx->local_mem, NULL));
+    CL_TRY(clGetDeviceInfo(d.device, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof ctx->global_mem, &ctx->global_mem, NULL));
+    CL_TRY(clGetDeviceInfo(d.device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof ctx->max_alloc, &ctx->max_alloc, NULL));
+    ctx->context = clCreateContext(NULL, 1, &ctx->device, NULL, NULL, &rc);
+    CL_TRY(rc);
+    ctx->queue = clCreateCommandQueue(ctx->context, ctx->device, 0, &rc);
+    CL_TRY(rc);
+    TRY(build_program(ctx, err));
+exit:
+    if (st != CLCAM_OK) cl_ctx_free(ctx);
+    return st;
+}
+
+void cl_ctx_free(cl_ctx *ctx)
+{
+    for (int i = 0; i < ctx->n_kernels; i++) clReleaseKernel(ctx->kernels[i].kernel);
+    ctx->n_kernels = 0;
+    if (ctx->program) clReleaseProgram(ctx->program);
+    if (ctx->queue) { clFinish(ctx->queue); clReleaseCommandQueue(ctx->queue); }
+    if (ctx->context) clReleaseContext(ctx->context);
+    ctx->program = NULL;
+    ctx->queue = NULL;
+    ctx->context = NULL;
+}
+
+static int find_kernel(const cl_ctx *ctx, const char *name)
+{
+    for (int i = 0; i < ctx->n_kernels; i++)
+        if (strcmp(ctx->kernels[i].name, name) == 0) return i;
+    return -1;
+}
+
+clcam_status cl_ctx_kernel(cl_ctx *ctx, const char *name, cl_kernel *out, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_int rc;
+    int i = find_kernel(ctx, name);
+    if (i < 0) {
+        cl_kernel k;
+        size_t wg = 1;
+        if (ctx->n_kernels >= CL_CTX_MAX_KERNELS) {
+            st = err_set(err, CLCAM_ERR_CL, "too many kernels (raise CL_CTX_MAX_KERNELS)");
+            goto exit;
+        }
+        k = clCreateKernel(ctx->program, name, &rc);
+        if (rc != CL_SUCCESS) {
+            st = err_set(err, CLCAM_ERR_CL, "clCreateKernel(%s) failed: %s (%d)", name, cl_error_name(rc), (int)rc);
+            goto exit;
+        }
+        rc = clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
+        if (rc != CL_SUCCESS) {
+            clReleaseKernel(k);
+            CL_TRY(rc);
+        }
+        i = ctx->n_kernels++;
+        snprintf(ctx->kernels[i].name, sizeof ctx->kernels[i].name, "%s", name);
+        ctx->kernels[i].kernel = k;
+        ctx->kernels[i].wg = wg;
+    }
+    *out = ctx->kernels[i].kernel;
+exit:
+    return st;
+}
+
+static size_t kernel_wg(const cl_ctx *ctx, cl_kernel k)
+{
+    for (int i = 0; i < ctx->n_kernels; i++)
+        if (ctx->kernels[i].kernel == k) return ctx->kernels[i].wg;
+    return 1;
+}
+
+clcam_status cl_ctx_after_enqueue(cl_ctx *ctx, const char *what, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_int rc;
+    if (!ctx->sync_each) goto exit;
+    rc = clFinish(ctx->queue);
+    if (rc != CL_SUCCESS)
+        st = err_set(err, CLCAM_ERR_CL, "%s: clFinish after it failed: %s (%d)", what, cl_error_name(rc), (int)rc);
+exit:
+    return st;
+}
+
+clcam_status cl_ctx_launch1d(cl_ctx *ctx, cl_kernel k, size_t n, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    size_t local = 64, cap = kernel_wg(ctx, k), global;
+    char name[64] = "kernel";
+    if (n == 0) goto exit;
+    while (local > cap) local /= 2;
+    if (local > ctx->max_work_group) local = ctx->max_work_group;
+    if (local == 0) local = 1;
+    global = (n + local - 1) / local * local;
+    clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
+    name[sizeof name - 1] = '\0';
+    {
+        cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, &local, 0, NULL, NULL);
+        if (rc != CL_SUCCESS) {
+            st = err_set(err, CLCAM_ERR_CL, "clEnqueueNDRangeKernel(%s, %zu items) failed: %s (%d)",
+                         name, n, cl_error_name(rc), (int)rc);
+            goto exit;
+        }
+    }
+    TRY(cl_ctx_after_enqueue(ctx, name, err));
+exit:
+    return st;
+}
+
+clcam_status cl_ctx_launch_groups(cl_ctx *ctx, cl_kernel k, size_t n_groups, size_t local,
+                                  clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    size_t global = n_groups * local;
+    char name[64] = "kernel";
+    if (n_groups == 0) goto exit;
+    clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
+    name[sizeof name - 1] = '\0';
+    {
+        cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, &local, 0, NULL, NULL);
+        if (rc != CL_SUCCESS) {
+            st = err_set(err, CLCAM_ERR_CL, "clEnqueueNDRangeKernel(%s, %zu groups of %zu) failed: %s (%d)",
+                         name, n_groups, local, cl_error_name(rc), (int)rc);
+            goto exit;
+        }
+    }
+    TRY(cl_ctx_after_enqueue(ctx, name, err));
+exit:
+    return st;
+}
+
+size_t cl_ctx_reduce_wg(const cl_ctx *ctx, const char *kernel_name, size_t cap)
+{
+    int i = find_kernel(ctx, kernel_name);
+    size_t limit = i >= 0 ? ctx->kernels[i].wg : 1, wg = 1;
+    if (limit > ctx->max_work_group) limit = ctx->max_work_group;
+    if (limit > cap) limit = cap;
+    while (wg * 2 <= limit) wg *= 2;
+    return wg;
+}
+
+clcam_status cl_ctx_alloc(cl_ctx *ctx, size_t bytes, cl_mem *out, const char *what, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_int rc;
+    if (bytes == 0) bytes = 4; /* zero-sized buffers are invalid in OpenCL */
+    if (bytes > ctx->max_alloc) {
+        st = err_set(err, CLCAM_ERR_CL, "buffer %s needs %zu bytes, more than the device's largest allocation "
+                     "(%llu bytes): lower the batch size", what, bytes, (unsigned long long)ctx->max_alloc);
+        goto exit;
+    }
+    *out = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &rc);
+    if (rc != CL_SUCCESS) {
+        st = err_set(err, CLCAM_ERR_CL, "clCreateBuffer(%s, %zu bytes) failed: %s (%d)", what, bytes,
+                     cl_error_name(rc), (int)rc);
+        *out = NULL;
+    }
+exit:
+    return st;
+}
+
+clcam_status cl_ctx_upload(cl_ctx *ctx, cl_mem buf, const void *src, size_t bytes, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    if (bytes) CL_TRY(clEnqueueWriteBuffer(ctx->queue, buf, CL_TRUE, 0, bytes, src, 0, NULL, NULL));
+exit:
+    return st;
+}
+
+clcam_status cl_ctx_download(cl_ctx *ctx, cl_mem buf, void *dst, size_t bytes, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    if (bytes) CL_TRY(clEnqueueReadBuffer(ctx->queue, buf, CL_TRUE, 0, bytes, dst, 0, NULL, NULL));
+exit:
+    return st;
+}

@@ -1,0 +1,79 @@
+/* OpenCL device selection, context, queue, our kernels' program, and launch helpers. */
+#ifndef CLCAM_CL_RUNTIME_H
+#define CLCAM_CL_RUNTIME_H
+
+#include <CL/cl.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "../pipeline/error.h"
+#include "error_names.h"
+
+#define CL_CTX_MAX_KERNELS 48
+
+typedef struct {
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context context;
+    cl_command_queue queue;
+    cl_program program;
+    char device_name[256];
+    char platform_name[256];
+    char vendor[256];
+    char driver_version[128];
+    cl_device_type type;
+    size_t max_work_group;     /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
+    cl_ulong local_mem;        /* CL_DEVICE_LOCAL_MEM_SIZE */
+    cl_ulong global_mem;
+    cl_ulong max_alloc;
+    int sync_each;             /* CLCAM_SYNC=1: finish after every enqueue */
+    int n_kernels;
+    struct { char name[64]; cl_kernel kernel; size_t wg; } kernels[CL_CTX_MAX_KERNELS];
+} cl_ctx;
+
+/* Records an OpenCL failure with the call, the site and the code's name, then jumps to exit.
+ * Needs `clcam_status st` and `clcam_err *err` in scope. */
+#define CL_TRY(expr)                                                                     \
+    do {                                                                                 \
+        cl_int cl_try_rc_ = (expr);                                                      \
+        if (cl_try_rc_ != CL_SUCCESS) {                                                  \
+            st = err_set(err, CLCAM_ERR_CL, "%s failed in %s (%s:%d): %s (%d)", #expr,   \
+                         __func__, __FILE__, __LINE__, cl_error_name(cl_try_rc_),        \
+                         (int)cl_try_rc_);                                               \
+            goto exit;                                                                   \
+        }                                                                                \
+    } while (0)
+
+/* Sets kernel argument i to the value v (an lvalue). */
+#define KARG(k, i, v) CL_TRY(clSetKernelArg((k), (i), sizeof(v), &(v)))
+
+/* Opens the device matching spec ("cpu", "gpu", "any", a name substring, optional ":N")
+ * and builds our kernels for it. */
+clcam_status cl_ctx_init(cl_ctx *ctx, const char *spec, clcam_err *err);
+void cl_ctx_free(cl_ctx *ctx);
+
+/* Writes the device table of `clcam devices` to out. */
+clcam_status cl_devices_list(FILE *out, clcam_err *err);
+
+/* The kernel named name from our program (created once, then cached). */
+clcam_status cl_ctx_kernel(cl_ctx *ctx, const char *name, cl_kernel *out, clcam_err *err);
+
+/* Enqueues kernel k over n work-items (rounded up to the work-group size; kernels
+ * bounds-check against n). */
+clcam_status cl_ctx_launch1d(cl_ctx *ctx, cl_kernel k, size_t n, clcam_err *err);
+/* Enqueues n_groups work-groups of `local` items each. */
+clcam_status cl_ctx_launch_groups(cl_ctx *ctx, cl_kernel k, size_t n_groups, size_t local,
+                                  clcam_err *err);
+/* A power-of-two work-group size <= cap that kernel k and the device accept. */
+size_t cl_ctx_reduce_wg(const cl_ctx *ctx, const char *kernel_name, size_t cap);
+
+/* Buffer helpers: allocation, blocking upload/download, fill with zero. */
+clcam_status cl_ctx_alloc(cl_ctx *ctx, size_t bytes, cl_mem *out, const char *what,
+                          clcam_err *err);
+clcam_status cl_ctx_upload(cl_ctx *ctx, cl_mem buf, const void *src, size_t bytes,
+                           clcam_err *err);
+clcam_status cl_ctx_download(cl_ctx *ctx, cl_mem buf, void *dst, size_t bytes,
+                             clcam_err *err);
+clcam_status cl_ctx_after_enqueue(cl_ctx *ctx, const char *what, clcam_err *err);
+
+#endif

@@ -1,0 +1,192 @@
+#include "results.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "h5util.h"
+
+clcam_status make_parent_dirs(const char *path, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+            st = err_set(err, CLCAM_ERR_IO, "%s: cannot create folder %s: %s", path, buf, strerror(errno));
+            goto exit;
+        }
+        *p = '/';
+    }
+exit:
+    return st;
+}
+
+static void invalidate(results_writer *w)
+{
+    w->file = w->index = w->label = w->logits = w->probs = w->pred = w->target = H5I_INVALID_HID;
+    for (int m = 0; m < RESULTS_MAX_METHODS; m++) w->cam[m] = w->cam_raw[m] = H5I_INVALID_HID;
+}
+
+/* A dataset [n, d1, d2] (rank 1 to 3) chunked along n, gzip'd at the layout's level. */
+static clcam_status create_dataset(results_writer *w, hid_t where, const char *name, hid_t type,
+                                   int rank, int d1, int d2, hid_t *out, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    hsize_t dims[3] = {(hsize_t)w->layout.n, (hsize_t)d1, (hsize_t)d2};
+    hsize_t chunk[3] = {(hsize_t)w->layout.chunk_rows, (hsize_t)d1, (hsize_t)d2};
+    hid_t space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID;
+    if (chunk[0] > dims[0]) chunk[0] = dims[0];
+    if (chunk[0] == 0) chunk[0] = 1;
+    if ((space = H5Screate_simple(rank, dims, NULL)) < 0 || (dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0 ||
+        H5Pset_chunk(dcpl, rank, chunk) < 0 ||
+        (w->layout.compression > 0 && (H5Pset_shuffle(dcpl) < 0 || H5Pset_deflate(dcpl, (unsigned)w->layout.compression) < 0)) ||
+        (*out = H5Dcreate2(where, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
+        st = err_set(err, CLCAM_ERR_HDF5, "%s: creating dataset %s failed (H5Dcreate2)", w->path, name);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (space >= 0) H5Sclose(space);
+    return st;
+}
+
+static clcam_status write_attributes(results_writer *w, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    const results_layout *L = &w->layout;
+    char created[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    TRY(h5_attr_write_string(w->file, "clcam_version", CLCAM_VERSION, err));
+    TRY(h5_attr_write_string(w->file, "created", created, err));
+    TRY(h5_attr_write_string(w->file, "config", L->config_yaml ? L->config_yaml : "", err));
+    TRY(h5_attr_write_string(w->file, "device", L->device ? L->device : "", err));
+    TRY(h5_attr_write_string(w->file, "platform", L->platform ? L->platform : "", err));
+    TRY(h5_attr_write_string(w->file, "driver_version", L->driver_version ? L->driver_version : "", err));
+    TRY(h5_attr_write_string(w->file, "dataset_file", L->dataset_file ? L->dataset_file : "", err));
+    TRY(h5_attr_write_string(w->file, "split", L->split ? L->split : "", err));
+    TRY(h5_attr_write_string(w->file, "weights_file", L->weights_file ? L->weights_file : "", err));
+    TRY(h5_attr_write_string(w->file, "layer", L->layer ? L->layer : "", err));
+    TRY(h5_attr_write_strings(w->file, "methods", L->methods, L->n_methods, err));
+    TRY(h5_attr_write_strings(w->file, "class_names", L->class_names, L->n_class_names, err));
+    TRY(h5_attr_write_int(w->file, "complete", 0, err));
+exit:
+    return st;
+}
+
+clcam_status results_create(results_writer *w, const char *path, const results_layout *layout,
+                            clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    hid_t group = H5I_INVALID_HID;
+    const results_layout *L = layout;
+    invalidate(w);
+    w->layout = *layout;
+    snprintf(w->path, sizeof w->path, "%s", path);
+    TRY(make_parent_dirs(path, err));
+    if ((w->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+        st = err_set(err, CLCAM_ERR_IO, "%s: cannot create the results file (H5Fcreate failed: "
+                     "folder not writable, or the file is open elsewhere)", path);
+        goto exit;
+    }
+    TRY(write_attributes(w, err));
+    TRY(create_dataset(w, w->file, "index", H5T_STD_I64LE, 1, 0, 0, &w->index, err));
+    if (L->has_label) TRY(create_dataset(w, w->file, "label", H5T_STD_I32LE, 1, 0, 0, &w->label, err));
+    TRY(create_dataset(w, w->file, "logits", H5T_IEEE_F32LE, 2, L->classes, 0, &w->logits, err));
+    TRY(create_dataset(w, w->file, "probs", H5T_IEEE_F32LE, 2, L->classes, 0, &w->probs, err));
+    TRY(create_dataset(w, w->file, "pred", H5T_STD_I32LE, 1, 0, 0, &w->pred, err));
+    TRY(create_dataset(w, w->file, "target", H5T_STD_I32LE, 1, 0, 0, &w->target, err));
+    for (int m = 0; m < L->n_methods; m++) {
+        if ((group = H5Gcreate2(w->file, L->methods[m], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+            st = err_set(err, CLCAM_ERR_HDF5, "%s: creating group /%s failed (H5Gcreate2)", path, L->methods[m]);
+            goto exit;
+        }
+        TRY(create_dataset(w, group, "cam", H5T_IEEE_F32LE, 3, L->cam_h, L->cam_w, &w->cam[m], err));
+        TRY(create_dataset(w, group, "cam_raw", H5T_IEEE_F32LE, 3, L->raw_h, L->raw_w, &w->cam_raw[m], err));
+        H5Gclose(group);
+        group = H5I_INVALID_HID;
+    }
+exit:
+    if (group >= 0) H5Gclose(group);
+    if (st != CLCAM_OK) results_close(w);
+    return st;
+}
+
+static clcam_status write_rows(results_writer *w, hid_t ds, hid_t mem_type, long offset,
+                               int count, const void *buf, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
+    hsize_t off[3] = {(hsize_t)offset, 0, 0}, cnt[3];
+    int rank;
+    char name[64] = "?";
+    if ((fspace = H5Dget_space(ds)) < 0 || (rank = H5Sget_simple_extent_dims(fspace, cnt, NULL)) < 0) {
+        st = err_set(err, CLCAM_ERR_HDF5, "%s: H5Dget_space failed", w->path);
+        goto exit;
+    }
+    cnt[0] = (hsize_t)count;
+    if (H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL) < 0 ||
+        (mspace = H5Screate_simple(rank, cnt, NULL)) < 0 ||
+        H5Dwrite(ds, mem_type, mspace, fspace, H5P_DEFAULT, buf) < 0) {
+        H5Iget_name(ds, name, sizeof name);
+        st = err_set(err, CLCAM_ERR_IO, "%s: writing %s rows %ld..%ld failed (H5Dwrite; disk full?)",
+                     w->path, name, offset, offset + count - 1);
+    }
+exit:
+    if (mspace >= 0) H5Sclose(mspace);
+    if (fspace >= 0) H5Sclose(fspace);
+    return st;
+}
+
+clcam_status results_write(results_writer *w, long offset, int count, const results_batch *b,
+                           clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    TRY(write_rows(w, w->index, H5T_NATIVE_INT64, offset, count, b->index, err));
+    if (w->label >= 0 && b->label) TRY(write_rows(w, w->label, H5T_NATIVE_INT32, offset, count, b->label, err));
+    TRY(write_rows(w, w->logits, H5T_NATIVE_FLOAT, offset, count, b->logits, err));
+    TRY(write_rows(w, w->probs, H5T_NATIVE_FLOAT, offset, count, b->probs, err));
+    TRY(write_rows(w, w->pred, H5T_NATIVE_INT32, offset, count, b->pred, err));
+    TRY(write_rows(w, w->target, H5T_NATIVE_INT32, offset, count, b->target, err));
+    for (int m = 0; m < w->layout.n_methods; m++) {
+        TRY(write_rows(w, w->cam[m], H5T_NATIVE_FLOAT, offset, count, b->cam[m], err));
+        TRY(write_rows(w, w->cam_raw[m], H5T_NATIVE_FLOAT, offset, count, b->cam_raw[m], err));
+    }
+exit:
+    return st;
+}
+
+clcam_status results_finish(results_writer *w, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    /* Data first, then the flag: a crash between the two leaves complete = 0. */
+    if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0) {
+        st = err_set(err, CLCAM_ERR_IO, "%s: H5Fflush failed (disk full?)", w->path);
+        goto exit;
+    }
+    TRY(h5_attr_write_int(w->file, "complete", 1, err));
+    if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0) {
+        st = err_set(err, CLCAM_ERR_IO, "%s: H5Fflush failed (disk full?)", w->path);
+        goto exit;
+    }
+exit:
+    results_close(w);
+    return st;
+}
+
+void results_close(results_writer *w)
+{
+    hid_t *ids[] = {&w->index, &w->label, &w->logits, &w->probs, &w->pred, &w->target};
+    for (size_t i = 0; i < sizeof ids / sizeof *ids; i++)
+        if (*ids[i] >= 0) H5Dclose(*ids[i]);
+    for (int m = 0; m < RESULTS_MAX_METHODS; m++) {
+        if (w->cam[m] >= 0) H5Dclose(w->cam[m]);
+        if (w->cam_raw[m] >= 0) H5Dclose(w->cam_raw[m]);
+    }
+    if (w->file >= 0) H5Fclose(w->file);
+    invalidate(w);
+}

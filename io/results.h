@@ -1,0 +1,60 @@
+/* Writes the results layout of the contract, batch by batch, chunked and compressed.
+ * The root attribute `complete` stays 0 until results_finish. */
+#ifndef CLCAM_RESULTS_H
+#define CLCAM_RESULTS_H
+
+#include <hdf5.h>
+#include <stdint.h>
+
+#include "../pipeline/error.h"
+
+#define RESULTS_MAX_METHODS 8
+
+typedef struct {
+    long n;                 /* rows in the file */
+    int classes;
+    int has_label;
+    int cam_h, cam_w;       /* final map (input size) */
+    int raw_h, raw_w;       /* map at the layer's resolution */
+    int chunk_rows;         /* usually the batch size, so each batch fills whole chunks */
+    int compression;        /* gzip 0-9 */
+    int n_methods;
+    const char *methods[RESULTS_MAX_METHODS];
+    /* Root attributes. */
+    const char *config_yaml, *device, *platform, *driver_version, *dataset_file, *split,
+        *weights_file, *layer;
+    const char *const *class_names;
+    int n_class_names;
+} results_layout;
+
+/* One batch of outputs, rows [offset, offset + count). cam/cam_raw: one array per method. */
+typedef struct {
+    const int64_t *index;
+    const int32_t *label;   /* NULL when the dataset has no labels */
+    const float *logits, *probs;
+    const int32_t *pred, *target;
+    const float *cam[RESULTS_MAX_METHODS], *cam_raw[RESULTS_MAX_METHODS];
+} results_batch;
+
+typedef struct {
+    hid_t file;
+    hid_t index, label, logits, probs, pred, target;
+    hid_t cam[RESULTS_MAX_METHODS], cam_raw[RESULTS_MAX_METHODS];
+    results_layout layout;
+    char path[1024];
+} results_writer;
+
+/* Creates (truncating) path and its folder; writes attributes with complete = 0. */
+clcam_status results_create(results_writer *w, const char *path, const results_layout *layout,
+                            clcam_err *err);
+clcam_status results_write(results_writer *w, long offset, int count, const results_batch *b,
+                           clcam_err *err);
+/* Marks the file complete and closes it. */
+clcam_status results_finish(results_writer *w, clcam_err *err);
+/* Closes without marking complete (after a failure). */
+void results_close(results_writer *w);
+
+/* mkdir -p of the folder that will hold path. */
+clcam_status make_parent_dirs(const char *path, clcam_err *err);
+
+#endif

@@ -1,0 +1,59 @@
+/* A network is a list of layers; each layer type is one row of LAYER_OPS. */
+#ifndef CLCAM_LAYER_H
+#define CLCAM_LAYER_H
+
+#include "../cl/runtime.h"
+
+typedef enum {
+    LAYER_CONV,
+    LAYER_RELU,
+    LAYER_MAXPOOL,
+    LAYER_FLATTEN,
+    LAYER_LINEAR,
+    LAYER_KIND_COUNT
+} layer_kind;
+
+/* One image's tensor: channels x height x width (a linear layer's is features x 1 x 1). */
+typedef struct {
+    int c, h, w;
+} layer_shape;
+
+static inline int layer_shape_size(layer_shape s) { return s.c * s.h * s.w; }
+
+typedef struct {
+    layer_kind kind;
+    char name[32];
+    layer_shape in, out;
+    int kernel, stride, pad;   /* conv and maxpool */
+    int out_features;          /* conv: output channels; linear: outputs (from the weights) */
+    float *weight, *bias;      /* host copies in PyTorch's layouts */
+    int n_weight, n_bias;      /* element counts */
+    cl_mem d_weight, d_bias;
+    cl_mem d_out;              /* forward output for max_batch images */
+    cl_mem d_aux;              /* maxpool: argmax, int per output */
+} layer;
+
+typedef struct {
+    const char *kind_name;
+    int keeps_argmax;    /* forward stores an int argmax per output in d_aux */
+    int aliases_input;   /* output is the input's memory, reinterpreted (flatten) */
+    /* Fills l->out from l->in and the parameters; an error names the layer. */
+    clcam_status (*output_shape)(layer *l, clcam_err *err);
+    clcam_status (*forward)(cl_ctx *ctx, layer *l, cl_mem in, int batch, clcam_err *err);
+    /* din = dLoss/d(input) from dout = dLoss/d(output); NULL where not supported yet. */
+    clcam_status (*backward)(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout, cl_mem din,
+                             int batch, clcam_err *err);
+    void (*ref_forward)(const layer *l, const float *in, float *out, int *aux, int batch);
+    void (*ref_backward)(const layer *l, const float *in, const float *out, const int *aux,
+                         const float *dout, float *din, int batch);
+} layer_ops;
+
+extern const layer_ops *const LAYER_OPS[LAYER_KIND_COUNT];
+extern const layer_ops layer_conv_ops, layer_relu_ops, layer_maxpool_ops, layer_flatten_ops,
+    layer_linear_ops;
+
+/* Device buffers for max_batch images: weights uploaded, outputs allocated. */
+clcam_status layer_upload(cl_ctx *ctx, layer *l, int max_batch, cl_mem prev_out, clcam_err *err);
+void layer_free(layer *l);
+
+#endif

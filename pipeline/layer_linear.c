@@ -1,0 +1,53 @@
+/* Fully connected layer, y = x W^T + b, as CLBlast GEMMs plus a bias kernel. */
+#include "layer.h"
+
+#include "../cl/blas.h"
+#include "../cl/ops.h"
+#include "reference.h"
+
+static clcam_status linear_output_shape(layer *l, clcam_err *err)
+{
+    if (l->in.h != 1 || l->in.w != 1)
+        return err_set(err, CLCAM_ERR_INPUT, "layer %s: a linear layer needs a flat input, got "
+                       "%dx%dx%d (add a flatten layer before it)", l->name, l->in.c, l->in.h, l->in.w);
+    l->out = (layer_shape){l->out_features, 1, 1};
+    return CLCAM_OK;
+}
+
+static clcam_status linear_forward(cl_ctx *ctx, layer *l, cl_mem in, int batch, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    TRY(blas_sgemm(ctx, 1, (size_t)batch, l->out.c, l->in.c, in, l->d_weight, 0.0f, l->d_out, err));
+    TRY(op_bias_add(ctx, l->d_out, l->d_bias, batch, l->out.c, 1, err));
+exit:
+    return st;
+}
+
+static clcam_status linear_backward(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout, cl_mem din,
+                                    int batch, clcam_err *err)
+{
+    (void)in;
+    return blas_sgemm(ctx, 0, (size_t)batch, l->in.c, l->out.c, dout, l->d_weight, 0.0f, din, err);
+}
+
+static void linear_ref_forward(const layer *l, const float *in, float *out, int *aux, int batch)
+{
+    (void)aux;
+    ref_linear(in, l->weight, l->bias, out, batch, l->in.c, l->out.c);
+}
+
+static void linear_ref_backward(const layer *l, const float *in, const float *out,
+                                const int *aux, const float *dout, float *din, int batch)
+{
+    (void)in, (void)out, (void)aux;
+    ref_linear_backward(dout, l->weight, din, batch, l->in.c, l->out.c);
+}
+
+const layer_ops layer_linear_ops = {
+    .kind_name = "linear",
+    .output_shape = linear_output_shape,
+    .forward = linear_forward,
+    .backward = linear_backward,
+    .ref_forward = linear_ref_forward,
+    .ref_backward = linear_ref_backward,
+};

@@ -1,0 +1,49 @@
+/* A sequential network: layers built from a preset, weights from HDF5, run on the device. */
+#ifndef CLCAM_MODEL_H
+#define CLCAM_MODEL_H
+
+#include "layer.h"
+
+#define MODEL_MAX_LAYERS 64
+
+/* One row of an architecture description. */
+typedef struct {
+    layer_kind kind;
+    const char *name;
+    int kernel, stride, pad;
+} layer_spec;
+
+typedef struct {
+    layer layers[MODEL_MAX_LAYERS];
+    int n_layers;
+    layer_shape input;
+    int classes;
+    int max_batch;
+    cl_mem d_grad[2];          /* ping-pong gradients, max activation size x max_batch */
+} model;
+
+/* Builds the named preset ("simplecnn") for inputs of shape `input` and reads its weights
+ * from path: output channels and features come from the weights file, everything else is
+ * checked against it. */
+clcam_status model_load(model *m, const char *arch, const char *weights_path, layer_shape input,
+                        clcam_err *err);
+/* Same from an explicit layer list. */
+clcam_status model_build(model *m, const layer_spec *specs, int n_specs, const char *weights_path,
+                         layer_shape input, clcam_err *err);
+/* Device buffers for up to max_batch images. */
+clcam_status model_upload(cl_ctx *ctx, model *m, int max_batch, clcam_err *err);
+void model_free(model *m);
+
+/* Index of the layer named name, or -1. */
+int model_find_layer(const model *m, const char *name);
+/* Can the backward pass reach the output of layer t, and is it a spatial map? The error
+ * says why not and lists the layers that work. */
+clcam_status model_check_cam_layer(const model *m, const char *name, int *t, clcam_err *err);
+
+clcam_status model_forward(cl_ctx *ctx, model *m, cl_mem input, int batch, clcam_err *err);
+/* From dlogits (gradient at the last layer's output) back to the output of layer t;
+ * *grad is one of d_grad (or dlogits when t is the last layer). */
+clcam_status model_backward_to(cl_ctx *ctx, model *m, int t, cl_mem dlogits, int batch,
+                               cl_mem *grad, clcam_err *err);
+
+#endif

@@ -1,0 +1,31 @@
+/* Plain-C references of every kernel: the oracle for selftest and the tests.
+ * Written for clarity, same conventions and summation order as the kernels. */
+#ifndef CLCAM_REFERENCE_H
+#define CLCAM_REFERENCE_H
+
+#include <stdint.h>
+
+void ref_preprocess(const uint8_t *src, float *dst, const float *mean, const float *std,
+                    float scale, int batch, int C, int HW);
+void ref_conv2d(const float *in, const float *weight, const float *bias, float *out, int batch,
+                int C, int H, int W, int K, int kernel, int pad, int stride);
+void ref_linear(const float *in, const float *weight, const float *bias, float *out, int batch,
+                int in_f, int out_f);
+/* dX[n, i] = sum_o dY[n, o] * W[o, i]. */
+void ref_linear_backward(const float *dout, const float *weight, float *din, int batch,
+                         int in_f, int out_f);
+void ref_relu_forward(const float *in, float *out, int n);
+void ref_relu_backward(const float *out, const float *dout, float *din, int n);
+void ref_maxpool_forward(const float *in, float *out, int *argmax, int planes, int H, int W,
+                         int K, int S);
+void ref_maxpool_backward(const float *dout, const int *argmax, float *din, int planes, int H,
+                          int W, int K, int S);
+void ref_softmax(const float *logits, float *probs, int batch, int classes);
+void ref_target_onehot(const float *logits, const int *labels, int *pred, int *target,
+                       float *dlogits, int batch, int classes, int mode, int cls);
+void ref_gradcam_weights(const float *dA, float *w, int batch, int K, int HW);
+void ref_cam_weighted_relu(const float *A, const float *w, float *raw, int batch, int K, int HW);
+void ref_cam_upsample(const float *raw, float *up, int batch, int h, int w, int H, int W);
+void ref_cam_normalise(const float *up, float *cam, int batch, int HW);
+
+#endif
