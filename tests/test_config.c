@@ -1,0 +1,426 @@
+/* io/config: defaults, the shipped config, a full file, every kind of error (status and the
+ * file:line:key in the message), --set overrides, and the config_to_yaml round trip. */
+#include "io/config.h"
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char tmpdir[1024];
+
+/* Writes text to tmpdir/name; returns the path in a static buffer per slot. */
+static const char *write_tmp(const char *name, const char *text)
+{
+    static char paths[4][1200];
+    static int slot;
+    char *p = paths[slot++ % 4];
+    FILE *f;
+    snprintf(p, sizeof paths[0], "%s/%s", tmpdir, name);
+    f = fopen(p, "wb");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+        fprintf(stderr, "cannot write %s\n", p);
+        exit(1);
+    }
+    return p;
+}
+
+static int config_equal(const clcam_config *a, const clcam_config *b)
+{
+    int i;
+    if (strcmp(a->device, b->device) || a->batch != b->batch) return 0;
+    if (strcmp(a->data_file, b->data_file) || strcmp(a->data_split, b->data_split)) return 0;
+    if (a->data_start != b->data_start || a->data_count != b->data_count) return 0;
+    if (a->pre_scale != b->pre_scale) return 0;
+    for (i = 0; i < 3; i++)
+        if (a->pre_mean[i] != b->pre_mean[i] || a->pre_std[i] != b->pre_std[i]) return 0;
+    if (strcmp(a->model_weights, b->model_weights) || strcmp(a->model_arch, b->model_arch))
+        return 0;
+    if (a->cam_n_methods != b->cam_n_methods) return 0;
+    for (i = 0; i < a->cam_n_methods; i++)
+        if (strcmp(a->cam_methods[i], b->cam_methods[i])) return 0;
+    if (strcmp(a->cam_layer, b->cam_layer) || a->cam_target != b->cam_target) return 0;
+    if (a->cam_target == CAM_TARGET_CLASS && a->cam_target_class != b->cam_target_class)
+        return 0;
+    return strcmp(a->output_file, b->output_file) == 0 &&
+           a->output_compression == b->output_compression;
+}
+
+/* Loads path/sets expecting failure with status st and every needle in the message. */
+static void expect_fail_at(int line, const char *path, const char *const *sets, int n_sets,
+                           clcam_status st, const char *n1, const char *n2, const char *n3)
+{
+    clcam_config cfg, before;
+    clcam_err err = {CLCAM_OK, ""};
+    clcam_status got;
+    config_defaults(&cfg);
+    cfg.batch = 12345; /* must survive a failed load */
+    before = cfg;
+    got = config_load(path, sets, n_sets, &cfg, &err);
+    CHECK(got == st, "line %d: status %d, expected %d (%s)", line, got, st, err.msg);
+    CHECK(err.status == st, "line %d: err.status %d", line, err.status);
+    CHECK(strchr(err.msg, '\n') == NULL, "line %d: message has a newline: %s", line, err.msg);
+    CHECK(!n1 || strstr(err.msg, n1), "line %d: '%s' not in: %s", line, n1, err.msg);
+    CHECK(!n2 || strstr(err.msg, n2), "line %d: '%s' not in: %s", line, n2, err.msg);
+    CHECK(!n3 || strstr(err.msg, n3), "line %d: '%s' not in: %s", line, n3, err.msg);
+    CHECK(config_equal(&cfg, &before) && cfg.batch == 12345, "line %d: cfg changed on error",
+          line);
+}
+#define EXPECT_FILE_FAIL(text, n1, n2, n3)                                                     \
+    expect_fail_at(__LINE__, write_tmp("bad.yaml", text), NULL, 0, CLCAM_ERR_INPUT, n1, n2, n3)
+#define EXPECT_SET_FAIL(set, st, n1, n2, n3)                                                   \
+    do {                                                                                       \
+        const char *sets_[] = {set};                                                           \
+        expect_fail_at(__LINE__, NULL, sets_, 1, st, n1, n2, n3);                              \
+    } while (0)
+
+static void test_defaults(void)
+{
+    clcam_config d, cfg;
+    clcam_err err = {CLCAM_OK, ""};
+    config_defaults(&d);
+    CHECK(strcmp(d.device, "any") == 0 && d.batch == 256, "device/batch");
+    CHECK(strcmp(d.data_file, "data/cifar10.h5") == 0 && strcmp(d.data_split, "test") == 0,
+          "data");
+    CHECK(d.data_start == 0 && d.data_count == -1, "start/count");
+    CHECK(d.pre_scale == 1.0f / 255.0f, "scale %g", (double)d.pre_scale);
+    CHECK(d.pre_mean[0] == 0.4914f && d.pre_mean[2] == 0.4465f && d.pre_std[1] == 0.2435f,
+          "mean/std");
+    CHECK(strcmp(d.model_weights, "models/simplecnn_cifar10.h5") == 0, "weights");
+    CHECK(strcmp(d.model_arch, "simplecnn") == 0, "arch");
+    CHECK(d.cam_n_methods == 1 && strcmp(d.cam_methods[0], "gradcam") == 0, "methods");
+    CHECK(strcmp(d.cam_layer, "conv3") == 0 && d.cam_target == CAM_TARGET_PREDICTED, "cam");
+    CHECK(strcmp(d.output_file, "results/cifar10_test_gradcam.h5") == 0, "output");
+    CHECK(d.output_compression == 4, "compression");
+
+    CHECK(config_load(NULL, NULL, 0, &cfg, &err) == CLCAM_OK, "%s", err.msg);
+    CHECK(config_equal(&cfg, &d), "no file, no sets: defaults");
+    /* An empty file and a file of comments leave every default. */
+    CHECK(config_load(write_tmp("empty.yaml", ""), NULL, 0, &cfg, &err) == CLCAM_OK, "%s",
+          err.msg);
+    CHECK(config_equal(&cfg, &d), "empty file: defaults");
+    CHECK(config_load(write_tmp("comments.yaml", "# nothing\n"), NULL, 0, &cfg, &err) ==
+              CLCAM_OK, "%s", err.msg);
+    CHECK(config_equal(&cfg, &d), "comments only: defaults");
+    /* Omitted sections keep their defaults. */
+    CHECK(config_load(write_tmp("partial.yaml", "batch: 8\ncam:\n  layer: conv2\n"), NULL, 0,
+                      &cfg, &err) == CLCAM_OK, "%s", err.msg);
+    CHECK(cfg.batch == 8 && strcmp(cfg.cam_layer, "conv2") == 0, "partial keys applied");
+    CHECK(strcmp(cfg.data_file, d.data_file) == 0 && cfg.cam_target == d.cam_target &&
+              cfg.output_compression == 4, "partial: others default");
+}
+
+static void test_shipped(void)
+{
+    clcam_config d, cfg;
+    clcam_err err = {CLCAM_OK, ""};
+    config_defaults(&d);
+    CHECK(config_load(CLCAM_SOURCE_DIR "/configs/cifar10_gradcam.yaml", NULL, 0, &cfg, &err) ==
+              CLCAM_OK, "%s", err.msg);
+    CHECK(config_equal(&cfg, &d), "the shipped config is the contract's defaults");
+}
+
+static void test_full_file(void)
+{
+    clcam_config cfg;
+    clcam_err err = {CLCAM_OK, ""};
+    const char *p = write_tmp("full.yaml",
+                              "# every key, none at its default\n"
+                              "device: \"gpu:1\"\n"
+                              "batch: 32\n"
+                              "data:\n"
+                              "  file: /tmp/some data.h5\n"
+                              "  split: train\n"
+                              "  start: 100\n"
+                              "  count: 500\n"
+                              "preprocess:\n"
+                              "  scale: 1.0\n"
+                              "  mean: [0.5, 0.25, -0.125]\n"
+                              "  std:\n"
+                              "    - 0.5\n"
+                              "    - 1\n"
+                              "    - 2e-1\n"
+                              "model: {weights: w.h5, arch: simplecnn}\n"
+                              "cam:\n"
+                              "  methods: [gradcam]\n"
+                              "  layer: features.3\n"
+                              "  target: 7\n"
+                              "output:\n"
+                              "  file: out.h5\n"
+                              "  compression: 0\n");
+    CHECK(config_load(p, NULL, 0, &cfg, &err) == CLCAM_OK, "%s", err.msg);
+    CHECK(strcmp(cfg.device, "gpu:1") == 0 && cfg.batch == 32, "device/batch");
+    CHECK(strcmp(cfg.data_file, "/tmp/some data.h5") == 0 && strcmp(cfg.data_split, "train") == 0,
+          "data file/split");
+    CHECK(cfg.data_start == 100 && cfg.data_count == 500, "start/count");
+    CHECK(cfg.pre_scale == 1.0f, "scale");
+    CHECK(cfg.pre_mean[0] == 0.5f && cfg.pre_mean[1] == 0.25f && cfg.pre_mean[2] == -0.125f,
+          "mean");
+    CHECK(cfg.pre_std[0] == 0.5f && cfg.pre_std[1] == 1.0f && cfg.pre_std[2] == 0.2f, "std");
+    CHECK(strcmp(cfg.model_weights, "w.h5") == 0 && strcmp(cfg.model_arch, "simplecnn") == 0,
+          "model");
+    CHECK(cfg.cam_n_methods == 1 && strcmp(cfg.cam_methods[0], "gradcam") == 0, "methods");
+    CHECK(strcmp(cfg.cam_layer, "features.3") == 0, "layer");
+    CHECK(cfg.cam_target == CAM_TARGET_CLASS && cfg.cam_target_class == 7, "target");
+    CHECK(strcmp(cfg.output_file, "out.h5") == 0 && cfg.output_compression == 0, "output");
+
+    CHECK(config_load(write_tmp("t.yaml", "cam:\n  target: label\n"), NULL, 0, &cfg, &err) ==
+              CLCAM_OK, "%s", err.msg);
+    CHECK(cfg.cam_target == CAM_TARGET_LABEL, "target label");
+}
+
+static void test_file_errors(void)
+{
+    /* Unknown keys, nested and top level, name the full key and the allowed ones. */
+    EXPECT_FILE_FAIL("batch: 4\ndata:\n  file: x.h5\n\ncam:\n  layer: conv2\n  lyer: conv3\n",
+                     "bad.yaml:7: unknown key 'cam.lyer'", "(expected one of: methods, layer, target)",
+                     NULL);
+    EXPECT_FILE_FAIL("device: any\nbatchsize: 4\n", "bad.yaml:2: unknown key 'batchsize'",
+                     "device, batch, data, preprocess, model, cam, output", NULL);
+    EXPECT_FILE_FAIL("data:\n  file: a\n  file: b\n", "bad.yaml:3: duplicate key 'data.file'",
+                     "first at line 2", NULL);
+    EXPECT_FILE_FAIL("batch: 1\nbatch: 2\n", "bad.yaml:2: duplicate key 'batch'", NULL, NULL);
+
+    /* Wrong types. */
+    EXPECT_FILE_FAIL("device: any\nbatch: [1, 2]\n", "bad.yaml:2: batch: expected an integer >= 1",
+                     "got a list", NULL);
+    EXPECT_FILE_FAIL("cam:\n  layer: {a: 1}\n", "bad.yaml:2: cam.layer", "got a mapping", NULL);
+    EXPECT_FILE_FAIL("cam: conv3\n", "bad.yaml:1: cam: expected a mapping",
+                     "methods, layer, target", "got 'conv3'");
+    EXPECT_FILE_FAIL("model:\n", "bad.yaml:1: model: expected a mapping", NULL, NULL);
+    EXPECT_FILE_FAIL("- batch: 1\n", "bad.yaml:1: top level: expected a mapping", "got a list",
+                     NULL);
+    EXPECT_FILE_FAIL("just text\n", "bad.yaml:1: top level: expected a mapping", NULL, NULL);
+    EXPECT_FILE_FAIL("? [a, b]\n: 1\n", "bad.yaml:1: top level: expected a key name", NULL, NULL);
+    EXPECT_FILE_FAIL("preprocess:\n  mean: 0.5\n", "bad.yaml:2: preprocess.mean",
+                     "expected a list of 3 numbers", NULL);
+    EXPECT_FILE_FAIL("cam:\n  methods: gradcam\n", "bad.yaml:2: cam.methods", "expected a list",
+                     "supported: gradcam");
+    EXPECT_FILE_FAIL("model:\n  arch: [conv, relu]\n", "bad.yaml:2: model.arch", "got a list",
+                     NULL);
+
+    /* Numbers that do not fully parse or are out of range. */
+    EXPECT_FILE_FAIL("batch: abc\n", "bad.yaml:1: batch: expected an integer >= 1, got 'abc'",
+                     NULL, NULL);
+    EXPECT_FILE_FAIL("\n\nbatch: 0\n", "bad.yaml:3: batch", "got '0'", NULL);
+    EXPECT_FILE_FAIL("batch: 1.5\n", "bad.yaml:1: batch", "got '1.5'", NULL);
+    EXPECT_FILE_FAIL("batch: 12abc\n", "bad.yaml:1: batch", "got '12abc'", NULL);
+    EXPECT_FILE_FAIL("batch: 99999999999999999999\n", "bad.yaml:1: batch", NULL, NULL);
+    EXPECT_FILE_FAIL("batch:\n", "bad.yaml:1: batch", NULL, NULL);
+    EXPECT_FILE_FAIL("output:\n  file: o.h5\n  compression: 10\n",
+                     "bad.yaml:3: output.compression: expected an integer in 0..9, got '10'", NULL,
+                     NULL);
+    EXPECT_FILE_FAIL("output:\n  compression: -1\n", "bad.yaml:2: output.compression", NULL, NULL);
+    EXPECT_FILE_FAIL("data:\n  start: -1\n", "bad.yaml:2: data.start", "integer >= 0", NULL);
+    EXPECT_FILE_FAIL("data:\n  count: 0\n", "bad.yaml:2: data.count", "or 'all'", NULL);
+    EXPECT_FILE_FAIL("data:\n  count: ALL\n", "bad.yaml:2: data.count", NULL, NULL);
+    EXPECT_FILE_FAIL("preprocess:\n  std: [0.2, 0, 0.3]\n", "bad.yaml:2: preprocess.std",
+                     "numbers > 0", "got '0'");
+    EXPECT_FILE_FAIL("preprocess:\n  std:\n    - 0.2\n    - 0.1\n    - -1\n",
+                     "bad.yaml:5: preprocess.std", "got '-1'", NULL);
+    EXPECT_FILE_FAIL("preprocess:\n  mean: [0.5, 0.5]\n", "bad.yaml:2: preprocess.mean",
+                     "got 2 items", NULL);
+    EXPECT_FILE_FAIL("preprocess:\n  mean: [0.5, nan, 0.5]\n", "bad.yaml:2: preprocess.mean",
+                     "got 'nan'", NULL);
+    EXPECT_FILE_FAIL("preprocess:\n  scale: 0\n", "bad.yaml:2: preprocess.scale", "> 0", NULL);
+    EXPECT_FILE_FAIL("preprocess:\n  scale: .inf\n", "bad.yaml:2: preprocess.scale", NULL, NULL);
+    EXPECT_FILE_FAIL("preprocess:\n  scale: 1e39\n", "bad.yaml:2: preprocess.scale", NULL, NULL);
+    EXPECT_FILE_FAIL("preprocess:\n  scale: 1e-50\n", "bad.yaml:2: preprocess.scale", NULL, NULL);
+    EXPECT_FILE_FAIL("preprocess:\n  scale: 0.5x\n", "bad.yaml:2: preprocess.scale", NULL, NULL);
+
+    /* Strings and names. */
+    EXPECT_FILE_FAIL("model:\n  arch: resnet18\n",
+                     "bad.yaml:2: model.arch: unsupported arch 'resnet18' (supported: simplecnn)",
+                     NULL, NULL);
+    EXPECT_FILE_FAIL("cam:\n  methods:\n    - gradcam\n    - scorecam\n",
+                     "bad.yaml:4: cam.methods: unknown method 'scorecam' (supported: gradcam)",
+                     NULL, NULL);
+    EXPECT_FILE_FAIL("cam:\n  methods: [gradcam, gradcam]\n", "bad.yaml:2: cam.methods",
+                     "duplicate method 'gradcam'", NULL);
+    EXPECT_FILE_FAIL("cam:\n  methods: []\n", "bad.yaml:2: cam.methods", "got 0", NULL);
+    EXPECT_FILE_FAIL("cam:\n  methods: [a, b, c, d, e, f, g, h, i]\n", "bad.yaml:2: cam.methods",
+                     "got 9", NULL);
+    EXPECT_FILE_FAIL("cam:\n  layer: \"conv 3\"\n", "bad.yaml:2: cam.layer",
+                     "expected a layer name", "got 'conv 3'");
+    EXPECT_FILE_FAIL("cam:\n  layer: ''\n", "bad.yaml:2: cam.layer", "empty", NULL);
+    EXPECT_FILE_FAIL("cam:\n  target: -1\n", "bad.yaml:2: cam.target",
+                     "'predicted', 'label' or a class index >= 0", "got '-1'");
+    EXPECT_FILE_FAIL("cam:\n  target: predict\n", "bad.yaml:2: cam.target", NULL, NULL);
+    EXPECT_FILE_FAIL("device: \"\"\n", "bad.yaml:1: device", "empty", NULL);
+    {
+        char text[1200];
+        memset(text, 'a', sizeof text);
+        memcpy(text, "output:\n  file: ", 16);
+        text[sizeof text - 2] = '\n';
+        text[sizeof text - 1] = '\0';
+        EXPECT_FILE_FAIL(text, "bad.yaml:2: output.file", "at most 1023 bytes", NULL);
+    }
+
+    /* YAML itself. */
+    EXPECT_FILE_FAIL("batch: 4\ndata:\n  file: [a\n  split: x\n", "bad.yaml:4: YAML syntax error: ",
+                     "at line 3)", NULL);
+    EXPECT_FILE_FAIL("batch: 4\n  device: any\n", "bad.yaml:2: YAML syntax error", NULL, NULL);
+    EXPECT_FILE_FAIL("batch: *nope\n", "bad.yaml:1: YAML syntax error", NULL, NULL);
+    EXPECT_FILE_FAIL("batch: 4\n---\nbatch: 5\n", "bad.yaml:3: expected a single YAML document",
+                     NULL, NULL);
+    EXPECT_FILE_FAIL("batch: \"\xff\"\n", "bad.yaml", "YAML syntax error", NULL);
+
+    /* The file itself. */
+    {
+        char missing[1200];
+        snprintf(missing, sizeof missing, "%s/no-such.yaml", tmpdir);
+        expect_fail_at(__LINE__, missing, NULL, 0, CLCAM_ERR_INPUT, "no-such.yaml: cannot open config: ",
+                       "No such file", NULL);
+        expect_fail_at(__LINE__, tmpdir, NULL, 0, CLCAM_ERR_INPUT, tmpdir, "config", NULL);
+    }
+}
+
+static void test_sets(void)
+{
+    clcam_config cfg;
+    clcam_err err = {CLCAM_OK, ""};
+    const char *p = write_tmp("base.yaml", "batch: 4\ndata:\n  count: 100\ncam:\n  layer: conv1\n");
+    const char *sets[] = {"batch=64",
+                          "preprocess.mean=[0.5,0.5,0.5]",
+                          "cam.methods=[gradcam]",
+                          "data.count=all",
+                          "device=gpu:1",
+                          "data.file=my data/c10.h5",
+                          "cam={layer: conv2, target: label}",
+                          "output.compression=9",
+                          "output.compression=1"};
+    CHECK(config_load(p, sets, (int)(sizeof sets / sizeof *sets), &cfg, &err) == CLCAM_OK, "%s",
+          err.msg);
+    CHECK(cfg.batch == 64, "batch %d", cfg.batch);
+    CHECK(cfg.pre_mean[0] == 0.5f && cfg.pre_mean[1] == 0.5f && cfg.pre_mean[2] == 0.5f, "mean");
+    CHECK(cfg.cam_n_methods == 1 && strcmp(cfg.cam_methods[0], "gradcam") == 0, "methods");
+    CHECK(cfg.data_count == -1, "count all overrides the file's 100");
+    CHECK(strcmp(cfg.device, "gpu:1") == 0, "device '%s'", cfg.device);
+    CHECK(strcmp(cfg.data_file, "my data/c10.h5") == 0, "file '%s'", cfg.data_file);
+    CHECK(strcmp(cfg.cam_layer, "conv2") == 0 && cfg.cam_target == CAM_TARGET_LABEL,
+          "a section set as a mapping");
+    CHECK(cfg.output_compression == 1, "the last --set wins");
+    {
+        const char *s2[] = {"data.count=10", "cam.target=3", "preprocess.std=[1, 2, 3]"};
+        CHECK(config_load(NULL, s2, 3, &cfg, &err) == CLCAM_OK, "%s", err.msg);
+        CHECK(cfg.data_count == 10 && cfg.cam_target == CAM_TARGET_CLASS &&
+                  cfg.cam_target_class == 3 && cfg.pre_std[2] == 3.0f, "count/target/std");
+    }
+
+    EXPECT_SET_FAIL("batch=x", CLCAM_ERR_INPUT, "--set batch: expected an integer >= 1, got 'x'",
+                    NULL, NULL);
+    EXPECT_SET_FAIL("batch=0", CLCAM_ERR_INPUT, "--set batch:", "got '0'", NULL);
+    EXPECT_SET_FAIL("batch", CLCAM_ERR_USAGE, "--set batch: expected KEY=VALUE", NULL, NULL);
+    EXPECT_SET_FAIL("=5", CLCAM_ERR_USAGE, "expected KEY=VALUE", NULL, NULL);
+    EXPECT_SET_FAIL("cam.lyer=conv2", CLCAM_ERR_INPUT, "--set cam.lyer: unknown key",
+                    "methods, layer, target", NULL);
+    EXPECT_SET_FAIL("camera.layer=conv2", CLCAM_ERR_INPUT, "--set camera.layer: unknown key",
+                    "device, batch, data", NULL);
+    EXPECT_SET_FAIL("cam.layer.x=conv2", CLCAM_ERR_INPUT, "--set cam.layer.x: unknown key",
+                    "methods, layer, target", NULL);
+    EXPECT_SET_FAIL("cam={lyer: x}", CLCAM_ERR_INPUT, "--set cam.lyer: unknown key", NULL, NULL);
+    EXPECT_SET_FAIL("cam={layer: a, layer: b}", CLCAM_ERR_INPUT, "--set cam.layer: duplicate key",
+                    NULL, NULL);
+    EXPECT_SET_FAIL("batch=1\n---\n2", CLCAM_ERR_INPUT, "--set batch: expected a single", NULL,
+                    NULL);
+    EXPECT_SET_FAIL("cam.layer=", CLCAM_ERR_INPUT, "--set cam.layer:", "empty", NULL);
+    EXPECT_SET_FAIL("cam=", CLCAM_ERR_INPUT, "--set cam: expected a mapping", "got nothing", NULL);
+    EXPECT_SET_FAIL("preprocess.std=[1,0,1]", CLCAM_ERR_INPUT, "--set preprocess.std:",
+                    "got '0'", NULL);
+    EXPECT_SET_FAIL("preprocess.mean=0.5", CLCAM_ERR_INPUT, "--set preprocess.mean:",
+                    "list of 3 numbers", NULL);
+    EXPECT_SET_FAIL("cam.methods=[gradcam, gradcampp]", CLCAM_ERR_INPUT, "--set cam.methods:",
+                    "unknown method 'gradcampp' (supported: gradcam)", NULL);
+    EXPECT_SET_FAIL("batch=[1", CLCAM_ERR_INPUT, "--set batch: YAML syntax error", NULL, NULL);
+    EXPECT_SET_FAIL("output.compression=10", CLCAM_ERR_INPUT, "--set output.compression:",
+                    "0..9", NULL);
+    EXPECT_SET_FAIL("data.count=1.5", CLCAM_ERR_INPUT, "--set data.count:", "got '1.5'", NULL);
+    {
+        /* The file's errors win over later sets; a bad set after good ones still fails. */
+        const char *s3[] = {"batch=8", "batch=nope"};
+        expect_fail_at(__LINE__, p, s3, 2, CLCAM_ERR_INPUT, "--set batch", "'nope'", NULL);
+    }
+}
+
+static void round_trip(const char *what, const clcam_config *in)
+{
+    clcam_config out;
+    clcam_err err = {CLCAM_OK, ""};
+    char *yaml = config_to_yaml(in);
+    CHECK(yaml != NULL, "%s: config_to_yaml", what);
+    if (!yaml) return;
+    CHECK(config_load(write_tmp("rt.yaml", yaml), NULL, 0, &out, &err) == CLCAM_OK, "%s: %s\n%s",
+          what, err.msg, yaml);
+    CHECK(config_equal(in, &out), "%s: round trip differs:\n%s", what, yaml);
+    free(yaml);
+}
+
+static void test_round_trip(void)
+{
+    clcam_config cfg;
+    clcam_err err = {CLCAM_OK, ""};
+    char *yaml;
+    const char *sets[] = {"device=nvidia:2",
+                          "batch=7",
+                          "data.file=\"odd: name #1 \\\"q\\\" \\\\ \\t end\"",
+                          "data.split=\"-train\"",
+                          "data.start=12",
+                          "data.count=34",
+                          "preprocess.scale=0.1",
+                          "preprocess.mean=[0.1, -0.2, 1e-7]",
+                          "preprocess.std=[3.4028234e38, 1.17549435e-38, 1e-45]",
+                          "model.weights=\"caf\xc3\xa9/w.h5\"",
+                          "cam.layer=_l.2",
+                          "cam.target=9",
+                          "output.file=\"all\"",
+                          "output.compression=0"};
+
+    config_defaults(&cfg);
+    round_trip("defaults", &cfg);
+    yaml = config_to_yaml(&cfg);
+    CHECK(yaml && strstr(yaml, "device: any\nbatch: 256\ndata:\n  file: data/cifar10.h5\n"),
+          "layout: %s", yaml ? yaml : "(null)");
+    CHECK(yaml && strstr(yaml, "  count: all\n") && strstr(yaml, "  methods: [gradcam]\n") &&
+              strstr(yaml, "  target: predicted\n") && strstr(yaml, "  compression: 4\n"),
+          "layout: %s", yaml ? yaml : "(null)");
+    free(yaml);
+
+    CHECK(config_load(NULL, sets, (int)(sizeof sets / sizeof *sets), &cfg, &err) == CLCAM_OK,
+          "%s", err.msg);
+    CHECK(strcmp(cfg.data_file, "odd: name #1 \"q\" \\ \t end") == 0, "escapes '%s'",
+          cfg.data_file);
+    round_trip("every key set", &cfg);
+    cfg.cam_target = CAM_TARGET_LABEL;
+    round_trip("target label", &cfg);
+}
+
+int main(void)
+{
+    const char *d = test_tmpdir();
+    if (!d) {
+        fprintf(stderr, "no temporary directory\n");
+        return 1;
+    }
+    snprintf(tmpdir, sizeof tmpdir, "%s", d);
+    test_defaults();
+    test_shipped();
+    test_full_file();
+    test_file_errors();
+    test_sets();
+    test_round_trip();
+    {
+        /* Leave no litter: the files this test wrote, then the directory. */
+        static const char *const names[] = {"bad.yaml", "empty.yaml", "comments.yaml",
+                                            "partial.yaml", "full.yaml", "t.yaml",
+                                            "base.yaml", "rt.yaml"};
+        char p[1200];
+        size_t i;
+        for (i = 0; i < sizeof names / sizeof *names; i++) {
+            snprintf(p, sizeof p, "%s/%s", tmpdir, names[i]);
+            remove(p);
+        }
+        rmdir(tmpdir);
+    }
+    return test_finish("test_config");
+}
