@@ -1,1 +1,210 @@
-int main(void) { return 0; }
+/* clcam: Grad-CAM for whole datasets on any OpenCL device. Command-line front end. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../cl/runtime.h"
+#include "../io/cifar10_import.h"
+#include "../io/config.h"
+#include "../io/h5util.h"
+#include "run.h"
+#include "selftest.h"
+
+#define MAX_SETS 64
+
+static const char *USAGE =
+    "usage: clcam <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  devices                          list OpenCL platforms and devices\n"
+    "  import-cifar10 SRC OUT.h5        CIFAR-10 binary archive or folder to a dataset file\n"
+    "  run CONFIG.yaml [--set k=v]... [--device SPEC] [--quiet] [--verbose]\n"
+    "                                   explain a dataset split, write the results file\n"
+    "  selftest [--device SPEC]         every kernel against the plain-C reference\n"
+    "  report RESULTS.h5 --out DIR      pictures and an HTML page (not in this version)\n"
+    "\n"
+    "A device SPEC is cpu, gpu, any, or a platform or device name substring, optionally\n"
+    "followed by :N for the N-th match. `clcam <command> --help` describes each command.\n";
+
+static int fail(const char *cmd, const clcam_err *err, clcam_status st)
+{
+    fprintf(stderr, "clcam %s: %s\n", cmd, err->msg[0] ? err->msg : clcam_status_str(st));
+    return clcam_exit_code(st);
+}
+
+static int usage_error(const char *cmd, const char *msg)
+{
+    fprintf(stderr, "clcam %s: %s (try clcam %s --help)\n", cmd, msg, cmd);
+    return 2;
+}
+
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return 1;
+    return 0;
+}
+
+static int cmd_devices(int argc, char **argv)
+{
+    clcam_err err = {0};
+    clcam_status st;
+    if (wants_help(argc, argv)) {
+        printf("usage: clcam devices\n\nLists every OpenCL platform and device: index, type, platform,\n"
+               "device name, driver version, memory and compute units.\n");
+        return 0;
+    }
+    if (argc > 0) return usage_error("devices", "takes no arguments");
+    st = cl_devices_list(stdout, &err);
+    return st == CLCAM_OK ? 0 : fail("devices", &err, st);
+}
+
+static void import_progress(int done, int total, void *user)
+{
+    (void)user;
+    fprintf(stderr, "clcam import-cifar10: %d/%d batch files\n", done, total);
+}
+
+static int cmd_import(int argc, char **argv)
+{
+    clcam_err err = {0};
+    clcam_status st;
+    int quiet = 0;
+    const char *pos[2];
+    int npos = 0;
+    if (wants_help(argc, argv)) {
+        printf("usage: clcam import-cifar10 SRC OUT.h5 [--quiet]\n\n"
+               "SRC is the official cifar-10-binary.tar.gz or its unpacked cifar-10-batches-bin/\n"
+               "folder. Writes /train and /test (uint8 NHWC images, labels) and class_names.\n");
+        return 0;
+    }
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--quiet") == 0) quiet = 1;
+        else if (argv[i][0] == '-' && argv[i][1]) return usage_error("import-cifar10", "unknown option");
+        else if (npos < 2) pos[npos++] = argv[i];
+        else return usage_error("import-cifar10", "too many arguments");
+    }
+    if (npos != 2) return usage_error("import-cifar10", "expected SRC and OUT.h5");
+    st = cifar10_import(pos[0], pos[1], quiet ? NULL : import_progress, NULL, &err);
+    if (st != CLCAM_OK) return fail("import-cifar10", &err, st);
+    if (!quiet) fprintf(stderr, "clcam import-cifar10: wrote %s\n", pos[1]);
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    clcam_err err = {0};
+    clcam_status st;
+    const char *config = NULL, *sets[MAX_SETS + 1];
+    char device_set[300];
+    int n_sets = 0, verbose = 0;
+    run_report rep = {0};
+    clcam_config cfg;
+    if (wants_help(argc, argv)) {
+        printf("usage: clcam run CONFIG.yaml [--set key=value]... [--device SPEC] [--quiet] [--verbose]\n\n"
+               "Explains the configured dataset split with Grad-CAM and writes the results file.\n"
+               "  --set key=value  override one config key (value in YAML: --set cam.target=label)\n"
+               "  --device SPEC    same as --set device=SPEC\n"
+               "  --quiet          no progress and no summary on stderr\n"
+               "  --verbose        print HDF5's own error stack on failures\n");
+        return 0;
+    }
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--set") == 0 || strcmp(argv[i], "--device") == 0) {
+            if (i + 1 >= argc) return usage_error("run", "option needs a value");
+            if (n_sets >= MAX_SETS) return usage_error("run", "too many --set options");
+            if (strcmp(argv[i], "--device") == 0) {
+                snprintf(device_set, sizeof device_set, "device=%s", argv[++i]);
+                sets[n_sets++] = device_set;
+            } else {
+                sets[n_sets++] = argv[++i];
+            }
+        } else if (strncmp(argv[i], "--set=", 6) == 0) {
+            if (n_sets >= MAX_SETS) return usage_error("run", "too many --set options");
+            sets[n_sets++] = argv[i] + 6;
+        } else if (strcmp(argv[i], "--quiet") == 0) {
+            rep.quiet = 1;
+        } else if (strcmp(argv[i], "--verbose") == 0) {
+            verbose = 1;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "clcam run: unknown option %s (try clcam run --help)\n", argv[i]);
+            return 2;
+        } else if (!config) {
+            config = argv[i];
+        } else {
+            return usage_error("run", "more than one config file");
+        }
+    }
+    if (!config) return usage_error("run", "expected CONFIG.yaml");
+    h5_quiet(verbose);
+    if ((st = config_load(config, sets, n_sets, &cfg, &err)) != CLCAM_OK) return fail("run", &err, st);
+    if ((st = run_explain(&cfg, &rep, &err)) != CLCAM_OK) return fail("run", &err, st);
+    if (!rep.quiet) {
+        fprintf(stderr, "clcam run: %ld images", rep.images);
+        if (rep.correct >= 0) fprintf(stderr, ", accuracy %.2f%%", 100.0 * rep.correct / rep.images);
+        fprintf(stderr, ", %.1f s (%.0f img/s), device %s\n", rep.seconds, rep.images / rep.seconds, rep.device);
+        fprintf(stderr, "clcam run: results in %s\n", cfg.output_file);
+    }
+    return 0;
+}
+
+static int cmd_selftest(int argc, char **argv)
+{
+    clcam_err err = {0};
+    clcam_status st;
+    const char *device = "any";
+    cl_ctx ctx;
+    int failed = 0;
+    if (wants_help(argc, argv)) {
+        printf("usage: clcam selftest [--device SPEC]\n\n"
+               "Runs every kernel and CLBlast call clcam uses on the device, at odd sizes and\n"
+               "batch 1, against the plain-C reference, and prints a pass/fail table.\n");
+        return 0;
+    }
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) device = argv[++i];
+        else return usage_error("selftest", "unknown argument");
+    }
+    if ((st = cl_ctx_init(&ctx, device, &err)) != CLCAM_OK) return fail("selftest", &err, st);
+    printf("device: %s (%s, driver %s)\n", ctx.device_name, ctx.platform_name, ctx.driver_version);
+    st = selftest_run(&ctx, stdout, &failed, &err);
+    cl_ctx_free(&ctx);
+    if (st != CLCAM_OK) return fail("selftest", &err, st);
+    printf("%s: %d check%s failed\n", failed ? "FAIL" : "PASS", failed, failed == 1 ? "" : "s");
+    return failed ? 1 : 0;
+}
+
+static int cmd_report(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        printf("usage: clcam report RESULTS.h5 --out DIR\n\nNot available in this version.\n");
+        return 0;
+    }
+    fprintf(stderr, "clcam report: not available in this version; open the results file with h5py "
+                    "(see README.md)\n");
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } COMMANDS[] = {
+        {"devices", cmd_devices}, {"import-cifar10", cmd_import}, {"run", cmd_run},
+        {"selftest", cmd_selftest}, {"report", cmd_report},
+    };
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("clcam %s\n", CLCAM_VERSION);
+        return 0;
+    }
+    h5_quiet(0);
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof *COMMANDS; i++)
+        if (strcmp(argv[1], COMMANDS[i].name) == 0) return COMMANDS[i].fn(argc - 2, argv + 2);
+    fprintf(stderr, "clcam: unknown command '%s'\n\n%s", argv[1], USAGE);
+    return 2;
+}

@@ -1,0 +1,97 @@
+#include "explain.h"
+
+#include <string.h>
+
+#include "../cl/ops.h"
+
+clcam_status explainer_init(cl_ctx *ctx, explainer *e, model *m, int cam_layer,
+                            const explain_params *p, int max_batch, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    size_t b = (size_t)max_batch, px = (size_t)layer_shape_size(m->input);
+    float mean_std[6];
+    memset(e, 0, sizeof *e);
+    e->m = m;
+    e->cam_layer = cam_layer;
+    e->p = *p;
+    e->max_batch = max_batch;
+    memcpy(mean_std, p->mean, sizeof p->mean);
+    memcpy(mean_std + 3, p->std, sizeof p->std);
+    TRY(cl_ctx_alloc(ctx, b * px, &e->d_images, "images", err));
+    TRY(cl_ctx_alloc(ctx, sizeof(float) * b * px, &e->d_input, "network input", err));
+    TRY(cl_ctx_alloc(ctx, sizeof mean_std, &e->d_mean_std, "mean/std", err));
+    TRY(cl_ctx_upload(ctx, e->d_mean_std, mean_std, sizeof mean_std, err));
+    TRY(cl_ctx_alloc(ctx, sizeof(int32_t) * b, &e->d_labels, "labels", err));
+    TRY(cl_ctx_alloc(ctx, sizeof(float) * b * m->classes, &e->d_probs, "probs", err));
+    TRY(cl_ctx_alloc(ctx, sizeof(int32_t) * b, &e->d_pred, "pred", err));
+    TRY(cl_ctx_alloc(ctx, sizeof(int32_t) * b, &e->d_target, "target", err));
+    TRY(cl_ctx_alloc(ctx, sizeof(float) * b * m->classes, &e->d_dlogits, "one-hot", err));
+    TRY(cam_gradcam_init(ctx, &e->cam, m->layers[cam_layer].out, m->input.h, m->input.w, max_batch, err));
+exit:
+    if (st != CLCAM_OK) explainer_free(e);
+    return st;
+}
+
+/* Non-blocking read of count elements of size `elem` into dst; *ev receives its event. */
+static clcam_status read_async(cl_ctx *ctx, cl_mem src, void *dst, size_t bytes, cl_event *ev,
+                               clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    if (*ev) clReleaseEvent(*ev);
+    *ev = NULL;
+    CL_TRY(clEnqueueReadBuffer(ctx->queue, src, CL_FALSE, 0, bytes, dst, 0, NULL, ev));
+exit:
+    return st;
+}
+
+clcam_status explainer_enqueue(cl_ctx *ctx, explainer *e, const uint8_t *images,
+                               const int32_t *labels, int batch, const explain_out *out,
+                               cl_event *done, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    model *m = e->m;
+    layer_shape in = m->input;
+    size_t b = (size_t)batch, C = (size_t)m->classes;
+    size_t hw = (size_t)e->cam.h * e->cam.w, HW = (size_t)e->cam.H * e->cam.W;
+    cl_mem logits = m->layers[m->n_layers - 1].d_out, grad = NULL;
+    cl_event ev = NULL;
+    *done = NULL;
+    if (batch < 1 || batch > e->max_batch) {
+        st = err_set(err, CLCAM_ERR_USAGE, "explainer: batch %d outside 1..%d", batch, e->max_batch);
+        goto exit;
+    }
+    CL_TRY(clEnqueueWriteBuffer(ctx->queue, e->d_images, CL_FALSE, 0, b * layer_shape_size(in), images, 0, NULL, NULL));
+    if (labels && e->p.target_mode == 1)
+        CL_TRY(clEnqueueWriteBuffer(ctx->queue, e->d_labels, CL_FALSE, 0, sizeof(int32_t) * b, labels, 0, NULL, NULL));
+    TRY(op_preprocess(ctx, e->d_images, e->d_input, e->d_mean_std, e->p.scale, batch, in.c, in.h * in.w, err));
+    TRY(model_forward(ctx, m, e->d_input, batch, err));
+    TRY(op_softmax(ctx, logits, e->d_probs, batch, m->classes, err));
+    TRY(op_target_onehot(ctx, logits, e->d_labels, e->d_pred, e->d_target, e->d_dlogits, batch,
+                         m->classes, e->p.target_mode, e->p.target_class, err));
+    TRY(model_backward_to(ctx, m, e->cam_layer, e->d_dlogits, batch, &grad, err));
+    TRY(cam_gradcam_compute(ctx, &e->cam, m->layers[e->cam_layer].d_out, grad, batch, err));
+    /* Only the results come back; the queue is in order, so the last read's event is the batch's. */
+    TRY(read_async(ctx, logits, out->logits, sizeof(float) * b * C, &ev, err));
+    TRY(read_async(ctx, e->d_probs, out->probs, sizeof(float) * b * C, &ev, err));
+    TRY(read_async(ctx, e->d_pred, out->pred, sizeof(int32_t) * b, &ev, err));
+    TRY(read_async(ctx, e->d_target, out->target, sizeof(int32_t) * b, &ev, err));
+    TRY(read_async(ctx, e->cam.d_raw, out->cam_raw, sizeof(float) * b * hw, &ev, err));
+    TRY(read_async(ctx, e->cam.d_cam, out->cam, sizeof(float) * b * HW, &ev, err));
+    CL_TRY(clFlush(ctx->queue));
+    *done = ev;
+    ev = NULL;
+exit:
+    if (ev) clReleaseEvent(ev);
+    return st;
+}
+
+void explainer_free(explainer *e)
+{
+    cl_mem *bufs[] = {&e->d_images, &e->d_input, &e->d_mean_std, &e->d_labels, &e->d_probs,
+                      &e->d_pred, &e->d_target, &e->d_dlogits};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) {
+        if (*bufs[i]) clReleaseMemObject(*bufs[i]);
+        *bufs[i] = NULL;
+    }
+    cam_gradcam_free(&e->cam);
+}

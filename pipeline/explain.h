@@ -1,0 +1,42 @@
+/* One batch through the device: upload, preprocess, forward, head, backward, CAM, download.
+ * Everything is enqueued without waiting; the caller waits on the returned event. */
+#ifndef CLCAM_EXPLAIN_H
+#define CLCAM_EXPLAIN_H
+
+#include <stdint.h>
+
+#include "cam_gradcam.h"
+#include "model.h"
+
+typedef struct {
+    float scale;
+    float mean[3], std[3];
+    int target_mode;   /* 0 predicted, 1 label, 2 fixed class */
+    int target_class;
+} explain_params;
+
+typedef struct {
+    model *m;
+    int cam_layer;
+    explain_params p;
+    int max_batch;
+    cam_gradcam cam;
+    cl_mem d_images, d_input, d_mean_std, d_labels, d_probs, d_pred, d_target, d_dlogits;
+} explainer;
+
+/* Host destinations of one batch's results. */
+typedef struct {
+    float *logits, *probs, *cam, *cam_raw;
+    int32_t *pred, *target;
+} explain_out;
+
+clcam_status explainer_init(cl_ctx *ctx, explainer *e, model *m, int cam_layer,
+                            const explain_params *p, int max_batch, clcam_err *err);
+/* images: uint8 NHWC; labels may be NULL unless the target is the label. The host arrays
+ * must stay valid until *done completes. */
+clcam_status explainer_enqueue(cl_ctx *ctx, explainer *e, const uint8_t *images,
+                               const int32_t *labels, int batch, const explain_out *out,
+                               cl_event *done, clcam_err *err);
+void explainer_free(explainer *e);
+
+#endif

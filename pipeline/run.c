@@ -1,0 +1,201 @@
+#include "run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../io/dataset.h"
+#include "../io/results.h"
+#include "explain.h"
+#include "progress.h"
+
+/* Host memory of one batch in flight: its inputs and its downloaded outputs. */
+typedef struct {
+    uint8_t *images;
+    int32_t *labels;
+    int64_t *index;
+    explain_out out;
+    long start;
+    int count;
+    cl_event done;
+} batch_slot;
+
+static clcam_status slot_alloc(batch_slot *s, int batch, const model *m, const cam_gradcam *c,
+                               clcam_err *err)
+{
+    size_t b = (size_t)batch;
+    memset(s, 0, sizeof *s);
+    s->images = malloc(b * layer_shape_size(m->input));
+    s->labels = malloc(sizeof(int32_t) * b);
+    s->index = malloc(sizeof(int64_t) * b);
+    s->out.logits = malloc(sizeof(float) * b * m->classes);
+    s->out.probs = malloc(sizeof(float) * b * m->classes);
+    s->out.pred = malloc(sizeof(int32_t) * b);
+    s->out.target = malloc(sizeof(int32_t) * b);
+    s->out.cam_raw = malloc(sizeof(float) * b * c->h * c->w);
+    s->out.cam = malloc(sizeof(float) * b * c->H * c->W);
+    if (!s->images || !s->labels || !s->index || !s->out.logits || !s->out.probs || !s->out.pred ||
+        !s->out.target || !s->out.cam_raw || !s->out.cam)
+        return err_set(err, CLCAM_ERR_NOMEM, "out of memory for a batch of %d images", batch);
+    return CLCAM_OK;
+}
+
+static void slot_free(batch_slot *s)
+{
+    if (s->done) {
+        clWaitForEvents(1, &s->done);
+        clReleaseEvent(s->done);
+    }
+    free(s->images);
+    free(s->labels);
+    free(s->index);
+    free(s->out.logits);
+    free(s->out.probs);
+    free(s->out.pred);
+    free(s->out.target);
+    free(s->out.cam_raw);
+    free(s->out.cam);
+    memset(s, 0, sizeof *s);
+}
+
+static clcam_status slot_read(batch_slot *s, dataset_reader *d, long start, int count,
+                              int classes, clcam_err *err)
+{
+    s->start = start;
+    s->count = count;
+    for (int i = 0; i < count; i++) s->index[i] = start + i;
+    return dataset_read(d, start, count, s->images, d->labels >= 0 ? s->labels : NULL, classes, err);
+}
+
+static clcam_status slot_wait(batch_slot *s, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    if (!s->done) goto exit;
+    CL_TRY(clWaitForEvents(1, &s->done));
+exit:
+    if (s->done) clReleaseEvent(s->done);
+    s->done = NULL;
+    return st;
+}
+
+static clcam_status slot_write(batch_slot *s, results_writer *w, long first, int has_labels,
+                               long *correct, clcam_err *err)
+{
+    results_batch b = {
+        .index = s->index, .label = has_labels ? s->labels : NULL,
+        .logits = s->out.logits, .probs = s->out.probs, .pred = s->out.pred,
+        .target = s->out.target, .cam = {s->out.cam}, .cam_raw = {s->out.cam_raw},
+    };
+    if (has_labels)
+        for (int i = 0; i < s->count; i++) *correct += s->out.pred[i] == s->labels[i];
+    return results_write(w, s->start - first, s->count, &b, err);
+}
+
+static clcam_status check_inputs(const clcam_config *cfg, const dataset_reader *d, const model *m,
+                                 long *count, clcam_err *err)
+{
+    if (cfg->data_start >= d->n)
+        return err_set(err, CLCAM_ERR_INPUT, "data.start: %ld is past the end of %s split %s (%ld images)",
+                       cfg->data_start, d->path, d->split, d->n);
+    *count = cfg->data_count < 0 ? d->n - cfg->data_start : cfg->data_count;
+    if (cfg->data_start + *count > d->n)
+        return err_set(err, CLCAM_ERR_INPUT, "data.count: %ld images from %ld run past the end of %s split %s (%ld images)",
+                       *count, cfg->data_start, d->path, d->split, d->n);
+    if (d->n_class_names && d->n_class_names != m->classes)
+        return err_set(err, CLCAM_ERR_INPUT, "%s: %d class_names, but %s has %d outputs", d->path,
+                       d->n_class_names, cfg->model_weights, m->classes);
+    if (cfg->cam_target == CAM_TARGET_CLASS && cfg->cam_target_class >= m->classes)
+        return err_set(err, CLCAM_ERR_INPUT, "cam.target: class %d, but the model has %d classes (0..%d)",
+                       cfg->cam_target_class, m->classes, m->classes - 1);
+    if (cfg->cam_target == CAM_TARGET_LABEL && d->labels < 0)
+        return err_set(err, CLCAM_ERR_INPUT, "cam.target: label, but %s has no /%s/labels", d->path, d->split);
+    return CLCAM_OK;
+}
+
+clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    dataset_reader d = {.file = H5I_INVALID_HID, .images = H5I_INVALID_HID, .labels = H5I_INVALID_HID};
+    model m = {0};
+    cl_ctx ctx = {0};
+    explainer e = {0};
+    results_writer w = {.file = H5I_INVALID_HID};
+    batch_slot slots[2] = {{0}};
+    char *yaml = NULL;
+    long count = 0, correct = 0, first = cfg->data_start;
+    int batch, t = -1, has_labels, nb;
+    progress prog;
+    explain_params p = {.scale = cfg->pre_scale, .target_mode = (int)cfg->cam_target,
+                        .target_class = cfg->cam_target_class};
+    memcpy(p.mean, cfg->pre_mean, sizeof p.mean);
+    memcpy(p.std, cfg->pre_std, sizeof p.std);
+    results_close(&w);
+    double t0 = progress_now();
+
+    /* Everything about the inputs is checked before the device is touched. */
+    TRY(dataset_open(&d, cfg->data_file, cfg->data_split, err));
+    TRY(model_load(&m, cfg->model_arch, cfg->model_weights, (layer_shape){d.c, d.h, d.w}, err));
+    TRY(check_inputs(cfg, &d, &m, &count, err));
+    TRY(model_check_cam_layer(&m, cfg->cam_layer, &t, err));
+    has_labels = d.labels >= 0;
+    batch = cfg->batch < count ? cfg->batch : (int)count;
+    nb = (int)((count + batch - 1) / batch);
+
+    TRY(cl_ctx_init(&ctx, cfg->device, err));
+    snprintf(rep->device, sizeof rep->device, "%s (%s)", ctx.device_name, ctx.platform_name);
+    TRY(model_upload(&ctx, &m, batch, err));
+    TRY(explainer_init(&ctx, &e, &m, t, &p, batch, err));
+    for (int s = 0; s < 2; s++) TRY(slot_alloc(&slots[s], batch, &m, &e.cam, err));
+
+    if (!(yaml = config_to_yaml(cfg))) { st = err_set(err, CLCAM_ERR_NOMEM, "out of memory"); goto exit; }
+    {
+        results_layout L = {
+            .n = count, .classes = m.classes, .has_label = has_labels,
+            .cam_h = m.input.h, .cam_w = m.input.w, .raw_h = e.cam.h, .raw_w = e.cam.w,
+            .chunk_rows = batch, .compression = cfg->output_compression,
+            .n_methods = cfg->cam_n_methods, .config_yaml = yaml, .device = ctx.device_name,
+            .platform = ctx.platform_name, .driver_version = ctx.driver_version,
+            .dataset_file = cfg->data_file, .split = cfg->data_split,
+            .weights_file = cfg->model_weights, .layer = cfg->cam_layer,
+            .class_names = (const char *const *)d.class_names, .n_class_names = d.n_class_names,
+        };
+        for (int i = 0; i < cfg->cam_n_methods && i < RESULTS_MAX_METHODS; i++) L.methods[i] = cfg->cam_methods[i];
+        TRY(results_create(&w, cfg->output_file, &L, err));
+    }
+
+    /* Double buffering: while the device runs batch i, the host writes batch i-1 and
+     * reads batch i+1. HDF5 stays on this one thread. */
+    progress_init(&prog, "clcam run", count, rep->quiet);
+    TRY(slot_read(&slots[0], &d, first, batch, m.classes, err));
+    for (int i = 0; i < nb; i++) {
+        batch_slot *cur = &slots[i % 2], *other = &slots[(i + 1) % 2];
+        TRY(explainer_enqueue(&ctx, &e, cur->images, cur->labels, cur->count, &cur->out, &cur->done, err));
+        if (i > 0) {
+            TRY(slot_write(other, &w, first, has_labels, &correct, err));
+            progress_update(&prog, other->start + other->count - first);
+        }
+        if (i + 1 < nb) {
+            long start = first + (long)(i + 1) * batch;
+            int n = (int)(count - (start - first) < batch ? count - (start - first) : batch);
+            TRY(slot_read(other, &d, start, n, m.classes, err));
+        }
+        TRY(slot_wait(cur, err));
+    }
+    TRY(slot_write(&slots[(nb - 1) % 2], &w, first, has_labels, &correct, err));
+    progress_update(&prog, count);
+    progress_end(&prog);
+    TRY(results_finish(&w, err));
+
+    rep->images = count;
+    rep->correct = has_labels ? correct : -1;
+    rep->seconds = progress_now() - t0;
+exit:
+    for (int s = 0; s < 2; s++) slot_free(&slots[s]);
+    results_close(&w);
+    free(yaml);
+    explainer_free(&e);
+    model_free(&m);
+    cl_ctx_free(&ctx);
+    dataset_close(&d);
+    return st;
+}

@@ -1,0 +1,377 @@
+#include "selftest.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../cl/blas.h"
+#include "../cl/ops.h"
+#include "reference.h"
+
+#define VARIANTS 3
+
+/* Host and device copies of one operand. */
+typedef struct {
+    size_t n, elem;
+    void *host;
+    cl_mem dev;
+} operand;
+
+/* Scratch for one case: up to 12 operands, freed together. */
+typedef struct {
+    operand op[12];
+    int n;
+    unsigned seed;
+} scratch;
+
+static void scratch_free(scratch *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        free(s->op[i].host);
+        if (s->op[i].dev) clReleaseMemObject(s->op[i].dev);
+    }
+    s->n = 0;
+}
+
+static float rnd(scratch *s, float lo, float hi)
+{
+    s->seed = s->seed * 1664525u + 1013904223u;
+    return lo + (hi - lo) * (float)((s->seed >> 8) / 16777216.0);
+}
+
+/* A new operand of n elements of size elem; fill: 0 zeros, 1 uniform floats in [-1, 1). */
+static clcam_status scratch_add(cl_ctx *ctx, scratch *s, size_t n, size_t elem, int fill,
+                                operand **out, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    operand *o;
+    if (s->n >= (int)(sizeof s->op / sizeof *s->op)) {
+        st = err_set(err, CLCAM_ERR_USAGE, "selftest: too many operands in one case");
+        goto exit;
+    }
+    o = &s->op[s->n++];
+    o->n = n;
+    o->elem = elem;
+    o->dev = NULL;
+    if (!(o->host = calloc(n ? n : 1, elem))) { st = err_set(err, CLCAM_ERR_NOMEM, "selftest: out of memory"); goto exit; }
+    if (fill == 1)
+        for (size_t i = 0; i < n; i++) ((float *)o->host)[i] = rnd(s, -1.0f, 1.0f);
+    TRY(cl_ctx_alloc(ctx, n * elem, &o->dev, "selftest operand", err));
+    TRY(cl_ctx_upload(ctx, o->dev, o->host, n * elem, err));
+    *out = o;
+exit:
+    return st;
+}
+
+static clcam_status fetch(cl_ctx *ctx, operand *o, void *dst, clcam_err *err)
+{
+    return cl_ctx_download(ctx, o->dev, dst, o->n * o->elem, err);
+}
+
+/* Worst error ratio of got against want with tolerance abs + rel * |want|. */
+static void compare(selftest_result *r, const float *got, const float *want, size_t n, double abs_tol,
+                    double rel_tol)
+{
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - want[i]);
+        double q = d / (abs_tol + rel_tol * fabs(want[i]));
+        if (isnan(d)) q = d = INFINITY;
+        if (q > r->ratio) r->ratio = q;
+        if (d > r->max_abs) r->max_abs = d;
+    }
+}
+
+static void compare_int(selftest_result *r, const int *got, const int *want, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (got[i] != want[i]) r->ratio = r->max_abs = INFINITY;
+}
+
+/* Sizes per variant: batch, channels, height, width (odd on purpose). */
+static const int SZ[VARIANTS][4] = {{1, 3, 5, 7}, {3, 5, 9, 11}, {4, 17, 16, 16}};
+
+/* Each case fills r and compares; names follow the kernels. */
+typedef clcam_status (*case_fn)(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
+
+#define SIZES(v) int B = SZ[v][0], C = SZ[v][1], H = SZ[v][2], W = SZ[v][3]; (void)B, (void)C, (void)H, (void)W
+
+static clcam_status case_preprocess(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    SIZES(v);
+    operand *src, *dst, *ms;
+    float mean[3] = {0.49f, 0.48f, 0.45f}, std[3] = {0.25f, 0.24f, 0.26f}, *want = NULL, *got = NULL;
+    size_t n = (size_t)B * 3 * H * W;
+    TRY(scratch_add(ctx, s, n, 1, 0, &src, err));
+    for (size_t i = 0; i < n; i++) ((uint8_t *)src->host)[i] = (uint8_t)(rnd(s, 0, 256));
+    TRY(cl_ctx_upload(ctx, src->dev, src->host, n, err));
+    TRY(scratch_add(ctx, s, 6, sizeof(float), 0, &ms, err));
+    memcpy(ms->host, mean, sizeof mean);
+    memcpy((float *)ms->host + 3, std, sizeof std);
+    TRY(cl_ctx_upload(ctx, ms->dev, ms->host, sizeof(float) * 6, err));
+    TRY(scratch_add(ctx, s, n, sizeof(float), 0, &dst, err));
+    TRY(scratch_add(ctx, s, n, sizeof(float), 0, &src, err)); /* reference output */
+    want = src->host;
+    TRY(op_preprocess(ctx, s->op[0].dev, dst->dev, ms->dev, 1.0f / 255, B, 3, H * W, err));
+    got = dst->host;
+    TRY(fetch(ctx, dst, got, err));
+    ref_preprocess(s->op[0].host, want, mean, std, 1.0f / 255, B, 3, H * W);
+    compare(r, got, want, n, 1e-6, 1e-6);
+    snprintf(r->sizes, sizeof r->sizes, "%dx%dx%dx3", B, H, W);
+exit:
+    return st;
+}
+
+static clcam_status case_bias(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    SIZES(v);
+    operand *x, *b, *want;
+    size_t n = (size_t)B * C * H * W;
+    TRY(scratch_add(ctx, s, n, sizeof(float), 1, &x, err));
+    TRY(scratch_add(ctx, s, (size_t)C, sizeof(float), 1, &b, err));
+    TRY(scratch_add(ctx, s, n, sizeof(float), 0, &want, err));
+    for (size_t i = 0; i < n; i++)
+        ((float *)want->host)[i] = ((float *)x->host)[i] + ((float *)b->host)[(i / (H * W)) % C];
+    TRY(op_bias_add(ctx, x->dev, b->dev, B, C, H * W, err));
+    TRY(fetch(ctx, x, x->host, err));
+    compare(r, x->host, want->host, n, 0, 0 + 1e-7);
+    snprintf(r->sizes, sizeof r->sizes, "%dx%dx%dx%d", B, C, H, W);
+exit:
+    return st;
+}
+
+static clcam_status case_relu(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    SIZES(v);
+    operand *in, *out, *dout, *din, *want;
+    int n = B * C * H * W;
+    TRY(scratch_add(ctx, s, (size_t)n, sizeof(float), 1, &in, err));
+    TRY(scratch_add(ctx, s, (size_t)n, sizeof(float), 0, &out, err));
+    TRY(scratch_add(ctx, s, (size_t)n, sizeof(float), 1, &dout, err));
+    TRY(scratch_add(ctx, s, (size_t)n, sizeof(float), 0, &din, err));
+    TRY(scratch_add(ctx, s, (size_t)n, sizeof(float), 0, &want, err));
+    TRY(op_relu_forward(ctx, in->dev, out->dev, n, err));
+    TRY(op_relu_backward(ctx, out->dev, dout->dev, din->dev, n, err));
+    TRY(fetch(ctx, out, out->host, err));
+    ref_relu_forward(in->host, want->host, n);
+    compare(r, out->host, want->host, (size_t)n, 0, 1e-7);
+    TRY(fetch(ctx, din, din->host, err));
+    ref_relu_backward(want->host, dout->host, want->host, n);
+    compare(r, din->host, want->host, (size_t)n, 0, 1e-7);
+    snprintf(r->sizes, sizeof r->sizes, "%d values, fwd+bwd", n);
+exit:
+    return st;
+}
+
+static clcam_status case_maxpool(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    SIZES(v);
+    /* variant 1 uses overlapping 3x3 windows with stride 2 to exercise the gather */
+    int K = v == 1 ? 3 : 2, S = 2, P = B * C, OH = pool_out_size(H, K, S), OW = pool_out_size(W, K, S);
+    size_t ni = (size_t)P * H * W, no = (size_t)P * OH * OW;
+    operand *in, *out, *arg, *dout, *din, *want, *want_arg;
+    TRY(scratch_add(ctx, s, ni, sizeof(float), 1, &in, err));
+    TRY(scratch_add(ctx, s, no, sizeof(float), 0, &out, err));
+    TRY(scratch_add(ctx, s, no, sizeof(int), 0, &arg, err));
+    TRY(scratch_add(ctx, s, no, sizeof(float), 1, &dout, err));
+    TRY(scratch_add(ctx, s, ni, sizeof(float), 0, &din, err));
+    TRY(scratch_add(ctx, s, ni, sizeof(float), 0, &want, err));
+    TRY(scratch_add(ctx, s, no, sizeof(int), 0, &want_arg, err));
+    TRY(op_maxpool_forward(ctx, in->dev, out->dev, arg->dev, P, H, W, K, S, err));
+    TRY(op_maxpool_backward(ctx, dout->dev, arg->dev, din->dev, P, H, W, K, S, err));
+    TRY(fetch(ctx, out, out->host, err));
+    TRY(fetch(ctx, arg, arg->host, err));
+    TRY(fetch(ctx, din, din->host, err));
+    ref_maxpool_forward(in->host, want->host, want_arg->host, P, H, W, K, S);
+    compare(r, out->host, want->host, no, 0, 1e-7);
+    compare_int(r, arg->host, want_arg->host, no);
+    ref_maxpool_backward(dout->host, want_arg->host, want->host, P, H, W, K, S);
+    compare(r, din->host, want->host, ni, 1e-6, 1e-6);
+    snprintf(r->sizes, sizeof r->sizes, "%dx%dx%dx%d, %dx%d/%d", B, C, H, W, K, K, S);
+exit:
+    return st;
+}
+
+static clcam_status case_conv(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    SIZES(v);
+    int K = C + 2, k = 3, pad = 1, OH = H, OW = W;
+    size_t no = (size_t)B * K * OH * OW, nw = (size_t)K * C * k * k;
+    operand *in, *w, *b, *out, *want;
+    TRY(scratch_add(ctx, s, (size_t)B * C * H * W, sizeof(float), 1, &in, err));
+    TRY(scratch_add(ctx, s, nw, sizeof(float), 1, &w, err));
+    TRY(scratch_add(ctx, s, (size_t)K, sizeof(float), 1, &b, err));
+    TRY(scratch_add(ctx, s, no, sizeof(float), 0, &out, err));
+    TRY(scratch_add(ctx, s, no, sizeof(float), 0, &want, err));
+    TRY(blas_conv2d(ctx, (size_t)B, (size_t)C, (size_t)H, (size_t)W, (size_t)K, (size_t)k, (size_t)pad, 1, in->dev, w->dev, out->dev, err));
+    TRY(op_bias_add(ctx, out->dev, b->dev, B, K, OH * OW, err));
+    TRY(fetch(ctx, out, out->host, err));
+    ref_conv2d(in->host, w->host, b->host, want->host, B, C, H, W, K, k, pad, 1);
+    /* float sums of C*9 products of values in [-1, 1): error grows with the length */
+    compare(r, out->host, want->host, no, 1e-6 * C * k * k, 1e-5);
+    snprintf(r->sizes, sizeof r->sizes, "%dx%dx%dx%d -> %d, 3x3 pad 1", B, C, H, W, K);
+exit:
+    return st;
+}
+
+static clcam_status case_linear(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    SIZES(v);
+    int in_f = C * H * W, out_f = C + 7;
+    operand *x, *w, *b, *y, *dy, *dx, *want;
+    TRY(scratch_add(ctx, s, (size_t)B * in_f, sizeof(float), 1, &x, err));
+    TRY(scratch_add(ctx, s, (size_t)out_f * in_f, sizeof(float), 1, &w, err));
+    TRY(scratch_add(ctx, s, (size_t)out_f, sizeof(float), 1, &b, err));
+    TRY(scratch_add(ctx, s, (size_t)B * out_f, sizeof(float), 0, &y, err));
+    TRY(scratch_add(ctx, s, (size_t)B * out_f, sizeof(float), 1, &dy, err));
+    TRY(scratch_add(ctx, s, (size_t)B * in_f, sizeof(float), 0, &dx, err));
+    TRY(scratch_add(ctx, s, (size_t)B * in_f, sizeof(float), 0, &want, err));
+    TRY(blas_sgemm(ctx, 1, (size_t)B, (size_t)out_f, (size_t)in_f, x->dev, w->dev, 0.0f, y->dev, err));
+    TRY(op_bias_add(ctx, y->dev, b->dev, B, out_f, 1, err));
+    TRY(blas_sgemm(ctx, 0, (size_t)B, (size_t)in_f, (size_t)out_f, dy->dev, w->dev, 0.0f, dx->dev, err));
+    TRY(fetch(ctx, y, y->host, err));
+    TRY(fetch(ctx, dx, dx->host, err));
+    ref_linear(x->host, w->host, b->host, want->host, B, in_f, out_f);
+    compare(r, y->host, want->host, (size_t)B * out_f, 1e-6 * in_f, 1e-5);
+    ref_linear_backward(dy->host, w->host, want->host, B, in_f, out_f);
+    compare(r, dx->host, want->host, (size_t)B * in_f, 1e-6 * out_f, 1e-5);
+    snprintf(r->sizes, sizeof r->sizes, "%d x %d -> %d, fwd+bwd", B, in_f, out_f);
+exit:
+    return st;
+}
+
+static clcam_status case_head(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    SIZES(v);
+    int classes = C + 5;
+    size_t nl = (size_t)B * classes;
+    operand *lg, *pr, *lab, *pred, *tgt, *dl, *want, *wp, *wt;
+    TRY(scratch_add(ctx, s, nl, sizeof(float), 1, &lg, err));
+    for (size_t i = 0; i < nl; i++) ((float *)lg->host)[i] *= 20.0f; /* peaky and flat rows */
+    TRY(cl_ctx_upload(ctx, lg->dev, lg->host, nl * sizeof(float), err));
+    TRY(scratch_add(ctx, s, nl, sizeof(float), 0, &pr, err));
+    TRY(scratch_add(ctx, s, (size_t)B, sizeof(int), 0, &lab, err));
+    for (int i = 0; i < B; i++) ((int *)lab->host)[i] = (i * 7 + 3) % classes;
+    TRY(cl_ctx_upload(ctx, lab->dev, lab->host, sizeof(int) * B, err));
+    TRY(scratch_add(ctx, s, (size_t)B, sizeof(int), 0, &pred, err));
+    TRY(scratch_add(ctx, s, (size_t)B, sizeof(int), 0, &tgt, err));
+    TRY(scratch_add(ctx, s, nl, sizeof(float), 0, &dl, err));
+    TRY(scratch_add(ctx, s, nl, sizeof(float), 0, &want, err));
+    TRY(scratch_add(ctx, s, (size_t)B, sizeof(int), 0, &wp, err));
+    TRY(scratch_add(ctx, s, (size_t)B, sizeof(int), 0, &wt, err));
+    TRY(op_softmax(ctx, lg->dev, pr->dev, B, classes, err));
+    TRY(fetch(ctx, pr, pr->host, err));
+    ref_softmax(lg->host, want->host, B, classes);
+    compare(r, pr->host, want->host, nl, 1e-7, 1e-5);
+    for (int mode = 0; mode < 3; mode++) {
+        TRY(op_target_onehot(ctx, lg->dev, lab->dev, pred->dev, tgt->dev, dl->dev, B, classes, mode, 2, err));
+        TRY(fetch(ctx, pred, pred->host, err));
+        TRY(fetch(ctx, tgt, tgt->host, err));
+        TRY(fetch(ctx, dl, dl->host, err));
+        ref_target_onehot(lg->host, lab->host, wp->host, wt->host, want->host, B, classes, mode, 2);
+        compare_int(r, pred->host, wp->host, (size_t)B);
+        compare_int(r, tgt->host, wt->host, (size_t)B);
+        compare(r, dl->host, want->host, nl, 0, 1e-7);
+    }
+    snprintf(r->sizes, sizeof r->sizes, "%d x %d classes, 3 target modes", B, classes);
+exit:
+    return st;
+}
+
+static clcam_status case_cam(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    SIZES(v);
+    int K = C * 3, h = H / 2 + 1, w = W / 2 + 2, OH = H * 2 + 1, OW = W * 3 - 1;
+    size_t na = (size_t)B * K * h * w, nr = (size_t)B * h * w, nu = (size_t)B * OH * OW;
+    operand *A, *dA, *wt, *raw, *up, *cam, *want, *want_w;
+    TRY(scratch_add(ctx, s, na, sizeof(float), 1, &A, err));
+    TRY(scratch_add(ctx, s, na, sizeof(float), 1, &dA, err));
+    if (B > 1) { /* one image whose map is all zero after ReLU: must stay zero, not NaN */
+        for (int k = 0; k < K; k++)
+            for (int p = 0; p < h * w; p++) {
+                ((float *)A->host)[((size_t)K + k) * h * w + p] = 1.0f;
+                ((float *)dA->host)[((size_t)K + k) * h * w + p] = -1.0f;
+            }
+        TRY(cl_ctx_upload(ctx, A->dev, A->host, na * sizeof(float), err));
+        TRY(cl_ctx_upload(ctx, dA->dev, dA->host, na * sizeof(float), err));
+    }
+    TRY(scratch_add(ctx, s, (size_t)B * K, sizeof(float), 0, &wt, err));
+    TRY(scratch_add(ctx, s, nr, sizeof(float), 0, &raw, err));
+    TRY(scratch_add(ctx, s, nu, sizeof(float), 0, &up, err));
+    TRY(scratch_add(ctx, s, nu, sizeof(float), 0, &cam, err));
+    TRY(scratch_add(ctx, s, nu, sizeof(float), 0, &want, err));
+    TRY(scratch_add(ctx, s, (size_t)B * K, sizeof(float), 0, &want_w, err));
+    TRY(op_gradcam_weights(ctx, dA->dev, wt->dev, B, K, h * w, err));
+    TRY(op_cam_weighted_relu(ctx, A->dev, wt->dev, raw->dev, B, K, h * w, err));
+    TRY(op_cam_upsample(ctx, raw->dev, up->dev, B, h, w, OH, OW, err));
+    TRY(op_cam_normalise(ctx, up->dev, cam->dev, B, OH * OW, err));
+    TRY(fetch(ctx, wt, wt->host, err));
+    TRY(fetch(ctx, raw, raw->host, err));
+    TRY(fetch(ctx, up, up->host, err));
+    TRY(fetch(ctx, cam, cam->host, err));
+    /* Each step against its reference, fed with the device's previous step. */
+    ref_gradcam_weights(dA->host, want_w->host, B, K, h * w);
+    compare(r, wt->host, want_w->host, (size_t)B * K, 1e-6, 1e-5);
+    ref_cam_weighted_relu(A->host, wt->host, want->host, B, K, h * w);
+    compare(r, raw->host, want->host, nr, 1e-5, 1e-5);
+    ref_cam_upsample(raw->host, want->host, B, h, w, OH, OW);
+    compare(r, up->host, want->host, nu, 1e-6, 1e-5);
+    ref_cam_normalise(up->host, want->host, B, OH * OW);
+    compare(r, cam->host, want->host, nu, 1e-6, 1e-5);
+    snprintf(r->sizes, sizeof r->sizes, "%dx%dx%dx%d -> %dx%d", B, K, h, w, OH, OW);
+exit:
+    return st;
+}
+
+static const struct {
+    const char *name;
+    case_fn fn;
+} CASES[] = {
+    {"preprocess_u8_nhwc", case_preprocess},
+    {"bias_add_nchw", case_bias},
+    {"relu_forward/backward", case_relu},
+    {"maxpool_forward/backward", case_maxpool},
+    {"CLBlastSconvgemm + bias", case_conv},
+    {"CLBlastSgemm linear fwd/bwd", case_linear},
+    {"softmax_rows, target_onehot", case_head},
+    {"gradcam weights..normalise", case_cam},
+};
+
+int selftest_case_count(void) { return (int)(sizeof CASES / sizeof *CASES); }
+
+clcam_status selftest_case(cl_ctx *ctx, int i, int v, selftest_result *r, clcam_err *err)
+{
+    clcam_status st;
+    scratch s = {.seed = 12345u + 977u * (unsigned)(i * VARIANTS + v)};
+    memset(r, 0, sizeof *r);
+    r->name = CASES[i].name;
+    st = CASES[i].fn(ctx, &s, v % VARIANTS, r, err);
+    scratch_free(&s);
+    return st;
+}
+
+clcam_status selftest_run(cl_ctx *ctx, FILE *out, int *failed, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    *failed = 0;
+    fprintf(out, "%-30s %-34s %12s %10s  %s\n", "check", "sizes", "max |diff|", "err/tol", "result");
+    for (int i = 0; i < selftest_case_count(); i++) {
+        for (int v = 0; v < VARIANTS; v++) {
+            selftest_result r;
+            TRY(selftest_case(ctx, i, v, &r, err));
+            int ok = r.ratio <= 1.0;
+            *failed += !ok;
+            fprintf(out, "%-30s %-34s %12.3g %10.3g  %s\n", r.name, r.sizes, r.max_abs, r.ratio, ok ? "PASS" : "FAIL");
+            fflush(out);
+        }
+    }
+exit:
+    return st;
+}
