@@ -1,0 +1,179 @@
+/* End to end: a synthetic dataset and random SimpleCNN weights through `run`, against the
+ * plain-C reference of the whole algorithm (forward, one-hot backward, Grad-CAM). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/config.h"
+#include "io/dataset.h"
+#include "io/h5util.h"
+#include "pipeline/model.h"
+#include "pipeline/reference.h"
+#include "pipeline/run.h"
+#include "fixtures.h"
+#include "testutil.h"
+
+enum { N = 37, IH = 20, IW = 12, HIDDEN = 24, CLASSES = 7 };
+
+typedef struct {
+    float *logits, *probs, *cam, *raw;
+    int *pred, *target;
+} outputs;
+
+/* The whole algorithm in plain C, one image at a time, with the layers' references. */
+static void reference(model *m, int t, const unsigned char *img, const int *labels,
+                      const clcam_config *cfg, outputs *o)
+{
+    int L = m->n_layers;
+    float *act[MODEL_MAX_LAYERS + 1];
+    int *aux[MODEL_MAX_LAYERS];
+    layer_shape a = m->layers[t].out;
+    for (int n = 0; n < N; n++) {
+        act[0] = malloc(sizeof(float) * layer_shape_size(m->input));
+        ref_preprocess(img + (size_t)n * IH * IW * 3, act[0], cfg->pre_mean, cfg->pre_std, cfg->pre_scale,
+                       1, 3, IH * IW);
+        for (int i = 0; i < L; i++) {
+            act[i + 1] = malloc(sizeof(float) * layer_shape_size(m->layers[i].out));
+            aux[i] = malloc(sizeof(int) * layer_shape_size(m->layers[i].out));
+            LAYER_OPS[m->layers[i].kind]->ref_forward(&m->layers[i], act[i], act[i + 1], aux[i], 1);
+        }
+        float *lg = act[L], *dl = malloc(sizeof(float) * CLASSES);
+        memcpy(o->logits + n * CLASSES, lg, sizeof(float) * CLASSES);
+        ref_softmax(lg, o->probs + n * CLASSES, 1, CLASSES);
+        ref_target_onehot(lg, labels + n, o->pred + n, o->target + n, dl, 1, CLASSES, (int)cfg->cam_target,
+                          cfg->cam_target_class);
+        float *g = dl;
+        for (int i = L - 1; i > t; i--) {
+            float *din = malloc(sizeof(float) * layer_shape_size(m->layers[i].in));
+            LAYER_OPS[m->layers[i].kind]->ref_backward(&m->layers[i], act[i], act[i + 1], aux[i], g, din, 1);
+            free(g);
+            g = din;
+        }
+        float *w = malloc(sizeof(float) * a.c), *up = malloc(sizeof(float) * IH * IW);
+        ref_gradcam_weights(g, w, 1, a.c, a.h * a.w);
+        ref_cam_weighted_relu(act[t + 1], w, o->raw + (size_t)n * a.h * a.w, 1, a.c, a.h * a.w);
+        ref_cam_upsample(o->raw + (size_t)n * a.h * a.w, up, 1, a.h, a.w, IH, IW);
+        ref_cam_normalise(up, o->cam + (size_t)n * IH * IW, 1, IH * IW);
+        free(g), free(w), free(up);
+        for (int i = 0; i <= L; i++) free(act[i]);
+        for (int i = 0; i < L; i++) free(aux[i]);
+    }
+}
+
+static void read_ds(hid_t f, const char *name, hid_t type, void *buf)
+{
+    hid_t ds = H5Dopen2(f, name, H5P_DEFAULT);
+    CHECK(ds >= 0 && H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0, "read %s", name);
+    if (ds >= 0) H5Dclose(ds);
+}
+
+static void check_run(const char *dir, const char *target, int batch)
+{
+    char data[512], weights[512], out[512], sets[6][600];
+    const char *setp[6];
+    clcam_config cfg;
+    clcam_err err = {0};
+    run_report rep = {.quiet = 1};
+    model m;
+    dataset_reader d;
+    unsigned char *img = malloc((size_t)N * IH * IW * 3);
+    int labels[N], t = -1, complete = -1;
+    outputs ref = {0}, got = {0};
+    outputs *all[2] = {&ref, &got};
+    for (int k = 0; k < 2; k++) {
+        all[k]->logits = calloc(N * CLASSES, sizeof(float));
+        all[k]->probs = calloc(N * CLASSES, sizeof(float));
+        all[k]->cam = calloc((size_t)N * IH * IW, sizeof(float));
+        all[k]->raw = calloc((size_t)N * 15, sizeof(float)); /* conv3: 5x3 */
+        all[k]->pred = calloc(N, sizeof(int));
+        all[k]->target = calloc(N, sizeof(int));
+    }
+    snprintf(data, sizeof data, "%s/data.h5", dir);
+    snprintf(weights, sizeof weights, "%s/weights.h5", dir);
+    snprintf(out, sizeof out, "%s/out/results_%s.h5", dir, target);
+    snprintf(sets[0], sizeof sets[0], "data.file=%s", data);
+    snprintf(sets[1], sizeof sets[1], "model.weights=%s", weights);
+    snprintf(sets[2], sizeof sets[2], "output.file=%s", out);
+    snprintf(sets[3], sizeof sets[3], "cam.target=%s", target);
+    snprintf(sets[4], sizeof sets[4], "batch=%d", batch);
+    snprintf(sets[5], sizeof sets[5], "device=any");
+    for (int i = 0; i < 6; i++) setp[i] = sets[i];
+    CHECK(config_load(NULL, setp, 6, &cfg, &err) == CLCAM_OK, "config: %s", err.msg);
+    CHECK(run_explain(&cfg, &rep, &err) == CLCAM_OK, "run (%s): %s", target, err.msg);
+    CHECK(rep.images == N, "images %ld", rep.images);
+
+    /* The reference, from the same files. */
+    CHECK(dataset_open(&d, data, "test", &err) == CLCAM_OK, "%s", err.msg);
+    CHECK(dataset_read(&d, 0, N, img, labels, CLASSES, &err) == CLCAM_OK, "%s", err.msg);
+    dataset_close(&d);
+    CHECK(model_load(&m, "simplecnn", weights, (layer_shape){3, IH, IW}, &err) == CLCAM_OK, "%s", err.msg);
+    CHECK(model_check_cam_layer(&m, "conv3", &t, &err) == CLCAM_OK, "%s", err.msg);
+    CHECK(m.layers[t].out.h == 5 && m.layers[t].out.w == 3, "conv3 is %dx%d", m.layers[t].out.h, m.layers[t].out.w);
+    reference(&m, t, img, labels, &cfg, &ref);
+    model_free(&m);
+
+    hid_t f = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
+    CHECK(f >= 0, "open %s", out);
+    if (f >= 0) {
+        hid_t a = H5Aopen(f, "complete", H5P_DEFAULT);
+        CHECK(a >= 0 && H5Aread(a, H5T_NATIVE_INT, &complete) >= 0 && complete == 1, "complete = %d", complete);
+        if (a >= 0) H5Aclose(a);
+        int64_t index[N];
+        int label_out[N];
+        read_ds(f, "/index", H5T_NATIVE_INT64, index);
+        read_ds(f, "/label", H5T_NATIVE_INT, label_out);
+        for (int i = 0; i < N; i++) CHECK(index[i] == i && label_out[i] == labels[i], "row %d index/label", i);
+        read_ds(f, "/logits", H5T_NATIVE_FLOAT, got.logits);
+        read_ds(f, "/probs", H5T_NATIVE_FLOAT, got.probs);
+        read_ds(f, "/pred", H5T_NATIVE_INT, got.pred);
+        read_ds(f, "/target", H5T_NATIVE_INT, got.target);
+        read_ds(f, "/gradcam/cam", H5T_NATIVE_FLOAT, got.cam);
+        read_ds(f, "/gradcam/cam_raw", H5T_NATIVE_FLOAT, got.raw);
+        H5Fclose(f);
+    }
+    size_t w;
+    double r = test_tol_ratio(got.logits, ref.logits, N * CLASSES, 1e-5, 1e-4, &w);
+    CHECK(r <= 1, "%s: logits[%zu] %g vs %g", target, w, (double)got.logits[w], (double)ref.logits[w]);
+    r = test_tol_ratio(got.probs, ref.probs, N * CLASSES, 1e-6, 1e-4, &w);
+    CHECK(r <= 1, "%s: probs[%zu] %g vs %g", target, w, (double)got.probs[w], (double)ref.probs[w]);
+    int nonzero = 0;
+    for (int n = 0; n < N; n++) {
+        CHECK(got.pred[n] == ref.pred[n] && got.target[n] == ref.target[n], "%s: image %d pred %d/%d target %d/%d",
+              target, n, got.pred[n], ref.pred[n], got.target[n], ref.target[n]);
+        float mx = 0;
+        for (int p = 0; p < 15; p++) mx = fmaxf(mx, ref.raw[n * 15 + p]);
+        nonzero += mx > 0;
+        /* Raw maps relative to the image's maximum; normalised maps where that is not tiny. */
+        r = test_tol_ratio(got.raw + n * 15, ref.raw + n * 15, 15, 1e-4 * mx + 1e-7, 0, &w);
+        CHECK(r <= 1, "%s: image %d raw[%zu] %g vs %g", target, n, w, (double)got.raw[n * 15 + w], (double)ref.raw[n * 15 + w]);
+        if (mx > 1e-3 || mx == 0) {
+            r = test_tol_ratio(got.cam + n * IH * IW, ref.cam + n * IH * IW, IH * IW, 1e-3, 0, &w);
+            CHECK(r <= 1, "%s: image %d cam[%zu] %g vs %g", target, n, w, (double)got.cam[n * IH * IW + w],
+                  (double)ref.cam[n * IH * IW + w]);
+        }
+    }
+    CHECK(nonzero >= N / 3, "%s: only %d of %d maps are non-zero: a weak test", target, nonzero, N);
+    for (int k = 0; k < 2; k++) {
+        free(all[k]->logits), free(all[k]->probs), free(all[k]->cam), free(all[k]->raw);
+        free(all[k]->pred), free(all[k]->target);
+    }
+    free(img);
+}
+
+int main(void)
+{
+    const char *dir = test_tmpdir();
+    char path[512];
+    h5_quiet(0);
+    snprintf(path, sizeof path, "%s/data.h5", dir);
+    CHECK(fixture_dataset(path, "test", N, IH, IW, CLASSES, 5u) == 0, "write %s", path);
+    snprintf(path, sizeof path, "%s/weights.h5", dir);
+    CHECK(fixture_simplecnn(path, IH, IW, HIDDEN, CLASSES, 9u) == 0, "write %s", path);
+    check_run(dir, "predicted", 16);
+    check_run(dir, "label", 37);
+    check_run(dir, "3", 1);
+    snprintf(path, sizeof path, "rm -rf '%s'", dir);
+    if (test_failed == 0 && system(path) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    return test_finish("test_e2e");
+}
