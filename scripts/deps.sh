@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what clcam needs on Debian/Ubuntu, only the packages that are missing.
+# Usage: scripts/deps.sh [--tests]   (--tests adds what the test suite needs: PyTorch, h5py)
+set -euo pipefail
+
+pkgs=(cmake gcc make pkg-config ocl-icd-opencl-dev opencl-headers libclblast-dev libhdf5-dev
+      libyaml-dev libarchive-dev pocl-opencl-icd curl ca-certificates)
+if [[ "${1:-}" == "--tests" ]]; then
+  pkgs+=(python3 python3-numpy python3-h5py python3-torch)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if ! command -v apt-get >/dev/null; then
+  echo "clcam: missing packages (${missing[*]}) and no apt-get: install them by hand" >&2
+  exit 1
+fi
+sudo=""
+[[ $(id -u) -ne 0 ]] && sudo="sudo"
+echo "clcam: installing ${missing[*]}" >&2
+$sudo apt-get update -q >&2
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
