@@ -29,6 +29,35 @@ exit:
     return st;
 }
 
+clcam_status op_im2col(cl_ctx *ctx, cl_mem in, cl_mem col, int batch, int C, int H, int W,
+                       int k, int pad, int stride, int OH, int OW, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel kn;
+    int n = C * k * k * batch * OH * OW;
+    TRY(cl_ctx_kernel(ctx, "im2col_batch", &kn, err));
+    KARG(kn, 0, in); KARG(kn, 1, col); KARG(kn, 2, C); KARG(kn, 3, H); KARG(kn, 4, W);
+    KARG(kn, 5, k); KARG(kn, 6, pad); KARG(kn, 7, stride); KARG(kn, 8, OH); KARG(kn, 9, OW);
+    KARG(kn, 10, batch); KARG(kn, 11, n);
+    TRY(cl_ctx_launch1d(ctx, kn, (size_t)n, err));
+exit:
+    return st;
+}
+
+clcam_status op_conv_permute_bias(cl_ctx *ctx, cl_mem tmp, cl_mem bias, cl_mem out, int batch,
+                                  int K, int HW, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int n = batch * K * HW;
+    TRY(cl_ctx_kernel(ctx, "conv_permute_bias", &k, err));
+    KARG(k, 0, tmp); KARG(k, 1, bias); KARG(k, 2, out); KARG(k, 3, K); KARG(k, 4, HW);
+    KARG(k, 5, batch); KARG(k, 6, n);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}
+
 clcam_status op_relu_forward(cl_ctx *ctx, cl_mem in, cl_mem out, int n, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;

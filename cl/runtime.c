@@ -238,6 +238,11 @@ void cl_ctx_free(cl_ctx *ctx)
 {
     for (int i = 0; i < ctx->n_kernels; i++) clReleaseKernel(ctx->kernels[i].kernel);
     ctx->n_kernels = 0;
+    for (int i = 0; i < 2; i++) {
+        if (ctx->scratch[i]) clReleaseMemObject(ctx->scratch[i]);
+        ctx->scratch[i] = NULL;
+        ctx->scratch_bytes[i] = 0;
+    }
     if (ctx->program) clReleaseProgram(ctx->program);
     if (ctx->queue) { clFinish(ctx->queue); clReleaseCommandQueue(ctx->queue); }
     if (ctx->context) clReleaseContext(ctx->context);
@@ -393,6 +398,21 @@ clcam_status cl_ctx_download(cl_ctx *ctx, cl_mem buf, void *dst, size_t bytes, c
 {
     clcam_status st = CLCAM_OK;
     if (bytes) CL_TRY(clEnqueueReadBuffer(ctx->queue, buf, CL_TRUE, 0, bytes, dst, 0, NULL, NULL));
+exit:
+    return st;
+}
+
+clcam_status cl_ctx_scratch(cl_ctx *ctx, int slot, size_t bytes, cl_mem *out, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    if (ctx->scratch_bytes[slot] < bytes) {
+        if (ctx->scratch[slot]) clReleaseMemObject(ctx->scratch[slot]);
+        ctx->scratch[slot] = NULL;
+        ctx->scratch_bytes[slot] = 0;
+        TRY(cl_ctx_alloc(ctx, bytes, &ctx->scratch[slot], "scratch", err));
+        ctx->scratch_bytes[slot] = bytes;
+    }
+    *out = ctx->scratch[slot];
 exit:
     return st;
 }

@@ -27,6 +27,8 @@ typedef struct {
     cl_ulong global_mem;
     cl_ulong max_alloc;
     int sync_each;             /* CLCAM_SYNC=1: finish after every enqueue */
+    cl_mem scratch[2];         /* reusable work buffers (the queue is in order) */
+    size_t scratch_bytes[2];
     int n_kernels;
     struct { char name[64]; cl_kernel kernel; size_t wg; } kernels[CL_CTX_MAX_KERNELS];
 } cl_ctx;
@@ -74,6 +76,9 @@ clcam_status cl_ctx_upload(cl_ctx *ctx, cl_mem buf, const void *src, size_t byte
                            clcam_err *err);
 clcam_status cl_ctx_download(cl_ctx *ctx, cl_mem buf, void *dst, size_t bytes,
                              clcam_err *err);
+/* Scratch buffer `slot` (0 or 1) of at least bytes, grown on demand and owned by ctx.
+ * Safe to reuse between operations because the queue is in order. */
+clcam_status cl_ctx_scratch(cl_ctx *ctx, int slot, size_t bytes, cl_mem *out, clcam_err *err);
 clcam_status cl_ctx_after_enqueue(cl_ctx *ctx, const char *what, clcam_err *err);
 
 #endif

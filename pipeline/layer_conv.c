@@ -1,8 +1,7 @@
-/* 2-D convolution (cross-correlation, square kernel) as a CLBlast convgemm plus a bias kernel. */
+/* 2-D convolution (cross-correlation, square kernel) through cl/conv.c. */
 #include "layer.h"
 
-#include "../cl/blas.h"
-#include "../cl/ops.h"
+#include "../cl/conv.h"
 #include "reference.h"
 
 static clcam_status conv_output_shape(layer *l, clcam_err *err)
@@ -18,14 +17,11 @@ static clcam_status conv_output_shape(layer *l, clcam_err *err)
     return CLCAM_OK;
 }
 
-static clcam_status conv_forward(cl_ctx *ctx, layer *l, cl_mem in, int batch, clcam_err *err)
+static clcam_status conv_forward_layer(cl_ctx *ctx, layer *l, cl_mem in, int batch, clcam_err *err)
 {
-    clcam_status st = CLCAM_OK;
-    TRY(blas_conv2d(ctx, (size_t)batch, l->in.c, l->in.h, l->in.w, l->out.c, l->kernel, l->pad,
-                    l->stride, in, l->d_weight, l->d_out, err));
-    TRY(op_bias_add(ctx, l->d_out, l->d_bias, batch, l->out.c, l->out.h * l->out.w, err));
-exit:
-    return st;
+    conv_shape s = {batch, l->in.c, l->in.h, l->in.w, l->out.c, l->kernel, l->pad, l->stride,
+                    l->out.h, l->out.w};
+    return conv_forward(ctx, conv_method_default(), &s, in, l->d_weight, l->d_bias, l->d_out, err);
 }
 
 static void conv_ref_forward(const layer *l, const float *in, float *out, int *aux, int batch)
@@ -38,7 +34,7 @@ static void conv_ref_forward(const layer *l, const float *in, float *out, int *a
 const layer_ops layer_conv_ops = {
     .kind_name = "conv",
     .output_shape = conv_output_shape,
-    .forward = conv_forward,
+    .forward = conv_forward_layer,
     .backward = NULL, /* backward-data through a convolution: GEMM + col2im, not yet */
     .ref_forward = conv_ref_forward,
     .ref_backward = NULL,

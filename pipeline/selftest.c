@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../cl/blas.h"
+#include "../cl/conv.h"
 #include "../cl/ops.h"
 #include "reference.h"
 
@@ -195,7 +196,8 @@ exit:
     return st;
 }
 
-static clcam_status case_conv(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
+static clcam_status case_conv(cl_ctx *ctx, scratch *s, int v, conv_method method,
+                              selftest_result *r, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     SIZES(v);
@@ -207,8 +209,8 @@ static clcam_status case_conv(cl_ctx *ctx, scratch *s, int v, selftest_result *r
     TRY(scratch_add(ctx, s, (size_t)K, sizeof(float), 1, &b, err));
     TRY(scratch_add(ctx, s, no, sizeof(float), 0, &out, err));
     TRY(scratch_add(ctx, s, no, sizeof(float), 0, &want, err));
-    TRY(blas_conv2d(ctx, (size_t)B, (size_t)C, (size_t)H, (size_t)W, (size_t)K, (size_t)k, (size_t)pad, 1, in->dev, w->dev, out->dev, err));
-    TRY(op_bias_add(ctx, out->dev, b->dev, B, K, OH * OW, err));
+    conv_shape cs = {B, C, H, W, K, k, pad, 1, OH, OW};
+    TRY(conv_forward(ctx, method, &cs, in->dev, w->dev, b->dev, out->dev, err));
     TRY(fetch(ctx, out, out->host, err));
     ref_conv2d(in->host, w->host, b->host, want->host, B, C, H, W, K, k, pad, 1);
     /* float sums of C*9 products of values in [-1, 1): error grows with the length */
@@ -216,6 +218,16 @@ static clcam_status case_conv(cl_ctx *ctx, scratch *s, int v, selftest_result *r
     snprintf(r->sizes, sizeof r->sizes, "%dx%dx%dx%d -> %d, 3x3 pad 1", B, C, H, W, K);
 exit:
     return st;
+}
+
+static clcam_status case_conv_im2col(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
+{
+    return case_conv(ctx, s, v, CONV_IM2COL, r, err);
+}
+
+static clcam_status case_convgemm(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
+{
+    return case_conv(ctx, s, v, CONV_CONVGEMM, r, err);
 }
 
 static clcam_status case_linear(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
@@ -338,7 +350,8 @@ static const struct {
     {"bias_add_nchw", case_bias},
     {"relu_forward/backward", case_relu},
     {"maxpool_forward/backward", case_maxpool},
-    {"CLBlastSconvgemm + bias", case_conv},
+    {"im2col + CLBlastSgemm conv", case_conv_im2col},
+    {"CLBlastSconvgemm + bias", case_convgemm},
     {"CLBlastSgemm linear fwd/bwd", case_linear},
     {"softmax_rows, target_onehot", case_head},
     {"gradcam weights..normalise", case_cam},

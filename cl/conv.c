@@ -1,0 +1,36 @@
+#include "conv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "blas.h"
+#include "ops.h"
+
+conv_method conv_method_default(void)
+{
+    const char *e = getenv("CLCAM_CONV");
+    return e && strcmp(e, "convgemm") == 0 ? CONV_CONVGEMM : CONV_IM2COL;
+}
+
+clcam_status conv_forward(cl_ctx *ctx, conv_method method, const conv_shape *s, cl_mem in,
+                          cl_mem weight, cl_mem bias, cl_mem out, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    size_t ohw = (size_t)s->OH * s->OW, ckk = (size_t)s->C * s->kernel * s->kernel;
+    cl_mem col, tmp;
+    if (method == CONV_CONVGEMM) {
+        TRY(blas_conv2d(ctx, (size_t)s->batch, (size_t)s->C, (size_t)s->H, (size_t)s->W, (size_t)s->K,
+                        (size_t)s->kernel, (size_t)s->pad, (size_t)s->stride, in, weight, out, err));
+        TRY(op_bias_add(ctx, out, bias, s->batch, s->K, (int)ohw, err));
+        goto exit;
+    }
+    /* [K, C*k*k] x [C*k*k, batch*OH*OW] -> [K, batch*OH*OW] -> NCHW + bias */
+    TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * ckk * s->batch * ohw, &col, err));
+    TRY(cl_ctx_scratch(ctx, 1, sizeof(float) * (size_t)s->K * s->batch * ohw, &tmp, err));
+    TRY(op_im2col(ctx, in, col, s->batch, s->C, s->H, s->W, s->kernel, s->pad, s->stride, s->OH,
+                  s->OW, err));
+    TRY(blas_sgemm(ctx, 0, (size_t)s->K, (size_t)s->batch * ohw, ckk, weight, col, 0.0f, tmp, err));
+    TRY(op_conv_permute_bias(ctx, tmp, bias, out, s->batch, s->K, (int)ohw, err));
+exit:
+    return st;
+}

@@ -1,0 +1,24 @@
+/* Convolution forward (cross-correlation, square kernel, NCHW) with its bias, two ways. */
+#ifndef CLCAM_CL_CONV_H
+#define CLCAM_CL_CONV_H
+
+#include "runtime.h"
+
+typedef enum { CONV_IM2COL, CONV_CONVGEMM } conv_method;
+
+typedef struct {
+    int batch, C, H, W;    /* input */
+    int K, kernel, pad, stride;
+    int OH, OW;            /* output */
+} conv_shape;
+
+/* The method in CLCAM_CONV (im2col | convgemm), im2col by default: on PoCL, im2col over the
+ * whole batch plus one GEMM measured about twice as fast as CLBlastSconvgemm. */
+conv_method conv_method_default(void);
+
+/* out [batch, K, OH, OW] = conv(in, weight [K, C, k, k]) + bias [K]. im2col uses ctx's
+ * scratch buffers 0 and 1. */
+clcam_status conv_forward(cl_ctx *ctx, conv_method method, const conv_shape *s, cl_mem in,
+                          cl_mem weight, cl_mem bias, cl_mem out, clcam_err *err);
+
+#endif
