@@ -86,12 +86,20 @@ static clcam_status out_dir_make(const char *dir, clcam_err *err)
     clcam_status st = CLCAM_OK;
     char probe[1100];
     struct stat sb;
+    clcam_err inner = {0};
     snprintf(probe, sizeof probe, "%s/index.html", dir);
-    TRY(make_parent_dirs(probe, err));
-    if (stat(dir, &sb) != 0 || access(dir, W_OK | X_OK) != 0)
+    if (make_parent_dirs(probe, &inner) != CLCAM_OK) {
+        /* inner names index.html and the failing level; say it about the folder asked for. */
+        const char *why = strstr(inner.msg, "cannot create folder ");
+        st = err_set(err, CLCAM_ERR_IO, "%s: cannot create the output folder (%s)", dir, why ? why + 21 : inner.msg);
+        goto exit;
+    }
+    if (stat(dir, &sb) != 0)
         st = err_set(err, CLCAM_ERR_IO, "%s: cannot use the output folder: %s", dir, strerror(errno));
     else if (!S_ISDIR(sb.st_mode))
         st = err_set(err, CLCAM_ERR_IO, "%s: the output folder exists and is not a folder", dir);
+    else if (access(dir, W_OK | X_OK) != 0)
+        st = err_set(err, CLCAM_ERR_IO, "%s: cannot write into the output folder: %s", dir, strerror(errno));
 exit:
     return st;
 }

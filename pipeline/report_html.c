@@ -19,6 +19,7 @@ static const char *STYLE =
     ".grid ol{list-style:none;margin:0;padding:0;font-size:.9em}\n"
     ".grid li{display:flex;align-items:center;box-sizing:border-box;overflow:hidden}\n"
     ".heads{display:flex;font-size:.8em;color:#555;text-align:center}\n"
+    ".heads span{flex:none;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}\n"
     ".ok{color:#176b3a}.bad{color:#b3261e}\n";
 
 /* Page-side check used by the tests (and handy to a reader): counts the images that loaded. */
@@ -183,7 +184,7 @@ clcam_status report_html_write(const char *path, const report_page *p, clcam_err
     fputs("</p>\n", f);
     if (r->complete == 0)
         fprintf(f, "<p class=\"warning\" id=\"incomplete\">Incomplete run: the results file is marked complete = 0 "
-                   "(the run was interrupted or is still writing). Rows not yet written read as zeros; "
+                   "(the run was interrupted or is still writing). Rows not yet written read as zeros and count in every figure below; "
                    "all %ld rows are shown as stored.</p>\n", r->n);
     put_facts(f, p);
     put_accuracy(f, p);
