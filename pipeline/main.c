@@ -7,6 +7,7 @@
 #include "../io/cifar10_import.h"
 #include "../io/config.h"
 #include "../io/h5util.h"
+#include "report.h"
 #include "run.h"
 #include "selftest.h"
 
@@ -21,7 +22,7 @@ static const char *USAGE =
     "  run CONFIG.yaml [--set k=v]... [--device SPEC] [--quiet] [--verbose]\n"
     "                                   explain a dataset split, write the results file\n"
     "  selftest [--device SPEC]         every kernel against the plain-C reference\n"
-    "  report RESULTS.h5 --out DIR      pictures and an HTML page (not in this version)\n"
+    "  report RESULTS.h5 --out DIR      pictures and a static HTML page of a results file\n"
     "\n"
     "A device SPEC is cpu, gpu, any, or a platform or device name substring, optionally\n"
     "followed by :N for the N-th match. `clcam <command> --help` describes each command.\n";
@@ -174,15 +175,84 @@ static int cmd_selftest(int argc, char **argv)
     return failed ? 1 : 0;
 }
 
+/* "--name value" or "--name=value": the value, advancing *i; NULL when this is not --name. */
+static const char *option_value(int argc, char **argv, int *i, const char *name, int *missing)
+{
+    size_t len = strlen(name);
+    if (strncmp(argv[*i], name, len) != 0) return NULL;
+    if (argv[*i][len] == '=') return argv[*i] + len + 1;
+    if (argv[*i][len] != '\0') return NULL;
+    if (*i + 1 >= argc) {
+        *missing = 1;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || v < lo || v > hi) return -1;
+    *out = (int)v;
+    return 0;
+}
+
 static int cmd_report(int argc, char **argv)
 {
+    clcam_err err = {0};
+    clcam_status st;
+    report_options opt;
+    const char *v;
+    int verbose = 0, missing = 0;
+    char msg[128];
+    report_options_default(&opt);
     if (wants_help(argc, argv)) {
-        printf("usage: clcam report RESULTS.h5 --out DIR\n\nNot available in this version.\n");
+        printf("usage: clcam report RESULTS.h5 --out DIR [--data DATASET.h5] [--method NAME]\n"
+               "                    [--scale N] [--per-class N] [--verbose]\n\n"
+               "Writes pictures (PNG) and a static page DIR/index.html of a results file: the run's\n"
+               "facts, accuracy, per-class accuracy, the confusion matrix, and grids of original |\n"
+               "heatmap (jet) | overlay for each class and for the most confident right and wrong\n"
+               "predictions. Only the images shown are read from the dataset.\n"
+               "  --out DIR          output folder, created if needed (required)\n"
+               "  --data FILE        dataset file (default: the results file's dataset_file attribute)\n"
+               "  --method NAME      CAM method to show, reads /NAME/cam (default gradcam)\n"
+               "  --scale N          nearest-neighbour upscaling of every tile, 1-%d (default 4)\n"
+               "  --per-class N      images per grid, 1-%d (default 8)\n"
+               "  --verbose          print HDF5's own error stack on failures\n",
+               REPORT_MAX_SCALE, REPORT_MAX_PER_CLASS);
         return 0;
     }
-    fprintf(stderr, "clcam report: not available in this version; open the results file with h5py "
-                    "(see README.md)\n");
-    return 2;
+    for (int i = 0; i < argc; i++) {
+        if ((v = option_value(argc, argv, &i, "--out", &missing))) opt.out_dir = v;
+        else if ((v = option_value(argc, argv, &i, "--data", &missing))) opt.data_path = v;
+        else if ((v = option_value(argc, argv, &i, "--method", &missing))) opt.method = v;
+        else if ((v = option_value(argc, argv, &i, "--scale", &missing))) {
+            snprintf(msg, sizeof msg, "--scale must be an integer 1-%d", REPORT_MAX_SCALE);
+            if (parse_int(v, 1, REPORT_MAX_SCALE, &opt.scale) != 0) return usage_error("report", msg);
+        } else if ((v = option_value(argc, argv, &i, "--per-class", &missing))) {
+            snprintf(msg, sizeof msg, "--per-class must be an integer 1-%d", REPORT_MAX_PER_CLASS);
+            if (parse_int(v, 1, REPORT_MAX_PER_CLASS, &opt.per_class) != 0) return usage_error("report", msg);
+        } else if (missing) {
+            return usage_error("report", "option needs a value");
+        } else if (strcmp(argv[i], "--verbose") == 0) {
+            verbose = 1;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "clcam report: unknown option %s (try clcam report --help)\n", argv[i]);
+            return 2;
+        } else if (!opt.results_path) {
+            opt.results_path = argv[i];
+        } else {
+            return usage_error("report", "more than one results file");
+        }
+    }
+    if (!opt.results_path) return usage_error("report", "expected RESULTS.h5");
+    if (!opt.out_dir) return usage_error("report", "--out DIR is required");
+    if (!opt.method[0] || strchr(opt.method, '/')) return usage_error("report", "--method must be a plain name");
+    h5_quiet(verbose);
+    if ((st = report_write(&opt, &err)) != CLCAM_OK) return fail("report", &err, st);
+    fprintf(stderr, "clcam report: wrote %s/index.html\n", opt.out_dir);
+    return 0;
 }
 
 int main(int argc, char **argv)
