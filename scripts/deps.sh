@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what clcam needs on Debian/Ubuntu, only the packages that are missing.
-# Usage: scripts/deps.sh [--tests]   (--tests adds what the test suite needs: PyTorch, h5py)
+# Usage: scripts/deps.sh [--tests]   (--tests adds what the test suite needs: PyTorch, h5py,
+# Chromium, Jupyter)
 set -euo pipefail
 
 pkgs=(cmake gcc make pkg-config ocl-icd-opencl-dev opencl-headers libclblast-dev libhdf5-dev
-      libyaml-dev libarchive-dev pocl-opencl-icd curl ca-certificates)
+      libyaml-dev libarchive-dev libpng-dev pocl-opencl-icd curl ca-certificates)
 if [[ "${1:-}" == "--tests" ]]; then
-  pkgs+=(python3 python3-numpy python3-h5py python3-torch)
+  pkgs+=(python3 python3-numpy python3-h5py python3-torch chromium jupyter-nbconvert
+         python3-ipykernel python3-matplotlib python3-nbformat)
 fi
 
 missing=()

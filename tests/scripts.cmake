@@ -1,0 +1,14 @@
+# Tests that are scripts rather than C programs. Each prints SKIP and exits 77 when what it
+# needs (PyTorch, Chromium, Jupyter, ../shared) is absent; CI installs all of it.
+add_test(NAME torch_oracle_can_fail COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/torch_check.sh
+  $<TARGET_FILE:clcam> oracle)
+add_test(NAME torch_random COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/torch_check.sh
+  $<TARGET_FILE:clcam> random)
+add_test(NAME torch_shared COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/torch_check.sh
+  $<TARGET_FILE:clcam> shared)
+set_tests_properties(torch_oracle_can_fail torch_random torch_shared PROPERTIES
+  SKIP_RETURN_CODE 77 TIMEOUT 900 LABELS torch)
+set_tests_properties(torch_shared PROPERTIES LABELS "torch;shared")
+
+include(${CMAKE_CURRENT_SOURCE_DIR}/tests/report.cmake)
+include(${CMAKE_CURRENT_SOURCE_DIR}/tests/notebook.cmake OPTIONAL)

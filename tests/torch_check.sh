@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# PyTorch cross-check of `clcam run` (tests/torch_crosscheck.py is the oracle).
+#   torch_check.sh CLCAM oracle   the oracle passes a correct file and fails perturbed ones
+#   torch_check.sh CLCAM random   random weights and images, targets predicted, label, 3
+#   torch_check.sh CLCAM shared   ../shared's SimpleCNN on the first 1,000 CIFAR-10 test images
+# Exit 77 (SKIP) with the reason when PyTorch or ../shared is absent.
+set -euo pipefail
+clcam="$1" mode="$2"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+oracle="$here/torch_crosscheck.py"
+py=/usr/bin/python3
+if ! $py -c "import torch, h5py" 2>/dev/null; then
+  echo "SKIP torch_check $mode: /usr/bin/python3 cannot import torch and h5py (apt-get install python3-torch python3-h5py)"
+  exit 77
+fi
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+run() { "$clcam" run "$here/../configs/cifar10_gradcam.yaml" --quiet "$@"; }
+
+case "$mode" in
+oracle)
+  $py "$oracle" selftest-compare --dir "$tmp"
+  ;;
+random)
+  $py "$oracle" make-fixture --out "$tmp" --n 300 --seed 1
+  for target in predicted label 3; do
+    run --set "data.file=$tmp/data.h5" --set "model.weights=$tmp/weights.h5" \
+        --set "output.file=$tmp/r_$target.h5" --set batch=64 --set "cam.target=$target"
+    echo "== target $target"
+    $py "$oracle" compare --data "$tmp/data.h5" --weights "$tmp/weights.h5" \
+        --results "$tmp/r_$target.h5" --target "$target"
+  done
+  ;;
+shared)
+  shared="${CLCAM_SHARED:-$here/../../shared}"
+  archive="$shared/cifar10/cifar-10-binary.tar.gz" weights="$shared/models/simplecnn_cifar10.h5"
+  if [[ ! -f "$archive" || ! -f "$weights" ]]; then
+    echo "SKIP torch_check shared: $archive or $weights not found (set CLCAM_SHARED)"
+    exit 77
+  fi
+  "$clcam" import-cifar10 "$archive" "$tmp/cifar10.h5" --quiet
+  run --set "data.file=$tmp/cifar10.h5" --set "model.weights=$weights" \
+      --set "output.file=$tmp/r.h5" --set data.count=1000
+  $py "$oracle" compare --data "$tmp/cifar10.h5" --weights "$weights" --results "$tmp/r.h5"
+  ;;
+*)
+  echo "usage: torch_check.sh CLCAM oracle|random|shared" >&2
+  exit 2
+  ;;
+esac
