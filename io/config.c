@@ -34,6 +34,7 @@ void config_defaults(clcam_config *cfg)
     snprintf(cfg->cam_layer, sizeof cfg->cam_layer, "conv3");
     cfg->cam_target = CAM_TARGET_PREDICTED;
     cfg->cam_target_class = 0;
+    cfg->cam_target_k = 1;
     snprintf(cfg->output_file, sizeof cfg->output_file, "results/cifar10_test_gradcam.h5");
     cfg->output_compression = 4;
 }

@@ -8,7 +8,9 @@
 #define CONFIG_NAME_MAX 64
 #define CONFIG_METHODS_MAX 8
 
-typedef enum { CAM_TARGET_PREDICTED, CAM_TARGET_LABEL, CAM_TARGET_CLASS } cam_target_kind;
+typedef enum { CAM_TARGET_PREDICTED, CAM_TARGET_LABEL, CAM_TARGET_CLASS, CAM_TARGET_TOPK } cam_target_kind;
+
+#define CONFIG_TOPK_MAX 16
 
 typedef struct {
     char device[CONFIG_NAME_MAX * 2]; /* device SPEC, default "any" */
@@ -31,6 +33,7 @@ typedef struct {
     char cam_layer[CONFIG_NAME_MAX];     /* default "conv3" */
     cam_target_kind cam_target;          /* default predicted */
     int cam_target_class;                /* when CAM_TARGET_CLASS, >= 0 */
+    int cam_target_k;                    /* when CAM_TARGET_TOPK, 1..CONFIG_TOPK_MAX */
 
     char output_file[CONFIG_PATH_MAX];   /* default "results/cifar10_test_gradcam.h5" */
     int output_compression;              /* 0..9, default 4 */

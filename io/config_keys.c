@@ -10,9 +10,12 @@
 #include <string.h>
 
 static const char *const CONFIG_ARCHS[] = {"simplecnn"};
-static const char *const CONFIG_METHODS[] = {"gradcam"};
+static const char *const CONFIG_METHODS[] = {"gradcam", "gradcampp", "xgradcam", "hirescam",
+                                             "layercam", "scorecam", "eigencam",
+                                             "gradcam_elementwise"};
 #define CONFIG_ARCHS_LIST "simplecnn"
-#define CONFIG_METHODS_LIST "gradcam"
+#define CONFIG_METHODS_LIST                                                                     \
+    "gradcam, gradcampp, xgradcam, hirescam, layercam, scorecam, eigencam, gradcam_elementwise"
 
 static clcam_status config_count_set(const config_key *k, const config_value *v, clcam_config *cfg);
 static void config_count_emit(const config_key *k, const clcam_config *cfg, config_buf *b);
@@ -49,7 +52,8 @@ const config_key CONFIG_KEYS[] = {
     CK_FN("cam.methods", "a list of methods (supported: " CONFIG_METHODS_LIST ")",
           config_methods),
     CK_STR("cam.layer", cam_layer, CONFIG_FLAG_IDENT, "a layer name (letters, digits, '_', '.')"),
-    CK_FN("cam.target", "'predicted', 'label' or a class index >= 0", config_target),
+    CK_FN("cam.target", "'predicted', 'label', a class index >= 0 or {topk: K} with K in 1..16",
+          config_target),
     CK_STR("output.file", output_file, 0, "a file path"),
     CK_NUM("output.compression", CONFIG_KIND_INT, output_compression, 0, 9, 0,
            "an integer in 0..9"),
@@ -328,7 +332,24 @@ static clcam_status config_target_set(const config_key *k, const config_value *v
     const char *s = "";
     char got[96];
     long l;
-    clcam_status st = config_value_text(k, v, &s);
+    clcam_status st;
+    if (v->node && v->node->type == YAML_MAPPING_NODE) {
+        /* {topk: K}: the K most probable classes of each image */
+        yaml_node_pair_t *pair = v->node->data.mapping.pairs.start;
+        yaml_node_t *key, *val;
+        if (v->node->data.mapping.pairs.top - pair != 1 ||
+            !(key = yaml_document_get_node(v->src->doc, pair->key)) ||
+            !(val = yaml_document_get_node(v->src->doc, pair->value)) ||
+            key->type != YAML_SCALAR_NODE || strcmp((const char *)key->data.scalar.value, "topk") != 0 ||
+            val->type != YAML_SCALAR_NODE ||
+            !config_parse_long((const char *)val->data.scalar.value, &l) || l < 1 || l > CONFIG_TOPK_MAX)
+            return config_value_fail(v, NULL, "expected %s, got %s", k->what,
+                                     config_node_describe(v->node, got, sizeof got));
+        cfg->cam_target = CAM_TARGET_TOPK;
+        cfg->cam_target_k = (int)l;
+        return CLCAM_OK;
+    }
+    st = config_value_text(k, v, &s);
     if (st != CLCAM_OK) return st;
     if (strcmp(s, "predicted") == 0) {
         cfg->cam_target = CAM_TARGET_PREDICTED;
@@ -351,5 +372,6 @@ static void config_target_emit(const config_key *k, const clcam_config *cfg, con
     case CAM_TARGET_PREDICTED: config_buf_printf(b, "predicted"); break;
     case CAM_TARGET_LABEL: config_buf_printf(b, "label"); break;
     case CAM_TARGET_CLASS: config_buf_printf(b, "%d", cfg->cam_target_class); break;
+    case CAM_TARGET_TOPK: config_buf_printf(b, "{topk: %d}", cfg->cam_target_k); break;
     }
 }

@@ -107,6 +107,12 @@ static clcam_status check_inputs(const clcam_config *cfg, const dataset_reader *
     if (cfg->cam_target == CAM_TARGET_CLASS && cfg->cam_target_class >= m->classes)
         return err_set(err, CLCAM_ERR_INPUT, "cam.target: class %d, but the model has %d classes (0..%d)",
                        cfg->cam_target_class, m->classes, m->classes - 1);
+    for (int i = 0; i < cfg->cam_n_methods; i++)
+        if (strcmp(cfg->cam_methods[i], "gradcam") != 0)
+            return err_set(err, CLCAM_ERR_INPUT, "cam.methods: '%s' is not implemented yet (available: gradcam)",
+                           cfg->cam_methods[i]);
+    if (cfg->cam_target == CAM_TARGET_TOPK)
+        return err_set(err, CLCAM_ERR_INPUT, "cam.target: topk is not implemented yet");
     if (cfg->cam_target == CAM_TARGET_LABEL && d->labels < 0)
         return err_set(err, CLCAM_ERR_INPUT, "cam.target: label, but %s has no /%s/labels", d->path, d->split);
     return CLCAM_OK;

@@ -43,6 +43,7 @@ static int config_equal(const clcam_config *a, const clcam_config *b)
     if (strcmp(a->cam_layer, b->cam_layer) || a->cam_target != b->cam_target) return 0;
     if (a->cam_target == CAM_TARGET_CLASS && a->cam_target_class != b->cam_target_class)
         return 0;
+    if (a->cam_target == CAM_TARGET_TOPK && a->cam_target_k != b->cam_target_k) return 0;
     return strcmp(a->output_file, b->output_file) == 0 &&
            a->output_compression == b->output_compression;
 }
@@ -233,8 +234,8 @@ static void test_file_errors(void)
     EXPECT_FILE_FAIL("model:\n  arch: resnet18\n",
                      "bad.yaml:2: model.arch: unsupported arch 'resnet18' (supported: simplecnn)",
                      NULL, NULL);
-    EXPECT_FILE_FAIL("cam:\n  methods:\n    - gradcam\n    - scorecam\n",
-                     "bad.yaml:4: cam.methods: unknown method 'scorecam' (supported: gradcam)",
+    EXPECT_FILE_FAIL("cam:\n  methods:\n    - gradcam\n    - scorecamm\n",
+                     "bad.yaml:4: cam.methods: unknown method 'scorecamm' (supported: gradcam, ",
                      NULL, NULL);
     EXPECT_FILE_FAIL("cam:\n  methods: [gradcam, gradcam]\n", "bad.yaml:2: cam.methods",
                      "duplicate method 'gradcam'", NULL);
@@ -245,7 +246,10 @@ static void test_file_errors(void)
                      "expected a layer name", "got 'conv 3'");
     EXPECT_FILE_FAIL("cam:\n  layer: ''\n", "bad.yaml:2: cam.layer", "empty", NULL);
     EXPECT_FILE_FAIL("cam:\n  target: -1\n", "bad.yaml:2: cam.target",
-                     "'predicted', 'label' or a class index >= 0", "got '-1'");
+                     "'predicted', 'label', a class index >= 0 or {topk: K}", "got '-1'");
+    EXPECT_FILE_FAIL("cam:\n  target: {topk: 0}\n", "bad.yaml:2: cam.target", "{topk: K} with K in 1..16", NULL);
+    EXPECT_FILE_FAIL("cam:\n  target: {top: 3}\n", "bad.yaml:2: cam.target", NULL, NULL);
+    EXPECT_FILE_FAIL("cam:\n  target: {topk: 2, x: 1}\n", "bad.yaml:2: cam.target", NULL, NULL);
     EXPECT_FILE_FAIL("cam:\n  target: predict\n", "bad.yaml:2: cam.target", NULL, NULL);
     EXPECT_FILE_FAIL("device: \"\"\n", "bad.yaml:1: device", "empty", NULL);
     {
@@ -330,8 +334,8 @@ static void test_sets(void)
                     "got '0'", NULL);
     EXPECT_SET_FAIL("preprocess.mean=0.5", CLCAM_ERR_INPUT, "--set preprocess.mean:",
                     "list of 3 numbers", NULL);
-    EXPECT_SET_FAIL("cam.methods=[gradcam, gradcampp]", CLCAM_ERR_INPUT, "--set cam.methods:",
-                    "unknown method 'gradcampp' (supported: gradcam)", NULL);
+    EXPECT_SET_FAIL("cam.methods=[gradcam, gradcamxx]", CLCAM_ERR_INPUT, "--set cam.methods:",
+                    "unknown method 'gradcamxx' (supported: gradcam, gradcampp", NULL);
     EXPECT_SET_FAIL("batch=[1", CLCAM_ERR_INPUT, "--set batch: YAML syntax error", NULL, NULL);
     EXPECT_SET_FAIL("output.compression=10", CLCAM_ERR_INPUT, "--set output.compression:",
                     "0..9", NULL);
@@ -393,6 +397,13 @@ static void test_round_trip(void)
     round_trip("every key set", &cfg);
     cfg.cam_target = CAM_TARGET_LABEL;
     round_trip("target label", &cfg);
+    {
+        const char *topk[] = {"cam.target={topk: 3}", "cam.methods=[gradcam, scorecam, eigencam]"};
+        CHECK(config_load(NULL, topk, 2, &cfg, &err) == CLCAM_OK, "%s", err.msg);
+        CHECK(cfg.cam_target == CAM_TARGET_TOPK && cfg.cam_target_k == 3, "topk %d", cfg.cam_target_k);
+        CHECK(cfg.cam_n_methods == 3 && strcmp(cfg.cam_methods[2], "eigencam") == 0, "methods");
+        round_trip("target topk", &cfg);
+    }
 }
 
 int main(void)
