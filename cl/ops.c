@@ -121,18 +121,31 @@ exit:
     return st;
 }
 
-clcam_status op_target_onehot(cl_ctx *ctx, cl_mem logits, cl_mem labels, cl_mem pred,
-                              cl_mem target, cl_mem dlogits, int batch, int classes, int mode,
-                              int cls, clcam_err *err)
+clcam_status op_select_targets(cl_ctx *ctx, cl_mem logits, cl_mem labels, cl_mem pred,
+                               cl_mem targets, int batch, int classes, int mode, int cls, int T,
+                               clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     cl_kernel k;
     if (!labels) labels = pred; /* never read unless mode is 1; a valid buffer keeps drivers happy */
-    TRY(cl_ctx_kernel(ctx, "target_onehot", &k, err));
-    KARG(k, 0, logits); KARG(k, 1, labels); KARG(k, 2, pred); KARG(k, 3, target);
-    KARG(k, 4, dlogits); KARG(k, 5, classes); KARG(k, 6, mode); KARG(k, 7, cls);
-    KARG(k, 8, batch);
+    TRY(cl_ctx_kernel(ctx, "select_targets", &k, err));
+    KARG(k, 0, logits); KARG(k, 1, labels); KARG(k, 2, pred); KARG(k, 3, targets);
+    KARG(k, 4, classes); KARG(k, 5, mode); KARG(k, 6, cls); KARG(k, 7, T); KARG(k, 8, batch);
     TRY(cl_ctx_launch1d(ctx, k, (size_t)batch, err));
+exit:
+    return st;
+}
+
+clcam_status op_onehot_rank(cl_ctx *ctx, cl_mem targets, cl_mem dlogits, int batch, int classes,
+                            int T, int rank, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int n = batch * classes;
+    TRY(cl_ctx_kernel(ctx, "onehot_rank", &k, err));
+    KARG(k, 0, targets); KARG(k, 1, dlogits); KARG(k, 2, classes); KARG(k, 3, T);
+    KARG(k, 4, rank); KARG(k, 5, n);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
 }
@@ -177,8 +190,8 @@ exit:
     return st;
 }
 
-clcam_status op_cam_normalise(cl_ctx *ctx, cl_mem up, cl_mem cam, int batch, int HW,
-                              clcam_err *err)
+clcam_status op_cam_normalise(cl_ctx *ctx, cl_mem up, cl_mem cam, int batch, int HW, int T,
+                              int rank, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     cl_kernel k;
@@ -187,9 +200,22 @@ clcam_status op_cam_normalise(cl_ctx *ctx, cl_mem up, cl_mem cam, int batch, int
     /* Work-group size from the kernel's and device's limits, and local memory to match. */
     local = cl_ctx_reduce_wg(ctx, "cam_minmax_normalise", 256);
     while (local > 1 && 2 * local * sizeof(float) > ctx->local_mem) local /= 2;
-    KARG(k, 0, up); KARG(k, 1, cam); KARG(k, 2, HW);
-    CL_TRY(clSetKernelArg(k, 3, 2 * local * sizeof(float), NULL));
+    KARG(k, 0, up); KARG(k, 1, cam); KARG(k, 2, HW); KARG(k, 3, T); KARG(k, 4, rank);
+    CL_TRY(clSetKernelArg(k, 5, 2 * local * sizeof(float), NULL));
     TRY(cl_ctx_launch_groups(ctx, k, (size_t)batch, local, err));
+exit:
+    return st;
+}
+
+clcam_status op_cam_store_rank(cl_ctx *ctx, cl_mem src, cl_mem dst, int batch, int HW, int T,
+                               int rank, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int n = batch * HW;
+    TRY(cl_ctx_kernel(ctx, "cam_store_rank", &k, err));
+    KARG(k, 0, src); KARG(k, 1, dst); KARG(k, 2, HW); KARG(k, 3, T); KARG(k, 4, rank); KARG(k, 5, n);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
 }

@@ -24,18 +24,26 @@ clcam_status op_maxpool_backward(cl_ctx *ctx, cl_mem dout, cl_mem argmax, cl_mem
                                  int planes, int H, int W, int K, int S, clcam_err *err);
 clcam_status op_softmax(cl_ctx *ctx, cl_mem logits, cl_mem probs, int batch, int classes,
                         clcam_err *err);
-/* mode: 0 predicted, 1 label, 2 fixed class cls. labels may be NULL unless mode is 1. */
-clcam_status op_target_onehot(cl_ctx *ctx, cl_mem logits, cl_mem labels, cl_mem pred,
-                              cl_mem target, cl_mem dlogits, int batch, int classes, int mode,
-                              int cls, clcam_err *err);
+/* pred [batch] and targets [batch * T]; mode: 0 predicted, 1 label, 2 fixed class cls (T = 1),
+ * 3 the T most probable classes. labels may be NULL unless mode is 1. */
+clcam_status op_select_targets(cl_ctx *ctx, cl_mem logits, cl_mem labels, cl_mem pred,
+                               cl_mem targets, int batch, int classes, int mode, int cls, int T,
+                               clcam_err *err);
+/* dlogits [batch, classes] = one-hot at targets[b*T + rank]. */
+clcam_status op_onehot_rank(cl_ctx *ctx, cl_mem targets, cl_mem dlogits, int batch, int classes,
+                            int T, int rank, clcam_err *err);
 clcam_status op_gradcam_weights(cl_ctx *ctx, cl_mem dA, cl_mem w, int batch, int K, int HW,
                                 clcam_err *err);
 clcam_status op_cam_weighted_relu(cl_ctx *ctx, cl_mem A, cl_mem w, cl_mem raw, int batch,
                                   int K, int HW, clcam_err *err);
 clcam_status op_cam_upsample(cl_ctx *ctx, cl_mem raw, cl_mem up, int batch, int h, int w,
                              int H, int W, clcam_err *err);
-clcam_status op_cam_normalise(cl_ctx *ctx, cl_mem up, cl_mem cam, int batch, int HW,
-                              clcam_err *err);
+/* cam [batch, T, HW] at rank: min-max normalised up [batch, HW]. */
+clcam_status op_cam_normalise(cl_ctx *ctx, cl_mem up, cl_mem cam, int batch, int HW, int T,
+                              int rank, clcam_err *err);
+/* dst [batch, T, HW] at rank = src [batch, HW]. */
+clcam_status op_cam_store_rank(cl_ctx *ctx, cl_mem src, cl_mem dst, int batch, int HW, int T,
+                               int rank, clcam_err *err);
 
 /* Output size of a floor-mode pooling window. */
 static inline int pool_out_size(int in, int k, int s) { return in < k ? 0 : (in - k) / s + 1; }

@@ -32,13 +32,15 @@ static void invalidate(results_writer *w)
     for (int m = 0; m < RESULTS_MAX_METHODS; m++) w->cam[m] = w->cam_raw[m] = H5I_INVALID_HID;
 }
 
-/* A dataset [n, d1, d2] (rank 1 to 3) chunked along n, gzip'd at the layout's level. */
+/* A dataset [n, d...] (rank 1 to 4) chunked along n, gzip'd at the layout's level. */
 static clcam_status create_dataset(results_writer *w, hid_t where, const char *name, hid_t type,
-                                   int rank, int d1, int d2, hid_t *out, clcam_err *err)
+                                   int rank, const int *d, hid_t *out, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
-    hsize_t dims[3] = {(hsize_t)w->layout.n, (hsize_t)d1, (hsize_t)d2};
-    hsize_t chunk[3] = {(hsize_t)w->layout.chunk_rows, (hsize_t)d1, (hsize_t)d2};
+    hsize_t dims[4] = {(hsize_t)w->layout.n, 0, 0, 0}, chunk[4];
+    for (int i = 1; i < rank; i++) dims[i] = (hsize_t)d[i - 1];
+    memcpy(chunk, dims, sizeof dims);
+    chunk[0] = (hsize_t)w->layout.chunk_rows;
     hid_t space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID;
     if (chunk[0] > dims[0]) chunk[0] = dims[0];
     if (chunk[0] == 0) chunk[0] = 1;
@@ -71,6 +73,7 @@ static clcam_status write_attributes(results_writer *w, clcam_err *err)
     TRY(h5_attr_write_string(w->file, "split", L->split ? L->split : "", err));
     TRY(h5_attr_write_string(w->file, "weights_file", L->weights_file ? L->weights_file : "", err));
     TRY(h5_attr_write_string(w->file, "layer", L->layer ? L->layer : "", err));
+    TRY(h5_attr_write_int(w->file, "topk", L->topk, err));
     TRY(h5_attr_write_strings(w->file, "methods", L->methods, L->n_methods, err));
     TRY(h5_attr_write_strings(w->file, "class_names", L->class_names, L->n_class_names, err));
     TRY(h5_attr_write_int(w->file, "complete", 0, err));
@@ -94,19 +97,23 @@ clcam_status results_create(results_writer *w, const char *path, const results_l
         goto exit;
     }
     TRY(write_attributes(w, err));
-    TRY(create_dataset(w, w->file, "index", H5T_STD_I64LE, 1, 0, 0, &w->index, err));
-    if (L->has_label) TRY(create_dataset(w, w->file, "label", H5T_STD_I32LE, 1, 0, 0, &w->label, err));
-    TRY(create_dataset(w, w->file, "logits", H5T_IEEE_F32LE, 2, L->classes, 0, &w->logits, err));
-    TRY(create_dataset(w, w->file, "probs", H5T_IEEE_F32LE, 2, L->classes, 0, &w->probs, err));
-    TRY(create_dataset(w, w->file, "pred", H5T_STD_I32LE, 1, 0, 0, &w->pred, err));
-    TRY(create_dataset(w, w->file, "target", H5T_STD_I32LE, 1, 0, 0, &w->target, err));
+    /* With top-k every per-target array gains a K axis after N. */
+    int k = L->topk, r = k ? 1 : 0;
+    int d_classes[1] = {L->classes}, d_target[1] = {k};
+    int d_cam[3] = {k, L->cam_h, L->cam_w}, d_raw[3] = {k, L->raw_h, L->raw_w};
+    TRY(create_dataset(w, w->file, "index", H5T_STD_I64LE, 1, NULL, &w->index, err));
+    if (L->has_label) TRY(create_dataset(w, w->file, "label", H5T_STD_I32LE, 1, NULL, &w->label, err));
+    TRY(create_dataset(w, w->file, "logits", H5T_IEEE_F32LE, 2, d_classes, &w->logits, err));
+    TRY(create_dataset(w, w->file, "probs", H5T_IEEE_F32LE, 2, d_classes, &w->probs, err));
+    TRY(create_dataset(w, w->file, "pred", H5T_STD_I32LE, 1, NULL, &w->pred, err));
+    TRY(create_dataset(w, w->file, "target", H5T_STD_I32LE, 1 + r, d_target, &w->target, err));
     for (int m = 0; m < L->n_methods; m++) {
         if ((group = H5Gcreate2(w->file, L->methods[m], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
             st = err_set(err, CLCAM_ERR_HDF5, "%s: creating group /%s failed (H5Gcreate2)", path, L->methods[m]);
             goto exit;
         }
-        TRY(create_dataset(w, group, "cam", H5T_IEEE_F32LE, 3, L->cam_h, L->cam_w, &w->cam[m], err));
-        TRY(create_dataset(w, group, "cam_raw", H5T_IEEE_F32LE, 3, L->raw_h, L->raw_w, &w->cam_raw[m], err));
+        TRY(create_dataset(w, group, "cam", H5T_IEEE_F32LE, 3 + r, d_cam + 1 - r, &w->cam[m], err));
+        TRY(create_dataset(w, group, "cam_raw", H5T_IEEE_F32LE, 3 + r, d_raw + 1 - r, &w->cam_raw[m], err));
         H5Gclose(group);
         group = H5I_INVALID_HID;
     }
@@ -121,7 +128,7 @@ static clcam_status write_rows(results_writer *w, hid_t ds, hid_t mem_type, long
 {
     clcam_status st = CLCAM_OK;
     hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
-    hsize_t off[3] = {(hsize_t)offset, 0, 0}, cnt[3];
+    hsize_t off[4] = {(hsize_t)offset, 0, 0, 0}, cnt[4];
     int rank;
     char name[64] = "?";
     if ((fspace = H5Dget_space(ds)) < 0 || (rank = H5Sget_simple_extent_dims(fspace, cnt, NULL)) < 0) {

@@ -16,6 +16,7 @@ typedef struct {
     int has_label;
     int cam_h, cam_w;       /* final map (input size) */
     int raw_h, raw_w;       /* map at the layer's resolution */
+    int topk;               /* 0: one target per image ([N], [N, H, W]); K: [N, K], [N, K, H, W] */
     int chunk_rows;         /* usually the batch size, so each batch fills whole chunks */
     int compression;        /* gzip 0-9 */
     int n_methods;
@@ -27,7 +28,8 @@ typedef struct {
     int n_class_names;
 } results_layout;
 
-/* One batch of outputs, rows [offset, offset + count). cam/cam_raw: one array per method. */
+/* One batch of outputs, rows [offset, offset + count). cam/cam_raw: one array per method,
+ * [count, K, ...] when topk is K. */
 typedef struct {
     const int64_t *index;
     const int32_t *label;   /* NULL when the dataset has no labels */

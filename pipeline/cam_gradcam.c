@@ -1,47 +1,61 @@
-#include "cam_gradcam.h"
-
-#include <string.h>
+/* Grad-CAM: w_k = spatial mean of G_k; raw = ReLU(sum_k w_k A_k). */
+#include <stdlib.h>
 
 #include "../cl/ops.h"
+#include "cam_method.h"
+#include "reference.h"
 
-clcam_status cam_gradcam_init(cl_ctx *ctx, cam_gradcam *c, layer_shape a, int H, int W,
-                              int max_batch, clcam_err *err)
-{
-    clcam_status st = CLCAM_OK;
-    size_t b = (size_t)max_batch;
-    memset(c, 0, sizeof *c);
-    c->K = a.c;
-    c->h = a.h;
-    c->w = a.w;
-    c->H = H;
-    c->W = W;
-    TRY(cl_ctx_alloc(ctx, sizeof(float) * b * c->K, &c->d_weights, "gradcam weights", err));
-    TRY(cl_ctx_alloc(ctx, sizeof(float) * b * c->h * c->w, &c->d_raw, "cam_raw", err));
-    TRY(cl_ctx_alloc(ctx, sizeof(float) * b * H * W, &c->d_up, "upsampled cam", err));
-    TRY(cl_ctx_alloc(ctx, sizeof(float) * b * H * W, &c->d_cam, "cam", err));
-exit:
-    if (st != CLCAM_OK) cam_gradcam_free(c);
-    return st;
-}
+typedef struct {
+    cl_mem weights; /* [max_batch, K] */
+} gradcam_state;
 
-clcam_status cam_gradcam_compute(cl_ctx *ctx, cam_gradcam *c, cl_mem A, cl_mem dA, int batch,
+static clcam_status gradcam_init(cl_ctx *ctx, void **state, int max_batch, int K, int h, int w,
                                  clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
-    int hw = c->h * c->w;
-    TRY(op_gradcam_weights(ctx, dA, c->d_weights, batch, c->K, hw, err));
-    TRY(op_cam_weighted_relu(ctx, A, c->d_weights, c->d_raw, batch, c->K, hw, err));
-    TRY(op_cam_upsample(ctx, c->d_raw, c->d_up, batch, c->h, c->w, c->H, c->W, err));
-    TRY(op_cam_normalise(ctx, c->d_up, c->d_cam, batch, c->H * c->W, err));
+    gradcam_state *s = calloc(1, sizeof *s);
+    (void)h, (void)w;
+    if (!s) return err_set(err, CLCAM_ERR_NOMEM, "out of memory");
+    *state = s;
+    TRY(cl_ctx_alloc(ctx, sizeof(float) * (size_t)max_batch * K, &s->weights, "gradcam weights", err));
 exit:
     return st;
 }
 
-void cam_gradcam_free(cam_gradcam *c)
+static void gradcam_free(void *state)
 {
-    cl_mem *bufs[] = {&c->d_weights, &c->d_raw, &c->d_up, &c->d_cam};
-    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) {
-        if (*bufs[i]) clReleaseMemObject(*bufs[i]);
-        *bufs[i] = NULL;
-    }
+    gradcam_state *s = state;
+    if (!s) return;
+    if (s->weights) clReleaseMemObject(s->weights);
+    free(s);
 }
+
+static clcam_status gradcam_raw(cl_ctx *ctx, void *state, const cam_inputs *in, cl_mem raw,
+                                clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    gradcam_state *s = state;
+    int hw = in->h * in->w;
+    TRY(op_gradcam_weights(ctx, in->G, s->weights, in->batch, in->K, hw, err));
+    TRY(op_cam_weighted_relu(ctx, in->A, s->weights, raw, in->batch, in->K, hw, err));
+exit:
+    return st;
+}
+
+static void gradcam_ref(const float *A, const float *G, int batch, int K, int h, int w, float *raw)
+{
+    float *wk = malloc(sizeof(float) * (size_t)batch * K);
+    if (!wk) return;
+    ref_gradcam_weights(G, wk, batch, K, h * w);
+    ref_cam_weighted_relu(A, wk, raw, batch, K, h * w);
+    free(wk);
+}
+
+const cam_method_ops cam_gradcam_ops = {
+    .name = "gradcam",
+    .needs_grad = 1,
+    .init = gradcam_init,
+    .free = gradcam_free,
+    .raw = gradcam_raw,
+    .ref_raw = gradcam_ref,
+};

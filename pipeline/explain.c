@@ -24,15 +24,16 @@ clcam_status explainer_init(cl_ctx *ctx, explainer *e, model *m, int cam_layer,
     TRY(cl_ctx_alloc(ctx, sizeof(int32_t) * b, &e->d_labels, "labels", err));
     TRY(cl_ctx_alloc(ctx, sizeof(float) * b * m->classes, &e->d_probs, "probs", err));
     TRY(cl_ctx_alloc(ctx, sizeof(int32_t) * b, &e->d_pred, "pred", err));
-    TRY(cl_ctx_alloc(ctx, sizeof(int32_t) * b, &e->d_target, "target", err));
+    TRY(cl_ctx_alloc(ctx, sizeof(int32_t) * b * p->T, &e->d_targets, "targets", err));
     TRY(cl_ctx_alloc(ctx, sizeof(float) * b * m->classes, &e->d_dlogits, "one-hot", err));
-    TRY(cam_gradcam_init(ctx, &e->cam, m->layers[cam_layer].out, m->input.h, m->input.w, max_batch, err));
+    TRY(cam_stage_init(ctx, &e->cam, p->methods, p->n_methods, p->T, m->layers[cam_layer].out,
+                       m->input.h, m->input.w, max_batch, err));
 exit:
     if (st != CLCAM_OK) explainer_free(e);
     return st;
 }
 
-/* Non-blocking read of count elements of size `elem` into dst; *ev receives its event. */
+/* Non-blocking read into dst; *ev becomes its event (the previous one is released). */
 static clcam_status read_async(cl_ctx *ctx, cl_mem src, void *dst, size_t bytes, cl_event *ev,
                                clcam_err *err)
 {
@@ -50,9 +51,10 @@ clcam_status explainer_enqueue(cl_ctx *ctx, explainer *e, const uint8_t *images,
 {
     clcam_status st = CLCAM_OK;
     model *m = e->m;
-    layer_shape in = m->input;
-    size_t b = (size_t)batch, C = (size_t)m->classes;
-    size_t hw = (size_t)e->cam.h * e->cam.w, HW = (size_t)e->cam.H * e->cam.W;
+    cam_stage *c = &e->cam;
+    layer_shape in = m->input, a = m->layers[e->cam_layer].out;
+    size_t b = (size_t)batch, C = (size_t)m->classes, T = (size_t)e->p.T;
+    size_t hw = (size_t)c->h * c->w, HW = (size_t)c->H * c->W;
     cl_mem logits = m->layers[m->n_layers - 1].d_out, grad = NULL;
     cl_event ev = NULL;
     *done = NULL;
@@ -66,17 +68,27 @@ clcam_status explainer_enqueue(cl_ctx *ctx, explainer *e, const uint8_t *images,
     TRY(op_preprocess(ctx, e->d_images, e->d_input, e->d_mean_std, e->p.scale, batch, in.c, in.h * in.w, err));
     TRY(model_forward(ctx, m, e->d_input, batch, err));
     TRY(op_softmax(ctx, logits, e->d_probs, batch, m->classes, err));
-    TRY(op_target_onehot(ctx, logits, e->d_labels, e->d_pred, e->d_target, e->d_dlogits, batch,
-                         m->classes, e->p.target_mode, e->p.target_class, err));
-    TRY(model_backward_to(ctx, m, e->cam_layer, e->d_dlogits, batch, &grad, err));
-    TRY(cam_gradcam_compute(ctx, &e->cam, m->layers[e->cam_layer].d_out, grad, batch, err));
+    TRY(op_select_targets(ctx, logits, e->d_labels, e->d_pred, e->d_targets, batch, m->classes,
+                          e->p.target_mode, e->p.target_class, e->p.T, err));
+    for (int rank = 0; rank < e->p.T; rank++) {
+        cam_inputs ci = {.A = m->layers[e->cam_layer].d_out, .targets = e->d_targets, .T = e->p.T,
+                         .rank = rank, .batch = batch, .K = a.c, .h = a.h, .w = a.w};
+        if (c->needs_grad) {
+            TRY(op_onehot_rank(ctx, e->d_targets, e->d_dlogits, batch, m->classes, e->p.T, rank, err));
+            TRY(model_backward_to(ctx, m, e->cam_layer, e->d_dlogits, batch, &grad, err));
+            ci.G = grad;
+        }
+        TRY(cam_stage_run(ctx, c, &ci, err));
+    }
     /* Only the results come back; the queue is in order, so the last read's event is the batch's. */
     TRY(read_async(ctx, logits, out->logits, sizeof(float) * b * C, &ev, err));
     TRY(read_async(ctx, e->d_probs, out->probs, sizeof(float) * b * C, &ev, err));
     TRY(read_async(ctx, e->d_pred, out->pred, sizeof(int32_t) * b, &ev, err));
-    TRY(read_async(ctx, e->d_target, out->target, sizeof(int32_t) * b, &ev, err));
-    TRY(read_async(ctx, e->cam.d_raw, out->cam_raw, sizeof(float) * b * hw, &ev, err));
-    TRY(read_async(ctx, e->cam.d_cam, out->cam, sizeof(float) * b * HW, &ev, err));
+    TRY(read_async(ctx, e->d_targets, out->target, sizeof(int32_t) * b * T, &ev, err));
+    for (int i = 0; i < c->n_methods; i++) {
+        TRY(read_async(ctx, c->d_raw[i], out->cam_raw[i], sizeof(float) * b * T * hw, &ev, err));
+        TRY(read_async(ctx, c->d_cam[i], out->cam[i], sizeof(float) * b * T * HW, &ev, err));
+    }
     CL_TRY(clFlush(ctx->queue));
     *done = ev;
     ev = NULL;
@@ -88,10 +100,10 @@ exit:
 void explainer_free(explainer *e)
 {
     cl_mem *bufs[] = {&e->d_images, &e->d_input, &e->d_mean_std, &e->d_labels, &e->d_probs,
-                      &e->d_pred, &e->d_target, &e->d_dlogits};
+                      &e->d_pred, &e->d_targets, &e->d_dlogits};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) {
         if (*bufs[i]) clReleaseMemObject(*bufs[i]);
         *bufs[i] = NULL;
     }
-    cam_gradcam_free(&e->cam);
+    cam_stage_free(&e->cam);
 }

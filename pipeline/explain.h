@@ -1,18 +1,22 @@
-/* One batch through the device: upload, preprocess, forward, head, backward, CAM, download.
- * Everything is enqueued without waiting; the caller waits on the returned event. */
+/* One batch through the device: upload, preprocess, forward, head, then per target rank a
+ * backward pass and every CAM method, then download. Everything is enqueued without waiting;
+ * the caller waits on the returned event. */
 #ifndef CLCAM_EXPLAIN_H
 #define CLCAM_EXPLAIN_H
 
 #include <stdint.h>
 
-#include "cam_gradcam.h"
+#include "cam_stage.h"
 #include "model.h"
 
 typedef struct {
     float scale;
     float mean[3], std[3];
-    int target_mode;   /* 0 predicted, 1 label, 2 fixed class */
+    int target_mode;   /* 0 predicted, 1 label, 2 fixed class, 3 top-k */
     int target_class;
+    int T;             /* targets per image: k for top-k, else 1 */
+    int n_methods;
+    const cam_method_ops *methods[CAM_STAGE_MAX_METHODS];
 } explain_params;
 
 typedef struct {
@@ -20,14 +24,17 @@ typedef struct {
     int cam_layer;
     explain_params p;
     int max_batch;
-    cam_gradcam cam;
-    cl_mem d_images, d_input, d_mean_std, d_labels, d_probs, d_pred, d_target, d_dlogits;
+    cam_stage cam;
+    cl_mem d_images, d_input, d_mean_std, d_labels, d_probs, d_pred, d_targets, d_dlogits;
 } explainer;
 
 /* Host destinations of one batch's results. */
 typedef struct {
-    float *logits, *probs, *cam, *cam_raw;
-    int32_t *pred, *target;
+    float *logits, *probs;               /* [batch, classes] */
+    int32_t *pred;                       /* [batch] */
+    int32_t *target;                     /* [batch, T] */
+    float *cam[CAM_STAGE_MAX_METHODS];     /* [batch, T, H, W] */
+    float *cam_raw[CAM_STAGE_MAX_METHODS]; /* [batch, T, h, w] */
 } explain_out;
 
 clcam_status explainer_init(cl_ctx *ctx, explainer *e, model *m, int cam_layer,

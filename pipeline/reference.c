@@ -116,8 +116,8 @@ void ref_softmax(const float *logits, float *probs, int batch, int classes)
     }
 }
 
-void ref_target_onehot(const float *logits, const int *labels, int *pred, int *target,
-                       float *dlogits, int batch, int classes, int mode, int cls)
+void ref_select_targets(const float *logits, const int *labels, int *pred, int *targets,
+                        int batch, int classes, int mode, int cls, int T)
 {
     for (int n = 0; n < batch; n++) {
         const float *x = logits + (size_t)n * classes;
@@ -125,9 +125,30 @@ void ref_target_onehot(const float *logits, const int *labels, int *pred, int *t
         for (int j = 1; j < classes; j++)
             if (x[j] > x[best]) best = j;
         pred[n] = best;
-        target[n] = mode == 0 ? best : mode == 1 ? labels[n] : cls;
-        for (int j = 0; j < classes; j++) dlogits[(size_t)n * classes + j] = j == target[n] ? 1.0f : 0.0f;
+        if (mode != 3) {
+            targets[(size_t)n * T] = mode == 0 ? best : mode == 1 ? labels[n] : cls;
+            continue;
+        }
+        /* insertion sort of class indices by decreasing logit, stable */
+        int order[256];
+        int m = classes < 256 ? classes : 256;
+        for (int j = 0; j < m; j++) {
+            int q = j;
+            while (q > 0 && x[order[q - 1]] < x[j]) {
+                order[q] = order[q - 1];
+                q--;
+            }
+            order[q] = j;
+        }
+        for (int r = 0; r < T; r++) targets[(size_t)n * T + r] = order[r];
     }
+}
+
+void ref_onehot_rank(const int *targets, float *dlogits, int batch, int classes, int T, int rank)
+{
+    for (int n = 0; n < batch; n++)
+        for (int j = 0; j < classes; j++)
+            dlogits[(size_t)n * classes + j] = j == targets[(size_t)n * T + rank] ? 1.0f : 0.0f;
 }
 
 void ref_gradcam_weights(const float *dA, float *w, int batch, int K, int HW)
@@ -176,7 +197,7 @@ void ref_cam_upsample(const float *raw, float *up, int batch, int h, int w, int 
             }
 }
 
-void ref_cam_normalise(const float *up, float *cam, int batch, int HW)
+void ref_cam_normalise(const float *up, float *cam, int batch, int HW, int T, int rank)
 {
     for (int n = 0; n < batch; n++) {
         const float *x = up + (size_t)n * HW;
@@ -186,6 +207,6 @@ void ref_cam_normalise(const float *up, float *cam, int batch, int HW)
             hi = fmaxf(hi, x[p]);
         }
         for (int p = 0; p < HW; p++)
-            cam[(size_t)n * HW + p] = hi > lo ? (x[p] - lo) / (hi - lo) : 0.0f;
+            cam[((size_t)n * T + rank) * HW + p] = hi > lo ? (x[p] - lo) / (hi - lo) : 0.0f;
     }
 }

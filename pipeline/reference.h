@@ -21,11 +21,14 @@ void ref_maxpool_forward(const float *in, float *out, int *argmax, int planes, i
 void ref_maxpool_backward(const float *dout, const int *argmax, float *din, int planes, int H,
                           int W, int K, int S);
 void ref_softmax(const float *logits, float *probs, int batch, int classes);
-void ref_target_onehot(const float *logits, const int *labels, int *pred, int *target,
-                       float *dlogits, int batch, int classes, int mode, int cls);
+/* As the select_targets kernel; top-k (mode 3) by sorting indices, an independent method. */
+void ref_select_targets(const float *logits, const int *labels, int *pred, int *targets,
+                        int batch, int classes, int mode, int cls, int T);
+void ref_onehot_rank(const int *targets, float *dlogits, int batch, int classes, int T, int rank);
 void ref_gradcam_weights(const float *dA, float *w, int batch, int K, int HW);
 void ref_cam_weighted_relu(const float *A, const float *w, float *raw, int batch, int K, int HW);
 void ref_cam_upsample(const float *raw, float *up, int batch, int h, int w, int H, int W);
-void ref_cam_normalise(const float *up, float *cam, int batch, int HW);
+/* cam [batch, T, HW] at rank. */
+void ref_cam_normalise(const float *up, float *cam, int batch, int HW, int T, int rank);
 
 #endif

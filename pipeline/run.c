@@ -20,10 +20,11 @@ typedef struct {
     cl_event done;
 } batch_slot;
 
-static clcam_status slot_alloc(batch_slot *s, int batch, const model *m, const cam_gradcam *c,
+static clcam_status slot_alloc(batch_slot *s, int batch, const model *m, const cam_stage *c,
                                clcam_err *err)
 {
-    size_t b = (size_t)batch;
+    size_t b = (size_t)batch, T = (size_t)c->T;
+    int ok = 1;
     memset(s, 0, sizeof *s);
     s->images = malloc(b * layer_shape_size(m->input));
     s->labels = malloc(sizeof(int32_t) * b);
@@ -31,11 +32,14 @@ static clcam_status slot_alloc(batch_slot *s, int batch, const model *m, const c
     s->out.logits = malloc(sizeof(float) * b * m->classes);
     s->out.probs = malloc(sizeof(float) * b * m->classes);
     s->out.pred = malloc(sizeof(int32_t) * b);
-    s->out.target = malloc(sizeof(int32_t) * b);
-    s->out.cam_raw = malloc(sizeof(float) * b * c->h * c->w);
-    s->out.cam = malloc(sizeof(float) * b * c->H * c->W);
-    if (!s->images || !s->labels || !s->index || !s->out.logits || !s->out.probs || !s->out.pred ||
-        !s->out.target || !s->out.cam_raw || !s->out.cam)
+    s->out.target = malloc(sizeof(int32_t) * b * T);
+    for (int m_ = 0; m_ < c->n_methods; m_++) {
+        s->out.cam_raw[m_] = malloc(sizeof(float) * b * T * c->h * c->w);
+        s->out.cam[m_] = malloc(sizeof(float) * b * T * c->H * c->W);
+        ok &= s->out.cam_raw[m_] && s->out.cam[m_];
+    }
+    if (!ok || !s->images || !s->labels || !s->index || !s->out.logits || !s->out.probs ||
+        !s->out.pred || !s->out.target)
         return err_set(err, CLCAM_ERR_NOMEM, "out of memory for a batch of %d images", batch);
     return CLCAM_OK;
 }
@@ -53,8 +57,10 @@ static void slot_free(batch_slot *s)
     free(s->out.probs);
     free(s->out.pred);
     free(s->out.target);
-    free(s->out.cam_raw);
-    free(s->out.cam);
+    for (int m = 0; m < CAM_STAGE_MAX_METHODS; m++) {
+        free(s->out.cam_raw[m]);
+        free(s->out.cam[m]);
+    }
     memset(s, 0, sizeof *s);
 }
 
@@ -84,8 +90,12 @@ static clcam_status slot_write(batch_slot *s, results_writer *w, long first, int
     results_batch b = {
         .index = s->index, .label = has_labels ? s->labels : NULL,
         .logits = s->out.logits, .probs = s->out.probs, .pred = s->out.pred,
-        .target = s->out.target, .cam = {s->out.cam}, .cam_raw = {s->out.cam_raw},
+        .target = s->out.target,
     };
+    for (int m = 0; m < CAM_STAGE_MAX_METHODS && m < RESULTS_MAX_METHODS; m++) {
+        b.cam[m] = s->out.cam[m];
+        b.cam_raw[m] = s->out.cam_raw[m];
+    }
     if (has_labels)
         for (int i = 0; i < s->count; i++) *correct += s->out.pred[i] == s->labels[i];
     return results_write(w, s->start - first, s->count, &b, err);
@@ -108,11 +118,12 @@ static clcam_status check_inputs(const clcam_config *cfg, const dataset_reader *
         return err_set(err, CLCAM_ERR_INPUT, "cam.target: class %d, but the model has %d classes (0..%d)",
                        cfg->cam_target_class, m->classes, m->classes - 1);
     for (int i = 0; i < cfg->cam_n_methods; i++)
-        if (strcmp(cfg->cam_methods[i], "gradcam") != 0)
-            return err_set(err, CLCAM_ERR_INPUT, "cam.methods: '%s' is not implemented yet (available: gradcam)",
+        if (!cam_method_find(cfg->cam_methods[i]))
+            return err_set(err, CLCAM_ERR_INPUT, "cam.methods: '%s' is not implemented yet in this build",
                            cfg->cam_methods[i]);
-    if (cfg->cam_target == CAM_TARGET_TOPK)
-        return err_set(err, CLCAM_ERR_INPUT, "cam.target: topk is not implemented yet");
+    if (cfg->cam_target == CAM_TARGET_TOPK && cfg->cam_target_k > m->classes)
+        return err_set(err, CLCAM_ERR_INPUT, "cam.target: topk %d, but the model has %d classes",
+                       cfg->cam_target_k, m->classes);
     if (cfg->cam_target == CAM_TARGET_LABEL && d->labels < 0)
         return err_set(err, CLCAM_ERR_INPUT, "cam.target: label, but %s has no /%s/labels", d->path, d->split);
     return CLCAM_OK;
@@ -132,7 +143,8 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
     int batch, t = -1, has_labels, nb;
     progress prog;
     explain_params p = {.scale = cfg->pre_scale, .target_mode = (int)cfg->cam_target,
-                        .target_class = cfg->cam_target_class};
+                        .target_class = cfg->cam_target_class,
+                        .T = cfg->cam_target == CAM_TARGET_TOPK ? cfg->cam_target_k : 1};
     memcpy(p.mean, cfg->pre_mean, sizeof p.mean);
     memcpy(p.std, cfg->pre_std, sizeof p.std);
     results_close(&w);
@@ -144,6 +156,8 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
     TRY(check_inputs(cfg, &d, &m, &count, err));
     TRY(model_check_cam_layer(&m, cfg->cam_layer, &t, err));
     has_labels = d.labels >= 0;
+    p.n_methods = cfg->cam_n_methods;
+    for (int i = 0; i < p.n_methods; i++) p.methods[i] = cam_method_find(cfg->cam_methods[i]);
     batch = cfg->batch < count ? cfg->batch : (int)count;
     nb = (int)((count + batch - 1) / batch);
 
@@ -158,6 +172,7 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
         results_layout L = {
             .n = count, .classes = m.classes, .has_label = has_labels,
             .cam_h = m.input.h, .cam_w = m.input.w, .raw_h = e.cam.h, .raw_w = e.cam.w,
+            .topk = cfg->cam_target == CAM_TARGET_TOPK ? cfg->cam_target_k : 0,
             .chunk_rows = batch, .compression = cfg->output_compression,
             .n_methods = cfg->cam_n_methods, .config_yaml = yaml, .device = ctx.device_name,
             .platform = ctx.platform_name, .driver_version = ctx.driver_version,

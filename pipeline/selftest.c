@@ -272,26 +272,31 @@ static clcam_status case_head(cl_ctx *ctx, scratch *s, int v, selftest_result *r
     for (int i = 0; i < B; i++) ((int *)lab->host)[i] = (i * 7 + 3) % classes;
     TRY(cl_ctx_upload(ctx, lab->dev, lab->host, sizeof(int) * B, err));
     TRY(scratch_add(ctx, s, (size_t)B, sizeof(int), 0, &pred, err));
-    TRY(scratch_add(ctx, s, (size_t)B, sizeof(int), 0, &tgt, err));
+    TRY(scratch_add(ctx, s, (size_t)B * 4, sizeof(int), 0, &tgt, err));
     TRY(scratch_add(ctx, s, nl, sizeof(float), 0, &dl, err));
     TRY(scratch_add(ctx, s, nl, sizeof(float), 0, &want, err));
     TRY(scratch_add(ctx, s, (size_t)B, sizeof(int), 0, &wp, err));
-    TRY(scratch_add(ctx, s, (size_t)B, sizeof(int), 0, &wt, err));
+    TRY(scratch_add(ctx, s, (size_t)B * 4, sizeof(int), 0, &wt, err));
     TRY(op_softmax(ctx, lg->dev, pr->dev, B, classes, err));
     TRY(fetch(ctx, pr, pr->host, err));
     ref_softmax(lg->host, want->host, B, classes);
     compare(r, pr->host, want->host, nl, 1e-7, 1e-5);
-    for (int mode = 0; mode < 3; mode++) {
-        TRY(op_target_onehot(ctx, lg->dev, lab->dev, pred->dev, tgt->dev, dl->dev, B, classes, mode, 2, err));
+    for (int mode = 0; mode < 4; mode++) {
+        int T = mode == 3 ? (classes < 4 ? classes : 4) : 1;
+        TRY(op_select_targets(ctx, lg->dev, lab->dev, pred->dev, tgt->dev, B, classes, mode, 2, T, err));
         TRY(fetch(ctx, pred, pred->host, err));
-        TRY(fetch(ctx, tgt, tgt->host, err));
-        TRY(fetch(ctx, dl, dl->host, err));
-        ref_target_onehot(lg->host, lab->host, wp->host, wt->host, want->host, B, classes, mode, 2);
+        TRY(cl_ctx_download(ctx, tgt->dev, tgt->host, sizeof(int) * (size_t)B * T, err));
+        ref_select_targets(lg->host, lab->host, wp->host, wt->host, B, classes, mode, 2, T);
         compare_int(r, pred->host, wp->host, (size_t)B);
-        compare_int(r, tgt->host, wt->host, (size_t)B);
-        compare(r, dl->host, want->host, nl, 0, 1e-7);
+        compare_int(r, tgt->host, wt->host, (size_t)B * T);
+        for (int rank = 0; rank < T; rank++) {
+            TRY(op_onehot_rank(ctx, tgt->dev, dl->dev, B, classes, T, rank, err));
+            TRY(fetch(ctx, dl, dl->host, err));
+            ref_onehot_rank(wt->host, want->host, B, classes, T, rank);
+            compare(r, dl->host, want->host, nl, 0, 1e-7);
+        }
     }
-    snprintf(r->sizes, sizeof r->sizes, "%d x %d classes, 3 target modes", B, classes);
+    snprintf(r->sizes, sizeof r->sizes, "%d x %d classes, 4 target modes", B, classes);
 exit:
     return st;
 }
@@ -323,7 +328,7 @@ static clcam_status case_cam(cl_ctx *ctx, scratch *s, int v, selftest_result *r,
     TRY(op_gradcam_weights(ctx, dA->dev, wt->dev, B, K, h * w, err));
     TRY(op_cam_weighted_relu(ctx, A->dev, wt->dev, raw->dev, B, K, h * w, err));
     TRY(op_cam_upsample(ctx, raw->dev, up->dev, B, h, w, OH, OW, err));
-    TRY(op_cam_normalise(ctx, up->dev, cam->dev, B, OH * OW, err));
+    TRY(op_cam_normalise(ctx, up->dev, cam->dev, B, OH * OW, 1, 0, err));
     TRY(fetch(ctx, wt, wt->host, err));
     TRY(fetch(ctx, raw, raw->host, err));
     TRY(fetch(ctx, up, up->host, err));
@@ -335,7 +340,7 @@ static clcam_status case_cam(cl_ctx *ctx, scratch *s, int v, selftest_result *r,
     compare(r, raw->host, want->host, nr, 1e-5, 1e-5);
     ref_cam_upsample(raw->host, want->host, B, h, w, OH, OW);
     compare(r, up->host, want->host, nu, 1e-6, 1e-5);
-    ref_cam_normalise(up->host, want->host, B, OH * OW);
+    ref_cam_normalise(up->host, want->host, B, OH * OW, 1, 0);
     compare(r, cam->host, want->host, nu, 1e-6, 1e-5);
     snprintf(r->sizes, sizeof r->sizes, "%dx%dx%dx%d -> %dx%d", B, K, h, w, OH, OW);
 exit:
@@ -353,7 +358,7 @@ static const struct {
     {"im2col + CLBlastSgemm conv", case_conv_im2col},
     {"CLBlastSconvgemm + bias", case_convgemm},
     {"CLBlastSgemm linear fwd/bwd", case_linear},
-    {"softmax_rows, target_onehot", case_head},
+    {"softmax, select_targets, onehot", case_head},
     {"gradcam weights..normalise", case_cam},
 };
 

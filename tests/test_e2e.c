@@ -8,6 +8,7 @@
 #include "io/config.h"
 #include "io/dataset.h"
 #include "io/h5util.h"
+#include "pipeline/cam_method.h"
 #include "pipeline/model.h"
 #include "pipeline/reference.h"
 #include "pipeline/run.h"
@@ -21,14 +22,16 @@ typedef struct {
     int *pred, *target;
 } outputs;
 
-/* The whole algorithm in plain C, one image at a time, with the layers' references. */
+/* The whole algorithm in plain C, one image at a time, with the layers' references:
+ * forward, targets, then per rank a one-hot backward and Grad-CAM. Outputs [N, T, ...]. */
 static void reference(model *m, int t, const unsigned char *img, const int *labels,
-                      const clcam_config *cfg, outputs *o)
+                      const clcam_config *cfg, int T, outputs *o)
 {
-    int L = m->n_layers;
+    int L = m->n_layers, mode = (int)cfg->cam_target;
     float *act[MODEL_MAX_LAYERS + 1];
     int *aux[MODEL_MAX_LAYERS];
     layer_shape a = m->layers[t].out;
+    int hw = a.h * a.w;
     for (int n = 0; n < N; n++) {
         act[0] = malloc(sizeof(float) * layer_shape_size(m->input));
         ref_preprocess(img + (size_t)n * IH * IW * 3, act[0], cfg->pre_mean, cfg->pre_std, cfg->pre_scale,
@@ -38,24 +41,26 @@ static void reference(model *m, int t, const unsigned char *img, const int *labe
             aux[i] = malloc(sizeof(int) * layer_shape_size(m->layers[i].out));
             LAYER_OPS[m->layers[i].kind]->ref_forward(&m->layers[i], act[i], act[i + 1], aux[i], 1);
         }
-        float *lg = act[L], *dl = malloc(sizeof(float) * CLASSES);
+        float *lg = act[L];
         memcpy(o->logits + n * CLASSES, lg, sizeof(float) * CLASSES);
         ref_softmax(lg, o->probs + n * CLASSES, 1, CLASSES);
-        ref_target_onehot(lg, labels + n, o->pred + n, o->target + n, dl, 1, CLASSES, (int)cfg->cam_target,
-                          cfg->cam_target_class);
-        float *g = dl;
-        for (int i = L - 1; i > t; i--) {
-            float *din = malloc(sizeof(float) * layer_shape_size(m->layers[i].in));
-            LAYER_OPS[m->layers[i].kind]->ref_backward(&m->layers[i], act[i], act[i + 1], aux[i], g, din, 1);
-            free(g);
-            g = din;
+        ref_select_targets(lg, labels + n, o->pred + n, o->target + n * T, 1, CLASSES, mode,
+                           cfg->cam_target_class, T);
+        for (int r = 0; r < T; r++) {
+            float *g = malloc(sizeof(float) * CLASSES), *up = malloc(sizeof(float) * IH * IW);
+            float *raw = o->raw + ((size_t)n * T + r) * hw;
+            ref_onehot_rank(o->target + n * T, g, 1, CLASSES, T, r);
+            for (int i = L - 1; i > t; i--) {
+                float *din = malloc(sizeof(float) * layer_shape_size(m->layers[i].in));
+                LAYER_OPS[m->layers[i].kind]->ref_backward(&m->layers[i], act[i], act[i + 1], aux[i], g, din, 1);
+                free(g);
+                g = din;
+            }
+            cam_gradcam_ops.ref_raw(act[t + 1], g, 1, a.c, a.h, a.w, raw);
+            ref_cam_upsample(raw, up, 1, a.h, a.w, IH, IW);
+            ref_cam_normalise(up, o->cam + (size_t)n * T * IH * IW, 1, IH * IW, T, r);
+            free(g), free(up);
         }
-        float *w = malloc(sizeof(float) * a.c), *up = malloc(sizeof(float) * IH * IW);
-        ref_gradcam_weights(g, w, 1, a.c, a.h * a.w);
-        ref_cam_weighted_relu(act[t + 1], w, o->raw + (size_t)n * a.h * a.w, 1, a.c, a.h * a.w);
-        ref_cam_upsample(o->raw + (size_t)n * a.h * a.w, up, 1, a.h, a.w, IH, IW);
-        ref_cam_normalise(up, o->cam + (size_t)n * IH * IW, 1, IH * IW);
-        free(g), free(w), free(up);
         for (int i = 0; i <= L; i++) free(act[i]);
         for (int i = 0; i < L; i++) free(aux[i]);
     }
@@ -68,7 +73,7 @@ static void read_ds(hid_t f, const char *name, hid_t type, void *buf)
     if (ds >= 0) H5Dclose(ds);
 }
 
-static void check_run(const char *dir, const char *target, int batch)
+static void check_run(const char *dir, const char *target, int batch, int T)
 {
     char data[512], weights[512], out[512], sets[6][600];
     const char *setp[6];
@@ -84,14 +89,14 @@ static void check_run(const char *dir, const char *target, int batch)
     for (int k = 0; k < 2; k++) {
         all[k]->logits = calloc(N * CLASSES, sizeof(float));
         all[k]->probs = calloc(N * CLASSES, sizeof(float));
-        all[k]->cam = calloc((size_t)N * IH * IW, sizeof(float));
-        all[k]->raw = calloc((size_t)N * 15, sizeof(float)); /* conv3: 5x3 */
+        all[k]->cam = calloc((size_t)N * T * IH * IW, sizeof(float));
+        all[k]->raw = calloc((size_t)N * T * 15, sizeof(float)); /* conv3: 5x3 */
         all[k]->pred = calloc(N, sizeof(int));
-        all[k]->target = calloc(N, sizeof(int));
+        all[k]->target = calloc((size_t)N * T, sizeof(int));
     }
     snprintf(data, sizeof data, "%s/data.h5", dir);
     snprintf(weights, sizeof weights, "%s/weights.h5", dir);
-    snprintf(out, sizeof out, "%s/out/results_%s.h5", dir, target);
+    snprintf(out, sizeof out, "%s/out/results_%d.h5", dir, batch);
     snprintf(sets[0], sizeof sets[0], "data.file=%s", data);
     snprintf(sets[1], sizeof sets[1], "model.weights=%s", weights);
     snprintf(sets[2], sizeof sets[2], "output.file=%s", out);
@@ -110,7 +115,7 @@ static void check_run(const char *dir, const char *target, int batch)
     CHECK(model_load(&m, "simplecnn", weights, (layer_shape){3, IH, IW}, &err) == CLCAM_OK, "%s", err.msg);
     CHECK(model_check_cam_layer(&m, "conv3", &t, &err) == CLCAM_OK, "%s", err.msg);
     CHECK(m.layers[t].out.h == 5 && m.layers[t].out.w == 3, "conv3 is %dx%d", m.layers[t].out.h, m.layers[t].out.w);
-    reference(&m, t, img, labels, &cfg, &ref);
+    reference(&m, t, img, labels, &cfg, T, &ref);
     model_free(&m);
 
     hid_t f = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -139,21 +144,23 @@ static void check_run(const char *dir, const char *target, int batch)
     CHECK(r <= 1, "%s: probs[%zu] %g vs %g", target, w, (double)got.probs[w], (double)ref.probs[w]);
     int nonzero = 0;
     for (int n = 0; n < N; n++) {
-        CHECK(got.pred[n] == ref.pred[n] && got.target[n] == ref.target[n], "%s: image %d pred %d/%d target %d/%d",
-              target, n, got.pred[n], ref.pred[n], got.target[n], ref.target[n]);
-        float mx = 0;
-        for (int p = 0; p < 15; p++) mx = fmaxf(mx, ref.raw[n * 15 + p]);
-        nonzero += mx > 0;
-        /* Raw maps relative to the image's maximum; normalised maps where that is not tiny. */
-        r = test_tol_ratio(got.raw + n * 15, ref.raw + n * 15, 15, 1e-4 * mx + 1e-7, 0, &w);
-        CHECK(r <= 1, "%s: image %d raw[%zu] %g vs %g", target, n, w, (double)got.raw[n * 15 + w], (double)ref.raw[n * 15 + w]);
-        if (mx > 1e-3 || mx == 0) {
-            r = test_tol_ratio(got.cam + n * IH * IW, ref.cam + n * IH * IW, IH * IW, 1e-3, 0, &w);
-            CHECK(r <= 1, "%s: image %d cam[%zu] %g vs %g", target, n, w, (double)got.cam[n * IH * IW + w],
-                  (double)ref.cam[n * IH * IW + w]);
+        CHECK(got.pred[n] == ref.pred[n], "%s: image %d pred %d/%d", target, n, got.pred[n], ref.pred[n]);
+        for (int q = n * T; q < (n + 1) * T; q++) {
+            CHECK(got.target[q] == ref.target[q], "%s: image %d target %d/%d", target, n, got.target[q], ref.target[q]);
+            float mx = 0;
+            for (int p = 0; p < 15; p++) mx = fmaxf(mx, ref.raw[q * 15 + p]);
+            nonzero += mx > 0;
+            /* Raw maps relative to the image's maximum; normalised maps where that is not tiny. */
+            r = test_tol_ratio(got.raw + q * 15, ref.raw + q * 15, 15, 1e-4 * mx + 1e-7, 0, &w);
+            CHECK(r <= 1, "%s: map %d raw[%zu] %g vs %g", target, q, w, (double)got.raw[q * 15 + w], (double)ref.raw[q * 15 + w]);
+            if (mx > 1e-3 || mx == 0) {
+                r = test_tol_ratio(got.cam + q * IH * IW, ref.cam + q * IH * IW, IH * IW, 1e-3, 0, &w);
+                CHECK(r <= 1, "%s: map %d cam[%zu] %g vs %g", target, q, w, (double)got.cam[q * IH * IW + w],
+                      (double)ref.cam[q * IH * IW + w]);
+            }
         }
     }
-    CHECK(nonzero >= N / 3, "%s: only %d of %d maps are non-zero: a weak test", target, nonzero, N);
+    CHECK(nonzero >= N * T / 3, "%s: only %d of %d maps are non-zero: a weak test", target, nonzero, N * T);
     for (int k = 0; k < 2; k++) {
         free(all[k]->logits), free(all[k]->probs), free(all[k]->cam), free(all[k]->raw);
         free(all[k]->pred), free(all[k]->target);
@@ -170,9 +177,10 @@ int main(void)
     CHECK(fixture_dataset(path, "test", N, IH, IW, CLASSES, 5u) == 0, "write %s", path);
     snprintf(path, sizeof path, "%s/weights.h5", dir);
     CHECK(fixture_simplecnn(path, IH, IW, HIDDEN, CLASSES, 9u) == 0, "write %s", path);
-    check_run(dir, "predicted", 16);
-    check_run(dir, "label", 37);
-    check_run(dir, "3", 1);
+    check_run(dir, "predicted", 16, 1);
+    check_run(dir, "label", 37, 1);
+    check_run(dir, "3", 1, 1);
+    check_run(dir, "{topk: 3}", 15, 3);
     snprintf(path, sizeof path, "rm -rf '%s'", dir);
     if (test_failed == 0 && system(path) != 0) fprintf(stderr, "could not remove %s\n", dir);
     return test_finish("test_e2e");

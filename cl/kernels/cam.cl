@@ -54,9 +54,10 @@ __kernel void cam_upsample_bilinear(__global const float *raw, __global float *u
 }
 
 /* One work-group per image; scratch holds 2 * local size floats. A constant map becomes
- * all zero (an all-zero map stays zero, never NaN). */
+ * all zero (an all-zero map stays zero, never NaN). The result goes to rank `rank` of a
+ * [batch, T, HW] output. */
 __kernel void cam_minmax_normalise(__global const float *up, __global float *cam, int HW,
-                                   __local float *scratch)
+                                   int T, int rank, __local float *scratch)
 {
     int img = get_group_id(0);
     int lid = get_local_id(0), L = get_local_size(0);
@@ -79,6 +80,17 @@ __kernel void cam_minmax_normalise(__global const float *up, __global float *cam
     lo = scratch[0];
     hi = scratch[L];
     float range = hi - lo;
+    __global float *out = cam + (img * T + rank) * HW;
     for (int p = lid; p < HW; p += L)
-        cam[img * HW + p] = range > 0.0f ? (x[p] - lo) / range : 0.0f;
+        out[p] = range > 0.0f ? (x[p] - lo) / range : 0.0f;
+}
+
+/* Copies a contiguous [batch, HW] map to rank `rank` of a [batch, T, HW] output. */
+__kernel void cam_store_rank(__global const float *src, __global float *dst, int HW, int T,
+                             int rank, int n)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int img = i / HW, p = i % HW;
+    dst[(img * T + rank) * HW + p] = src[i];
 }

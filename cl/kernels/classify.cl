@@ -13,10 +13,12 @@ __kernel void softmax_rows(__global const float *logits, __global float *probs, 
     for (int j = 0; j < classes; j++) probs[img * classes + j] = exp(x[j] - m) / sum;
 }
 
-/* mode 0: predicted class, 1: the label, 2: the fixed class `cls`. */
-__kernel void target_onehot(__global const float *logits, __global const int *labels,
-                            __global int *pred, __global int *target, __global float *dlogits,
-                            int classes, int mode, int cls, int n)
+/* pred[img] = argmax of the logits; targets[img*T + r] = the class explained at rank r.
+ * mode 0: predicted, 1: the label, 2: the fixed class cls (T = 1 for these), 3: the T most
+ * probable classes in decreasing order (ties: lower index first, like a stable sort). */
+__kernel void select_targets(__global const float *logits, __global const int *labels,
+                             __global int *pred, __global int *targets, int classes, int mode,
+                             int cls, int T, int n)
 {
     int img = get_global_id(0);
     if (img >= n) return;
@@ -24,8 +26,29 @@ __kernel void target_onehot(__global const float *logits, __global const int *la
     int best = 0;
     for (int j = 1; j < classes; j++)
         if (x[j] > x[best]) best = j; /* first maximum, like torch.argmax */
-    int t = mode == 0 ? best : mode == 1 ? labels[img] : cls;
     pred[img] = best;
-    target[img] = t;
-    for (int j = 0; j < classes; j++) dlogits[img * classes + j] = j == t ? 1.0f : 0.0f;
+    if (mode != 3) {
+        targets[img * T] = mode == 0 ? best : mode == 1 ? labels[img] : cls;
+        return;
+    }
+    for (int r = 0; r < T; r++) {
+        /* the r-th largest: the best class not above the previous pick in (value, index) order */
+        int pick = -1;
+        for (int j = 0; j < classes; j++) {
+            int taken = 0;
+            for (int q = 0; q < r; q++) taken |= targets[img * T + q] == j;
+            if (!taken && (pick < 0 || x[j] > x[pick])) pick = j;
+        }
+        targets[img * T + r] = pick;
+    }
+}
+
+/* The gradient that starts the backward pass: a one-hot row at each image's rank-r target. */
+__kernel void onehot_rank(__global const int *targets, __global float *dlogits, int classes,
+                          int T, int rank, int n)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int img = i / classes, j = i % classes;
+    dlogits[i] = j == targets[img * T + rank] ? 1.0f : 0.0f;
 }
