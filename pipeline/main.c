@@ -19,7 +19,7 @@ static const char *USAGE =
     "commands:\n"
     "  devices                          list OpenCL platforms and devices\n"
     "  import-cifar10 SRC OUT.h5        CIFAR-10 binary archive or folder to a dataset file\n"
-    "  run CONFIG.yaml [--set k=v]... [--device SPEC] [--quiet] [--verbose]\n"
+    "  run CONFIG.yaml [--set k=v]... [--device SPEC] [--quiet] [--verbose] [--stats]\n"
     "                                   explain a dataset split, write the results file\n"
     "  selftest [--device SPEC]         every kernel against the plain-C reference\n"
     "  report RESULTS.h5 --out DIR      pictures and a static HTML page of a results file\n"
@@ -98,7 +98,7 @@ static int cmd_run(int argc, char **argv)
     clcam_status st;
     const char *config = NULL, *sets[MAX_SETS + 1];
     char device_set[300];
-    int n_sets = 0, verbose = 0;
+    int n_sets = 0, verbose = 0, stats = 0;
     run_report rep = {0};
     clcam_config cfg;
     if (wants_help(argc, argv)) {
@@ -107,7 +107,8 @@ static int cmd_run(int argc, char **argv)
                "  --set key=value  override one config key (value in YAML: --set cam.target=label)\n"
                "  --device SPEC    same as --set device=SPEC\n"
                "  --quiet          no progress and no summary on stderr\n"
-               "  --verbose        print HDF5's own error stack on failures\n");
+               "  --verbose        print HDF5's own error stack on failures\n"
+               "  --stats          print the run's timings as one JSON line on stdout\n");
         return 0;
     }
     for (int i = 0; i < argc; i++) {
@@ -127,6 +128,8 @@ static int cmd_run(int argc, char **argv)
             rep.quiet = 1;
         } else if (strcmp(argv[i], "--verbose") == 0) {
             verbose = 1;
+        } else if (strcmp(argv[i], "--stats") == 0) {
+            stats = 1;
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "clcam run: unknown option %s (try clcam run --help)\n", argv[i]);
             return 2;
@@ -146,6 +149,12 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, ", %.1f s (%.0f img/s), device %s\n", rep.seconds, rep.images / rep.seconds, rep.device);
         fprintf(stderr, "clcam run: results in %s\n", cfg.output_file);
     }
+    if (stats)
+        printf("{\"case\": \"clcam\", \"images\": %ld, \"batch\": %d, \"seconds\": %.3f, "
+               "\"images_per_s\": %.1f, \"first_batch_s\": %.3f, \"setup_s\": %.3f, \"read_s\": %.3f, "
+               "\"write_s\": %.3f, \"device_wait_s\": %.3f, \"accuracy\": %.4f}\n",
+               rep.images, rep.batch, rep.seconds, rep.images / rep.seconds, rep.t_first_batch, rep.t_setup,
+               rep.t_read, rep.t_write, rep.t_wait, rep.correct >= 0 ? (double)rep.correct / rep.images : -1.0);
     return 0;
 }
 

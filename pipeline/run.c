@@ -187,22 +187,35 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
     /* Double buffering: while the device runs batch i, the host writes batch i-1 and
      * reads batch i+1. HDF5 stays on this one thread. */
     progress_init(&prog, "clcam run", count, rep->quiet);
+    rep->batch = batch;
+    rep->t_setup = progress_now() - t0;
+    double tc = progress_now();
     TRY(slot_read(&slots[0], &d, first, batch, m.classes, err));
+    rep->t_read += progress_now() - tc;
     for (int i = 0; i < nb; i++) {
         batch_slot *cur = &slots[i % 2], *other = &slots[(i + 1) % 2];
         TRY(explainer_enqueue(&ctx, &e, cur->images, cur->labels, cur->count, &cur->out, &cur->done, err));
+        tc = progress_now();
         if (i > 0) {
             TRY(slot_write(other, &w, first, has_labels, &correct, err));
             progress_update(&prog, other->start + other->count - first);
         }
+        rep->t_write += progress_now() - tc;
+        tc = progress_now();
         if (i + 1 < nb) {
             long start = first + (long)(i + 1) * batch;
             int n = (int)(count - (start - first) < batch ? count - (start - first) : batch);
             TRY(slot_read(other, &d, start, n, m.classes, err));
         }
+        rep->t_read += progress_now() - tc;
+        tc = progress_now();
         TRY(slot_wait(cur, err));
+        rep->t_wait += progress_now() - tc;
+        if (i == 0) rep->t_first_batch = progress_now() - t0;
     }
+    tc = progress_now();
     TRY(slot_write(&slots[(nb - 1) % 2], &w, first, has_labels, &correct, err));
+    rep->t_write += progress_now() - tc;
     progress_update(&prog, count);
     progress_end(&prog);
     TRY(results_finish(&w, err));

@@ -10,6 +10,10 @@ typedef struct {
     long images;
     long correct;           /* -1 when the dataset has no labels */
     double seconds;
+    /* Host clock split (seconds): setup (open, load, build, allocate), reading the dataset,
+     * writing results, waiting for the device; and time from start to the first batch done. */
+    double t_setup, t_read, t_write, t_wait, t_first_batch;
+    int batch;
     char device[520];
 } run_report;
 
