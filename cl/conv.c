@@ -6,6 +6,10 @@
 #include "blas.h"
 #include "ops.h"
 
+/* Largest column matrix: bounds memory by this, not by the batch. 16 MiB keeps GEMMs long
+ * (conv2 of SimpleCNN: 56 images per slice). */
+#define CONV_COL_BYTES ((size_t)16 << 20)
+
 conv_method conv_method_default(void)
 {
     const char *e = getenv("CLCAM_CONV");
@@ -24,13 +28,25 @@ clcam_status conv_forward(cl_ctx *ctx, conv_method method, const conv_shape *s, 
         TRY(op_bias_add(ctx, out, bias, s->batch, s->K, (int)ohw, err));
         goto exit;
     }
-    /* [K, C*k*k] x [C*k*k, batch*OH*OW] -> [K, batch*OH*OW] -> NCHW + bias */
-    TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * ckk * s->batch * ohw, &col, err));
-    TRY(cl_ctx_scratch(ctx, 1, sizeof(float) * (size_t)s->K * s->batch * ohw, &tmp, err));
-    TRY(op_im2col(ctx, in, col, s->batch, s->C, s->H, s->W, s->kernel, s->pad, s->stride, s->OH,
-                  s->OW, err));
-    TRY(blas_sgemm(ctx, 0, (size_t)s->K, (size_t)s->batch * ohw, ckk, weight, col, 0.0f, tmp, err));
-    TRY(op_conv_permute_bias(ctx, tmp, bias, out, s->batch, s->K, (int)ohw, err));
+    /* [K, C*k*k] x [C*k*k, b*OH*OW] -> [K, b*OH*OW] -> NCHW + bias, in slices of b images
+     * so the column matrix stays under CONV_COL_BYTES whatever the batch. */
+    {
+        size_t per_image = sizeof(float) * (ckk > (size_t)s->K ? ckk : (size_t)s->K) * ohw;
+        const char *env = getenv("CLCAM_CONV_COL_BYTES"); /* tests: force several slices */
+        size_t limit = env && atol(env) > 0 ? (size_t)atol(env) : CONV_COL_BYTES;
+        int slice = (int)(limit / per_image);
+        if (slice < 1) slice = 1;
+        if (slice > s->batch) slice = s->batch;
+        TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * ckk * slice * ohw, &col, err));
+        TRY(cl_ctx_scratch(ctx, 1, sizeof(float) * (size_t)s->K * slice * ohw, &tmp, err));
+        for (int img0 = 0; img0 < s->batch; img0 += slice) {
+            int b = s->batch - img0 < slice ? s->batch - img0 : slice;
+            TRY(op_im2col(ctx, in, img0, col, b, s->C, s->H, s->W, s->kernel, s->pad, s->stride,
+                          s->OH, s->OW, err));
+            TRY(blas_sgemm(ctx, 0, (size_t)s->K, (size_t)b * ohw, ckk, weight, col, 0.0f, tmp, err));
+            TRY(op_conv_permute_bias(ctx, tmp, bias, out, img0, b, s->K, (int)ohw, err));
+        }
+    }
 exit:
     return st;
 }

@@ -29,30 +29,30 @@ exit:
     return st;
 }
 
-clcam_status op_im2col(cl_ctx *ctx, cl_mem in, cl_mem col, int batch, int C, int H, int W,
-                       int k, int pad, int stride, int OH, int OW, clcam_err *err)
+clcam_status op_im2col(cl_ctx *ctx, cl_mem in, int img0, cl_mem col, int batch, int C, int H,
+                       int W, int k, int pad, int stride, int OH, int OW, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     cl_kernel kn;
-    int n = C * k * k * batch * OH * OW;
+    int n = C * k * k * batch * OH * OW, off = img0 * C * H * W;
     TRY(cl_ctx_kernel(ctx, "im2col_batch", &kn, err));
-    KARG(kn, 0, in); KARG(kn, 1, col); KARG(kn, 2, C); KARG(kn, 3, H); KARG(kn, 4, W);
-    KARG(kn, 5, k); KARG(kn, 6, pad); KARG(kn, 7, stride); KARG(kn, 8, OH); KARG(kn, 9, OW);
-    KARG(kn, 10, batch); KARG(kn, 11, n);
+    KARG(kn, 0, in); KARG(kn, 1, off); KARG(kn, 2, col); KARG(kn, 3, C); KARG(kn, 4, H);
+    KARG(kn, 5, W); KARG(kn, 6, k); KARG(kn, 7, pad); KARG(kn, 8, stride); KARG(kn, 9, OH);
+    KARG(kn, 10, OW); KARG(kn, 11, batch); KARG(kn, 12, n);
     TRY(cl_ctx_launch1d(ctx, kn, (size_t)n, err));
 exit:
     return st;
 }
 
-clcam_status op_conv_permute_bias(cl_ctx *ctx, cl_mem tmp, cl_mem bias, cl_mem out, int batch,
-                                  int K, int HW, clcam_err *err)
+clcam_status op_conv_permute_bias(cl_ctx *ctx, cl_mem tmp, cl_mem bias, cl_mem out, int img0,
+                                  int batch, int K, int HW, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     cl_kernel k;
-    int n = batch * K * HW;
+    int n = batch * K * HW, off = img0 * K * HW;
     TRY(cl_ctx_kernel(ctx, "conv_permute_bias", &k, err));
-    KARG(k, 0, tmp); KARG(k, 1, bias); KARG(k, 2, out); KARG(k, 3, K); KARG(k, 4, HW);
-    KARG(k, 5, batch); KARG(k, 6, n);
+    KARG(k, 0, tmp); KARG(k, 1, bias); KARG(k, 2, out); KARG(k, 3, off); KARG(k, 4, K);
+    KARG(k, 5, HW); KARG(k, 6, batch); KARG(k, 7, n);
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;

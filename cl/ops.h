@@ -8,12 +8,12 @@ clcam_status op_preprocess(cl_ctx *ctx, cl_mem src_u8, cl_mem dst, cl_mem mean_s
                            float scale, int batch, int C, int HW, clcam_err *err);
 clcam_status op_bias_add(cl_ctx *ctx, cl_mem x, cl_mem bias, int batch, int C, int HW,
                          clcam_err *err);
-/* Patches of NCHW in [batch, C, H, W] into col [C*k*k, batch*OH*OW]. */
-clcam_status op_im2col(cl_ctx *ctx, cl_mem in, cl_mem col, int batch, int C, int H, int W,
-                       int k, int pad, int stride, int OH, int OW, clcam_err *err);
-/* out[n, k, p] = tmp[k, n*HW + p] + bias[k]. */
-clcam_status op_conv_permute_bias(cl_ctx *ctx, cl_mem tmp, cl_mem bias, cl_mem out, int batch,
-                                  int K, int HW, clcam_err *err);
+/* Patches of NCHW in [batch, C, H, W] (from image img0) into col [C*k*k, batch*OH*OW]. */
+clcam_status op_im2col(cl_ctx *ctx, cl_mem in, int img0, cl_mem col, int batch, int C, int H,
+                       int W, int k, int pad, int stride, int OH, int OW, clcam_err *err);
+/* out[img0 + n, k, p] = tmp[k, n*HW + p] + bias[k]. */
+clcam_status op_conv_permute_bias(cl_ctx *ctx, cl_mem tmp, cl_mem bias, cl_mem out, int img0,
+                                  int batch, int K, int HW, clcam_err *err);
 clcam_status op_relu_forward(cl_ctx *ctx, cl_mem in, cl_mem out, int n, clcam_err *err);
 clcam_status op_relu_backward(cl_ctx *ctx, cl_mem out, cl_mem dout, cl_mem din, int n,
                               clcam_err *err);

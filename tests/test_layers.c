@@ -87,6 +87,10 @@ int main(void)
     }
     for (int batch = 1; batch <= 3; batch += 2) {
         check_layer(LAYER_CONV, (layer_shape){3, 7, 9}, 3, 1, 1, 5, batch);
+        /* column matrix limited to one image: the batch goes through in slices */
+        setenv("CLCAM_CONV_COL_BYTES", "1", 1);
+        check_layer(LAYER_CONV, (layer_shape){3, 7, 9}, 3, 1, 1, 5, batch + 4);
+        unsetenv("CLCAM_CONV_COL_BYTES");
         check_layer(LAYER_CONV, (layer_shape){4, 8, 8}, 3, 2, 0, 6, batch);
         check_layer(LAYER_RELU, (layer_shape){5, 7, 3}, 0, 0, 0, 0, batch);
         check_layer(LAYER_MAXPOOL, (layer_shape){3, 7, 9}, 2, 2, 0, 0, batch);
