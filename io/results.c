@@ -1,6 +1,8 @@
 #include "results.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -77,6 +79,7 @@ static clcam_status write_attributes(results_writer *w, clcam_err *err)
     TRY(h5_attr_write_strings(w->file, "methods", L->methods, L->n_methods, err));
     TRY(h5_attr_write_strings(w->file, "class_names", L->class_names, L->n_class_names, err));
     TRY(h5_attr_write_int(w->file, "complete", 0, err));
+    TRY(h5_attr_write_int(w->file, "rows_done", 0, err));
 exit:
     return st;
 }
@@ -117,6 +120,9 @@ clcam_status results_create(results_writer *w, const char *path, const results_l
         H5Gclose(group);
         group = H5I_INVALID_HID;
     }
+    /* On disk now, so a run killed before its first batch leaves a file it can resume. */
+    if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0)
+        st = err_set(err, CLCAM_ERR_IO, "%s: H5Fflush failed (disk full?)", path);
 exit:
     if (group >= 0) H5Gclose(group);
     if (st != CLCAM_OK) results_close(w);
@@ -196,4 +202,139 @@ void results_close(results_writer *w)
     }
     if (w->file >= 0) H5Fclose(w->file);
     invalidate(w);
+}
+
+static clcam_status read_int_attr(hid_t obj, const char *path, const char *name, int *out,
+                                  clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    hid_t a = H5I_INVALID_HID;
+    if (H5Aexists(obj, name) <= 0 || (a = H5Aopen(obj, name, H5P_DEFAULT)) < 0 ||
+        H5Aread(a, H5T_NATIVE_INT, out) < 0)
+        st = err_set(err, CLCAM_ERR_INPUT, "%s: no readable attribute %s: not a clcam results file, or "
+                     "damaged (pass --overwrite to start it again)", path, name);
+    if (a >= 0) H5Aclose(a);
+    return st;
+}
+
+/* Reopens an unfinished file's datasets; the layout must match what the file holds. */
+static clcam_status reopen_datasets(results_writer *w, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    const results_layout *L = &w->layout;
+    char name[128];
+    struct { const char *name; hid_t *id; int want; } ds[] = {
+        {"index", &w->index, 1}, {"label", &w->label, L->has_label}, {"logits", &w->logits, 1},
+        {"probs", &w->probs, 1}, {"pred", &w->pred, 1}, {"target", &w->target, 1},
+    };
+    for (size_t i = 0; i < sizeof ds / sizeof *ds; i++)
+        if (ds[i].want && (*ds[i].id = H5Dopen2(w->file, ds[i].name, H5P_DEFAULT)) < 0) {
+            st = err_set(err, CLCAM_ERR_INPUT, "%s: cannot reopen /%s to resume (pass --overwrite to start again)",
+                         w->path, ds[i].name);
+            goto exit;
+        }
+    for (int m = 0; m < L->n_methods; m++) {
+        snprintf(name, sizeof name, "%s/cam", L->methods[m]);
+        if ((w->cam[m] = H5Dopen2(w->file, name, H5P_DEFAULT)) < 0) {
+            st = err_set(err, CLCAM_ERR_INPUT, "%s: cannot reopen /%s to resume (pass --overwrite to start again)", w->path, name);
+            goto exit;
+        }
+        snprintf(name, sizeof name, "%s/cam_raw", L->methods[m]);
+        if ((w->cam_raw[m] = H5Dopen2(w->file, name, H5P_DEFAULT)) < 0) {
+            st = err_set(err, CLCAM_ERR_INPUT, "%s: cannot reopen /%s to resume (pass --overwrite to start again)", w->path, name);
+            goto exit;
+        }
+    }
+exit:
+    return st;
+}
+
+clcam_status results_open(results_writer *w, const char *path, const results_layout *layout,
+                          int overwrite, results_open_kind *kind, long *rows_done,
+                          clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    char **cfg = NULL;
+    int n_cfg = 0, complete = 0, rows = 0;
+    hid_t attr = H5I_INVALID_HID;
+    invalidate(w);
+    *rows_done = 0;
+    *kind = RESULTS_NEW;
+    if (overwrite || access(path, F_OK) != 0) {
+        TRY(results_create(w, path, layout, err));
+        goto exit;
+    }
+    w->layout = *layout;
+    snprintf(w->path, sizeof w->path, "%s", path);
+    if (H5Fis_hdf5(path) <= 0 || (w->file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT)) < 0) {
+        st = err_set(err, CLCAM_ERR_INPUT, "%s: exists but cannot be opened as a results file (damaged, or "
+                     "another run is writing it); pass --overwrite to replace it", path);
+        goto exit;
+    }
+    /* The config attribute is a scalar string: read it as a one-element list. */
+    TRY(h5_attr_read_strings(w->file, path, "config", &cfg, &n_cfg, err));
+    if (n_cfg != 1 || !layout->config_yaml || strcmp(cfg[0], layout->config_yaml) != 0) {
+        st = err_set(err, CLCAM_ERR_INPUT, "%s: exists and was written with a different config; refusing "
+                     "to mix the two (choose another output.file, or pass --overwrite)", path);
+        goto exit;
+    }
+    TRY(read_int_attr(w->file, path, "complete", &complete, err));
+    if (complete == 1) {
+        *kind = RESULTS_COMPLETE;
+        results_close(w);
+        goto exit;
+    }
+    TRY(read_int_attr(w->file, path, "rows_done", &rows, err));
+    if (rows < 0 || rows > layout->n) {
+        st = err_set(err, CLCAM_ERR_INPUT, "%s: rows_done = %d is outside 0..%ld (pass --overwrite)", path, rows, layout->n);
+        goto exit;
+    }
+    TRY(reopen_datasets(w, err));
+    *rows_done = rows;
+    *kind = RESULTS_RESUMED;
+exit:
+    if (attr >= 0) H5Aclose(attr);
+    h5_strings_free(cfg, n_cfg);
+    if (st != CLCAM_OK) results_close(w);
+    return st;
+}
+
+clcam_status results_mark_progress(results_writer *w, long rows, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0) {
+        st = err_set(err, CLCAM_ERR_IO, "%s: H5Fflush failed (disk full?)", w->path);
+        goto exit;
+    }
+    TRY(h5_attr_write_int(w->file, "rows_done", (int)rows, err));
+    if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0)
+        st = err_set(err, CLCAM_ERR_IO, "%s: H5Fflush failed (disk full?)", w->path);
+exit:
+    return st;
+}
+
+clcam_status results_count_correct(results_writer *w, long rows, long *correct, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    int32_t *pred = NULL, *label = NULL;
+    hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
+    hsize_t off = 0, cnt = (hsize_t)rows;
+    *correct = 0;
+    if (rows <= 0 || w->label < 0) goto exit;
+    pred = malloc(sizeof *pred * (size_t)rows);
+    label = malloc(sizeof *label * (size_t)rows);
+    if (!pred || !label) { st = err_set(err, CLCAM_ERR_NOMEM, "out of memory"); goto exit; }
+    if ((mspace = H5Screate_simple(1, &cnt, NULL)) < 0 || (fspace = H5Dget_space(w->pred)) < 0 ||
+        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &off, NULL, &cnt, NULL) < 0 ||
+        H5Dread(w->pred, H5T_NATIVE_INT32, mspace, fspace, H5P_DEFAULT, pred) < 0 ||
+        H5Dread(w->label, H5T_NATIVE_INT32, mspace, fspace, H5P_DEFAULT, label) < 0) {
+        st = err_set(err, CLCAM_ERR_INPUT, "%s: cannot read the finished rows of /pred and /label", w->path);
+        goto exit;
+    }
+    for (long i = 0; i < rows; i++) *correct += pred[i] == label[i];
+exit:
+    if (fspace >= 0) H5Sclose(fspace);
+    if (mspace >= 0) H5Sclose(mspace);
+    free(pred), free(label);
+    return st;
 }

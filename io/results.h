@@ -49,6 +49,23 @@ typedef struct {
 /* Creates (truncating) path and its folder; writes attributes with complete = 0. */
 clcam_status results_create(results_writer *w, const char *path, const results_layout *layout,
                             clcam_err *err);
+
+typedef enum {
+    RESULTS_NEW,       /* no file: created */
+    RESULTS_RESUMED,   /* an unfinished file of the same config: reopened, *rows_done valid */
+    RESULTS_COMPLETE   /* a finished file of the same config: left alone, closed */
+} results_open_kind;
+
+/* Opens path for a run of layout: creates it when absent (or when overwrite), resumes an
+ * unfinished file written with the same config (attribute `config`), and refuses a file of
+ * another config or one it cannot read, naming the file and what to do. */
+clcam_status results_open(results_writer *w, const char *path, const results_layout *layout,
+                          int overwrite, results_open_kind *kind, long *rows_done,
+                          clcam_err *err);
+/* After a batch: data flushed first, then `rows_done` (rows [0, rows) are final). */
+clcam_status results_mark_progress(results_writer *w, long rows, clcam_err *err);
+/* Correct predictions among rows [0, rows), from /pred and /label (for a resumed run). */
+clcam_status results_count_correct(results_writer *w, long rows, long *correct, clcam_err *err);
 clcam_status results_write(results_writer *w, long offset, int count, const results_batch *b,
                            clcam_err *err);
 /* Marks the file complete and closes it. */

@@ -25,6 +25,7 @@ const char *clcam_status_str(clcam_status st)
     case CLCAM_ERR_HDF5: return "HDF5 error";
     case CLCAM_ERR_IO: return "I/O error";
     case CLCAM_ERR_NOMEM: return "out of memory";
+    case CLCAM_ERR_INTERRUPTED: return "interrupted";
     }
     return "unknown status";
 }

@@ -9,7 +9,8 @@ typedef enum {
     CLCAM_ERR_CL = -3,    /* OpenCL or CLBlast failure */
     CLCAM_ERR_HDF5 = -4,  /* HDF5 failure on a file we own */
     CLCAM_ERR_IO = -5,    /* file system */
-    CLCAM_ERR_NOMEM = -6
+    CLCAM_ERR_NOMEM = -6,
+    CLCAM_ERR_INTERRUPTED = -7 /* stopped by a signal after saving its progress */
 } clcam_status;
 
 typedef struct {

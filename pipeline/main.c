@@ -1,4 +1,5 @@
 /* clcam: Grad-CAM for whole datasets on any OpenCL device. Command-line front end. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@ static const char *USAGE =
     "commands:\n"
     "  devices                          list OpenCL platforms and devices\n"
     "  import-cifar10 SRC OUT.h5        CIFAR-10 binary archive or folder to a dataset file\n"
-    "  run CONFIG.yaml [--set k=v]... [--device SPEC] [--quiet] [--verbose] [--stats]\n"
+    "  run CONFIG.yaml [--set k=v]... [--device SPEC] [--overwrite] [--quiet] [--stats]\n"
     "                                   explain a dataset split, write the results file\n"
     "  selftest [--device SPEC]         every kernel against the plain-C reference\n"
     "  report RESULTS.h5 --out DIR      pictures and a static HTML page of a results file\n"
@@ -92,6 +93,14 @@ static int cmd_import(int argc, char **argv)
     return 0;
 }
 
+/* The only mutable global: what a signal handler may touch. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     clcam_err err = {0};
@@ -108,7 +117,12 @@ static int cmd_run(int argc, char **argv)
                "  --device SPEC    same as --set device=SPEC\n"
                "  --quiet          no progress and no summary on stderr\n"
                "  --verbose        print HDF5's own error stack on failures\n"
-               "  --stats          print the run's timings as one JSON line on stdout\n");
+               "  --stats          print the run's timings as one JSON line on stdout\n"
+               "  --overwrite      replace the results file instead of resuming or keeping it\n"
+               "\n"
+               "A run stopped by Ctrl-C or SIGTERM finishes its batch, saves, and exits 130/143;\n"
+               "killed outright, it has saved every batch but the last. Either way the same\n"
+               "command resumes it. A complete results file of the same config is kept as it is.\n");
         return 0;
     }
     for (int i = 0; i < argc; i++) {
@@ -130,6 +144,8 @@ static int cmd_run(int argc, char **argv)
             verbose = 1;
         } else if (strcmp(argv[i], "--stats") == 0) {
             stats = 1;
+        } else if (strcmp(argv[i], "--overwrite") == 0) {
+            rep.overwrite = 1;
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "clcam run: unknown option %s (try clcam run --help)\n", argv[i]);
             return 2;
@@ -142,7 +158,29 @@ static int cmd_run(int argc, char **argv)
     if (!config) return usage_error("run", "expected CONFIG.yaml");
     h5_quiet(verbose);
     if ((st = config_load(config, sets, n_sets, &cfg, &err)) != CLCAM_OK) return fail("run", &err, st);
-    if ((st = run_explain(&cfg, &rep, &err)) != CLCAM_OK) return fail("run", &err, st);
+    {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_stop_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        rep.stop = &stop_signal;
+    }
+    st = run_explain(&cfg, &rep, &err);
+    if (st == CLCAM_ERR_INTERRUPTED) {
+        fprintf(stderr, "clcam run: %s\n", err.msg);
+        return 128 + (int)stop_signal;
+    }
+    if (st != CLCAM_OK) return fail("run", &err, st);
+    if (rep.already_complete) {
+        if (!rep.quiet)
+            fprintf(stderr, "clcam run: %s is already complete for this config; nothing to do "
+                            "(--overwrite recomputes it)\n", cfg.output_file);
+        return 0;
+    }
+    if (!rep.quiet && rep.resumed_from)
+        fprintf(stderr, "clcam run: resumed %s after %d finished images\n", cfg.output_file, rep.resumed_from);
     if (!rep.quiet) {
         fprintf(stderr, "clcam run: %ld images", rep.images);
         if (rep.correct >= 0) fprintf(stderr, ", accuracy %.2f%%", 100.0 * rep.correct / rep.images);

@@ -7,6 +7,7 @@
 #include "../io/dataset.h"
 #include "../io/results.h"
 #include "explain.h"
+#include "fault.h"
 #include "progress.h"
 
 /* Host memory of one batch in flight: its inputs and its downloaded outputs. */
@@ -101,6 +102,26 @@ static clcam_status slot_write(batch_slot *s, results_writer *w, long first, int
     return results_write(w, s->start - first, s->count, &b, err);
 }
 
+/* Writes a finished batch, then records that its rows are final. */
+static clcam_status slot_save(batch_slot *s, results_writer *w, long first, int has_labels,
+                              long *correct, int n_saved, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    TRY(slot_write(s, w, first, has_labels, correct, err));
+    fault_point("after_write", n_saved);
+    TRY(results_mark_progress(w, s->start + s->count - first, err));
+    fault_point("after_mark", n_saved);
+exit:
+    return st;
+}
+
+/* Rows in batch i of a run of count rows. */
+static int batch_rows(long count, int batch, int i)
+{
+    long left = count - (long)i * batch;
+    return (int)(left < batch ? left : batch);
+}
+
 static clcam_status check_inputs(const clcam_config *cfg, const dataset_reader *d, const model *m,
                                  long *count, clcam_err *err)
 {
@@ -139,8 +160,9 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
     results_writer w = {.file = H5I_INVALID_HID};
     batch_slot slots[2] = {{0}};
     char *yaml = NULL;
-    long count = 0, correct = 0, first = cfg->data_start;
-    int batch, t = -1, has_labels, nb;
+    long count = 0, correct = 0, first = cfg->data_start, rows_done = 0;
+    int batch, t = -1, has_labels, nb, b0 = 0, saved = 0;
+    results_open_kind kind = RESULTS_NEW;
     progress prog;
     explain_params p = {.scale = cfg->pre_scale, .target_mode = (int)cfg->cam_target,
                         .target_class = cfg->cam_target_class,
@@ -181,40 +203,58 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
             .class_names = (const char *const *)d.class_names, .n_class_names = d.n_class_names,
         };
         for (int i = 0; i < cfg->cam_n_methods && i < RESULTS_MAX_METHODS; i++) L.methods[i] = cfg->cam_methods[i];
-        TRY(results_create(&w, cfg->output_file, &L, err));
+        TRY(results_open(&w, cfg->output_file, &L, rep->overwrite, &kind, &rows_done, err));
+    }
+    if (kind == RESULTS_COMPLETE) {
+        rep->already_complete = 1;
+        rep->images = count;
+        rep->correct = -1;
+        rep->seconds = progress_now() - t0;
+        goto exit;
+    }
+    if (kind == RESULTS_RESUMED) {
+        TRY(results_count_correct(&w, rows_done, &correct, err));
+        rep->resumed_from = (int)rows_done;
     }
 
     /* Double buffering: while the device runs batch i, the host writes batch i-1 and
-     * reads batch i+1. HDF5 stays on this one thread. */
+     * reads batch i+1. HDF5 stays on this one thread. Rows are written in order, and after
+     * each batch the file records how many are final, so a rerun resumes there. */
     progress_init(&prog, "clcam run", count, rep->quiet);
     rep->batch = batch;
     rep->t_setup = progress_now() - t0;
+    b0 = (int)(rows_done / batch);
     double tc = progress_now();
-    TRY(slot_read(&slots[0], &d, first, batch, m.classes, err));
+    if (b0 < nb) TRY(slot_read(&slots[b0 % 2], &d, first + (long)b0 * batch, batch_rows(count, batch, b0), m.classes, err));
     rep->t_read += progress_now() - tc;
-    for (int i = 0; i < nb; i++) {
+    for (int i = b0; i < nb; i++) {
         batch_slot *cur = &slots[i % 2], *other = &slots[(i + 1) % 2];
         TRY(explainer_enqueue(&ctx, &e, cur->images, cur->labels, cur->count, &cur->out, &cur->done, err));
         tc = progress_now();
-        if (i > 0) {
-            TRY(slot_write(other, &w, first, has_labels, &correct, err));
+        if (i > b0) {
+            TRY(slot_save(other, &w, first, has_labels, &correct, ++saved, err));
             progress_update(&prog, other->start + other->count - first);
         }
         rep->t_write += progress_now() - tc;
-        tc = progress_now();
-        if (i + 1 < nb) {
-            long start = first + (long)(i + 1) * batch;
-            int n = (int)(count - (start - first) < batch ? count - (start - first) : batch);
-            TRY(slot_read(other, &d, start, n, m.classes, err));
+        if (rep->stop && *rep->stop) { /* finish the batch in flight, save it, stop */
+            TRY(slot_wait(cur, err));
+            TRY(slot_save(cur, &w, first, has_labels, &correct, ++saved, err));
+            rep->images = cur->start + cur->count - first;
+            st = err_set(err, CLCAM_ERR_INTERRUPTED, "interrupted by signal %d after %ld of %ld images; "
+                         "%s is resumable: run the same command again", (int)*rep->stop, rep->images,
+                         count, cfg->output_file);
+            goto exit;
         }
+        tc = progress_now();
+        if (i + 1 < nb) TRY(slot_read(other, &d, first + (long)(i + 1) * batch, batch_rows(count, batch, i + 1), m.classes, err));
         rep->t_read += progress_now() - tc;
         tc = progress_now();
         TRY(slot_wait(cur, err));
         rep->t_wait += progress_now() - tc;
-        if (i == 0) rep->t_first_batch = progress_now() - t0;
+        if (i == b0) rep->t_first_batch = progress_now() - t0;
     }
     tc = progress_now();
-    TRY(slot_write(&slots[(nb - 1) % 2], &w, first, has_labels, &correct, err));
+    if (b0 < nb) TRY(slot_save(&slots[(nb - 1) % 2], &w, first, has_labels, &correct, ++saved, err));
     rep->t_write += progress_now() - tc;
     progress_update(&prog, count);
     progress_end(&prog);

@@ -2,10 +2,18 @@
 #ifndef CLCAM_RUN_H
 #define CLCAM_RUN_H
 
+#include <signal.h>
+
 #include "../io/config.h"
 
 typedef struct {
     int quiet;
+    int overwrite;          /* replace an existing results file instead of resuming it */
+    /* Set (to the signal number) by a SIGINT/SIGTERM handler: the run finishes the batch in
+     * flight, records its progress and returns CLCAM_ERR_INTERRUPTED. May be NULL. */
+    const volatile sig_atomic_t *stop;
+    int resumed_from;       /* rows already done when the run started (resume), else 0 */
+    int already_complete;   /* the results file was complete for this config: nothing done */
     /* Filled in on success, for the summary and tests. */
     long images;
     long correct;           /* -1 when the dataset has no labels */

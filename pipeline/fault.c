@@ -1,0 +1,21 @@
+#include "fault.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+void fault_point(const char *point, int count)
+{
+    static const struct { const char *name, *point; int sig; } FAULTS[] = {
+        {"kill_after_write", "after_write", SIGKILL},
+        {"kill_after_mark", "after_mark", SIGKILL},
+        {"term_after_mark", "after_mark", SIGTERM},
+        {"int_after_mark", "after_mark", SIGINT},
+    };
+    const char *spec = getenv("CLCAM_FAULT"), *colon;
+    if (!spec || !(colon = strchr(spec, ':')) || atoi(colon + 1) != count) return;
+    for (size_t i = 0; i < sizeof FAULTS / sizeof *FAULTS; i++)
+        if (strncmp(spec, FAULTS[i].name, (size_t)(colon - spec)) == 0 &&
+            strlen(FAULTS[i].name) == (size_t)(colon - spec) && strcmp(point, FAULTS[i].point) == 0)
+            raise(FAULTS[i].sig);
+}

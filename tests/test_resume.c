@@ -1,0 +1,127 @@
+/* Runs survive interruption: killed (SIGKILL) or stopped (SIGTERM, SIGINT) at several points
+ * and run again with the same command, the results file ends bitwise identical to an
+ * uninterrupted run's; a different config is refused; a complete file is kept. */
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixtures.h"
+#include "testutil.h"
+
+enum { N = 53, IH = 20, IW = 12, BATCH = 8 };
+
+static char dir[512];
+
+static int run(const char *fault, const char *out, const char *extra)
+{
+    char cmd[2048], msg[512];
+    snprintf(cmd, sizeof cmd, "cd %s && %s%s %s run cfg.yaml --quiet --set output.file=%s %s", dir,
+             fault ? "CLCAM_FAULT=" : "", fault ? fault : "", CLCAM_BINARY, out, extra ? extra : "");
+    int rc = fixture_run(cmd, msg, sizeof msg);
+    if (rc != 0 && rc != 137 && rc != 143 && rc != 130 && msg[0]) fprintf(stderr, "     (%s)\n", msg);
+    return rc;
+}
+
+/* The raw bytes of one dataset; NULL if absent. */
+static unsigned char *read_bytes(hid_t f, const char *name, size_t *size)
+{
+    hid_t ds = H5Dopen2(f, name, H5P_DEFAULT), type = ds >= 0 ? H5Dget_type(ds) : H5I_INVALID_HID;
+    unsigned char *buf = NULL;
+    if (ds >= 0) {
+        hid_t sp = H5Dget_space(ds);
+        *size = (size_t)H5Sget_simple_extent_npoints(sp) * H5Tget_size(type);
+        buf = malloc(*size);
+        if (H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+            free(buf);
+            buf = NULL;
+        }
+        H5Sclose(sp);
+        H5Tclose(type);
+        H5Dclose(ds);
+    }
+    return buf;
+}
+
+static int attr_int(hid_t f, const char *name)
+{
+    int v = -1;
+    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
+    if (a >= 0) {
+        H5Aread(a, H5T_NATIVE_INT, &v);
+        H5Aclose(a);
+    }
+    return v;
+}
+
+/* Every dataset of got equals want's, byte for byte, and got is complete. */
+static void same_results(const char *what, const char *want, const char *got)
+{
+    static const char *const NAMES[] = {"index", "label", "logits", "probs", "pred", "target",
+                                        "gradcam/cam", "gradcam/cam_raw"};
+    char pw[1024], pg[1024];
+    snprintf(pw, sizeof pw, "%s/%s", dir, want);
+    snprintf(pg, sizeof pg, "%s/%s", dir, got);
+    hid_t fw = H5Fopen(pw, H5F_ACC_RDONLY, H5P_DEFAULT), fg = H5Fopen(pg, H5F_ACC_RDONLY, H5P_DEFAULT);
+    CHECK(fw >= 0 && fg >= 0, "%s: open %s and %s", what, pw, pg);
+    if (fw < 0 || fg < 0) {
+        if (fw >= 0) H5Fclose(fw);
+        if (fg >= 0) H5Fclose(fg);
+        return;
+    }
+    CHECK(attr_int(fg, "complete") == 1 && attr_int(fg, "rows_done") == N, "%s: complete %d rows_done %d",
+          what, attr_int(fg, "complete"), attr_int(fg, "rows_done"));
+    for (size_t i = 0; i < sizeof NAMES / sizeof *NAMES; i++) {
+        size_t sw = 0, sg = 0;
+        unsigned char *bw = read_bytes(fw, NAMES[i], &sw), *bg = read_bytes(fg, NAMES[i], &sg);
+        CHECK(bw && bg && sw == sg && memcmp(bw, bg, sw) == 0, "%s: /%s differs from the clean run", what, NAMES[i]);
+        free(bw), free(bg);
+    }
+    H5Fclose(fw), H5Fclose(fg);
+}
+
+int main(void)
+{
+    char path[1024];
+    FILE *f;
+    snprintf(dir, sizeof dir, "%s", test_tmpdir());
+    snprintf(path, sizeof path, "%s/data.h5", dir);
+    CHECK(fixture_dataset(path, "test", N, IH, IW, 7, 4u) == 0, "write data");
+    snprintf(path, sizeof path, "%s/weights.h5", dir);
+    CHECK(fixture_simplecnn(path, IH, IW, 24, 7, 6u) == 0, "write weights");
+    snprintf(path, sizeof path, "%s/cfg.yaml", dir);
+    CHECK((f = fopen(path, "w")) != NULL, "write config");
+    if (!f) return test_finish("test_resume");
+    fprintf(f, "batch: %d\ndata: {file: data.h5}\nmodel: {weights: weights.h5}\n", BATCH);
+    fclose(f);
+
+    CHECK(run(NULL, "clean.h5", NULL) == 0, "clean run");
+    CHECK(run(NULL, "again.h5", NULL) == 0, "second clean run");
+    same_results("same config, same device, run twice", "clean.h5", "again.h5");
+
+    static const struct { const char *fault; int rc; } CASES[] = {
+        {"kill_after_write:1", 137}, {"kill_after_write:3", 137}, {"kill_after_mark:2", 137},
+        {"kill_after_mark:6", 137}, {"kill_after_write:7", 137}, {"term_after_mark:2", 143},
+        {"int_after_mark:5", 130},
+    };
+    for (size_t i = 0; i < sizeof CASES / sizeof *CASES; i++) {
+        int rc = run(CASES[i].fault, "cut.h5", "--overwrite");
+        CHECK(rc == CASES[i].rc, "%s: exit %d, expected %d", CASES[i].fault, rc, CASES[i].rc);
+        snprintf(path, sizeof path, "%s/cut.h5", dir);
+        hid_t h = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        CHECK(h >= 0 && attr_int(h, "complete") == 0, "%s: the cut file must say it is not complete", CASES[i].fault);
+        if (h >= 0) H5Fclose(h);
+        CHECK(run(NULL, "cut.h5", NULL) == 0, "%s: resume", CASES[i].fault);
+        same_results(CASES[i].fault, "clean.h5", "cut.h5");
+    }
+
+    CHECK(run(NULL, "cut.h5", "--set batch=4") == 2, "a different config must be refused");
+    CHECK(run("kill_after_mark:1", "cut.h5", "--overwrite") == 137, "cut once more");
+    CHECK(run(NULL, "cut.h5", "--set batch=4") == 2, "a different config must not resume");
+    CHECK(run(NULL, "cut.h5", NULL) == 0, "resume");
+    CHECK(run("kill_after_write:1", "clean.h5", NULL) == 0, "a complete file is kept: nothing runs");
+    same_results("complete file kept", "again.h5", "clean.h5");
+    snprintf(path, sizeof path, "rm -rf '%s'", dir);
+    if (test_failed == 0 && system(path) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    return test_finish("test_resume");
+}
