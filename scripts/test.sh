@@ -1,9 +1,23 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds, and runs the whole suite with ctest.
-# Tests that need ../shared find it through CLCAM_SHARED (default: ../shared beside the repo).
+# The test command: installs what is missing, builds, and runs the whole suite with ctest,
+# then builds again with ASan and UBSan (build-asan/) and runs the whole suite there too.
+# CLCAM_TEST_SANITIZE=0 skips the second pass. Tests that need ../shared find it through
+# CLCAM_SHARED (default: ../shared beside the repository).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/deps.sh" --tests
 "$root/scripts/build.sh"
-cd "$root/build"
-ctest --output-on-failure --timeout 1800 "$@"
+(cd "$root/build" && ctest --output-on-failure --timeout 1800 "$@")
+
+if [[ "${CLCAM_TEST_SANITIZE:-1}" != 0 ]]; then
+  echo "== the same suite under ASan + UBSan (build-asan/)"
+  cmake -S "$root" -B "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug \
+        -DCLCAM_SANITIZE=address,undefined >/dev/null
+  cmake --build "$root/build-asan" -j "$(nproc)"
+  # Leak reports from the OpenCL driver's own allocations would not be ours: see
+  # tests/lsan.supp for the one suppression and why.
+  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1"
+  export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
+  export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+  (cd "$root/build-asan" && ctest --output-on-failure --timeout 1800 "$@")
+fi
