@@ -94,13 +94,15 @@ static clcam_status open_cam(results_reader *r, clcam_err *err)
         goto exit;
     }
     TRY(h5_dataset_open(r->file, r->path, name, &r->cam, &rank, dims, err));
-    if (rank != 3 || (long)dims[0] != r->n || dims[1] == 0 || dims[2] == 0) {
-        st = err_set(err, CLCAM_ERR_INPUT, "%s: %s has shape %s, expected [%ld, H, W]", r->path, name,
-                     h5_dims_str(rank, dims, shape, sizeof shape), r->n);
+    if ((rank != 3 && rank != 4) || (long)dims[0] != r->n || dims[1] == 0 || dims[2] == 0 ||
+        (rank == 4 && dims[3] == 0)) {
+        st = err_set(err, CLCAM_ERR_INPUT, "%s: %s has shape %s, expected [%ld, H, W] or [%ld, K, H, W]", r->path,
+                     name, h5_dims_str(rank, dims, shape, sizeof shape), r->n, r->n);
         goto exit;
     }
-    r->cam_h = (int)dims[1];
-    r->cam_w = (int)dims[2];
+    r->topk = rank == 4 ? (int)dims[1] : 0;
+    r->cam_h = (int)dims[rank - 2];
+    r->cam_w = (int)dims[rank - 1];
 exit:
     return st;
 }
@@ -158,14 +160,17 @@ clcam_status results_reader_cam(results_reader *r, long row, float *cam, clcam_e
 {
     clcam_status st = CLCAM_OK;
     hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
-    hsize_t off[3] = {(hsize_t)row, 0, 0}, cnt[3] = {1, (hsize_t)r->cam_h, (hsize_t)r->cam_w};
+    int rank = r->topk ? 4 : 3;
+    hsize_t off[4] = {(hsize_t)row, 0, 0, 0}, cnt[4] = {1, 1, 1, 1};
+    cnt[rank - 2] = (hsize_t)r->cam_h;
+    cnt[rank - 1] = (hsize_t)r->cam_w;
     if (row < 0 || row >= r->n) {
         st = err_set(err, CLCAM_ERR_USAGE, "%s: CAM row %ld is outside 0..%ld", r->path, row, r->n - 1);
         goto exit;
     }
     if ((fspace = H5Dget_space(r->cam)) < 0 ||
         H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL) < 0 ||
-        (mspace = H5Screate_simple(3, cnt, NULL)) < 0 ||
+        (mspace = H5Screate_simple(rank, cnt, NULL)) < 0 ||
         H5Dread(r->cam, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, cam) < 0)
         st = err_set(err, CLCAM_ERR_INPUT, "%s: reading /%s/cam row %ld failed (H5Dread; corrupt file?)",
                      r->path, r->method, row);

@@ -15,6 +15,7 @@ typedef struct {
     long n;                    /* images */
     int classes;
     int cam_h, cam_w;
+    int topk;                  /* 0, or K when the cams are [N, K, H, W] (rank 0 is read) */
     int64_t *index;            /* [n] rows in the dataset split */
     int32_t *label;            /* [n], NULL when the file has no /label */
     int32_t *pred;             /* [n], checked to be in 0..classes-1 */
@@ -30,7 +31,7 @@ typedef struct {
 /* Opens path and reads everything but the CAMs; method names the /<method>/cam to read. */
 clcam_status results_reader_open(results_reader *r, const char *path, const char *method,
                                  clcam_err *err);
-/* The CAM of result row `row` into cam[cam_h * cam_w]. */
+/* The CAM of result row `row` into cam[cam_h * cam_w] (with top-k: the top-1 map). */
 clcam_status results_reader_cam(results_reader *r, long row, float *cam, clcam_err *err);
 void results_reader_close(results_reader *r);
 

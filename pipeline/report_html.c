@@ -132,7 +132,6 @@ static void put_accuracy(FILE *f, const report_page *p)
 static void put_grid(FILE *f, const report_page *p, const report_grid *g)
 {
     const results_reader *r = p->r;
-    static const char *HEADS[3] = {"original", "heatmap", "overlay"};
     fputs("<section class=\"grid-section\">\n<h3>", f);
     put_escaped(f, g->title);
     fputs("</h3>\n", f);
@@ -141,13 +140,17 @@ static void put_grid(FILE *f, const report_page *p, const report_grid *g)
         return;
     }
     fputs("<div class=\"heads\">", f);
-    for (int c = 0; c < 3; c++)
-        fprintf(f, "<span style=\"width:%dpx;margin-right:%dpx\">%s</span>", p->tile_w, c < 2 ? p->gap : 0, HEADS[c]);
+    for (int c = 0; c < g->n_cols; c++) {
+        fprintf(f, "<span style=\"width:%dpx;margin-right:%dpx\">", p->tile_w, c + 1 < g->n_cols ? p->gap : 0);
+        put_escaped(f, g->heads[c]);
+        fputs("</span>", f);
+    }
     fputs("</div>\n<div class=\"grid\">\n<img src=\"", f);
     put_escaped(f, g->file);
     fputs("\" alt=\"", f);
     put_escaped(f, g->title);
-    fprintf(f, "\" width=\"%d\" height=\"%d\">\n<ol>\n", 3 * p->tile_w + 2 * p->gap, g->n * p->tile_h + (g->n - 1) * p->gap);
+    fprintf(f, "\" width=\"%d\" height=\"%d\">\n<ol>\n", g->n_cols * p->tile_w + (g->n_cols - 1) * p->gap,
+            g->n * p->tile_h + (g->n - 1) * p->gap);
     for (int i = 0; i < g->n; i++) {
         long row = g->rows[i];
         int pred = r->pred[row];
@@ -190,7 +193,11 @@ clcam_status report_html_write(const char *path, const report_page *p, clcam_err
     put_accuracy(f, p);
     fputs("<h2>Pictures</h2>\n<p>Each row: the original image, the CAM as matplotlib's jet colour map, and the "
           "overlay (0.4 heatmap + 0.6 image). Per-class grids show the first images of each class in file order; "
-          "the confidence grids are ranked by the probability of the predicted class.</p>\n", f);
+          "the confidence grids are ranked by the probability of the predicted class. With several methods, "
+          "the first grid shows every method's overlay side by side.</p>\n", f);
+    if (r->topk)
+        fprintf(f, "<p>The run explained the top %d classes of each image; the pictures show the map of the "
+                   "most probable class.</p>\n", r->topk);
     for (int k = 0; k < p->n_grids; k++) put_grid(f, p, &p->grids[k]);
     fprintf(f, "%s</body>\n</html>\n", SCRIPT);
     /* Write errors stick to the stream: one check covers every fputs/fprintf above. */

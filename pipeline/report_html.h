@@ -5,8 +5,12 @@
 #include "../io/results_read.h"
 #include "error.h"
 
+#define REPORT_MAX_COLS 9       /* the original and up to 8 methods */
+
 typedef struct {
     char title[256];            /* plain text, escaped when written */
+    int n_cols;                 /* tiles per row */
+    char heads[REPORT_MAX_COLS][32]; /* column headings */
     char file[64];              /* picture name in the output folder; "" when no rows */
     long *rows;                 /* result rows shown, top to bottom */
     int n;

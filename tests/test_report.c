@@ -61,7 +61,17 @@ static herr_t ints_write(hid_t f, const char *name, hid_t type, hid_t mem, int r
 }
 
 /* The results layout of docs/interfaces.md. method: the group holding cam. */
+static void results_fixture2(const char *path, const char *data_file, const char *method,
+                             const char *method2, int complete);
+
 static void results_fixture(const char *path, const char *data_file, const char *method, int complete)
+{
+    results_fixture2(path, data_file, method, NULL, complete);
+}
+
+/* method2's maps are 1 - method's, so the two differ everywhere but at 0.5. */
+static void results_fixture2(const char *path, const char *data_file, const char *method,
+                             const char *method2, int complete)
 {
     clcam_err err = {0};
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
@@ -70,7 +80,7 @@ static void results_fixture(const char *path, const char *data_file, const char 
     float probs[N * K], logits[N * K], cam[N * H * W], raw[N * 2 * 2] = {0};
     hsize_t d1[1] = {N}, d2[2] = {N, K}, d3[3] = {N, H, W}, draw[3] = {N, 2, 2};
     char name[64];
-    const char *methods[1] = {method};
+    const char *methods[2] = {method, method2};
     CHECK(f >= 0, "create %s", path);
     for (int i = 0; i < N; i++) {
         index[i] = result_index(i);
@@ -94,6 +104,13 @@ static void results_fixture(const char *path, const char *data_file, const char 
     CHECK(fixture_write_floats(f, name, 3, d3, cam) == 0, "cam");
     snprintf(name, sizeof name, "%s/cam_raw", method);
     CHECK(fixture_write_floats(f, name, 3, draw, raw) == 0, "cam_raw");
+    if (method2) {
+        for (int i = 0; i < N * H * W; i++) cam[i] = 1.0f - cam[i];
+        snprintf(name, sizeof name, "%s/cam", method2);
+        CHECK(fixture_write_floats(f, name, 3, d3, cam) == 0, "cam 2");
+        snprintf(name, sizeof name, "%s/cam_raw", method2);
+        CHECK(fixture_write_floats(f, name, 3, draw, raw) == 0, "cam_raw 2");
+    }
     CHECK(h5_attr_write_string(f, "created", "2024-01-02T03:04:05Z", &err) == CLCAM_OK &&
           h5_attr_write_string(f, "config", "batch: 4\n", &err) == CLCAM_OK &&
           h5_attr_write_string(f, "device", "Test Device <x>", &err) == CLCAM_OK &&
@@ -102,7 +119,7 @@ static void results_fixture(const char *path, const char *data_file, const char 
           h5_attr_write_string(f, "split", "test", &err) == CLCAM_OK &&
           h5_attr_write_string(f, "weights_file", "models/w.h5", &err) == CLCAM_OK &&
           h5_attr_write_string(f, "layer", "conv3", &err) == CLCAM_OK &&
-          h5_attr_write_strings(f, "methods", methods, 1, &err) == CLCAM_OK &&
+          h5_attr_write_strings(f, "methods", methods, method2 ? 2 : 1, &err) == CLCAM_OK &&
           h5_attr_write_strings(f, "class_names", CLASS_NAMES, K, &err) == CLCAM_OK &&
           h5_attr_write_int(f, "complete", complete, &err) == CLCAM_OK, "attributes: %s", err.msg);
     CHECK(H5Fclose(f) >= 0, "close %s", path);
@@ -234,6 +251,46 @@ int main(void)
         CHECK(strstr(html, "<img src=\"class_01.png\"") != NULL, "no class_01.png image");
         CHECK(strstr(html, "Incomplete run") == NULL, "complete run called incomplete");
         free(html);
+    }
+
+    /* Two methods: methods.png, the original then each method's overlay, on the rows of the
+     * most confident wrong predictions. */
+    snprintf(path, sizeof path, "%s/two.h5", dir);
+    results_fixture2(path, data, "gradcam", "hirescam", 1);
+    err = (clcam_err){0};
+    CHECK(report_run("two.h5", NULL, "out_two", NULL, &err) == CLCAM_OK, "two methods: %s", err.msg);
+    {
+        static const int WRONG[] = {9, 6};
+        int w = 0, h = 0, tw = W * 3, th = H * 3, bad = 0;
+        snprintf(path, sizeof path, "%s/out_two/methods.png", dir);
+        uint8_t *px = png_load(path, &w, &h);
+        CHECK(px && w == 3 * tw + 2 * REPORT_GAP && h == 2 * th + REPORT_GAP, "methods.png %dx%d", w, h);
+        CHECK(dataset_open(&d, data, "test", &err) == CLCAM_OK, "%s", err.msg);
+        for (int k = 0; px && w == 3 * tw + 2 * REPORT_GAP && k < 2; k++) {
+            uint8_t image[H * W * 3];
+            CHECK(dataset_read(&d, (long)result_index(WRONG[k]), 1, image, NULL, 0, &err) == CLCAM_OK, "%s", err.msg);
+            for (int y = 0; y < th; y++)
+                for (int x = 0; x < tw; x++) {
+                    const uint8_t *src = image + ((y / 3) * W + x / 3) * 3;
+                    const uint8_t *row = px + (size_t)(k * (th + REPORT_GAP) + y) * (size_t)w * 3;
+                    float v = cam_value(WRONG[k], y / 3, x / 3);
+                    uint8_t j1[3], j2[3];
+                    colormap_jet_rgb(v, j1);
+                    colormap_jet_rgb(1.0f - v, j2);
+                    for (int c = 0; c < 3; c++) {
+                        bad += row[x * 3 + c] != src[c];
+                        bad += row[(tw + REPORT_GAP + x) * 3 + c] != (uint8_t)((4 * j1[c] + 6 * src[c] + 5) / 10);
+                        bad += row[(2 * (tw + REPORT_GAP) + x) * 3 + c] != (uint8_t)((4 * j2[c] + 6 * src[c] + 5) / 10);
+                    }
+                }
+        }
+        CHECK(bad == 0, "methods.png: %d values differ from original | overlay 1 | overlay 2", bad);
+        dataset_close(&d);
+        free(px);
+        snprintf(path, sizeof path, "%s/out_two/index.html", dir);
+        char *page = slurp(path);
+        CHECK(page && strstr(page, "<img src=\"methods.png\"") && strstr(page, ">hirescam<"), "page lacks the methods grid");
+        free(page);
     }
 
     /* An incomplete run is still reported, and says so. */
