@@ -1,5 +1,7 @@
 #include "runtime.h"
 
+#include "program_cache.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,7 +172,8 @@ static clcam_status build_program(cl_ctx *ctx, clcam_err *err)
     char *owned[32] = {0};
     size_t n = 0;
     const char *dir = getenv("CLCAM_KERNEL_DIR"); /* development: edit .cl without rebuilding */
-    const char *name;
+    const char *name, *options = "-cl-std=CL1.2";
+    uint64_t key;
     cl_int rc;
     for (const char *t; n < 32 && (t = cl_embedded_source_at(n, &name)); n++) {
         texts[n] = t;
@@ -187,9 +190,11 @@ static clcam_status build_program(cl_ctx *ctx, clcam_err *err)
             }
         }
     }
+    key = program_cache_key(ctx, texts, n, options);
+    if ((ctx->program = program_cache_load(ctx, key, options)) != NULL) goto exit;
     ctx->program = clCreateProgramWithSource(ctx->context, (cl_uint)n, texts, NULL, &rc);
     CL_TRY(rc);
-    rc = clBuildProgram(ctx->program, 1, &ctx->device, "-cl-std=CL1.2", NULL, NULL);
+    rc = clBuildProgram(ctx->program, 1, &ctx->device, options, NULL, NULL);
     if (rc != CL_SUCCESS) {
         char log[8192] = "";
         clGetProgramBuildInfo(ctx->program, ctx->device, CL_PROGRAM_BUILD_LOG, sizeof log, log, NULL);
@@ -199,6 +204,7 @@ static clcam_status build_program(cl_ctx *ctx, clcam_err *err)
                      ctx->device_name, cl_error_name(rc), (int)rc);
         goto exit;
     }
+    program_cache_store(ctx, ctx->program, key);
 exit:
     for (size_t i = 0; i < n; i++) free(owned[i]);
     return st;
