@@ -58,6 +58,35 @@ exit:
     return st;
 }
 
+clcam_status op_conv_unpermute(cl_ctx *ctx, cl_mem dout, cl_mem tmp, int batch, int K, int HW,
+                               clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int n = batch * K * HW;
+    TRY(cl_ctx_kernel(ctx, "conv_unpermute", &k, err));
+    KARG(k, 0, dout); KARG(k, 1, tmp); KARG(k, 2, K); KARG(k, 3, HW); KARG(k, 4, batch);
+    KARG(k, 5, n);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}
+
+clcam_status op_col2im(cl_ctx *ctx, cl_mem col, cl_mem din, int batch, int C, int H, int W,
+                       int k, int pad, int stride, int OH, int OW, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel kn;
+    int n = batch * C * H * W;
+    TRY(cl_ctx_kernel(ctx, "col2im_batch", &kn, err));
+    KARG(kn, 0, col); KARG(kn, 1, din); KARG(kn, 2, C); KARG(kn, 3, H); KARG(kn, 4, W);
+    KARG(kn, 5, k); KARG(kn, 6, pad); KARG(kn, 7, stride); KARG(kn, 8, OH); KARG(kn, 9, OW);
+    KARG(kn, 10, batch); KARG(kn, 11, n);
+    TRY(cl_ctx_launch1d(ctx, kn, (size_t)n, err));
+exit:
+    return st;
+}
+
 clcam_status op_relu_forward(cl_ctx *ctx, cl_mem in, cl_mem out, int n, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;

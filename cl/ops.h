@@ -14,6 +14,13 @@ clcam_status op_im2col(cl_ctx *ctx, cl_mem in, cl_mem col, int batch, int C, int
 /* out[n, k, p] = tmp[k, n*HW + p] + bias[k]. */
 clcam_status op_conv_permute_bias(cl_ctx *ctx, cl_mem tmp, cl_mem bias, cl_mem out, int batch,
                                   int K, int HW, clcam_err *err);
+/* tmp[k, n*HW + p] = dout[n, k, p]: the inverse of conv_permute_bias, without the bias. */
+clcam_status op_conv_unpermute(cl_ctx *ctx, cl_mem dout, cl_mem tmp, int batch, int K, int HW,
+                               clcam_err *err);
+/* din [batch, C, H, W] = the sum of the entries of col [C*k*k, batch*OH*OW] that im2col
+ * copied each input element to (a gather in a fixed order). */
+clcam_status op_col2im(cl_ctx *ctx, cl_mem col, cl_mem din, int batch, int C, int H, int W,
+                       int k, int pad, int stride, int OH, int OW, clcam_err *err);
 clcam_status op_relu_forward(cl_ctx *ctx, cl_mem in, cl_mem out, int n, clcam_err *err);
 clcam_status op_relu_backward(cl_ctx *ctx, cl_mem out, cl_mem dout, cl_mem din, int n,
                               clcam_err *err);

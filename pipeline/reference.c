@@ -37,6 +37,27 @@ void ref_conv2d(const float *in, const float *weight, const float *bias, float *
                 }
 }
 
+void ref_conv2d_backward_data(const float *dout, const float *weight, float *din, int batch,
+                              int C, int H, int W, int K, int kernel, int pad, int stride)
+{
+    int OH = (H + 2 * pad - kernel) / stride + 1, OW = (W + 2 * pad - kernel) / stride + 1;
+    memset(din, 0, sizeof *din * (size_t)batch * C * H * W);
+    for (int n = 0; n < batch; n++)
+        for (int k = 0; k < K; k++)
+            for (int oy = 0; oy < OH; oy++)
+                for (int ox = 0; ox < OW; ox++) {
+                    float g = dout[(((size_t)n * K + k) * OH + oy) * OW + ox];
+                    for (int c = 0; c < C; c++)
+                        for (int ky = 0; ky < kernel; ky++)
+                            for (int kx = 0; kx < kernel; kx++) {
+                                int y = oy * stride + ky - pad, x = ox * stride + kx - pad;
+                                if (y < 0 || y >= H || x < 0 || x >= W) continue;
+                                din[(((size_t)n * C + c) * H + y) * W + x] +=
+                                    g * weight[(((size_t)k * C + c) * kernel + ky) * kernel + kx];
+                            }
+                }
+}
+
 void ref_linear(const float *in, const float *weight, const float *bias, float *out, int batch,
                 int in_f, int out_f)
 {

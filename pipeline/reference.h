@@ -9,6 +9,10 @@ void ref_preprocess(const uint8_t *src, float *dst, const float *mean, const flo
                     float scale, int batch, int C, int HW);
 void ref_conv2d(const float *in, const float *weight, const float *bias, float *out, int batch,
                 int C, int H, int W, int K, int kernel, int pad, int stride);
+/* dX = dLoss/d(in) of ref_conv2d from dY = dLoss/d(out), by scatter: each output's gradient
+ * times each weight is added to the input it read (the kernels gather instead). */
+void ref_conv2d_backward_data(const float *dout, const float *weight, float *din, int batch,
+                              int C, int H, int W, int K, int kernel, int pad, int stride);
 void ref_linear(const float *in, const float *weight, const float *bias, float *out, int batch,
                 int in_f, int out_f);
 /* dX[n, i] = sum_o dY[n, o] * W[o, i]. */

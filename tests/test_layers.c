@@ -67,7 +67,9 @@ static void check_layer(layer_kind kind, layer_shape in, int kernel, int stride,
         CHECK(cl_ctx_download(&ctx, d_din, dx, sizeof(float) * n_in, &err) == CLCAM_OK, "%s", err.msg);
         ops->ref_backward(&l, x, y_ref, aux, dy, dx_ref, batch);
         size_t worst;
-        double r = test_tol_ratio(dx, dx_ref, n_in, 1e-6 * (kind == LAYER_LINEAR ? out_features : 1), 1e-5, &worst);
+        double tol_abs = 1e-6 * (kind == LAYER_LINEAR ? out_features
+                                 : kind == LAYER_CONV ? out_features * kernel * kernel : 1);
+        double r = test_tol_ratio(dx, dx_ref, n_in, tol_abs, 1e-5, &worst);
         CHECK(r <= 1.0, "%s backward batch %d: got %g want %g at %zu", l.name, batch, (double)dx[worst],
               (double)dx_ref[worst], worst);
     }
@@ -88,6 +90,8 @@ int main(void)
     for (int batch = 1; batch <= 3; batch += 2) {
         check_layer(LAYER_CONV, (layer_shape){3, 7, 9}, 3, 1, 1, 5, batch);
         check_layer(LAYER_CONV, (layer_shape){4, 8, 8}, 3, 2, 0, 6, batch);
+        check_layer(LAYER_CONV, (layer_shape){3, 9, 7}, 3, 2, 1, 4, batch);
+        check_layer(LAYER_CONV, (layer_shape){2, 6, 5}, 1, 1, 0, 3, batch);
         check_layer(LAYER_RELU, (layer_shape){5, 7, 3}, 0, 0, 0, 0, batch);
         check_layer(LAYER_MAXPOOL, (layer_shape){3, 7, 9}, 2, 2, 0, 0, batch);
         check_layer(LAYER_MAXPOOL, (layer_shape){2, 9, 7}, 3, 2, 0, 0, batch);
