@@ -29,6 +29,11 @@ clcam_status op_maxpool_forward(cl_ctx *ctx, cl_mem in, cl_mem out, cl_mem argma
                                 int H, int W, int K, int S, clcam_err *err);
 clcam_status op_maxpool_backward(cl_ctx *ctx, cl_mem dout, cl_mem argmax, cl_mem din,
                                  int planes, int H, int W, int K, int S, clcam_err *err);
+/* Average pooling of planes = batch * channels planes, KH x KW windows, strides SH, SW. */
+clcam_status op_avgpool_forward(cl_ctx *ctx, cl_mem in, cl_mem out, int planes, int H, int W,
+                                int KH, int KW, int SH, int SW, clcam_err *err);
+clcam_status op_avgpool_backward(cl_ctx *ctx, cl_mem dout, cl_mem din, int planes, int H, int W,
+                                 int KH, int KW, int SH, int SW, clcam_err *err);
 clcam_status op_softmax(cl_ctx *ctx, cl_mem logits, cl_mem probs, int batch, int classes,
                         clcam_err *err);
 /* mode: 0 predicted, 1 label, 2 fixed class cls. labels may be NULL unless mode is 1. */

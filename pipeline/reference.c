@@ -126,6 +126,36 @@ void ref_maxpool_backward(const float *dout, const int *argmax, float *din, int 
             din[(size_t)pl * H * W + argmax[(size_t)pl * OH * OW + o]] += dout[(size_t)pl * OH * OW + o];
 }
 
+void ref_avgpool_forward(const float *in, float *out, int planes, int H, int W, int KH, int KW,
+                         int SH, int SW)
+{
+    int OH = pool_out_size(H, KH, SH), OW = pool_out_size(W, KW, SW);
+    for (int pl = 0; pl < planes; pl++)
+        for (int oy = 0; oy < OH; oy++)
+            for (int ox = 0; ox < OW; ox++) {
+                double sum = 0.0;
+                for (int ky = 0; ky < KH; ky++)
+                    for (int kx = 0; kx < KW; kx++)
+                        sum += in[((size_t)pl * H + oy * SH + ky) * W + ox * SW + kx];
+                out[((size_t)pl * OH + oy) * OW + ox] = (float)(sum / (KH * KW));
+            }
+}
+
+void ref_avgpool_backward(const float *dout, float *din, int planes, int H, int W, int KH, int KW,
+                          int SH, int SW)
+{
+    int OH = pool_out_size(H, KH, SH), OW = pool_out_size(W, KW, SW);
+    memset(din, 0, sizeof *din * (size_t)planes * H * W);
+    for (int pl = 0; pl < planes; pl++)
+        for (int oy = 0; oy < OH; oy++)
+            for (int ox = 0; ox < OW; ox++) {
+                float g = dout[((size_t)pl * OH + oy) * OW + ox] / (float)(KH * KW);
+                for (int ky = 0; ky < KH; ky++)
+                    for (int kx = 0; kx < KW; kx++)
+                        din[((size_t)pl * H + oy * SH + ky) * W + ox * SW + kx] += g;
+            }
+}
+
 void ref_softmax(const float *logits, float *probs, int batch, int classes)
 {
     for (int n = 0; n < batch; n++) {

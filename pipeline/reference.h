@@ -24,6 +24,11 @@ void ref_maxpool_forward(const float *in, float *out, int *argmax, int planes, i
                          int K, int S);
 void ref_maxpool_backward(const float *dout, const int *argmax, float *din, int planes, int H,
                           int W, int K, int S);
+void ref_avgpool_forward(const float *in, float *out, int planes, int H, int W, int KH, int KW,
+                         int SH, int SW);
+/* Scatter form: each window's gradient / (KH*KW) added to its inputs. */
+void ref_avgpool_backward(const float *dout, float *din, int planes, int H, int W, int KH, int KW,
+                          int SH, int SW);
 void ref_softmax(const float *logits, float *probs, int batch, int classes);
 void ref_target_onehot(const float *logits, const int *labels, int *pred, int *target,
                        float *dlogits, int batch, int classes, int mode, int cls);

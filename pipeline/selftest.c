@@ -196,6 +196,33 @@ exit:
     return st;
 }
 
+static clcam_status case_avgpool(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    SIZES(v);
+    /* 2x2/2, overlapping 3x3/2, and a global pool (the whole plane, one output) */
+    int KH = v == 0 ? 2 : v == 1 ? 3 : H, KW = v == 0 ? 2 : v == 1 ? 3 : W, S = v == 2 ? 1 : 2;
+    int P = B * C, OH = pool_out_size(H, KH, S), OW = pool_out_size(W, KW, S);
+    size_t ni = (size_t)P * H * W, no = (size_t)P * OH * OW;
+    operand *in, *out, *dout, *din, *want;
+    TRY(scratch_add(ctx, s, ni, sizeof(float), 1, &in, err));
+    TRY(scratch_add(ctx, s, no, sizeof(float), 0, &out, err));
+    TRY(scratch_add(ctx, s, no, sizeof(float), 1, &dout, err));
+    TRY(scratch_add(ctx, s, ni, sizeof(float), 0, &din, err));
+    TRY(scratch_add(ctx, s, ni, sizeof(float), 0, &want, err));
+    TRY(op_avgpool_forward(ctx, in->dev, out->dev, P, H, W, KH, KW, S, S, err));
+    TRY(op_avgpool_backward(ctx, dout->dev, din->dev, P, H, W, KH, KW, S, S, err));
+    TRY(fetch(ctx, out, out->host, err));
+    TRY(fetch(ctx, din, din->host, err));
+    ref_avgpool_forward(in->host, want->host, P, H, W, KH, KW, S, S);
+    compare(r, out->host, want->host, no, 1e-6, 1e-5);
+    ref_avgpool_backward(dout->host, want->host, P, H, W, KH, KW, S, S);
+    compare(r, din->host, want->host, ni, 1e-6, 1e-5);
+    snprintf(r->sizes, sizeof r->sizes, "%dx%dx%dx%d, %dx%d/%d", B, C, H, W, KH, KW, S);
+exit:
+    return st;
+}
+
 static clcam_status case_conv(cl_ctx *ctx, scratch *s, int v, conv_method method,
                               selftest_result *r, clcam_err *err)
 {
@@ -378,6 +405,7 @@ static const struct {
     {"bias_add_nchw", case_bias},
     {"relu_forward/backward", case_relu},
     {"maxpool_forward/backward", case_maxpool},
+    {"avgpool_forward/backward", case_avgpool},
     {"im2col + CLBlastSgemm conv", case_conv_im2col},
     {"CLBlastSconvgemm + bias", case_convgemm},
     {"conv backward: gemm + col2im", case_conv_backward},

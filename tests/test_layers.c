@@ -10,11 +10,11 @@
 
 static cl_ctx ctx;
 
-static void check_layer(layer_kind kind, layer_shape in, int kernel, int stride, int pad,
-                        int out_features, int batch)
+static void check_layer_ex(layer_kind kind, layer_shape in, int kernel, int stride, int pad,
+                           int out_features, int global_pool, int batch)
 {
     layer l = {.kind = kind, .in = in, .kernel = kernel, .stride = stride, .pad = pad,
-               .out_features = out_features};
+               .out_features = out_features, .global_pool = global_pool};
     const layer_ops *ops = LAYER_OPS[kind];
     clcam_err err = {0};
     unsigned seed = 77u + (unsigned)kind * 13u + (unsigned)batch;
@@ -80,6 +80,12 @@ static void check_layer(layer_kind kind, layer_shape in, int kernel, int stride,
     free(x), free(y), free(y_ref), free(dy), free(dx), free(dx_ref), free(aux);
 }
 
+static void check_layer(layer_kind kind, layer_shape in, int kernel, int stride, int pad,
+                        int out_features, int batch)
+{
+    check_layer_ex(kind, in, kernel, stride, pad, out_features, 0, batch);
+}
+
 int main(void)
 {
     clcam_err err = {0};
@@ -97,6 +103,11 @@ int main(void)
         check_layer(LAYER_MAXPOOL, (layer_shape){2, 9, 7}, 3, 2, 0, 0, batch);
         check_layer(LAYER_FLATTEN, (layer_shape){3, 5, 7}, 0, 0, 0, 0, batch);
         check_layer(LAYER_LINEAR, (layer_shape){37, 1, 1}, 0, 0, 0, 11, batch);
+        check_layer(LAYER_AVGPOOL, (layer_shape){3, 7, 9}, 2, 2, 0, 0, batch);
+        check_layer(LAYER_AVGPOOL, (layer_shape){2, 9, 7}, 3, 2, 0, 0, batch);
+        check_layer_ex(LAYER_AVGPOOL, (layer_shape){5, 3, 5}, 0, 0, 0, 0, 1, batch); /* global */
+        check_layer(LAYER_BATCHNORM, (layer_shape){4, 5, 3}, 0, 0, 0, 0, batch);
+        check_layer(LAYER_DROPOUT, (layer_shape){13, 1, 1}, 0, 0, 0, 0, batch);
     }
     {
         layer l = {.kind = LAYER_LINEAR, .in = {3, 2, 2}, .out_features = 4};
