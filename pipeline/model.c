@@ -163,6 +163,8 @@ clcam_status model_build(model *m, const layer_spec *specs, int n_specs, const c
         l->global_pool = specs[i].global_pool;
         l->in = shape;
         m->n_layers = i + 1;
+        if (l->kind == LAYER_LINEAR && (l->in.h != 1 || l->in.w != 1))
+            TRY(LAYER_OPS[l->kind]->output_shape(l, err)); /* "add a flatten", not a shape clash */
         if (l->kind == LAYER_CONV || l->kind == LAYER_LINEAR)
             TRY(load_params(l, &specs[i], file, weights_path, err));
         if (l->kind == LAYER_BATCHNORM) {
