@@ -16,16 +16,24 @@ exit:
     return st;
 }
 
+clcam_status blas_sgemm_ex(cl_ctx *ctx, int a_trans, int b_trans, size_t m, size_t n, size_t k,
+                           cl_mem a, cl_mem b, float beta, cl_mem c, clcam_err *err)
+{
+    char what[96];
+    CLBlastStatusCode rc = CLBlastSgemm(CLBlastLayoutRowMajor,
+                                        a_trans ? CLBlastTransposeYes : CLBlastTransposeNo,
+                                        b_trans ? CLBlastTransposeYes : CLBlastTransposeNo, m, n,
+                                        k, 1.0f, a, 0, a_trans ? m : k, b, 0, b_trans ? k : n,
+                                        beta, c, 0, n, &ctx->queue, NULL);
+    snprintf(what, sizeof what, "m=%zu n=%zu k=%zu%s%s", m, n, k, a_trans ? " A^T" : "",
+             b_trans ? " B^T" : "");
+    return blas_check(ctx, rc, "CLBlastSgemm", what, err);
+}
+
 clcam_status blas_sgemm(cl_ctx *ctx, int b_trans, size_t m, size_t n, size_t k, cl_mem a,
                         cl_mem b, float beta, cl_mem c, clcam_err *err)
 {
-    char what[96];
-    CLBlastStatusCode rc = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo,
-                                        b_trans ? CLBlastTransposeYes : CLBlastTransposeNo, m, n,
-                                        k, 1.0f, a, 0, k, b, 0, b_trans ? k : n, beta, c, 0, n,
-                                        &ctx->queue, NULL);
-    snprintf(what, sizeof what, "m=%zu n=%zu k=%zu", m, n, k);
-    return blas_check(ctx, rc, "CLBlastSgemm", what, err);
+    return blas_sgemm_ex(ctx, 0, b_trans, m, n, k, a, b, beta, c, err);
 }
 
 clcam_status blas_conv2d(cl_ctx *ctx, size_t batch, size_t C, size_t H, size_t W, size_t K,

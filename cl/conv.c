@@ -50,3 +50,21 @@ clcam_status conv_forward(cl_ctx *ctx, conv_method method, const conv_shape *s, 
 exit:
     return st;
 }
+
+clcam_status conv_backward_data(cl_ctx *ctx, const conv_shape *s, cl_mem dout, cl_mem weight,
+                                cl_mem din, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    size_t ohw = (size_t)s->OH * s->OW, ckk = (size_t)s->C * s->kernel * s->kernel;
+    cl_mem col, tmp;
+    /* [K, batch*OH*OW] <- NCHW; [C*k*k, K] x [K, batch*OH*OW] -> [C*k*k, batch*OH*OW]; gather */
+    TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * ckk * s->batch * ohw, &col, err));
+    TRY(cl_ctx_scratch(ctx, 1, sizeof(float) * (size_t)s->K * s->batch * ohw, &tmp, err));
+    TRY(op_conv_unpermute(ctx, dout, tmp, s->batch, s->K, (int)ohw, err));
+    TRY(blas_sgemm_ex(ctx, 1, 0, ckk, (size_t)s->batch * ohw, (size_t)s->K, weight, tmp, 0.0f,
+                      col, err));
+    TRY(op_col2im(ctx, col, din, s->batch, s->C, s->H, s->W, s->kernel, s->pad, s->stride, s->OH,
+                  s->OW, err));
+exit:
+    return st;
+}

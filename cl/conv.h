@@ -21,4 +21,10 @@ conv_method conv_method_default(void);
 clcam_status conv_forward(cl_ctx *ctx, conv_method method, const conv_shape *s, cl_mem in,
                           cl_mem weight, cl_mem bias, cl_mem out, clcam_err *err);
 
+/* din [batch, C, H, W] = dLoss/d(in) from dout [batch, K, OH, OW] = dLoss/d(out):
+ * col2im(W^T [C*k*k, K] x dout permuted to [K, batch*OH*OW]). Uses ctx's scratch buffers 0
+ * and 1. */
+clcam_status conv_backward_data(cl_ctx *ctx, const conv_shape *s, cl_mem dout, cl_mem weight,
+                                cl_mem din, clcam_err *err);
+
 #endif

@@ -58,6 +58,35 @@ exit:
     return st;
 }
 
+clcam_status op_conv_unpermute(cl_ctx *ctx, cl_mem dout, cl_mem tmp, int batch, int K, int HW,
+                               clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int n = batch * K * HW;
+    TRY(cl_ctx_kernel(ctx, "conv_unpermute", &k, err));
+    KARG(k, 0, dout); KARG(k, 1, tmp); KARG(k, 2, K); KARG(k, 3, HW); KARG(k, 4, batch);
+    KARG(k, 5, n);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}
+
+clcam_status op_col2im(cl_ctx *ctx, cl_mem col, cl_mem din, int batch, int C, int H, int W,
+                       int k, int pad, int stride, int OH, int OW, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel kn;
+    int n = batch * C * H * W;
+    TRY(cl_ctx_kernel(ctx, "col2im_batch", &kn, err));
+    KARG(kn, 0, col); KARG(kn, 1, din); KARG(kn, 2, C); KARG(kn, 3, H); KARG(kn, 4, W);
+    KARG(kn, 5, k); KARG(kn, 6, pad); KARG(kn, 7, stride); KARG(kn, 8, OH); KARG(kn, 9, OW);
+    KARG(kn, 10, batch); KARG(kn, 11, n);
+    TRY(cl_ctx_launch1d(ctx, kn, (size_t)n, err));
+exit:
+    return st;
+}
+
 clcam_status op_relu_forward(cl_ctx *ctx, cl_mem in, cl_mem out, int n, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
@@ -107,6 +136,34 @@ clcam_status op_maxpool_backward(cl_ctx *ctx, cl_mem dout, cl_mem argmax, cl_mem
                                  int planes, int H, int W, int K, int S, clcam_err *err)
 {
     return maxpool_launch(ctx, "maxpool_backward", dout, argmax, din, planes, H, W, K, S, 0, err);
+}
+
+static clcam_status avgpool_launch(cl_ctx *ctx, const char *name, cl_mem a, cl_mem b, int planes,
+                                   int H, int W, int KH, int KW, int SH, int SW, int forward,
+                                   clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int OH = pool_out_size(H, KH, SH), OW = pool_out_size(W, KW, SW);
+    int n = forward ? planes * OH * OW : planes * H * W;
+    TRY(cl_ctx_kernel(ctx, name, &k, err));
+    KARG(k, 0, a); KARG(k, 1, b); KARG(k, 2, H); KARG(k, 3, W); KARG(k, 4, OH); KARG(k, 5, OW);
+    KARG(k, 6, KH); KARG(k, 7, KW); KARG(k, 8, SH); KARG(k, 9, SW); KARG(k, 10, n);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}
+
+clcam_status op_avgpool_forward(cl_ctx *ctx, cl_mem in, cl_mem out, int planes, int H, int W,
+                                int KH, int KW, int SH, int SW, clcam_err *err)
+{
+    return avgpool_launch(ctx, "avgpool_forward", in, out, planes, H, W, KH, KW, SH, SW, 1, err);
+}
+
+clcam_status op_avgpool_backward(cl_ctx *ctx, cl_mem dout, cl_mem din, int planes, int H, int W,
+                                 int KH, int KW, int SH, int SW, clcam_err *err)
+{
+    return avgpool_launch(ctx, "avgpool_backward", dout, din, planes, H, W, KH, KW, SH, SW, 0, err);
 }
 
 clcam_status op_softmax(cl_ctx *ctx, cl_mem logits, cl_mem probs, int batch, int classes,

@@ -14,6 +14,13 @@ clcam_status op_im2col(cl_ctx *ctx, cl_mem in, int img0, cl_mem col, int batch, 
 /* out[img0 + n, k, p] = tmp[k, n*HW + p] + bias[k]. */
 clcam_status op_conv_permute_bias(cl_ctx *ctx, cl_mem tmp, cl_mem bias, cl_mem out, int img0,
                                   int batch, int K, int HW, clcam_err *err);
+/* tmp[k, n*HW + p] = dout[n, k, p]: the inverse of conv_permute_bias, without the bias. */
+clcam_status op_conv_unpermute(cl_ctx *ctx, cl_mem dout, cl_mem tmp, int batch, int K, int HW,
+                               clcam_err *err);
+/* din [batch, C, H, W] = the sum of the entries of col [C*k*k, batch*OH*OW] that im2col
+ * copied each input element to (a gather in a fixed order). */
+clcam_status op_col2im(cl_ctx *ctx, cl_mem col, cl_mem din, int batch, int C, int H, int W,
+                       int k, int pad, int stride, int OH, int OW, clcam_err *err);
 clcam_status op_relu_forward(cl_ctx *ctx, cl_mem in, cl_mem out, int n, clcam_err *err);
 clcam_status op_relu_backward(cl_ctx *ctx, cl_mem out, cl_mem dout, cl_mem din, int n,
                               clcam_err *err);
@@ -22,6 +29,11 @@ clcam_status op_maxpool_forward(cl_ctx *ctx, cl_mem in, cl_mem out, cl_mem argma
                                 int H, int W, int K, int S, clcam_err *err);
 clcam_status op_maxpool_backward(cl_ctx *ctx, cl_mem dout, cl_mem argmax, cl_mem din,
                                  int planes, int H, int W, int K, int S, clcam_err *err);
+/* Average pooling of planes = batch * channels planes, KH x KW windows, strides SH, SW. */
+clcam_status op_avgpool_forward(cl_ctx *ctx, cl_mem in, cl_mem out, int planes, int H, int W,
+                                int KH, int KW, int SH, int SW, clcam_err *err);
+clcam_status op_avgpool_backward(cl_ctx *ctx, cl_mem dout, cl_mem din, int planes, int H, int W,
+                                 int KH, int KW, int SH, int SW, clcam_err *err);
 clcam_status op_softmax(cl_ctx *ctx, cl_mem logits, cl_mem probs, int batch, int classes,
                         clcam_err *err);
 /* pred [batch] and targets [batch * T]; mode: 0 predicted, 1 label, 2 fixed class cls (T = 1),

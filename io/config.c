@@ -377,6 +377,14 @@ clcam_status config_load(const char *path, const char *const *sets, int n_sets,
         }
         if ((st = config_set_apply(sets[i], &tmp, err)) != CLCAM_OK) goto exit;
     }
+    /* model.layers, when given, is the model; arch then reads "layers". */
+    if (tmp.model_n_layers > 0) {
+        snprintf(tmp.model_arch, sizeof tmp.model_arch, "layers");
+    } else if (strcmp(tmp.model_arch, "layers") == 0) {
+        st = err_set(err, CLCAM_ERR_INPUT, "%s: model.arch: 'layers' needs a model.layers list",
+                     path ? path : "--set");
+        goto exit;
+    }
     *cfg = tmp;
 exit:
     return st;

@@ -11,6 +11,18 @@
 typedef enum { CAM_TARGET_PREDICTED, CAM_TARGET_LABEL, CAM_TARGET_CLASS, CAM_TARGET_TOPK } cam_target_kind;
 
 #define CONFIG_TOPK_MAX 16
+#define CONFIG_LAYERS_MAX 64
+
+/* One entry of model.layers. Numbers are -1 (eps < 0) where the entry leaves them out. */
+typedef struct {
+    char type[16];                    /* conv, batchnorm, relu, maxpool, avgpool, flatten, dropout, linear */
+    char name[CONFIG_NAME_MAX];       /* the state_dict prefix, unique: features.0 */
+    int out;                          /* conv, linear: >= 1, checked against the weights */
+    int kernel, stride, padding;      /* conv, maxpool, avgpool: kernel, stride >= 1; padding >= 0 (conv) */
+    int bias;                         /* conv: 0 (bias: false) or 1 */
+    int global;                       /* avgpool: 1 pools the whole plane */
+    float eps;                        /* batchnorm: > 0 */
+} config_layer;
 
 typedef struct {
     char device[CONFIG_NAME_MAX * 2]; /* device SPEC, default "any" */
@@ -26,7 +38,9 @@ typedef struct {
     float pre_std[3];                 /* each > 0 */
 
     char model_weights[CONFIG_PATH_MAX]; /* default "models/simplecnn_cifar10.h5" */
-    char model_arch[CONFIG_NAME_MAX];    /* "simplecnn" */
+    char model_arch[CONFIG_NAME_MAX];    /* "simplecnn", or "layers" when model.layers is given */
+    config_layer model_layers[CONFIG_LAYERS_MAX]; /* model.layers, in order; default none */
+    int model_n_layers;
 
     char cam_methods[CONFIG_METHODS_MAX][CONFIG_NAME_MAX]; /* default {"gradcam"} */
     int cam_n_methods;

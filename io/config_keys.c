@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const CONFIG_ARCHS[] = {"simplecnn"};
+static const char *const CONFIG_ARCHS[] = {"simplecnn", "layers"};
 static const char *const CONFIG_METHODS[] = {"gradcam", "gradcampp", "xgradcam", "hirescam",
                                              "layercam", "scorecam", "eigencam",
                                              "gradcam_elementwise"};
-#define CONFIG_ARCHS_LIST "simplecnn"
+#define CONFIG_ARCHS_LIST "simplecnn, layers"
 #define CONFIG_METHODS_LIST                                                                     \
     "gradcam, gradcampp, xgradcam, hirescam, layercam, scorecam, eigencam, gradcam_elementwise"
 
@@ -21,6 +21,9 @@ static clcam_status config_count_set(const config_key *k, const config_value *v,
 static void config_count_emit(const config_key *k, const clcam_config *cfg, config_buf *b);
 static clcam_status config_arch_set(const config_key *k, const config_value *v, clcam_config *cfg);
 static void config_arch_emit(const config_key *k, const clcam_config *cfg, config_buf *b);
+static clcam_status config_layers_set(const config_key *k, const config_value *v,
+                                      clcam_config *cfg);
+static void config_layers_emit(const config_key *k, const clcam_config *cfg, config_buf *b);
 static clcam_status config_methods_set(const config_key *k, const config_value *v,
                                        clcam_config *cfg);
 static void config_methods_emit(const config_key *k, const clcam_config *cfg, config_buf *b);
@@ -49,6 +52,8 @@ const config_key CONFIG_KEYS[] = {
            "a list of 3 numbers > 0"),
     CK_STR("model.weights", model_weights, 0, "a file path"),
     CK_FN("model.arch", "an arch name (supported: " CONFIG_ARCHS_LIST ")", config_arch),
+    CK_FN("model.layers", "a list of layers like {type: conv, name: conv1, out: 32, kernel: 3}",
+          config_layers),
     CK_FN("cam.methods", "a list of methods (supported: " CONFIG_METHODS_LIST ")",
           config_methods),
     CK_STR("cam.layer", cam_layer, CONFIG_FLAG_IDENT, "a layer name (letters, digits, '_', '.')"),
@@ -276,6 +281,211 @@ static void config_arch_emit(const config_key *k, const clcam_config *cfg, confi
 {
     (void)k;
     config_buf_scalar(b, cfg->model_arch);
+}
+
+/* ---- model.layers: a sequential network, one mapping per layer ---- */
+
+#define CONFIG_LAYER_TYPES_LIST "conv, batchnorm, relu, maxpool, avgpool, flatten, dropout, linear"
+#define CONFIG_LAYER_KEYS_LIST "type, name, out, kernel, stride, padding, bias, global, eps"
+
+/* Which keys each type takes (bits in CONFIG_LAYER_KEYS order from "out" on). */
+enum { LK_OUT = 1, LK_KERNEL = 2, LK_STRIDE = 4, LK_PADDING = 8, LK_BIAS = 16, LK_GLOBAL = 32,
+       LK_EPS = 64 };
+static const struct {
+    const char *type;
+    unsigned keys;
+} CONFIG_LAYER_TYPES[] = {
+    {"conv", LK_OUT | LK_KERNEL | LK_STRIDE | LK_PADDING | LK_BIAS},
+    {"batchnorm", LK_EPS},
+    {"relu", 0},
+    {"maxpool", LK_KERNEL | LK_STRIDE},
+    {"avgpool", LK_KERNEL | LK_STRIDE | LK_GLOBAL},
+    {"flatten", 0},
+    {"dropout", 0},
+    {"linear", LK_OUT},
+};
+static const char *const CONFIG_LAYER_KEYS[] = {"out", "kernel", "stride", "padding", "bias",
+                                                "global", "eps"};
+#define CONFIG_N_LAYER_KEYS ((int)(sizeof CONFIG_LAYER_KEYS / sizeof *CONFIG_LAYER_KEYS))
+
+static int config_layer_name_ok(const char *s)
+{
+    int ok = (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_';
+    for (size_t i = 1; ok && s[i]; i++)
+        ok = (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+             (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '.';
+    return ok;
+}
+
+/* One entry (a mapping node) into *out; i is its 0-based position, for messages. */
+static clcam_status config_layer_parse(const config_value *v, yaml_node_t *node, int i,
+                                       config_layer *out)
+{
+    char got[96];
+    yaml_node_pair_t *p, *q;
+    yaml_node_t *vals[CONFIG_N_LAYER_KEYS] = {NULL};
+    yaml_node_t *type_node = NULL, *name_node = NULL;
+    unsigned allowed = 0;
+    size_t t;
+    int j;
+    if (!node || node->type != YAML_MAPPING_NODE)
+        return config_value_fail(v, node, "entry %d: expected a mapping like {type: conv, name: "
+                                 "conv1, out: 32, kernel: 3}, got %s", i + 1,
+                                 config_node_describe(node, got, sizeof got));
+    memset(out, 0, sizeof *out);
+    out->out = out->kernel = out->stride = out->padding = out->bias = out->global = -1;
+    out->eps = -1.0f;
+    for (p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = yaml_document_get_node(v->src->doc, p->key);
+        yaml_node_t *vn = yaml_document_get_node(v->src->doc, p->value);
+        const char *key;
+        if (!kn || kn->type != YAML_SCALAR_NODE)
+            return config_value_fail(v, kn ? kn : node, "entry %d: expected a key name, got %s",
+                                     i + 1, config_node_describe(kn, got, sizeof got));
+        key = (const char *)kn->data.scalar.value;
+        for (q = node->data.mapping.pairs.start; q < p; q++) {
+            yaml_node_t *qn = yaml_document_get_node(v->src->doc, q->key);
+            if (qn && qn->type == YAML_SCALAR_NODE && strcmp((const char *)qn->data.scalar.value, key) == 0)
+                return config_value_fail(v, kn, "entry %d: duplicate key '%.32s'", i + 1, key);
+        }
+        if (!vn || vn->type != YAML_SCALAR_NODE)
+            return config_value_fail(v, vn ? vn : kn, "entry %d: %.32s: expected a single value, got %s",
+                                     i + 1, key, config_node_describe(vn, got, sizeof got));
+        if (strcmp(key, "type") == 0) {
+            type_node = vn;
+            continue;
+        }
+        if (strcmp(key, "name") == 0) {
+            name_node = vn;
+            continue;
+        }
+        for (j = 0; j < CONFIG_N_LAYER_KEYS; j++)
+            if (strcmp(key, CONFIG_LAYER_KEYS[j]) == 0) break;
+        if (j == CONFIG_N_LAYER_KEYS)
+            return config_value_fail(v, kn, "entry %d: unknown key '%.32s' (expected one of: "
+                                     CONFIG_LAYER_KEYS_LIST ")", i + 1, key);
+        vals[j] = vn;
+    }
+    if (!name_node)
+        return config_value_fail(v, node, "entry %d: missing name (every layer needs one, the "
+                                 "state_dict prefix of its weights: {type: ..., name: conv1})", i + 1);
+    {
+        const char *name = (const char *)name_node->data.scalar.value;
+        if (!config_layer_name_ok(name) || strlen(name) != name_node->data.scalar.length)
+            return config_value_fail(v, name_node, "entry %d: name: expected letters, digits, '_' "
+                                     "and '.', starting with a letter or '_', got %s", i + 1,
+                                     config_node_describe(name_node, got, sizeof got));
+        if (strlen(name) >= sizeof out->name)
+            return config_value_fail(v, name_node, "entry %d: name: at most %zu bytes, got %zu",
+                                     i + 1, sizeof out->name - 1, strlen(name));
+        memcpy(out->name, name, strlen(name) + 1);
+    }
+    if (!type_node)
+        return config_value_fail(v, node, "entry %d (%s): missing type (supported: "
+                                 CONFIG_LAYER_TYPES_LIST ")", i + 1, out->name);
+    for (t = 0; t < sizeof CONFIG_LAYER_TYPES / sizeof *CONFIG_LAYER_TYPES; t++)
+        if (strcmp((const char *)type_node->data.scalar.value, CONFIG_LAYER_TYPES[t].type) == 0) break;
+    if (t == sizeof CONFIG_LAYER_TYPES / sizeof *CONFIG_LAYER_TYPES)
+        return config_value_fail(v, type_node, "entry %d (%s): unknown type %s (supported: "
+                                 CONFIG_LAYER_TYPES_LIST ")", i + 1, out->name,
+                                 config_node_describe(type_node, got, sizeof got));
+    snprintf(out->type, sizeof out->type, "%s", CONFIG_LAYER_TYPES[t].type);
+    allowed = CONFIG_LAYER_TYPES[t].keys;
+    for (j = 0; j < CONFIG_N_LAYER_KEYS; j++) {
+        yaml_node_t *vn = vals[j];
+        const char *text;
+        long l;
+        if (!vn) continue;
+        text = (const char *)vn->data.scalar.value;
+        if (!(allowed & (1u << j)))
+            return config_value_fail(v, vn, "entry %d (%s): a %s layer takes no '%s'", i + 1,
+                                     out->name, out->type, CONFIG_LAYER_KEYS[j]);
+        if (j == 4 || j == 5) { /* bias, global */
+            int b = strcmp(text, "true") == 0 ? 1 : strcmp(text, "false") == 0 ? 0 : -1;
+            if (b < 0)
+                return config_value_fail(v, vn, "entry %d (%s): %s: expected true or false, got %s",
+                                         i + 1, out->name, CONFIG_LAYER_KEYS[j],
+                                         config_node_describe(vn, got, sizeof got));
+            *(j == 4 ? &out->bias : &out->global) = b;
+        } else if (j == 6) { /* eps */
+            if (!config_parse_float(text, &out->eps) || !(out->eps > 0.0f))
+                return config_value_fail(v, vn, "entry %d (%s): eps: expected a number > 0, got %s",
+                                         i + 1, out->name, config_node_describe(vn, got, sizeof got));
+        } else {
+            long lo = j == 3 ? 0 : 1; /* padding may be 0 */
+            if (!config_parse_long(text, &l) || l < lo || l > 65535)
+                return config_value_fail(v, vn, "entry %d (%s): %s: expected an integer in %ld..65535, "
+                                         "got %s", i + 1, out->name, CONFIG_LAYER_KEYS[j], lo,
+                                         config_node_describe(vn, got, sizeof got));
+            *(j == 0 ? &out->out : j == 1 ? &out->kernel : j == 2 ? &out->stride : &out->padding) = (int)l;
+        }
+    }
+    if (strcmp(out->type, "maxpool") == 0 && out->kernel < 0)
+        return config_value_fail(v, node, "entry %d (%s): a maxpool layer needs a kernel", i + 1,
+                                 out->name);
+    if (strcmp(out->type, "avgpool") == 0 && (out->kernel < 0) == (out->global != 1))
+        return config_value_fail(v, node, "entry %d (%s): an avgpool layer needs either a kernel "
+                                 "or global: true", i + 1, out->name);
+    return CLCAM_OK;
+}
+
+static clcam_status config_layers_set(const config_key *k, const config_value *v,
+                                      clcam_config *cfg)
+{
+    char got[96];
+    config_layer *tmp;
+    yaml_node_item_t *it;
+    size_t n;
+    int i, j;
+    clcam_status st = CLCAM_OK;
+    if (!v->node || v->node->type != YAML_SEQUENCE_NODE)
+        return config_value_fail(v, NULL, "expected %s, got %s", k->what,
+                                 config_node_describe(v->node, got, sizeof got));
+    n = (size_t)(v->node->data.sequence.items.top - v->node->data.sequence.items.start);
+    if (n > CONFIG_LAYERS_MAX)
+        return config_value_fail(v, NULL, "at most %d layers, got %zu", CONFIG_LAYERS_MAX, n);
+    if (!(tmp = calloc(n ? n : 1, sizeof *tmp)))
+        return err_set(v->src->err, CLCAM_ERR_NOMEM, "out of memory reading model.layers");
+    for (it = v->node->data.sequence.items.start, i = 0; (size_t)i < n; it++, i++) {
+        yaml_node_t *e = yaml_document_get_node(v->src->doc, *it);
+        if ((st = config_layer_parse(v, e, i, &tmp[i])) != CLCAM_OK) goto exit;
+        for (j = 0; j < i; j++)
+            if (strcmp(tmp[j].name, tmp[i].name) == 0) {
+                st = config_value_fail(v, e, "entry %d: duplicate name '%s' (entry %d has it too)",
+                                       i + 1, tmp[i].name, j + 1);
+                goto exit;
+            }
+    }
+    memcpy(cfg->model_layers, tmp, n * sizeof *tmp);
+    cfg->model_n_layers = (int)n;
+exit:
+    free(tmp);
+    return st;
+}
+
+static void config_layers_emit(const config_key *k, const clcam_config *cfg, config_buf *b)
+{
+    (void)k;
+    if (cfg->model_n_layers == 0) {
+        config_buf_printf(b, "[]");
+        return;
+    }
+    for (int i = 0; i < cfg->model_n_layers; i++) {
+        const config_layer *l = &cfg->model_layers[i];
+        config_buf_printf(b, "\n    - {type: %s, name: ", l->type);
+        config_buf_scalar(b, l->name);
+        if (l->out >= 0) config_buf_printf(b, ", out: %d", l->out);
+        if (l->kernel >= 0) config_buf_printf(b, ", kernel: %d", l->kernel);
+        if (l->stride >= 0) config_buf_printf(b, ", stride: %d", l->stride);
+        if (l->padding >= 0) config_buf_printf(b, ", padding: %d", l->padding);
+        if (l->bias >= 0) config_buf_printf(b, ", bias: %s", l->bias ? "true" : "false");
+        if (l->global >= 0) config_buf_printf(b, ", global: %s", l->global ? "true" : "false");
+        if (l->eps > 0.0f) {
+            config_buf_printf(b, ", eps: ");
+            config_float_emit(b, l->eps);
+        }
+        config_buf_printf(b, "}");
+    }
 }
 
 static clcam_status config_methods_set(const config_key *k, const config_value *v,

@@ -1,6 +1,7 @@
 #include "layer.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 const layer_ops *const LAYER_OPS[] = {
     [LAYER_CONV] = &layer_conv_ops,
@@ -8,15 +9,49 @@ const layer_ops *const LAYER_OPS[] = {
     [LAYER_MAXPOOL] = &layer_maxpool_ops,
     [LAYER_FLATTEN] = &layer_flatten_ops,
     [LAYER_LINEAR] = &layer_linear_ops,
+    [LAYER_AVGPOOL] = &layer_avgpool_ops,
+    [LAYER_BATCHNORM] = &layer_batchnorm_ops,
+    [LAYER_DROPOUT] = &layer_dropout_ops,
 };
 _Static_assert(sizeof LAYER_OPS / sizeof *LAYER_OPS == LAYER_KIND_COUNT, "layer table");
+
+clcam_status layer_alias_forward(cl_ctx *ctx, layer *l, cl_mem in, int batch, clcam_err *err)
+{
+    (void)ctx, (void)l, (void)in, (void)batch, (void)err;
+    return CLCAM_OK;
+}
+
+clcam_status layer_alias_backward(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout, cl_mem din,
+                                  int batch, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    size_t bytes = sizeof(float) * (size_t)batch * layer_shape_size(l->out);
+    (void)in;
+    CL_TRY(clEnqueueCopyBuffer(ctx->queue, dout, din, 0, 0, bytes, 0, NULL, NULL));
+    TRY(cl_ctx_after_enqueue(ctx, "identity layer backward copy", err));
+exit:
+    return st;
+}
+
+void layer_alias_ref_forward(const layer *l, const float *in, float *out, int *aux, int batch)
+{
+    (void)aux;
+    memmove(out, in, sizeof(float) * (size_t)batch * layer_shape_size(l->out));
+}
+
+void layer_alias_ref_backward(const layer *l, const float *in, const float *out, const int *aux,
+                              const float *dout, float *din, int batch)
+{
+    (void)in, (void)out, (void)aux;
+    memmove(din, dout, sizeof(float) * (size_t)batch * layer_shape_size(l->out));
+}
 
 clcam_status layer_upload(cl_ctx *ctx, layer *l, int max_batch, cl_mem prev_out, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     const layer_ops *ops = LAYER_OPS[l->kind];
     size_t n_out = (size_t)max_batch * layer_shape_size(l->out);
-    char what[64];
+    char what[96];
     if (l->weight) {
         snprintf(what, sizeof what, "%s.weight", l->name);
         TRY(cl_ctx_alloc(ctx, sizeof(float) * l->n_weight, &l->d_weight, what, err));

@@ -10,6 +10,9 @@ typedef enum {
     LAYER_MAXPOOL,
     LAYER_FLATTEN,
     LAYER_LINEAR,
+    LAYER_AVGPOOL,
+    LAYER_BATCHNORM,  /* eval mode, folded into the conv before it when the model is built */
+    LAYER_DROPOUT,    /* identity at inference */
     LAYER_KIND_COUNT
 } layer_kind;
 
@@ -22,9 +25,10 @@ static inline int layer_shape_size(layer_shape s) { return s.c * s.h * s.w; }
 
 typedef struct {
     layer_kind kind;
-    char name[32];
+    char name[64];
     layer_shape in, out;
-    int kernel, stride, pad;   /* conv and maxpool */
+    int kernel, stride, pad;   /* conv, maxpool, avgpool */
+    int global_pool;           /* avgpool over the whole plane (kernel = input size) */
     int out_features;          /* conv: output channels; linear: outputs (from the weights) */
     float *weight, *bias;      /* host copies in PyTorch's layouts */
     int n_weight, n_bias;      /* element counts */
@@ -50,7 +54,16 @@ typedef struct {
 
 extern const layer_ops *const LAYER_OPS[LAYER_KIND_COUNT];
 extern const layer_ops layer_conv_ops, layer_relu_ops, layer_maxpool_ops, layer_flatten_ops,
-    layer_linear_ops;
+    layer_linear_ops, layer_avgpool_ops, layer_batchnorm_ops, layer_dropout_ops;
+
+/* The rows of layers whose output aliases their input (aliases_input): forward does nothing,
+ * backward copies the gradient through; the references likewise. */
+clcam_status layer_alias_forward(cl_ctx *ctx, layer *l, cl_mem in, int batch, clcam_err *err);
+clcam_status layer_alias_backward(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout, cl_mem din,
+                                  int batch, clcam_err *err);
+void layer_alias_ref_forward(const layer *l, const float *in, float *out, int *aux, int batch);
+void layer_alias_ref_backward(const layer *l, const float *in, const float *out, const int *aux,
+                              const float *dout, float *din, int batch);
 
 /* Device buffers for max_batch images: weights uploaded, outputs allocated. */
 clcam_status layer_upload(cl_ctx *ctx, layer *l, int max_batch, cl_mem prev_out, clcam_err *err);

@@ -24,6 +24,15 @@ static clcam_status conv_forward_layer(cl_ctx *ctx, layer *l, cl_mem in, int bat
     return conv_forward(ctx, conv_method_default(), &s, in, l->d_weight, l->d_bias, l->d_out, err);
 }
 
+static clcam_status conv_backward_layer(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout, cl_mem din,
+                                        int batch, clcam_err *err)
+{
+    conv_shape s = {batch, l->in.c, l->in.h, l->in.w, l->out.c, l->kernel, l->pad, l->stride,
+                    l->out.h, l->out.w};
+    (void)in;
+    return conv_backward_data(ctx, &s, dout, l->d_weight, din, err);
+}
+
 static void conv_ref_forward(const layer *l, const float *in, float *out, int *aux, int batch)
 {
     (void)aux;
@@ -31,11 +40,19 @@ static void conv_ref_forward(const layer *l, const float *in, float *out, int *a
                l->kernel, l->pad, l->stride);
 }
 
+static void conv_ref_backward(const layer *l, const float *in, const float *out, const int *aux,
+                              const float *dout, float *din, int batch)
+{
+    (void)in, (void)out, (void)aux;
+    ref_conv2d_backward_data(dout, l->weight, din, batch, l->in.c, l->in.h, l->in.w, l->out.c,
+                             l->kernel, l->pad, l->stride);
+}
+
 const layer_ops layer_conv_ops = {
     .kind_name = "conv",
     .output_shape = conv_output_shape,
     .forward = conv_forward_layer,
-    .backward = NULL, /* backward-data through a convolution: GEMM + col2im, not yet */
+    .backward = conv_backward_layer,
     .ref_forward = conv_ref_forward,
-    .ref_backward = NULL,
+    .ref_backward = conv_ref_backward,
 };

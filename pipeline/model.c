@@ -1,5 +1,6 @@
 #include "model.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,13 +9,14 @@
 #include "../io/weights.h"
 
 /* The reference SimpleCNN: three conv-relu-pool blocks, then two linear layers. */
+#define SPEC(k, n, ks, s, p) {.kind = k, .name = n, .kernel = ks, .stride = s, .pad = p}
 static const layer_spec SIMPLECNN[] = {
-    {LAYER_CONV, "conv1", 3, 1, 1},  {LAYER_RELU, "relu1", 0, 0, 0}, {LAYER_MAXPOOL, "pool1", 2, 2, 0},
-    {LAYER_CONV, "conv2", 3, 1, 1},  {LAYER_RELU, "relu2", 0, 0, 0}, {LAYER_MAXPOOL, "pool2", 2, 2, 0},
-    {LAYER_CONV, "conv3", 3, 1, 1},  {LAYER_RELU, "relu3", 0, 0, 0}, {LAYER_MAXPOOL, "pool3", 2, 2, 0},
-    {LAYER_FLATTEN, "flatten", 0, 0, 0},
-    {LAYER_LINEAR, "fc1", 0, 0, 0},  {LAYER_RELU, "relu4", 0, 0, 0},
-    {LAYER_LINEAR, "fc2", 0, 0, 0},
+    SPEC(LAYER_CONV, "conv1", 3, 1, 1),  SPEC(LAYER_RELU, "relu1", 0, 0, 0), SPEC(LAYER_MAXPOOL, "pool1", 2, 2, 0),
+    SPEC(LAYER_CONV, "conv2", 3, 1, 1),  SPEC(LAYER_RELU, "relu2", 0, 0, 0), SPEC(LAYER_MAXPOOL, "pool2", 2, 2, 0),
+    SPEC(LAYER_CONV, "conv3", 3, 1, 1),  SPEC(LAYER_RELU, "relu3", 0, 0, 0), SPEC(LAYER_MAXPOOL, "pool3", 2, 2, 0),
+    SPEC(LAYER_FLATTEN, "flatten", 0, 0, 0),
+    SPEC(LAYER_LINEAR, "fc1", 0, 0, 0),  SPEC(LAYER_RELU, "relu4", 0, 0, 0),
+    SPEC(LAYER_LINEAR, "fc2", 0, 0, 0),
 };
 
 static const struct {
@@ -25,30 +27,116 @@ static const struct {
     {"simplecnn", SIMPLECNN, (int)(sizeof SIMPLECNN / sizeof *SIMPLECNN)},
 };
 
-/* Reads name/weight and name/bias for a conv or linear layer; sets out_features. */
-static clcam_status load_params(layer *l, hid_t file, const char *fname, clcam_err *err)
+_Static_assert(CONFIG_LAYERS_MAX <= MODEL_MAX_LAYERS, "model.layers fits a model");
+
+/* "features.0" + "weight" -> "features/0/weight": the state_dict key with dots as groups. */
+static void param_path(char *buf, size_t n, const char *layer_name, const char *param)
+{
+    snprintf(buf, n, "%s/%s", layer_name, param);
+    for (char *p = buf; *p; p++)
+        if (*p == '.') *p = '/';
+}
+
+/* Does the link path (groups separated by '/') exist? Checked level by level, as H5Lexists
+ * needs. */
+static int param_exists(hid_t file, const char *path)
+{
+    char buf[256];
+    size_t n = strlen(path);
+    if (n >= sizeof buf) return 0;
+    memcpy(buf, path, n + 1);
+    for (size_t i = 0; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0') continue;
+        char keep = buf[i];
+        buf[i] = '\0';
+        int ok = H5Lexists(file, buf, H5P_DEFAULT) > 0;
+        buf[i] = keep;
+        if (!ok) return 0;
+    }
+    return 1;
+}
+
+/* Reads name/weight and name/bias for a conv or linear layer; sets out_features (and a conv's
+ * kernel when the spec leaves it to the weights). A conv without bias gets zeros. */
+static clcam_status load_params(layer *l, const layer_spec *spec, hid_t file, const char *fname,
+                                clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
-    char wname[64], bname[64];
+    char wname[160], bname[160];
     long dims[4], bdims[1];
-    snprintf(wname, sizeof wname, "%s/weight", l->name);
-    snprintf(bname, sizeof bname, "%s/bias", l->name);
+    param_path(wname, sizeof wname, l->name, "weight");
+    param_path(bname, sizeof bname, l->name, "bias");
     if (l->kind == LAYER_CONV) {
-        long expect[4] = {-1, l->in.c, l->kernel, l->kernel};
+        long expect[4] = {spec->out > 0 ? spec->out : -1, l->in.c, l->kernel > 0 ? l->kernel : -1,
+                          l->kernel > 0 ? l->kernel : -1};
         TRY(weights_read(file, fname, wname, 4, expect, dims, &l->weight, err));
+        if (dims[2] != dims[3]) {
+            st = err_set(err, CLCAM_ERR_INPUT, "%s: /%s is a %ldx%ld kernel; clcam supports square "
+                         "kernels only", fname, wname, dims[2], dims[3]);
+            goto exit;
+        }
+        l->kernel = (int)dims[2];
         l->n_weight = (int)(dims[0] * dims[1] * dims[2] * dims[3]);
     } else {
-        long expect[2] = {-1, l->in.c};
+        long expect[2] = {spec->out > 0 ? spec->out : -1, l->in.c};
         TRY(weights_read(file, fname, wname, 2, expect, dims, &l->weight, err));
         l->n_weight = (int)(dims[0] * dims[1]);
     }
     l->out_features = (int)dims[0];
-    {
+    l->n_bias = l->out_features;
+    if (spec->no_bias) {
+        if (param_exists(file, bname)) {
+            st = err_set(err, CLCAM_ERR_INPUT, "%s: layer %s says bias: false, but /%s exists",
+                         fname, l->name, bname);
+            goto exit;
+        }
+        if (!(l->bias = calloc((size_t)l->n_bias, sizeof *l->bias))) {
+            st = err_set(err, CLCAM_ERR_NOMEM, "%s: out of memory for %s's bias", fname, l->name);
+            goto exit;
+        }
+    } else {
         long expect[1] = {l->out_features};
+        if (l->kind == LAYER_CONV && !param_exists(file, bname)) {
+            st = err_set(err, CLCAM_ERR_INPUT, "%s: no dataset /%s (a conv without bias needs "
+                         "bias: false in model.layers)", fname, bname);
+            goto exit;
+        }
         TRY(weights_read(file, fname, bname, 1, expect, bdims, &l->bias, err));
-        l->n_bias = l->out_features;
     }
 exit:
+    return st;
+}
+
+/* Folds eval-mode batchnorm bn (gamma, beta, running mean and variance from the weights) into
+ * conv, the layer before it: w' = w * s, b' = (b - mean) * s + beta, s = gamma / sqrt(var + eps),
+ * computed in double and rounded once. */
+static clcam_status fold_batchnorm(layer *conv, const layer *bn, float eps, hid_t file,
+                                   const char *fname, clcam_err *err)
+{
+    static const char *const PARAMS[4] = {"weight", "bias", "running_mean", "running_var"};
+    clcam_status st = CLCAM_OK;
+    float *p[4] = {NULL, NULL, NULL, NULL};
+    long expect[1] = {conv->out_features}, dims[1];
+    char path[160];
+    int per_k = conv->n_weight / conv->out_features;
+    for (int i = 0; i < 4; i++) {
+        param_path(path, sizeof path, bn->name, PARAMS[i]);
+        TRY(weights_read(file, fname, path, 1, expect, dims, &p[i], err));
+    }
+    for (int k = 0; k < conv->out_features; k++) {
+        double var = (double)p[3][k] + eps;
+        if (!(var > 0.0)) {
+            st = err_set(err, CLCAM_ERR_INPUT, "%s: /%s/running_var[%d] + eps = %g is not positive",
+                         fname, bn->name, k, var);
+            goto exit;
+        }
+        double scale = p[0][k] / sqrt(var);
+        for (int j = 0; j < per_k; j++)
+            conv->weight[(size_t)k * per_k + j] = (float)(conv->weight[(size_t)k * per_k + j] * scale);
+        conv->bias[k] = (float)(((double)conv->bias[k] - p[2][k]) * scale + p[1][k]);
+    }
+exit:
+    for (int i = 0; i < 4; i++) free(p[i]);
     return st;
 }
 
@@ -72,9 +160,23 @@ clcam_status model_build(model *m, const layer_spec *specs, int n_specs, const c
         l->kernel = specs[i].kernel;
         l->stride = specs[i].stride;
         l->pad = specs[i].pad;
+        l->global_pool = specs[i].global_pool;
         l->in = shape;
         m->n_layers = i + 1;
-        if (l->kind == LAYER_CONV || l->kind == LAYER_LINEAR) TRY(load_params(l, file, weights_path, err));
+        if (l->kind == LAYER_LINEAR && (l->in.h != 1 || l->in.w != 1))
+            TRY(LAYER_OPS[l->kind]->output_shape(l, err)); /* "add a flatten", not a shape clash */
+        if (l->kind == LAYER_CONV || l->kind == LAYER_LINEAR)
+            TRY(load_params(l, &specs[i], file, weights_path, err));
+        if (l->kind == LAYER_BATCHNORM) {
+            if (i == 0 || m->layers[i - 1].kind != LAYER_CONV) {
+                st = err_set(err, CLCAM_ERR_INPUT, "layer %s: a batchnorm must directly follow a conv "
+                             "layer (it is folded into it), but it follows %s", l->name,
+                             i ? m->layers[i - 1].name : "the input");
+                goto exit;
+            }
+            TRY(fold_batchnorm(&m->layers[i - 1], l, specs[i].eps > 0 ? specs[i].eps : 1e-5f, file,
+                               weights_path, err));
+        }
         TRY(LAYER_OPS[l->kind]->output_shape(l, err));
         shape = l->out;
     }
@@ -97,6 +199,51 @@ clcam_status model_load(model *m, const char *arch, const char *weights_path, la
         if (strcmp(PRESETS[i].name, arch) == 0)
             return model_build(m, PRESETS[i].specs, PRESETS[i].n, weights_path, input, err);
     return err_set(err, CLCAM_ERR_INPUT, "model.arch: unknown architecture '%s' (expected: simplecnn)", arch);
+}
+
+/* model.layers entries (validated by io/config) as layer_specs, with PyTorch's defaults for
+ * what an entry leaves out: conv stride 1, padding 0, kernel from the weights; pool stride =
+ * kernel; batchnorm eps 1e-5. */
+static clcam_status specs_from_config(const clcam_config *cfg, layer_spec *specs, clcam_err *err)
+{
+    for (int i = 0; i < cfg->model_n_layers; i++) {
+        const config_layer *c = &cfg->model_layers[i];
+        layer_spec *s = &specs[i];
+        int k;
+        for (k = 0; k < LAYER_KIND_COUNT; k++)
+            if (strcmp(LAYER_OPS[k]->kind_name, c->type) == 0) break;
+        if (k == LAYER_KIND_COUNT)
+            return err_set(err, CLCAM_ERR_INPUT, "model.layers: layer %s has unknown type '%s'", c->name, c->type);
+        memset(s, 0, sizeof *s);
+        s->kind = (layer_kind)k;
+        s->name = c->name;
+        s->kernel = c->kernel > 0 ? c->kernel : 0;
+        s->stride = c->stride > 0 ? c->stride : s->kind == LAYER_CONV ? 1 : s->kernel;
+        s->pad = c->padding > 0 ? c->padding : 0;
+        s->out = c->out > 0 ? c->out : 0;
+        s->no_bias = c->bias == 0;
+        s->global_pool = c->global == 1;
+        s->eps = c->eps > 0 ? c->eps : 1e-5f;
+    }
+    return CLCAM_OK;
+}
+
+clcam_status model_load_config(model *m, const clcam_config *cfg, layer_shape input,
+                               clcam_err *err)
+{
+    clcam_status st;
+    layer_spec specs[CONFIG_LAYERS_MAX];
+    if (cfg->model_n_layers == 0) {
+        st = model_load(m, cfg->model_arch, cfg->model_weights, input, err);
+    } else if ((st = specs_from_config(cfg, specs, err)) == CLCAM_OK) {
+        st = model_build(m, specs, cfg->model_n_layers, cfg->model_weights, input, err);
+    }
+    if (st == CLCAM_ERR_INPUT) { /* say which input the shapes came from */
+        size_t used = strlen(err->msg);
+        snprintf(err->msg + used, sizeof err->msg - used, " (weights %s, input %dx%dx%d from dataset %s)",
+                 cfg->model_weights, input.c, input.h, input.w, cfg->data_file);
+    }
+    return st;
 }
 
 clcam_status model_upload(cl_ctx *ctx, model *m, int max_batch, clcam_err *err)
@@ -132,6 +279,13 @@ int model_find_layer(const model *m, const char *name)
     return -1;
 }
 
+/* Is layer i a conv whose output is really the folded batchnorm's after it? */
+static int model_folded(const model *m, int i)
+{
+    return i + 1 < m->n_layers && m->layers[i].kind == LAYER_CONV &&
+           m->layers[i + 1].kind == LAYER_BATCHNORM;
+}
+
 clcam_status model_check_cam_layer(const model *m, const char *name, int *t, clcam_err *err)
 {
     char ok[512] = "";
@@ -141,11 +295,15 @@ clcam_status model_check_cam_layer(const model *m, const char *name, int *t, clc
     while (first_ok > 0 && LAYER_OPS[m->layers[first_ok - 1].kind]->backward) first_ok--;
     if (first_ok > 0) first_ok--; /* the output of the layer without backward is still reached */
     for (int i = first_ok; i < m->n_layers; i++)
-        if (m->layers[i].out.h * m->layers[i].out.w > 1 && used < sizeof ok)
+        if (m->layers[i].out.h * m->layers[i].out.w > 1 && !model_folded(m, i) && used < sizeof ok)
             used += (size_t)snprintf(ok + used, sizeof ok - used, "%s%s", used ? ", " : "", m->layers[i].name);
     *t = model_find_layer(m, name);
     if (*t < 0)
         return err_set(err, CLCAM_ERR_INPUT, "cam.layer: no layer named '%s' (layers that work: %s)", name, ok);
+    if (model_folded(m, *t))
+        return err_set(err, CLCAM_ERR_INPUT, "cam.layer: '%s' has the batchnorm %s folded into it; "
+                       "use '%s' (layers that work: %s)", name, m->layers[*t + 1].name,
+                       m->layers[*t + 1].name, ok);
     if (*t < first_ok || m->layers[*t].out.h * m->layers[*t].out.w <= 1)
         return err_set(err, CLCAM_ERR_INPUT, "cam.layer: '%s' is not supported yet (layers that work: %s)", name, ok);
     return CLCAM_OK;

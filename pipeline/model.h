@@ -2,15 +2,21 @@
 #ifndef CLCAM_MODEL_H
 #define CLCAM_MODEL_H
 
+#include "../io/config.h"
 #include "layer.h"
 
 #define MODEL_MAX_LAYERS 64
 
-/* One row of an architecture description. */
+/* One row of an architecture description. The name is also the state_dict prefix of the
+ * layer's weights, dots as groups: features.0 reads /features/0/weight. */
 typedef struct {
     layer_kind kind;
     const char *name;
-    int kernel, stride, pad;
+    int kernel, stride, pad;   /* conv: kernel 0 takes it from the weights */
+    int out;                   /* conv, linear: expected outputs, 0: whatever the weights say */
+    int no_bias;               /* conv: no <name>/bias, zeros instead */
+    int global_pool;           /* avgpool over the whole plane */
+    float eps;                 /* batchnorm; 0: 1e-5 */
 } layer_spec;
 
 typedef struct {
@@ -27,7 +33,13 @@ typedef struct {
  * checked against it. */
 clcam_status model_load(model *m, const char *arch, const char *weights_path, layer_shape input,
                         clcam_err *err);
-/* Same from an explicit layer list. */
+/* From cfg: model.layers when given, else the preset model.arch; the weights file from
+ * model.weights. input comes from the dataset (cfg->data_file): errors about shapes name both
+ * files. Everything is checked here, before any device work. */
+clcam_status model_load_config(model *m, const clcam_config *cfg, layer_shape input,
+                               clcam_err *err);
+/* Same from an explicit layer list. A batchnorm is folded into the conv right before it
+ * (anything else before it is an error). */
 clcam_status model_build(model *m, const layer_spec *specs, int n_specs, const char *weights_path,
                          layer_shape input, clcam_err *err);
 /* Device buffers for up to max_batch images. */
@@ -36,7 +48,8 @@ void model_free(model *m);
 
 /* Index of the layer named name, or -1. */
 int model_find_layer(const model *m, const char *name);
-/* Can the backward pass reach the output of layer t, and is it a spatial map? The error
+/* Can the backward pass reach the output of layer t, and is it a spatial map? Not a conv whose
+ * output a batchnorm was folded into (its output is the batchnorm's; name that one). The error
  * says why not and lists the layers that work. */
 clcam_status model_check_cam_layer(const model *m, const char *name, int *t, clcam_err *err);
 

@@ -37,6 +37,27 @@ void ref_conv2d(const float *in, const float *weight, const float *bias, float *
                 }
 }
 
+void ref_conv2d_backward_data(const float *dout, const float *weight, float *din, int batch,
+                              int C, int H, int W, int K, int kernel, int pad, int stride)
+{
+    int OH = (H + 2 * pad - kernel) / stride + 1, OW = (W + 2 * pad - kernel) / stride + 1;
+    memset(din, 0, sizeof *din * (size_t)batch * C * H * W);
+    for (int n = 0; n < batch; n++)
+        for (int k = 0; k < K; k++)
+            for (int oy = 0; oy < OH; oy++)
+                for (int ox = 0; ox < OW; ox++) {
+                    float g = dout[(((size_t)n * K + k) * OH + oy) * OW + ox];
+                    for (int c = 0; c < C; c++)
+                        for (int ky = 0; ky < kernel; ky++)
+                            for (int kx = 0; kx < kernel; kx++) {
+                                int y = oy * stride + ky - pad, x = ox * stride + kx - pad;
+                                if (y < 0 || y >= H || x < 0 || x >= W) continue;
+                                din[(((size_t)n * C + c) * H + y) * W + x] +=
+                                    g * weight[(((size_t)k * C + c) * kernel + ky) * kernel + kx];
+                            }
+                }
+}
+
 void ref_linear(const float *in, const float *weight, const float *bias, float *out, int batch,
                 int in_f, int out_f)
 {
@@ -103,6 +124,36 @@ void ref_maxpool_backward(const float *dout, const int *argmax, float *din, int 
     for (int pl = 0; pl < planes; pl++)
         for (int o = 0; o < OH * OW; o++)
             din[(size_t)pl * H * W + argmax[(size_t)pl * OH * OW + o]] += dout[(size_t)pl * OH * OW + o];
+}
+
+void ref_avgpool_forward(const float *in, float *out, int planes, int H, int W, int KH, int KW,
+                         int SH, int SW)
+{
+    int OH = pool_out_size(H, KH, SH), OW = pool_out_size(W, KW, SW);
+    for (int pl = 0; pl < planes; pl++)
+        for (int oy = 0; oy < OH; oy++)
+            for (int ox = 0; ox < OW; ox++) {
+                double sum = 0.0;
+                for (int ky = 0; ky < KH; ky++)
+                    for (int kx = 0; kx < KW; kx++)
+                        sum += in[((size_t)pl * H + oy * SH + ky) * W + ox * SW + kx];
+                out[((size_t)pl * OH + oy) * OW + ox] = (float)(sum / (KH * KW));
+            }
+}
+
+void ref_avgpool_backward(const float *dout, float *din, int planes, int H, int W, int KH, int KW,
+                          int SH, int SW)
+{
+    int OH = pool_out_size(H, KH, SH), OW = pool_out_size(W, KW, SW);
+    memset(din, 0, sizeof *din * (size_t)planes * H * W);
+    for (int pl = 0; pl < planes; pl++)
+        for (int oy = 0; oy < OH; oy++)
+            for (int ox = 0; ox < OW; ox++) {
+                float g = dout[((size_t)pl * OH + oy) * OW + ox] / (float)(KH * KW);
+                for (int ky = 0; ky < KH; ky++)
+                    for (int kx = 0; kx < KW; kx++)
+                        din[((size_t)pl * H + oy * SH + ky) * W + ox * SW + kx] += g;
+            }
 }
 
 void ref_softmax(const float *logits, float *probs, int batch, int classes)

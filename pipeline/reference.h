@@ -9,6 +9,10 @@ void ref_preprocess(const uint8_t *src, float *dst, const float *mean, const flo
                     float scale, int batch, int C, int HW);
 void ref_conv2d(const float *in, const float *weight, const float *bias, float *out, int batch,
                 int C, int H, int W, int K, int kernel, int pad, int stride);
+/* dX = dLoss/d(in) of ref_conv2d from dY = dLoss/d(out), by scatter: each output's gradient
+ * times each weight is added to the input it read (the kernels gather instead). */
+void ref_conv2d_backward_data(const float *dout, const float *weight, float *din, int batch,
+                              int C, int H, int W, int K, int kernel, int pad, int stride);
 void ref_linear(const float *in, const float *weight, const float *bias, float *out, int batch,
                 int in_f, int out_f);
 /* dX[n, i] = sum_o dY[n, o] * W[o, i]. */
@@ -20,6 +24,11 @@ void ref_maxpool_forward(const float *in, float *out, int *argmax, int planes, i
                          int K, int S);
 void ref_maxpool_backward(const float *dout, const int *argmax, float *din, int planes, int H,
                           int W, int K, int S);
+void ref_avgpool_forward(const float *in, float *out, int planes, int H, int W, int KH, int KW,
+                         int SH, int SW);
+/* Scatter form: each window's gradient / (KH*KW) added to its inputs. */
+void ref_avgpool_backward(const float *dout, float *din, int planes, int H, int W, int KH, int KW,
+                          int SH, int SW);
 void ref_softmax(const float *logits, float *probs, int batch, int classes);
 /* As the select_targets kernel; top-k (mode 3) by sorting indices, an independent method. */
 void ref_select_targets(const float *logits, const int *labels, int *pred, int *targets,

@@ -174,7 +174,7 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
 
     /* Everything about the inputs is checked before the device is touched. */
     TRY(dataset_open(&d, cfg->data_file, cfg->data_split, err));
-    TRY(model_load(&m, cfg->model_arch, cfg->model_weights, (layer_shape){d.c, d.h, d.w}, err));
+    TRY(model_load_config(&m, cfg, (layer_shape){d.c, d.h, d.w}, err));
     TRY(check_inputs(cfg, &d, &m, &count, err));
     TRY(model_check_cam_layer(&m, cfg->cam_layer, &t, err));
     has_labels = d.labels >= 0;

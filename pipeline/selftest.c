@@ -196,6 +196,33 @@ exit:
     return st;
 }
 
+static clcam_status case_avgpool(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    SIZES(v);
+    /* 2x2/2, overlapping 3x3/2, and a global pool (the whole plane, one output) */
+    int KH = v == 0 ? 2 : v == 1 ? 3 : H, KW = v == 0 ? 2 : v == 1 ? 3 : W, S = v == 2 ? 1 : 2;
+    int P = B * C, OH = pool_out_size(H, KH, S), OW = pool_out_size(W, KW, S);
+    size_t ni = (size_t)P * H * W, no = (size_t)P * OH * OW;
+    operand *in, *out, *dout, *din, *want;
+    TRY(scratch_add(ctx, s, ni, sizeof(float), 1, &in, err));
+    TRY(scratch_add(ctx, s, no, sizeof(float), 0, &out, err));
+    TRY(scratch_add(ctx, s, no, sizeof(float), 1, &dout, err));
+    TRY(scratch_add(ctx, s, ni, sizeof(float), 0, &din, err));
+    TRY(scratch_add(ctx, s, ni, sizeof(float), 0, &want, err));
+    TRY(op_avgpool_forward(ctx, in->dev, out->dev, P, H, W, KH, KW, S, S, err));
+    TRY(op_avgpool_backward(ctx, dout->dev, din->dev, P, H, W, KH, KW, S, S, err));
+    TRY(fetch(ctx, out, out->host, err));
+    TRY(fetch(ctx, din, din->host, err));
+    ref_avgpool_forward(in->host, want->host, P, H, W, KH, KW, S, S);
+    compare(r, out->host, want->host, no, 1e-6, 1e-5);
+    ref_avgpool_backward(dout->host, want->host, P, H, W, KH, KW, S, S);
+    compare(r, din->host, want->host, ni, 1e-6, 1e-5);
+    snprintf(r->sizes, sizeof r->sizes, "%dx%dx%dx%d, %dx%d/%d", B, C, H, W, KH, KW, S);
+exit:
+    return st;
+}
+
 static clcam_status case_conv(cl_ctx *ctx, scratch *s, int v, conv_method method,
                               selftest_result *r, clcam_err *err)
 {
@@ -228,6 +255,34 @@ static clcam_status case_conv_im2col(cl_ctx *ctx, scratch *s, int v, selftest_re
 static clcam_status case_convgemm(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
 {
     return case_conv(ctx, s, v, CONV_CONVGEMM, r, err);
+}
+
+/* Backward-data: unpermute + CLBlastSgemm (A^T) + col2im against the scatter reference, with
+ * stride 1 and 2 and pad 0 and 1 across the variants. */
+static clcam_status case_conv_backward(cl_ctx *ctx, scratch *s, int v, selftest_result *r,
+                                       clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    SIZES(v);
+    static const int KSP[VARIANTS][3] = {{3, 1, 0}, {3, 2, 1}, {3, 1, 1}};
+    int K = C + 2, k = KSP[v][0], stride = KSP[v][1], pad = KSP[v][2];
+    int OH = (H + 2 * pad - k) / stride + 1, OW = (W + 2 * pad - k) / stride + 1;
+    size_t ni = (size_t)B * C * H * W, no = (size_t)B * K * OH * OW, nw = (size_t)K * C * k * k;
+    operand *w, *dout, *din, *want;
+    TRY(scratch_add(ctx, s, nw, sizeof(float), 1, &w, err));
+    TRY(scratch_add(ctx, s, no, sizeof(float), 1, &dout, err));
+    TRY(scratch_add(ctx, s, ni, sizeof(float), 0, &din, err));
+    TRY(scratch_add(ctx, s, ni, sizeof(float), 0, &want, err));
+    conv_shape cs = {B, C, H, W, K, k, pad, stride, OH, OW};
+    TRY(conv_backward_data(ctx, &cs, dout->dev, w->dev, din->dev, err));
+    TRY(fetch(ctx, din, din->host, err));
+    ref_conv2d_backward_data(dout->host, w->host, want->host, B, C, H, W, K, k, pad, stride);
+    /* float sums of up to K*k*k products of values in [-1, 1) */
+    compare(r, din->host, want->host, ni, 1e-6 * K * k * k, 1e-5);
+    snprintf(r->sizes, sizeof r->sizes, "%dx%dx%dx%d <- %d, %dx%d s%d p%d", B, C, H, W, K, k, k,
+             stride, pad);
+exit:
+    return st;
 }
 
 static clcam_status case_linear(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
@@ -355,8 +410,10 @@ static const struct {
     {"bias_add_nchw", case_bias},
     {"relu_forward/backward", case_relu},
     {"maxpool_forward/backward", case_maxpool},
+    {"avgpool_forward/backward", case_avgpool},
     {"im2col + CLBlastSgemm conv", case_conv_im2col},
     {"CLBlastSconvgemm + bias", case_convgemm},
+    {"conv backward: gemm + col2im", case_conv_backward},
     {"CLBlastSgemm linear fwd/bwd", case_linear},
     {"softmax, select_targets, onehot", case_head},
     {"gradcam weights..normalise", case_cam},

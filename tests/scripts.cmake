@@ -12,3 +12,11 @@ set_tests_properties(torch_shared PROPERTIES LABELS "torch;shared")
 
 include(${CMAKE_CURRENT_SOURCE_DIR}/tests/report.cmake)
 include(${CMAKE_CURRENT_SOURCE_DIR}/tests/notebook.cmake OPTIONAL)
+
+# Grad-CAM at earlier layers (through the convolutions' backward pass), and a VGG-style model
+# with batch norm described by model.layers, both against PyTorch.
+add_test(NAME torch_layers COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/torch_check.sh
+  $<TARGET_FILE:clcam> layers)
+add_test(NAME torch_vgg COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/torch_vgg.py
+  $<TARGET_FILE:clcam>)
+set_tests_properties(torch_layers torch_vgg PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900 LABELS torch)

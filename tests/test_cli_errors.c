@@ -62,6 +62,18 @@ int main(void)
     snprintf(path, sizeof path, "%s/labels.h5", dir);
     CHECK(fixture_dataset(path, "test", 5, 32, 32, 12, 1u) == 0, "write data with 12 classes");
     write_text("ok.yaml", "data: {file: data.h5}\nmodel: {weights: weights.h5}\noutput: {file: out/r.h5}\n");
+    write_text("layers.yaml",
+               "data: {file: data.h5}\noutput: {file: out/l.h5}\ncam: {layer: conv2}\n"
+               "model:\n  weights: weights.h5\n  layers:\n"
+               "    - {type: conv, name: conv1, out: 8, kernel: 3, padding: 1}\n"
+               "    - {type: relu, name: relu1}\n    - {type: maxpool, name: pool1, kernel: 2}\n"
+               "    - {type: conv, name: conv2, padding: 1}\n"
+               "    - {type: relu, name: relu2}\n    - {type: avgpool, name: pool2, kernel: 2}\n"
+               "    - {type: conv, name: conv3, padding: 1}\n"
+               "    - {type: relu, name: relu3}\n    - {type: maxpool, name: pool3, kernel: 2, stride: 2}\n"
+               "    - {type: flatten, name: flatten}\n    - {type: dropout, name: drop}\n"
+               "    - {type: linear, name: fc1}\n"
+               "    - {type: relu, name: relu4}\n    - {type: linear, name: fc2, out: 10}\n");
     write_text("typo.yaml", "data:\n  file: data.h5\ncam:\n  lyer: conv3\n");
 
     expect(0, "--help", NULL, NULL);
@@ -87,6 +99,25 @@ int main(void)
     expect(2, "run ok.yaml --bogus", "--bogus", NULL);
     expect(1, "run ok.yaml --quiet --set output.file=ok.yaml/r.h5", "ok.yaml", NULL);
     expect(0, "run ok.yaml --quiet", NULL, NULL);
+    /* model.layers: a run, then shape errors before any device work, naming weights and dataset */
+    expect(0, "run layers.yaml --quiet", NULL, NULL);
+    expect(0, "run layers.yaml --quiet --overwrite --set cam.layer=pool1", NULL, NULL);
+    expect(2, "run layers.yaml --set cam.layer=fc1", "cam.layer", "conv1");
+    expect(2, "run layers.yaml --set 'model.layers=[{type: conv, name: conv1, out: 9}]'",
+           "weights.h5: /conv1/weight has shape [8, 3, 3, 3], expected [9, 3, *, *]", "dataset data.h5");
+    expect(2, "run layers.yaml --set 'model.layers=[{type: conv, name: conv1, kernel: 5}]'",
+           "expected [*, 3, 5, 5]", "input 3x32x32 from dataset data.h5");
+    expect(2, "run layers.yaml --set 'model.layers=[{type: conv, name: conv1, bias: false}]'",
+           "layer conv1 says bias: false, but /conv1/bias exists", "weights.h5");
+    expect(2, "run layers.yaml --set 'model.layers=[{type: conv, name: conv1}, {type: relu, name: r}, "
+           "{type: batchnorm, name: bn}]'", "layer bn: a batchnorm must directly follow a conv layer",
+           "it follows r");
+    expect(2, "run layers.yaml --set 'model.layers=[{type: conv, name: conv1}, {type: batchnorm, name: bn}]'",
+           "weights.h5", "no dataset /bn/weight");
+    expect(2, "run layers.yaml --set 'model.layers=[{type: conv, name: conv1}, {type: relu, name: r}]'",
+           "ends in a 8x30x30 tensor, expected class scores", "dataset data.h5");
+    expect(2, "run layers.yaml --set 'model.layers=[{type: linear, name: fc1}]'",
+           "needs a flat input", NULL);
     expect(2, "import-cifar10 nothere.tar.gz x.h5", "nothere.tar.gz", NULL);
     expect(2, "selftest --device no-such-device-xyz", "no such OpenCL device", NULL);
     snprintf(path, sizeof path, "rm -rf '%s'", dir);

@@ -37,6 +37,9 @@ static int config_equal(const clcam_config *a, const clcam_config *b)
         if (a->pre_mean[i] != b->pre_mean[i] || a->pre_std[i] != b->pre_std[i]) return 0;
     if (strcmp(a->model_weights, b->model_weights) || strcmp(a->model_arch, b->model_arch))
         return 0;
+    if (a->model_n_layers != b->model_n_layers) return 0;
+    for (i = 0; i < a->model_n_layers; i++)
+        if (memcmp(&a->model_layers[i], &b->model_layers[i], sizeof a->model_layers[i])) return 0;
     if (a->cam_n_methods != b->cam_n_methods) return 0;
     for (i = 0; i < a->cam_n_methods; i++)
         if (strcmp(a->cam_methods[i], b->cam_methods[i])) return 0;
@@ -232,7 +235,7 @@ static void test_file_errors(void)
 
     /* Strings and names. */
     EXPECT_FILE_FAIL("model:\n  arch: resnet18\n",
-                     "bad.yaml:2: model.arch: unsupported arch 'resnet18' (supported: simplecnn)",
+                     "bad.yaml:2: model.arch: unsupported arch 'resnet18' (supported: simplecnn, layers)",
                      NULL, NULL);
     EXPECT_FILE_FAIL("cam:\n  methods:\n    - gradcam\n    - scorecamm\n",
                      "bad.yaml:4: cam.methods: unknown method 'scorecamm' (supported: gradcam, ",
@@ -406,6 +409,103 @@ static void test_round_trip(void)
     }
 }
 
+/* model.layers: a full list, PyTorch-style names, the arch rule, every error naming file:line
+ * and the entry, and the round trip. */
+static void test_model_layers(void)
+{
+    clcam_config cfg;
+    clcam_err err = {CLCAM_OK, ""};
+    const config_layer *l;
+    const char *p = write_tmp("t.yaml",
+                              "model:\n"
+                              "  weights: models/vgg_small.h5\n"
+                              "  layers:\n"
+                              "    - {type: conv, name: features.0, out: 32, kernel: 3, stride: 1, padding: 1, bias: false}\n"
+                              "    - {type: batchnorm, name: features.1, eps: 0.001}\n"
+                              "    - {type: relu, name: features.2}\n"
+                              "    - type: maxpool\n"
+                              "      name: features.3\n"
+                              "      kernel: 2\n"
+                              "    - {type: avgpool, name: gap, global: true}\n"
+                              "    - {type: avgpool, name: pool5, kernel: 3, stride: 2}\n"
+                              "    - {type: flatten, name: flat}\n"
+                              "    - {type: dropout, name: drop}\n"
+                              "    - {type: linear, name: classifier, out: 10}\n"
+                              "cam:\n  layer: features.1\n");
+    CHECK(config_load(p, NULL, 0, &cfg, &err) == CLCAM_OK, "%s", err.msg);
+    CHECK(cfg.model_n_layers == 9, "%d layers", cfg.model_n_layers);
+    CHECK(strcmp(cfg.model_arch, "layers") == 0, "arch '%s' with model.layers", cfg.model_arch);
+    l = &cfg.model_layers[0];
+    CHECK(strcmp(l->type, "conv") == 0 && strcmp(l->name, "features.0") == 0 && l->out == 32 &&
+              l->kernel == 3 && l->stride == 1 && l->padding == 1 && l->bias == 0 && l->global == -1,
+          "conv entry");
+    l = &cfg.model_layers[1];
+    CHECK(strcmp(l->type, "batchnorm") == 0 && l->eps == 0.001f && l->out == -1, "batchnorm entry");
+    l = &cfg.model_layers[3];
+    CHECK(strcmp(l->type, "maxpool") == 0 && l->kernel == 2 && l->stride == -1, "block mapping entry");
+    CHECK(cfg.model_layers[4].global == 1 && cfg.model_layers[4].kernel == -1, "global avgpool");
+    CHECK(cfg.model_layers[8].out == 10 && strcmp(cfg.model_layers[8].name, "classifier") == 0, "linear");
+    round_trip("model.layers", &cfg);
+    {
+        char *yaml = config_to_yaml(&cfg);
+        CHECK(yaml && strstr(yaml, "  arch: layers\n  layers: \n    - {type: conv, name: features.0, "
+                                   "out: 32, kernel: 3, stride: 1, padding: 1, bias: false}\n"),
+              "layout: %s", yaml ? yaml : "(null)");
+        free(yaml);
+    }
+    {   /* --set replaces the list; [] goes back to the preset */
+        const char *sets[] = {"model.layers=[{type: conv, name: c, out: 4}, {type: flatten, name: f}]"};
+        const char *none[] = {"model.layers=[]"};
+        CHECK(config_load(p, sets, 1, &cfg, &err) == CLCAM_OK, "%s", err.msg);
+        CHECK(cfg.model_n_layers == 2 && strcmp(cfg.model_layers[1].name, "f") == 0, "--set layers");
+        round_trip("--set layers", &cfg);
+        CHECK(config_load(p, none, 1, &cfg, &err) == CLCAM_OK, "%s", err.msg);
+        CHECK(cfg.model_n_layers == 0 && strcmp(cfg.model_arch, "layers") != 0, "[]: arch %s",
+              cfg.model_arch);
+    }
+    EXPECT_FILE_FAIL("model:\n  arch: layers\n", "bad.yaml: model.arch: 'layers' needs a model.layers list",
+                     NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers: conv\n", "bad.yaml:2: model.layers: expected a list of layers",
+                     NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: conv, name: a}\n    - {type: convv, name: b}\n",
+                     "bad.yaml:4: model.layers: entry 2 (b): unknown type 'convv'", "supported: conv,", NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: relu}\n", "bad.yaml:3: model.layers: entry 1: missing name",
+                     NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {name: r}\n", "bad.yaml:3: model.layers: entry 1 (r): missing type",
+                     NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: relu, name: a}\n    - {type: relu, name: a}\n",
+                     "bad.yaml:4: model.layers: entry 2: duplicate name 'a'", NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: conv, name: c, kernel: 0}\n",
+                     "bad.yaml:3: model.layers: entry 1 (c): kernel: expected an integer in 1..65535, got '0'",
+                     NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: conv, name: c, padding: -1}\n",
+                     "entry 1 (c): padding: expected an integer in 0..65535", NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: conv, name: c, out: 3.5}\n", "entry 1 (c): out:",
+                     "'3.5'", NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: conv, name: c, bias: maybe}\n",
+                     "entry 1 (c): bias: expected true or false", NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: batchnorm, name: b, eps: 0}\n",
+                     "entry 1 (b): eps: expected a number > 0", NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: relu, name: r, kernel: 2}\n",
+                     "bad.yaml:3: model.layers: entry 1 (r): a relu layer takes no 'kernel'", NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: relu, name: r, size: 2}\n",
+                     "entry 1: unknown key 'size' (expected one of: type, name, out,", NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: maxpool, name: p}\n",
+                     "entry 1 (p): a maxpool layer needs a kernel", NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: avgpool, name: p}\n",
+                     "entry 1 (p): an avgpool layer needs either a kernel or global: true", NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: avgpool, name: p, kernel: 2, global: true}\n",
+                     "entry 1 (p): an avgpool layer needs either a kernel or global: true", NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: relu, name: \"a b\"}\n",
+                     "bad.yaml:3: model.layers: entry 1: name: expected letters", NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - relu\n", "bad.yaml:3: model.layers: entry 1: expected a mapping",
+                     NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: relu, name: r, name: s}\n",
+                     "entry 1: duplicate key 'name'", NULL, NULL);
+    EXPECT_SET_FAIL("model.layers=[{type: relu}]", CLCAM_ERR_INPUT,
+                    "--set model.layers: entry 1: missing name", NULL, NULL);
+}
+
 int main(void)
 {
     const char *d = test_tmpdir();
@@ -420,6 +520,7 @@ int main(void)
     test_file_errors();
     test_sets();
     test_round_trip();
+    test_model_layers();
     {
         /* Leave no litter: the files this test wrote, then the directory. */
         static const char *const names[] = {"bad.yaml", "empty.yaml", "comments.yaml",

@@ -10,11 +10,11 @@
 
 static cl_ctx ctx;
 
-static void check_layer(layer_kind kind, layer_shape in, int kernel, int stride, int pad,
-                        int out_features, int batch)
+static void check_layer_ex(layer_kind kind, layer_shape in, int kernel, int stride, int pad,
+                           int out_features, int global_pool, int batch)
 {
     layer l = {.kind = kind, .in = in, .kernel = kernel, .stride = stride, .pad = pad,
-               .out_features = out_features};
+               .out_features = out_features, .global_pool = global_pool};
     const layer_ops *ops = LAYER_OPS[kind];
     clcam_err err = {0};
     unsigned seed = 77u + (unsigned)kind * 13u + (unsigned)batch;
@@ -67,7 +67,9 @@ static void check_layer(layer_kind kind, layer_shape in, int kernel, int stride,
         CHECK(cl_ctx_download(&ctx, d_din, dx, sizeof(float) * n_in, &err) == CLCAM_OK, "%s", err.msg);
         ops->ref_backward(&l, x, y_ref, aux, dy, dx_ref, batch);
         size_t worst;
-        double r = test_tol_ratio(dx, dx_ref, n_in, 1e-6 * (kind == LAYER_LINEAR ? out_features : 1), 1e-5, &worst);
+        double tol_abs = 1e-6 * (kind == LAYER_LINEAR ? out_features
+                                 : kind == LAYER_CONV ? out_features * kernel * kernel : 1);
+        double r = test_tol_ratio(dx, dx_ref, n_in, tol_abs, 1e-5, &worst);
         CHECK(r <= 1.0, "%s backward batch %d: got %g want %g at %zu", l.name, batch, (double)dx[worst],
               (double)dx_ref[worst], worst);
     }
@@ -76,6 +78,12 @@ static void check_layer(layer_kind kind, layer_shape in, int kernel, int stride,
     if (d_din) clReleaseMemObject(d_din);
     layer_free(&l);
     free(x), free(y), free(y_ref), free(dy), free(dx), free(dx_ref), free(aux);
+}
+
+static void check_layer(layer_kind kind, layer_shape in, int kernel, int stride, int pad,
+                        int out_features, int batch)
+{
+    check_layer_ex(kind, in, kernel, stride, pad, out_features, 0, batch);
 }
 
 int main(void)
@@ -92,11 +100,18 @@ int main(void)
         check_layer(LAYER_CONV, (layer_shape){3, 7, 9}, 3, 1, 1, 5, batch + 4);
         unsetenv("CLCAM_CONV_COL_BYTES");
         check_layer(LAYER_CONV, (layer_shape){4, 8, 8}, 3, 2, 0, 6, batch);
+        check_layer(LAYER_CONV, (layer_shape){3, 9, 7}, 3, 2, 1, 4, batch);
+        check_layer(LAYER_CONV, (layer_shape){2, 6, 5}, 1, 1, 0, 3, batch);
         check_layer(LAYER_RELU, (layer_shape){5, 7, 3}, 0, 0, 0, 0, batch);
         check_layer(LAYER_MAXPOOL, (layer_shape){3, 7, 9}, 2, 2, 0, 0, batch);
         check_layer(LAYER_MAXPOOL, (layer_shape){2, 9, 7}, 3, 2, 0, 0, batch);
         check_layer(LAYER_FLATTEN, (layer_shape){3, 5, 7}, 0, 0, 0, 0, batch);
         check_layer(LAYER_LINEAR, (layer_shape){37, 1, 1}, 0, 0, 0, 11, batch);
+        check_layer(LAYER_AVGPOOL, (layer_shape){3, 7, 9}, 2, 2, 0, 0, batch);
+        check_layer(LAYER_AVGPOOL, (layer_shape){2, 9, 7}, 3, 2, 0, 0, batch);
+        check_layer_ex(LAYER_AVGPOOL, (layer_shape){5, 3, 5}, 0, 0, 0, 0, 1, batch); /* global */
+        check_layer(LAYER_BATCHNORM, (layer_shape){4, 5, 3}, 0, 0, 0, 0, batch);
+        check_layer(LAYER_DROPOUT, (layer_shape){13, 1, 1}, 0, 0, 0, 0, batch);
     }
     {
         layer l = {.kind = LAYER_LINEAR, .in = {3, 2, 2}, .out_features = 4};

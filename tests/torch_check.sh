@@ -3,6 +3,8 @@
 #   torch_check.sh CLCAM oracle   the oracle passes a correct file and fails perturbed ones
 #   torch_check.sh CLCAM random   random weights and images, targets predicted, label, 3
 #   torch_check.sh CLCAM shared   ../shared's SimpleCNN on the first 1,000 CIFAR-10 test images
+#   torch_check.sh CLCAM layers   random weights, cam.layer at conv1, conv2, relu2, pool2, relu3
+#                                 (through the convolutions' backward pass)
 # Exit 77 (SKIP) with the reason when PyTorch or ../shared is absent.
 set -euo pipefail
 clcam="$1" mode="$2"
@@ -31,6 +33,16 @@ random)
         --results "$tmp/r_$target.h5" --target "$target"
   done
   ;;
+layers)
+  $py "$oracle" make-fixture --out "$tmp" --n 200 --seed 2
+  for layer in conv1 conv2 relu2 pool2 relu3; do
+    run --set "data.file=$tmp/data.h5" --set "model.weights=$tmp/weights.h5" \
+        --set "output.file=$tmp/r_$layer.h5" --set batch=64 --set "cam.layer=$layer"
+    echo "== cam.layer $layer"
+    $py "$oracle" compare --data "$tmp/data.h5" --weights "$tmp/weights.h5" \
+        --results "$tmp/r_$layer.h5" --layer "$layer"
+  done
+  ;;
 shared)
   shared="${CLCAM_SHARED:-$here/../../shared}"
   archive="$shared/cifar10/cifar-10-binary.tar.gz" weights="$shared/models/simplecnn_cifar10.h5"
@@ -44,7 +56,7 @@ shared)
   $py "$oracle" compare --data "$tmp/cifar10.h5" --weights "$weights" --results "$tmp/r.h5"
   ;;
 *)
-  echo "usage: torch_check.sh CLCAM oracle|random|shared" >&2
+  echo "usage: torch_check.sh CLCAM oracle|random|shared|layers" >&2
   exit 2
   ;;
 esac

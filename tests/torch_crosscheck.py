@@ -65,7 +65,10 @@ REQUIRED_ATTRS = ["clcam_version", "created", "config", "device", "platform", "d
                   "dataset_file", "split", "weights_file", "layer", "methods", "class_names",
                   "complete"]
 
-LAYERS = ("conv1", "conv2", "conv3")
+LAYERS = ("conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "conv3", "relu3", "pool3")
+# Side of each layer's map for 32x32 inputs.
+LAYER_HW = dict(conv1=32, relu1=32, pool1=16, conv2=16, relu2=16, pool2=8, conv3=8, relu3=8,
+                pool3=4)
 
 
 class SimpleCNN(nn.Module):
@@ -78,11 +81,14 @@ class SimpleCNN(nn.Module):
         self.conv3 = nn.Conv2d(64, 128, 3, padding=1)
         self.fc1 = nn.Linear(2048, 512)
         self.fc2 = nn.Linear(512, classes)
+        # Parameter-free modules, so that hooks can reach clcam's relu and pool layers.
+        self.relu1, self.relu2, self.relu3 = nn.ReLU(), nn.ReLU(), nn.ReLU()
+        self.pool1, self.pool2, self.pool3 = nn.MaxPool2d(2), nn.MaxPool2d(2), nn.MaxPool2d(2)
 
     def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv3(x)), 2)
+        x = self.pool1(self.relu1(self.conv1(x)))
+        x = self.pool2(self.relu2(self.conv2(x)))
+        x = self.pool3(self.relu3(self.conv3(x)))
         x = F.relu(self.fc1(torch.flatten(x, 1)))
         return self.fc2(x)
 
@@ -434,7 +440,7 @@ def compare(a):
     # --- shapes (everything below assumes them)
     model = load_model(a.weights, torch.float64 if a.dtype == "float64" else torch.float32)
     classes = model.fc2.out_features
-    hw = {"conv1": 32, "conv2": 16, "conv3": 8}[layer]
+    hw = LAYER_HW[layer]
     H, W = images.shape[1:3]
     shapes = {"index": (n,), "logits": (n, classes), "probs": (n, classes), "pred": (n,),
               "target": (n,), "gradcam/cam": (n, H, W), "gradcam/cam_raw": (n, hw, hw)}

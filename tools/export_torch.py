@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Export a PyTorch CNN for clcam: the weights file (h5py) and the matching model.layers YAML.
+
+  export_torch.py MODEL.pth OUT.h5
+      a SimpleCNN state_dict (the built-in preset, model.arch: simplecnn)
+  export_torch.py MODEL.pth OUT.h5 --model 'nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), ...)'
+  export_torch.py MODEL.pth OUT.h5 --model mypackage.models:make_vgg
+      any nn.Sequential-style model: --model is a Python expression (torch, nn and F are in
+      scope) or module:function (called without arguments); MODEL.pth is its state_dict (or a
+      whole pickled module), loaded with strict=True. Prints the model.layers block to paste
+      under `model:` in a clcam config (--yaml FILE writes it to a file as well).
+
+"Sequential-style" means the forward pass applies the model's leaf modules in the order they
+were registered, one after the other (nn.Sequential, nested Sequentials, or a module whose
+forward does the same). Supported leaves: Conv2d (square kernel, symmetric padding, groups=1,
+dilation=1, bias or not), BatchNorm2d (eval mode: running statistics; clcam folds it into the
+conv before it), ReLU, MaxPool2d and AvgPool2d (no padding, floor mode), AdaptiveAvgPool2d(1)
+(a global average pool), Flatten (start_dim=1), Dropout, Linear. Each layer's `name` is its
+state_dict prefix (features.0), so cam.layer can name any of them.
+
+The weights file holds one float32 dataset per floating-point state_dict entry, its key's dots
+turned into groups (features.0.weight -> /features/0/weight); BatchNorm's integer
+num_batches_tracked is left out. Root attributes input_mean and input_std record --mean/--std.
+"""
+import argparse
+import importlib
+import json
+import sys
+
+import h5py
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+DEFAULT_MEAN = (0.4914, 0.4822, 0.4465)
+DEFAULT_STD = (0.2470, 0.2435, 0.2616)
+
+
+def simplecnn(classes=10):
+    """clcam's built-in preset (model.arch: simplecnn), as a Sequential-compatible module."""
+
+    class SimpleCNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 32, 3, padding=1)
+            self.conv2 = nn.Conv2d(32, 64, 3, padding=1)
+            self.conv3 = nn.Conv2d(64, 128, 3, padding=1)
+            self.fc1 = nn.Linear(2048, 512)
+            self.fc2 = nn.Linear(512, classes)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+            x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+            x = F.max_pool2d(F.relu(self.conv3(x)), 2)
+            return self.fc2(F.relu(self.fc1(torch.flatten(x, 1))))
+
+    return SimpleCNN()
+
+
+def build_model(spec):
+    """--model: module:function, or a Python expression."""
+    if ":" in spec and "(" not in spec:
+        mod, fn = spec.split(":", 1)
+        return getattr(importlib.import_module(mod), fn)()
+    return eval(spec, {"torch": torch, "nn": nn, "F": F})  # the user's own expression
+
+
+def _pair(v, what, name):
+    if isinstance(v, (tuple, list)):
+        if len(set(v)) != 1:
+            raise ValueError(f"{name}: {what} {tuple(v)} is not square; clcam supports square ones")
+        v = v[0]
+    return int(v)
+
+
+def layers_yaml(model):
+    """model.layers entries (a list of strings) for a Sequential-style model."""
+    out = []
+    for name, m in model.named_modules():
+        if len(list(m.children())) > 0 or isinstance(m, nn.Sequential):
+            continue  # containers: their leaves follow
+        if not name:
+            raise ValueError("the model is a single layer, not a network")
+        if isinstance(m, nn.Conv2d):
+            k = _pair(m.kernel_size, "kernel", name)
+            s = _pair(m.stride, "stride", name)
+            if isinstance(m.padding, str):
+                raise ValueError(f"{name}: padding='{m.padding}'; give it as a number")
+            p = _pair(m.padding, "padding", name)
+            if _pair(m.dilation, "dilation", name) != 1 or m.groups != 1 or m.padding_mode != "zeros":
+                raise ValueError(f"{name}: dilation, groups and padding_mode must be the defaults")
+            e = f"{{type: conv, name: {name}, out: {m.out_channels}, kernel: {k}, stride: {s}, padding: {p}"
+            out.append(e + (", bias: false}" if m.bias is None else "}"))
+        elif isinstance(m, nn.BatchNorm2d):
+            if not m.track_running_stats or m.running_mean is None:
+                raise ValueError(f"{name}: BatchNorm2d without running statistics")
+            if not m.affine:
+                raise ValueError(f"{name}: BatchNorm2d(affine=False) is not supported")
+            out.append(f"{{type: batchnorm, name: {name}, eps: {m.eps:g}}}")
+        elif isinstance(m, nn.ReLU):
+            out.append(f"{{type: relu, name: {name}}}")
+        elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
+            kind = "maxpool" if isinstance(m, nn.MaxPool2d) else "avgpool"
+            k = _pair(m.kernel_size, "kernel", name)
+            s = _pair(m.stride if m.stride is not None else m.kernel_size, "stride", name)
+            if _pair(m.padding, "padding", name) != 0 or m.ceil_mode or \
+                    (kind == "maxpool" and _pair(m.dilation, "dilation", name) != 1):
+                raise ValueError(f"{name}: pooling needs padding 0, ceil_mode False, dilation 1")
+            out.append(f"{{type: {kind}, name: {name}, kernel: {k}, stride: {s}}}")
+        elif isinstance(m, nn.AdaptiveAvgPool2d):
+            size = m.output_size if isinstance(m.output_size, (tuple, list)) else (m.output_size,)
+            if any(v != 1 for v in size):
+                raise ValueError(f"{name}: only AdaptiveAvgPool2d(1) (global average pooling)")
+            out.append(f"{{type: avgpool, name: {name}, global: true}}")
+        elif isinstance(m, nn.Flatten):
+            if m.start_dim != 1 or m.end_dim != -1:
+                raise ValueError(f"{name}: only Flatten(start_dim=1)")
+            out.append(f"{{type: flatten, name: {name}}}")
+        elif isinstance(m, (nn.Dropout, nn.Dropout2d)):
+            out.append(f"{{type: dropout, name: {name}}}")
+        elif isinstance(m, nn.Linear):
+            out.append(f"{{type: linear, name: {name}, out: {m.out_features}}}")
+        else:
+            raise ValueError(f"{name}: {type(m).__name__} is not supported by clcam")
+    return out
+
+
+def write_weights(path, state_dict, mean=DEFAULT_MEAN, std=DEFAULT_STD):
+    """One float32 dataset per floating-point state_dict entry, dots -> groups."""
+    with h5py.File(path, "w") as f:
+        for k, v in state_dict.items():
+            if not torch.is_floating_point(v):
+                continue  # num_batches_tracked
+            f.create_dataset(k.replace(".", "/"), data=v.detach().cpu().numpy().astype(np.float32))
+        f.attrs["input_mean"] = np.asarray(mean, np.float32)
+        f.attrs["input_std"] = np.asarray(std, np.float32)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("pth", help="state_dict (.pth) or a pickled nn.Module")
+    p.add_argument("out", help="weights file to write (.h5)")
+    p.add_argument("--model", help="Python expression or module:function giving the model "
+                   "(default: clcam's SimpleCNN preset)")
+    p.add_argument("--yaml", help="also write the model.layers block to this file")
+    p.add_argument("--mean", type=float, nargs=3, default=list(DEFAULT_MEAN))
+    p.add_argument("--std", type=float, nargs=3, default=list(DEFAULT_STD))
+    a = p.parse_args(argv)
+
+    obj = torch.load(a.pth, map_location="cpu")
+    if isinstance(obj, nn.Module):
+        model, sd = obj, obj.state_dict()
+    else:
+        sd = obj.get("state_dict", obj) if isinstance(obj, dict) else obj
+        if a.model:
+            model = build_model(a.model)
+        else:
+            classes = sd["fc2.weight"].shape[0] if "fc2.weight" in sd else 10
+            model = simplecnn(classes)
+        model.load_state_dict(sd, strict=True)  # names and shapes must match the model
+    model.eval()
+    write_weights(a.out, model.state_dict(), a.mean, a.std)
+    if not a.model and not isinstance(obj, nn.Module):
+        print(f"wrote {a.out} (SimpleCNN; use model.arch: simplecnn)", file=sys.stderr)
+        return 0
+    try:
+        entries = layers_yaml(model)
+    except ValueError as e:
+        print(f"export_torch.py: {e}", file=sys.stderr)
+        return 2
+    block = "model:\n  weights: " + json.dumps(a.out) + "\n  layers:\n" + "".join(f"    - {e}\n" for e in entries)
+    sys.stdout.write(block)
+    if a.yaml:
+        with open(a.yaml, "w") as f:
+            f.write(block)
+    print(f"wrote {a.out} ({len(entries)} layers)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
