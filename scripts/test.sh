@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, and runs the whole suite with ctest,
-# then builds again with ASan and UBSan (build-asan/) and runs the whole suite there too.
-# CLCAM_TEST_SANITIZE=0 skips the second pass. Tests that need ../shared find it through
+# then builds again with ASan and UBSan (build-asan/) and runs the whole suite there too, then
+# runs the three libFuzzer targets for CLCAM_FUZZ_SECONDS (default 60) each.
+# CLCAM_TEST_SANITIZE=0 skips the second pass, CLCAM_FUZZ_SECONDS=0 the third. Tests that need ../shared find it through
 # CLCAM_SHARED (default: ../shared beside the repository).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,4 +21,9 @@ if [[ "${CLCAM_TEST_SANITIZE:-1}" != 0 ]]; then
   export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
   export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
   (cd "$root/build-asan" && ctest --output-on-failure --timeout 1800 "$@")
+fi
+
+if [[ "${CLCAM_FUZZ_SECONDS:-60}" != 0 ]]; then
+  echo "== fuzzing (scripts/fuzz.sh)"
+  "$root/scripts/fuzz.sh"
 fi
