@@ -149,13 +149,16 @@ static clcam_status attr_write(hid_t obj, const char *name, hid_t type, hid_t sp
 {
     clcam_status st = CLCAM_OK;
     hid_t attr = H5I_INVALID_HID;
+    char file[512] = "?";
+    H5Fget_name(obj, file, sizeof file);
     if (H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0) {
-        st = err_set(err, CLCAM_ERR_HDF5, "H5Adelete(%s) failed", name);
+        st = err_set(err, CLCAM_ERR_IO, "%s: H5Adelete(%s) failed", file, name);
         goto exit;
     }
     if ((attr = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
         H5Awrite(attr, type, buf) < 0)
-        st = err_set(err, CLCAM_ERR_HDF5, "writing attribute %s failed (H5Acreate2/H5Awrite)", name);
+        st = err_set(err, CLCAM_ERR_IO, "%s: writing attribute %s failed (H5Acreate2/H5Awrite; disk full?)",
+                     file, name);
 exit:
     if (attr >= 0) H5Aclose(attr);
     return st;

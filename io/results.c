@@ -77,7 +77,18 @@ static clcam_status write_attributes(results_writer *w, clcam_err *err)
     TRY(h5_attr_write_string(w->file, "layer", L->layer ? L->layer : "", err));
     TRY(h5_attr_write_int(w->file, "topk", L->topk, err));
     TRY(h5_attr_write_strings(w->file, "methods", L->methods, L->n_methods, err));
-    TRY(h5_attr_write_strings(w->file, "class_names", L->class_names, L->n_class_names, err));
+    if (L->n_class_names > 0) {
+        TRY(h5_attr_write_strings(w->file, "class_names", L->class_names, L->n_class_names, err));
+    } else { /* the dataset names none: "0", "1", ... so readers always find the attribute */
+        char numbers[RESULTS_MAX_CLASS_NAMES][12];
+        const char *names[RESULTS_MAX_CLASS_NAMES];
+        int n = L->classes < RESULTS_MAX_CLASS_NAMES ? L->classes : RESULTS_MAX_CLASS_NAMES;
+        for (int i = 0; i < n; i++) {
+            snprintf(numbers[i], sizeof numbers[i], "%d", i);
+            names[i] = numbers[i];
+        }
+        TRY(h5_attr_write_strings(w->file, "class_names", names, n, err));
+    }
     TRY(h5_attr_write_int(w->file, "complete", 0, err));
     TRY(h5_attr_write_int(w->file, "rows_done", 0, err));
 exit:

@@ -9,6 +9,7 @@
 #include "../pipeline/error.h"
 
 #define RESULTS_MAX_METHODS 8
+#define RESULTS_MAX_CLASS_NAMES 1000 /* numbered names when the dataset has none */
 
 typedef struct {
     long n;                 /* rows in the file */

@@ -319,9 +319,19 @@ int main(int argc, char **argv)
         printf("clcam %s\n", CLCAM_VERSION);
         return 0;
     }
+    /* HDF5 1.10 crashes in its exit handler when a file failed to close (a full disk): so
+     * no exit handler, and H5close only after a clean run. */
+    H5dont_atexit();
     h5_quiet(0);
-    for (size_t i = 0; i < sizeof COMMANDS / sizeof *COMMANDS; i++)
-        if (strcmp(argv[1], COMMANDS[i].name) == 0) return COMMANDS[i].fn(argc - 2, argv + 2);
+    /* Past a file size limit, writes must fail with EFBIG (and a message), not kill us. */
+    signal(SIGXFSZ, SIG_IGN);
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof *COMMANDS; i++) {
+        if (strcmp(argv[1], COMMANDS[i].name) == 0) {
+            int rc = COMMANDS[i].fn(argc - 2, argv + 2);
+            if (rc == 0) H5close();
+            return rc;
+        }
+    }
     fprintf(stderr, "clcam: unknown command '%s'\n\n%s", argv[1], USAGE);
     return 2;
 }

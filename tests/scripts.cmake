@@ -20,3 +20,8 @@ add_test(NAME torch_layers COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/torch_
 add_test(NAME torch_vgg COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/torch_vgg.py
   $<TARGET_FILE:clcam>)
 set_tests_properties(torch_layers torch_vgg PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900 LABELS torch)
+
+# The bad-input corpus: broken files, configs and limits, each with its exit code and message.
+add_test(NAME bad_inputs COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/bad_inputs.py
+  $<TARGET_FILE:clcam>)
+set_tests_properties(bad_inputs PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
