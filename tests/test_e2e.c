@@ -56,7 +56,7 @@ static void reference(model *m, int t, const unsigned char *img, const int *labe
                 free(g);
                 g = din;
             }
-            cam_gradcam_ops.ref_raw(act[t + 1], g, 1, a.c, a.h, a.w, raw);
+            { cam_ref_inputs ri = {.A = act[t + 1], .G = g, .batch = 1, .K = a.c, .h = a.h, .w = a.w}; cam_gradcam_ops.ref_raw(&ri, raw); }
             ref_cam_upsample(raw, up, 1, a.h, a.w, IH, IW);
             ref_cam_normalise(up, o->cam + (size_t)n * T * IH * IW, 1, IH * IW, T, r);
             free(g), free(up);
