@@ -9,7 +9,7 @@
 #include "reference.h"
 
 /* Error after n steps ~ (s2 / s1)^(2n) for singular values s1 > s2. */
-#define EIGENCAM_ITERS 100
+#define EIGENCAM_ITERS 300
 
 typedef struct {
     cl_mem Mc, C, v, tmp; /* [max_batch, K, hw], [max_batch, K, K], 2 x [max_batch, K] */
