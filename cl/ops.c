@@ -276,3 +276,119 @@ clcam_status op_cam_store_rank(cl_ctx *ctx, cl_mem src, cl_mem dst, int batch, i
 exit:
     return st;
 }
+
+static clcam_status cam_ag_weights(cl_ctx *ctx, const char *name, cl_mem A, cl_mem G, cl_mem w,
+                                   int batch, int K, int HW, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int n = batch * K;
+    TRY(cl_ctx_kernel(ctx, name, &k, err));
+    KARG(k, 0, A); KARG(k, 1, G); KARG(k, 2, w); KARG(k, 3, HW); KARG(k, 4, n);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}
+
+clcam_status op_gradcampp_weights(cl_ctx *ctx, cl_mem A, cl_mem G, cl_mem w, int batch, int K,
+                                  int HW, clcam_err *err)
+{
+    return cam_ag_weights(ctx, "gradcampp_weights", A, G, w, batch, K, HW, err);
+}
+
+clcam_status op_xgradcam_weights(cl_ctx *ctx, cl_mem A, cl_mem G, cl_mem w, int batch, int K,
+                                 int HW, clcam_err *err)
+{
+    return cam_ag_weights(ctx, "xgradcam_weights", A, G, w, batch, K, HW, err);
+}
+
+clcam_status op_cam_elementwise_relu(cl_ctx *ctx, cl_mem A, cl_mem G, cl_mem raw, int batch,
+                                     int K, int HW, int mode, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int n = batch * HW;
+    TRY(cl_ctx_kernel(ctx, "cam_elementwise_relu", &k, err));
+    KARG(k, 0, A); KARG(k, 1, G); KARG(k, 2, raw); KARG(k, 3, K); KARG(k, 4, HW);
+    KARG(k, 5, mode); KARG(k, 6, n);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}
+
+clcam_status op_eigencam(cl_ctx *ctx, cl_mem A, cl_mem Mc, cl_mem C, cl_mem v, cl_mem tmp,
+                         cl_mem raw, int batch, int K, int HW, int iters, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int nk = batch * K, nkk = batch * K * K, nr = batch * HW;
+    cl_mem src = v, dst = tmp;
+    TRY(cl_ctx_kernel(ctx, "eigencam_centre", &k, err));
+    KARG(k, 0, A); KARG(k, 1, Mc); KARG(k, 2, HW); KARG(k, 3, nk);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)nk, err));
+    TRY(cl_ctx_kernel(ctx, "eigencam_gram", &k, err));
+    KARG(k, 0, Mc); KARG(k, 1, C); KARG(k, 2, K); KARG(k, 3, HW); KARG(k, 4, nkk);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)nkk, err));
+    TRY(cl_ctx_kernel(ctx, "eigencam_start", &k, err));
+    KARG(k, 0, v); KARG(k, 1, K); KARG(k, 2, nk);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)nk, err));
+    TRY(cl_ctx_kernel(ctx, "eigencam_power_step", &k, err));
+    /* an even number of steps ends in v */
+    for (int it = 0; it < iters + (iters & 1); it++) {
+        KARG(k, 0, C); KARG(k, 1, src); KARG(k, 2, dst); KARG(k, 3, K); KARG(k, 4, nk);
+        TRY(cl_ctx_launch1d(ctx, k, (size_t)nk, err));
+        src = dst;
+        dst = src == v ? tmp : v;
+    }
+    TRY(cl_ctx_kernel(ctx, "eigencam_sign", &k, err));
+    KARG(k, 0, Mc); KARG(k, 1, v); KARG(k, 2, K); KARG(k, 3, HW); KARG(k, 4, batch);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)batch, err));
+    TRY(cl_ctx_kernel(ctx, "eigencam_project", &k, err));
+    KARG(k, 0, Mc); KARG(k, 1, v); KARG(k, 2, raw); KARG(k, 3, K); KARG(k, 4, HW); KARG(k, 5, nr);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)nr, err));
+exit:
+    return st;
+}
+
+clcam_status op_scorecam_minmax(cl_ctx *ctx, cl_mem A, cl_mem mm, int batch, int K, int h,
+                                int w, int H, int W, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int n = batch * K;
+    TRY(cl_ctx_kernel(ctx, "scorecam_minmax", &k, err));
+    KARG(k, 0, A); KARG(k, 1, mm); KARG(k, 2, h); KARG(k, 3, w); KARG(k, 4, H); KARG(k, 5, W);
+    KARG(k, 6, n);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}
+
+clcam_status op_scorecam_mask_input(cl_ctx *ctx, cl_mem input, cl_mem A, cl_mem mm,
+                                    cl_mem masked, int C, int K, int h, int w, int H, int W,
+                                    int first, int count, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int n = count * C * H * W;
+    TRY(cl_ctx_kernel(ctx, "scorecam_mask_input", &k, err));
+    KARG(k, 0, input); KARG(k, 1, A); KARG(k, 2, mm); KARG(k, 3, masked); KARG(k, 4, C);
+    KARG(k, 5, h); KARG(k, 6, w); KARG(k, 7, H); KARG(k, 8, W); KARG(k, 9, K);
+    KARG(k, 10, first); KARG(k, 11, n);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}
+
+clcam_status op_scorecam_weights(cl_ctx *ctx, cl_mem logits, cl_mem targets, cl_mem w,
+                                 int batch, int K, int classes, int T, int rank, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    TRY(cl_ctx_kernel(ctx, "scorecam_weights", &k, err));
+    KARG(k, 0, logits); KARG(k, 1, targets); KARG(k, 2, w); KARG(k, 3, K); KARG(k, 4, classes);
+    KARG(k, 5, T); KARG(k, 6, rank); KARG(k, 7, batch);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)batch, err));
+exit:
+    return st;
+}

@@ -57,6 +57,29 @@ clcam_status op_cam_normalise(cl_ctx *ctx, cl_mem up, cl_mem cam, int batch, int
 clcam_status op_cam_store_rank(cl_ctx *ctx, cl_mem src, cl_mem dst, int batch, int HW, int T,
                                int rank, clcam_err *err);
 
+/* Grad-CAM++ and XGrad-CAM channel weights w [batch, K] from A and G [batch, K, HW]. */
+clcam_status op_gradcampp_weights(cl_ctx *ctx, cl_mem A, cl_mem G, cl_mem w, int batch, int K,
+                                  int HW, clcam_err *err);
+clcam_status op_xgradcam_weights(cl_ctx *ctx, cl_mem A, cl_mem G, cl_mem w, int batch, int K,
+                                 int HW, clcam_err *err);
+/* raw [batch, HW] = ReLU(sum_k f(G, A)); mode 0 G A, 1 relu(G) A, 2 relu(G A). */
+clcam_status op_cam_elementwise_relu(cl_ctx *ctx, cl_mem A, cl_mem G, cl_mem raw, int batch,
+                                     int K, int HW, int mode, clcam_err *err);
+/* EigenCAM: Mc [batch, K, HW] centred A; C [batch, K, K] its Gram matrix; v and tmp [batch, K];
+ * iters power steps from the fixed start, then the sign convention; raw [batch, HW]. */
+clcam_status op_eigencam(cl_ctx *ctx, cl_mem A, cl_mem Mc, cl_mem C, cl_mem v, cl_mem tmp,
+                         cl_mem raw, int batch, int K, int HW, int iters, clcam_err *err);
+/* Score-CAM: mm [batch * K, 2] min/max of each channel upsampled (align_corners=True) to HxW;
+ * masked [count, C, H, W] for masked images first..first+count-1 (image q / K, channel q % K);
+ * w [batch, K] softmax over k of logits [batch * K, classes] at the rank's target. */
+clcam_status op_scorecam_minmax(cl_ctx *ctx, cl_mem A, cl_mem mm, int batch, int K, int h,
+                                int w, int H, int W, clcam_err *err);
+clcam_status op_scorecam_mask_input(cl_ctx *ctx, cl_mem input, cl_mem A, cl_mem mm,
+                                    cl_mem masked, int C, int K, int h, int w, int H, int W,
+                                    int first, int count, clcam_err *err);
+clcam_status op_scorecam_weights(cl_ctx *ctx, cl_mem logits, cl_mem targets, cl_mem w,
+                                 int batch, int K, int classes, int T, int rank, clcam_err *err);
+
 /* Output size of a floor-mode pooling window. */
 static inline int pool_out_size(int in, int k, int s) { return in < k ? 0 : (in - k) / s + 1; }
 

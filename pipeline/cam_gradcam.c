@@ -42,12 +42,12 @@ exit:
     return st;
 }
 
-static void gradcam_ref(const float *A, const float *G, int batch, int K, int h, int w, float *raw)
+static void gradcam_ref(const cam_ref_inputs *in, float *raw)
 {
-    float *wk = malloc(sizeof(float) * (size_t)batch * K);
+    float *wk = malloc(sizeof(float) * (size_t)in->batch * in->K);
     if (!wk) return;
-    ref_gradcam_weights(G, wk, batch, K, h * w);
-    ref_cam_weighted_relu(A, wk, raw, batch, K, h * w);
+    ref_gradcam_weights(in->G, wk, in->batch, in->K, in->h * in->w);
+    ref_cam_weighted_relu(in->A, wk, raw, in->batch, in->K, in->h * in->w);
     free(wk);
 }
 

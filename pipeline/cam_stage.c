@@ -25,6 +25,7 @@ clcam_status cam_stage_init(cl_ctx *ctx, cam_stage *c, const cam_method_ops *con
     for (int m = 0; m < n_methods; m++) {
         c->methods[m] = methods[m];
         c->needs_grad |= methods[m]->needs_grad;
+        c->reruns_forward |= methods[m]->reruns_forward;
         if (methods[m]->init) TRY(methods[m]->init(ctx, &c->state[m], max_batch, c->K, c->h, c->w, err));
         TRY(cl_ctx_alloc(ctx, sizeof(float) * b * T * c->h * c->w, &c->d_raw[m], "cam_raw", err));
         TRY(cl_ctx_alloc(ctx, sizeof(float) * b * T * H * W, &c->d_cam[m], "cam", err));
@@ -34,11 +35,13 @@ exit:
     return st;
 }
 
-clcam_status cam_stage_run(cl_ctx *ctx, cam_stage *c, const cam_inputs *in, clcam_err *err)
+clcam_status cam_stage_run(cl_ctx *ctx, cam_stage *c, const cam_inputs *in, int reruns_forward,
+                           clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     int hw = c->h * c->w, HW = c->H * c->W;
     for (int m = 0; m < c->n_methods; m++) {
+        if (c->methods[m]->reruns_forward != reruns_forward) continue;
         TRY(c->methods[m]->raw(ctx, c->state[m], in, c->d_raw_tmp, err));
         TRY(op_cam_store_rank(ctx, c->d_raw_tmp, c->d_raw[m], in->batch, hw, c->T, in->rank, err));
         TRY(op_cam_upsample(ctx, c->d_raw_tmp, c->d_up, in->batch, c->h, c->w, c->H, c->W, err));

@@ -70,21 +70,30 @@ clcam_status explainer_enqueue(cl_ctx *ctx, explainer *e, const uint8_t *images,
     TRY(op_softmax(ctx, logits, e->d_probs, batch, m->classes, err));
     TRY(op_select_targets(ctx, logits, e->d_labels, e->d_pred, e->d_targets, batch, m->classes,
                           e->p.target_mode, e->p.target_class, e->p.T, err));
+    /* The results of the forward pass come back first: Score-CAM reruns the network. The
+     * queue is in order, so the last read's event is the batch's. */
+    TRY(read_async(ctx, logits, out->logits, sizeof(float) * b * C, &ev, err));
+    TRY(read_async(ctx, e->d_probs, out->probs, sizeof(float) * b * C, &ev, err));
+    TRY(read_async(ctx, e->d_pred, out->pred, sizeof(int32_t) * b, &ev, err));
+    TRY(read_async(ctx, e->d_targets, out->target, sizeof(int32_t) * b * T, &ev, err));
     for (int rank = 0; rank < e->p.T; rank++) {
         cam_inputs ci = {.A = m->layers[e->cam_layer].d_out, .targets = e->d_targets, .T = e->p.T,
-                         .rank = rank, .batch = batch, .K = a.c, .h = a.h, .w = a.w};
+                         .rank = rank, .batch = batch, .K = a.c, .h = a.h, .w = a.w,
+                         .m = m, .input = e->d_input};
         if (c->needs_grad) {
             TRY(op_onehot_rank(ctx, e->d_targets, e->d_dlogits, batch, m->classes, e->p.T, rank, err));
             TRY(model_backward_to(ctx, m, e->cam_layer, e->d_dlogits, batch, &grad, err));
             ci.G = grad;
         }
-        TRY(cam_stage_run(ctx, c, &ci, err));
+        TRY(cam_stage_run(ctx, c, &ci, 0, err));
     }
-    /* Only the results come back; the queue is in order, so the last read's event is the batch's. */
-    TRY(read_async(ctx, logits, out->logits, sizeof(float) * b * C, &ev, err));
-    TRY(read_async(ctx, e->d_probs, out->probs, sizeof(float) * b * C, &ev, err));
-    TRY(read_async(ctx, e->d_pred, out->pred, sizeof(int32_t) * b, &ev, err));
-    TRY(read_async(ctx, e->d_targets, out->target, sizeof(int32_t) * b * T, &ev, err));
+    /* Methods that rerun the forward pass last, ranks in order; no backward after them. */
+    for (int rank = 0; c->reruns_forward && rank < e->p.T; rank++) {
+        cam_inputs ci = {.A = m->layers[e->cam_layer].d_out, .targets = e->d_targets, .T = e->p.T,
+                         .rank = rank, .batch = batch, .K = a.c, .h = a.h, .w = a.w,
+                         .m = m, .input = e->d_input};
+        TRY(cam_stage_run(ctx, c, &ci, 1, err));
+    }
     for (int i = 0; i < c->n_methods; i++) {
         TRY(read_async(ctx, c->d_raw[i], out->cam_raw[i], sizeof(float) * b * T * hw, &ev, err));
         TRY(read_async(ctx, c->d_cam[i], out->cam[i], sizeof(float) * b * T * HW, &ev, err));

@@ -40,4 +40,18 @@ void ref_cam_upsample(const float *raw, float *up, int batch, int h, int w, int 
 /* cam [batch, T, HW] at rank. */
 void ref_cam_normalise(const float *up, float *cam, int batch, int HW, int T, int rank);
 
+/* The CAM methods (pipeline/reference_cam.c). */
+void ref_gradcampp_weights(const float *A, const float *G, float *w, int batch, int K, int HW);
+void ref_xgradcam_weights(const float *A, const float *G, float *w, int batch, int K, int HW);
+/* mode 0 HiResCAM, 1 LayerCAM, 2 Grad-CAM element-wise. */
+void ref_cam_elementwise_relu(const float *A, const float *G, float *raw, int batch, int K,
+                              int HW, int mode);
+/* The whole EigenCAM raw map with iters power steps, as the kernels. */
+void ref_eigencam(const float *A, float *raw, int batch, int K, int HW, int iters);
+void ref_scorecam_minmax(const float *A, float *mm, int batch, int K, int h, int w, int H, int W);
+void ref_scorecam_mask_input(const float *input, const float *A, const float *mm, float *masked,
+                             int C, int K, int h, int w, int H, int W, int first, int count);
+void ref_scorecam_weights(const float *logits, const int *targets, float *w, int batch, int K,
+                          int classes, int T, int rank);
+
 #endif

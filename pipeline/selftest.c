@@ -7,6 +7,7 @@
 #include "../cl/blas.h"
 #include "../cl/conv.h"
 #include "../cl/ops.h"
+#include "cam_method.h"
 #include "reference.h"
 
 #define VARIANTS 3
@@ -402,6 +403,109 @@ exit:
     return st;
 }
 
+/* One CAM method's row (init, raw, free) against its ref_raw, on random A and G; image 1
+ * has A = 1 and G = -1, whose map is all zero after every method's ReLU. */
+static clcam_status case_method(cl_ctx *ctx, scratch *s, int v, const cam_method_ops *ops,
+                                selftest_result *r, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    SIZES(v);
+    int K = C * 3, h = H / 2 + 1, w = W / 2 + 2;
+    size_t na = (size_t)B * K * h * w, nr = (size_t)B * h * w;
+    operand *A, *dA, *raw, *want;
+    void *state = NULL;
+    double mx = 0;
+    TRY(scratch_add(ctx, s, na, sizeof(float), 1, &A, err));
+    TRY(scratch_add(ctx, s, na, sizeof(float), 1, &dA, err));
+    if (B > 1) {
+        for (size_t i = (size_t)K * h * w; i < 2 * (size_t)K * h * w; i++) {
+            ((float *)A->host)[i] = 1.0f;
+            ((float *)dA->host)[i] = -1.0f;
+        }
+        TRY(cl_ctx_upload(ctx, A->dev, A->host, na * sizeof(float), err));
+        TRY(cl_ctx_upload(ctx, dA->dev, dA->host, na * sizeof(float), err));
+    }
+    TRY(scratch_add(ctx, s, nr, sizeof(float), 0, &raw, err));
+    TRY(scratch_add(ctx, s, nr, sizeof(float), 0, &want, err));
+    if (ops->init) TRY(ops->init(ctx, &state, B, K, h, w, err));
+    {
+        cam_inputs in = {.A = A->dev, .G = dA->dev, .T = 1, .batch = B, .K = K, .h = h, .w = w};
+        cam_ref_inputs ri = {.A = A->host, .G = dA->host, .batch = B, .K = K, .h = h, .w = w};
+        TRY(ops->raw(ctx, state, &in, raw->dev, err));
+        TRY(fetch(ctx, raw, raw->host, err));
+        ops->ref_raw(&ri, want->host);
+    }
+    /* float sums of K terms against double ones, relative to the largest map value */
+    for (size_t i = 0; i < nr; i++) mx = fmax(mx, fabs(((float *)want->host)[i]));
+    compare(r, raw->host, want->host, nr, 1e-5 * mx + 1e-7, 1e-5);
+    if (B > 1)
+        for (int p = 0; p < h * w; p++)
+            if (((float *)raw->host)[h * w + p] != 0.0f) r->ratio = r->max_abs = INFINITY;
+    snprintf(r->sizes, sizeof r->sizes, "%dx%dx%dx%d, image 1 zero", B, K, h, w);
+exit:
+    if (ops->free) ops->free(state);
+    return st;
+}
+
+#define METHOD_CASE(kind, fname)                                                                   \
+    static clcam_status fname(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err) \
+    {                                                                                              \
+        return case_method(ctx, s, v, CAM_METHODS[kind], r, err);                                  \
+    }
+METHOD_CASE(CAM_GRADCAM, case_m_gradcam)
+METHOD_CASE(CAM_GRADCAMPP, case_m_gradcampp)
+METHOD_CASE(CAM_XGRADCAM, case_m_xgradcam)
+METHOD_CASE(CAM_HIRESCAM, case_m_hirescam)
+METHOD_CASE(CAM_LAYERCAM, case_m_layercam)
+METHOD_CASE(CAM_GRADCAM_ELEMENTWISE, case_m_elementwise)
+METHOD_CASE(CAM_EIGENCAM, case_m_eigencam)
+
+/* Score-CAM's kernels (its row needs a model: test_e2e checks it whole): channel min/max of
+ * the align_corners=True upsampling, a chunk of masked inputs, and the softmax weights. */
+static clcam_status case_scorecam(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    SIZES(v);
+    int K = C * 3, h = H / 2 + 1, w = W / 2 + 2, first = B > 1 ? K - 1 : 0, count = B > 1 ? K + 2 : K;
+    int classes = 7, T = 2;
+    size_t na = (size_t)B * K * h * w, nx = (size_t)B * 3 * H * W, nm = (size_t)count * 3 * H * W;
+    size_t nl = (size_t)B * K * classes;
+    operand *A, *x, *mm, *masked, *lg, *tg, *wt, *want;
+    TRY(scratch_add(ctx, s, na, sizeof(float), 1, &A, err));
+    if (B > 1) { /* a constant channel: mask 0, not NaN */
+        for (int p = 0; p < h * w; p++) ((float *)A->host)[(size_t)K * h * w + p] = 0.5f;
+        TRY(cl_ctx_upload(ctx, A->dev, A->host, na * sizeof(float), err));
+    }
+    TRY(scratch_add(ctx, s, nx, sizeof(float), 1, &x, err));
+    TRY(scratch_add(ctx, s, (size_t)B * K * 2, sizeof(float), 0, &mm, err));
+    TRY(scratch_add(ctx, s, nm, sizeof(float), 0, &masked, err));
+    TRY(scratch_add(ctx, s, nl, sizeof(float), 1, &lg, err));
+    for (size_t i = 0; i < nl; i++) ((float *)lg->host)[i] *= 30.0f;
+    TRY(cl_ctx_upload(ctx, lg->dev, lg->host, nl * sizeof(float), err));
+    TRY(scratch_add(ctx, s, (size_t)B * T, sizeof(int), 0, &tg, err));
+    for (int i = 0; i < B * T; i++) ((int *)tg->host)[i] = (i * 5 + 1) % classes;
+    TRY(cl_ctx_upload(ctx, tg->dev, tg->host, sizeof(int) * B * T, err));
+    TRY(scratch_add(ctx, s, (size_t)B * K, sizeof(float), 0, &wt, err));
+    TRY(scratch_add(ctx, s, nm > 2 * (size_t)B * K ? nm : 2 * (size_t)B * K, sizeof(float), 0, &want, err));
+    TRY(op_scorecam_minmax(ctx, A->dev, mm->dev, B, K, h, w, H, W, err));
+    TRY(op_scorecam_mask_input(ctx, x->dev, A->dev, mm->dev, masked->dev, 3, K, h, w, H, W, first, count, err));
+    TRY(fetch(ctx, mm, mm->host, err));
+    TRY(fetch(ctx, masked, masked->host, err));
+    ref_scorecam_minmax(A->host, want->host, B, K, h, w, H, W);
+    compare(r, mm->host, want->host, (size_t)B * K * 2, 1e-6, 1e-5);
+    ref_scorecam_mask_input(x->host, A->host, mm->host, want->host, 3, K, h, w, H, W, first, count);
+    compare(r, masked->host, want->host, nm, 1e-5, 1e-5);
+    for (int rank = 0; rank < T; rank++) {
+        TRY(op_scorecam_weights(ctx, lg->dev, tg->dev, wt->dev, B, K, classes, T, rank, err));
+        TRY(fetch(ctx, wt, wt->host, err));
+        ref_scorecam_weights(lg->host, tg->host, want->host, B, K, classes, T, rank);
+        compare(r, wt->host, want->host, (size_t)B * K, 1e-7, 1e-5);
+    }
+    snprintf(r->sizes, sizeof r->sizes, "%dx%dx%dx%d -> %dx%d, %d masks", B, K, h, w, H, W, count);
+exit:
+    return st;
+}
+
 static const struct {
     const char *name;
     case_fn fn;
@@ -417,6 +521,14 @@ static const struct {
     {"CLBlastSgemm linear fwd/bwd", case_linear},
     {"softmax, select_targets, onehot", case_head},
     {"gradcam weights..normalise", case_cam},
+    {"method gradcam", case_m_gradcam},
+    {"method gradcampp", case_m_gradcampp},
+    {"method xgradcam", case_m_xgradcam},
+    {"method hirescam", case_m_hirescam},
+    {"method layercam", case_m_layercam},
+    {"method gradcam_elementwise", case_m_elementwise},
+    {"method eigencam", case_m_eigencam},
+    {"scorecam minmax, masks, weights", case_scorecam},
 };
 
 int selftest_case_count(void) { return (int)(sizeof CASES / sizeof *CASES); }

@@ -32,6 +32,13 @@ random)
     $py "$oracle" compare --data "$tmp/data.h5" --weights "$tmp/weights.h5" \
         --results "$tmp/r_$target.h5" --target "$target"
   done
+  # every CAM method; Score-CAM reruns the network K = 128 times per image, hence 40 images
+  all="[gradcam, gradcampp, xgradcam, hirescam, layercam, gradcam_elementwise, eigencam, scorecam]"
+  run --set "data.file=$tmp/data.h5" --set "model.weights=$tmp/weights.h5" \
+      --set "output.file=$tmp/r_all.h5" --set batch=16 --set data.count=40 --set "cam.methods=$all"
+  echo "== all methods, target predicted, 40 images"
+  $py "$oracle" compare --data "$tmp/data.h5" --weights "$tmp/weights.h5" \
+      --results "$tmp/r_all.h5" --target predicted
   ;;
 layers)
   $py "$oracle" make-fixture --out "$tmp" --n 200 --seed 2

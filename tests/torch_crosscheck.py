@@ -296,6 +296,168 @@ def reference(model, images, targets, scale, mean, std, layer="conv3", batch=256
 
 
 # ---------------------------------------------------------------------------------------------
+# The other CAM methods, from the same hooks (float64). Each returns (raw [n,h,w] after the
+# method's ReLU, mag [n]): mag is the scale of the terms that make up the map (max over
+# positions of sum_k |term_k|, times a conditioning factor where the method divides by a sum
+# that may be near zero), so that float32 rounding in clcam stays below rel * mag.
+
+METHODS = ("gradcam", "gradcampp", "xgradcam", "hirescam", "layercam", "gradcam_elementwise",
+           "eigencam", "scorecam")
+EIGENCAM_ITERS = 300     # pipeline/cam_eigencam.c
+
+
+def _weighted(w, A):
+    pre = torch.einsum("nk,nkhw->nhw", w, A)
+    mag = torch.einsum("nk,nkhw->nhw", w.abs(), A.abs()).flatten(1).amax(1)
+    return F.relu(pre), mag
+
+
+def method_raw(name, A, G, model, x, t):
+    """One method's raw map and term scale for images x (preprocessed), targets t [n]."""
+    if name == "gradcam":
+        return _weighted(G.mean(dim=(2, 3)), A)
+    if name == "gradcampp":
+        g2, g3 = G ** 2, G ** 3
+        sa = A.sum(dim=(2, 3), keepdim=True)
+        den = 2 * g2 + sa * g3 + 1e-6
+        aij = torch.where(G != 0, g2 / den, torch.zeros_like(G))
+        w = (F.relu(G) * aij).sum(dim=(2, 3))
+        # rounding of sum A (about 1e-7 x sum |A| in float32) moves a_ij by
+        # a_ij |G^3| d(sum A) / |den|: the condition factor of each channel's weight
+        cond = (F.relu(G) * aij.abs() * g3.abs() * A.abs().sum(dim=(2, 3), keepdim=True)
+                / den.abs()).sum(dim=(2, 3))
+        raw, _ = _weighted(w, A)
+        mag = torch.einsum("nk,nkhw->nhw", w.abs() + cond, A.abs()).flatten(1).amax(1)
+        return raw, mag
+    if name == "xgradcam":
+        sa = A.sum(dim=(2, 3)) + 1e-7
+        s = (G * A).sum(dim=(2, 3))
+        w = s / sa
+        cond = ((G * A).abs().sum(dim=(2, 3)) + A.abs().sum(dim=(2, 3)) * w.abs()) / sa.abs()
+        raw, _ = _weighted(w, A)
+        mag = torch.einsum("nk,nkhw->nhw", w.abs() + cond, A.abs()).flatten(1).amax(1)
+        return raw, mag
+    if name in ("hirescam", "layercam", "gradcam_elementwise"):
+        if name == "hirescam":
+            term = G * A
+        elif name == "layercam":
+            term = F.relu(G) * A
+        else:
+            term = F.relu(G * A)
+        return F.relu(term.sum(1)), term.abs().sum(1).flatten(1).amax(1)
+    if name == "eigencam":
+        n, K, h, w_ = A.shape
+        raws, mags = [], []
+        for i in range(n):
+            M = A[i].reshape(K, -1).T
+            M = M - M.mean(0)
+            _, S, Vh = torch.linalg.svd(M, full_matrices=False)
+            proj = M @ Vh[0]
+            if proj[int(proj.abs().argmax())] < 0:        # sign: largest-|.| value positive
+                proj = -proj
+            raws.append(F.relu(proj).reshape(h, w_))
+            # the vector's error: float32 rounding over the gap, plus what the power steps
+            # from clcam's start vector leave, sum_j c_j/c_1 (s_j/s_1)^(2*iters)
+            r = float(S[1] / S[0]) if len(S) > 1 and S[0] > 0 else 0.0
+            c = Vh @ (1 + torch.arange(K, dtype=A.dtype) / K)
+            left = float(((c[1:] / c[0]) * (S[1:] / S[0]) ** (2 * EIGENCAM_ITERS)).norm()) \
+                if len(S) > 1 and S[0] > 0 and c[0] != 0 else 0.0
+            cond = 1.0 / max(1.0 - r * r, 1e-12) + left * 1e4
+            mags.append(float((M.abs() @ Vh[0].abs()).max()) * cond)
+        return torch.stack(raws), torch.tensor(mags, dtype=A.dtype)
+    if name == "scorecam":
+        up = F.interpolate(A, size=x.shape[2:], mode="bilinear", align_corners=True)
+        lo = up.flatten(2).amin(2)[:, :, None, None]
+        hi = up.flatten(2).amax(2)[:, :, None, None]
+        up = (up - lo) / (hi - lo + 1e-8)
+        n, K = A.shape[:2]
+        scores = torch.empty(n, K, dtype=A.dtype)
+        with torch.no_grad():
+            for i in range(n):
+                masked = x[i][None] * up[i][:, None]             # [K, C, H, W]
+                for c in range(0, K, 256):
+                    scores[i, c:c + 256] = model(masked[c:c + 256])[:, int(t[i])]
+        return _weighted(torch.softmax(scores, 1), A)
+    raise ValueError(f"unknown method {name}")
+
+
+def methods_reference(model, images, targets, names, scale, mean, std, layer="conv3",
+                      batch=256, dtype=torch.float64):
+    """{name: dict(cam_raw, cam, up_range, mag)} at the given targets [n]."""
+    store = {}
+
+    def fwd_hook(mod, inp, out):
+        if not out.requires_grad:
+            out.requires_grad_(True)
+        store["A"] = out
+        out.register_hook(lambda g: store.__setitem__("G", g))
+
+    handle = getattr(model, layer).register_forward_hook(fwd_hook)
+    out = {m: {k: [] for k in ("cam_raw", "cam", "up_range", "mag")} for m in names}
+    try:
+        for b in range(0, images.shape[0], batch):
+            x = preprocess(images[b:b + batch], scale, mean, std, dtype)
+            t = torch.as_tensor(np.asarray(targets[b:b + batch]), dtype=torch.int64)
+            with torch.enable_grad():
+                logits = model(x)
+                logits.gather(1, t[:, None]).sum().backward()
+            A, G = store["A"].detach(), store["G"]
+            for m in names:
+                raw, mag = method_raw(m, A, G, model, x, t)
+                cam, rng = cam_from_raw(raw, x.shape[2:])
+                for k, v in (("cam_raw", raw), ("cam", cam), ("up_range", rng), ("mag", mag)):
+                    out[m][k].append(v)
+    finally:
+        handle.remove()
+    return {m: {k: torch.cat(v).numpy() for k, v in d.items()} for m, d in out.items()}
+
+
+def compare_methods(ck, a, names, R, ref, index, n, floor_frac):
+    """Raw maps within raw_rel_tol x the terms' scale + a floor; cam maps within cam_tol where
+    the upsampled range is well above what the raw tolerance allows."""
+    for m in names:
+        raw_c, cam_c = R[m + "/cam_raw"].astype(np.float64), R[m + "/cam"].astype(np.float64)
+        r = ref[m]
+        raw_t, cam_t, mag = r["cam_raw"], r["cam"], r["mag"]
+        if raw_c.shape != raw_t.shape or cam_c.shape != cam_t.shape:
+            ck.fail(m, f"shapes {raw_c.shape} {cam_c.shape}, expected {raw_t.shape} {cam_t.shape}")
+            continue
+        rmax = raw_t.reshape(n, -1).max(1)
+        nz = rmax > 0
+        med = float(np.median(rmax[nz])) if nz.any() else 0.0
+        allowed = a.raw_rel_tol * np.maximum(mag, rmax) + floor_frac * med
+        bad_range = ((raw_c < 0).reshape(n, -1).any(1) | ~np.isfinite(raw_c).reshape(n, -1).all(1)
+                     | ((cam_c < 0) | (cam_c > 1) | ~np.isfinite(cam_c)).reshape(n, -1).any(1))
+        if bad_range.any():
+            i = int(np.argmax(bad_range))
+            ck.fail(m, f"image {index[i]}: raw < 0, cam outside [0,1] or NaN; "
+                       f"{int(bad_range.sum())} images")
+        derr = np.abs(raw_c - raw_t).reshape(n, -1).max(1)
+        derr = np.where(np.isfinite(derr), derr, np.inf)
+        i, idx = _worst(derr / np.maximum(allowed, 1e-300), index)
+        ck.row(m + " raw", float(derr[i]), float(allowed[i]), idx,
+               f"{derr[i] / rmax[i] if rmax[i] else 0:.3g} x image max, "
+               f"max |a-b|/image max over all {np.max(derr / np.maximum(rmax, 1e-300) * nz):.3g}")
+        if (derr > allowed).any():
+            ck.fail(m + " raw", f"{int((derr > allowed).sum())} images off; worst image {idx}: "
+                                f"|a-b| {derr[i]:.3g} > {allowed[i]:.3g} (image max {rmax[i]:.3g}, "
+                                f"term scale {mag[i]:.3g})")
+        flat = ~(raw_c.reshape(n, -1) != 0).any(1) & (cam_c.reshape(n, -1) != 0).any(1)
+        if flat.any():
+            ck.fail(m + " cam", f"image {index[int(np.argmax(flat))]}: raw all zero, cam not")
+        checked = r["up_range"] > 2 * allowed / a.cam_tol
+        cerr = np.abs(cam_c - cam_t).reshape(n, -1).max(1)
+        cerr = np.where(np.isfinite(cerr), cerr, np.inf)
+        i, idx = _worst(np.where(checked, cerr, -1), index)
+        cmax = float(cerr[checked].max()) if checked.any() else 0.0
+        ck.row(m + " cam", cmax, a.cam_tol, idx,
+               f"{int((~checked).sum())} maps excluded (all images: {cerr.max():.3g})")
+        if (cerr[checked] > a.cam_tol).any():
+            ck.fail(m + " cam", f"{int((cerr[checked] > a.cam_tol).sum())} images off; worst "
+                                f"image {idx}: |a-b| {cerr[i]:.3g} > {a.cam_tol:g}")
+
+
+# ---------------------------------------------------------------------------------------------
 # Writing a results file the way clcam does (used by the self-test and for measuring)
 
 def write_results(path, res, start, labels, meta, compression=4, complete=1):
@@ -318,11 +480,14 @@ def write_results(path, res, start, labels, meta, compression=4, complete=1):
         ds(f, "target", res["target"], np.int32)
         ds(f, "gradcam/cam", res["cam"], np.float32)
         ds(f, "gradcam/cam_raw", res["cam_raw"], np.float32)
+        for m, r in res.get("methods", {}).items():
+            ds(f, m + "/cam", r["cam"], np.float32)
+            ds(f, m + "/cam_raw", r["cam_raw"], np.float32)
         s = h5py.string_dtype()
         for k in ("clcam_version", "created", "config", "device", "platform", "driver_version",
                   "dataset_file", "split", "weights_file", "layer"):
             f.attrs.create(k, meta[k], dtype=s)
-        f.attrs.create("methods", ["gradcam"], dtype=s)
+        f.attrs.create("methods", ["gradcam"] + list(res.get("methods", {})), dtype=s)
         f.attrs.create("class_names", meta["class_names"], dtype=s)
         f.attrs["complete"] = np.int32(complete)
 
@@ -333,6 +498,11 @@ def cmd_write_results(a):
     tgt = parse_target(a.target, labels, len(images))
     res = reference(model, images, tgt, a.scale, a.mean, a.std, a.layer, a.batch,
                     torch.float32 if a.dtype == "float32" else torch.float64)
+    extra = [m for m in (a.methods or []) if m != "gradcam"]
+    if extra:
+        res["methods"] = methods_reference(
+            model, images, res["target"], extra, a.scale, a.mean, a.std, a.layer, a.batch,
+            torch.float32 if a.dtype == "float32" else torch.float64)
     meta = dict(clcam_version=f"torch-oracle ({a.dtype})",
                 created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                 config=f"# written by tests/torch_crosscheck.py write-results\n"
@@ -621,6 +791,26 @@ def compare(a):
                        f"{cam_t[i][j]:.8g} (|a-b| {cerr[i]:.3g} > {a.cam_tol:g}); "
                        f"raw max {rmax[i]:.3g}")
 
+    # --- the other methods: formulas in float64 at clcam's /target (see method_raw)
+    names = a.method if a.method else attr_strs(attrs.get("methods", ["gradcam"]))
+    names = [m for m in names if m != "gradcam"]
+    unknown = [m for m in names if m not in METHODS]
+    if unknown:
+        ck.fail("attributes", f"methods {unknown} unknown to the oracle")
+        names = [m for m in names if m in METHODS]
+    if names:
+        with h5py.File(a.results, "r") as r:
+            absent = [f"/{m}/{k}" for m in names for k in ("cam", "cam_raw") if f"{m}/{k}" not in r]
+            if absent:
+                ck.fail("datasets", f"missing: {', '.join(absent)}")
+                names = [m for m in names if f"{m}/cam" in r and f"{m}/cam_raw" in r]
+            Rm = {f"{m}/{k}": np.asarray(r[f"{m}/{k}"]) for m in names for k in ("cam", "cam_raw")}
+        t1 = time.time()
+        mref = methods_reference(model, images, tgt_r, names, a.scale, a.mean, a.std, layer,
+                                 a.batch, torch.float64 if a.dtype == "float64" else torch.float32)
+        info["method_seconds"] = time.time() - t1
+        compare_methods(ck, a, names, Rm, mref, index, n, a.raw_floor_frac)
+
     if labels is not None:
         info["torch_accuracy"] = float((ref["pred"] == labels).mean())
     return ck, info
@@ -641,9 +831,9 @@ def cmd_compare(a):
                   f"{info['kink_switched']} matched a non-exact side; {info['kink_over']} images "
                   f"with > {a.kink_max} near-kinks only range-checked")
     if ck.table:
-        print(f"{'quantity':<9} {'max error':>10} {'allowed':>10} {'worst':>7}  notes")
+        print(f"{'quantity':<24} {'max error':>10} {'allowed':>10} {'worst':>7}  notes")
         for name, err, tol, worst, note in ck.table:
-            print(f"{name:<9} {err:>10.3g} {tol:>10.3g} {worst:>7}  {note}")
+            print(f"{name:<24} {err:>10.3g} {tol:>10.3g} {worst:>7}  {note}")
     for line in ck.failures:
         print(line)
     print("PASS" if not ck.failures else f"FAILED: {len(ck.failures)} checks")
@@ -730,6 +920,11 @@ def cmd_selftest(a):
     return selftest_in(a, a.dir)
 
 
+# Methods besides gradcam in the oracle's self-test (Score-CAM's 128 forward passes per image
+# are left to torch_check.sh random).
+SELFTEST_METHODS = ("xgradcam", "hirescam", "eigencam")
+
+
 def selftest_in(a, d):
     data, weights = os.path.join(d, "data.h5"), os.path.join(d, "weights.h5")
     problems = []
@@ -739,7 +934,8 @@ def selftest_in(a, d):
     # A "perfect" file: torch in float32 (as clcam computes), checked against the float64 oracle.
     good = os.path.join(d, "good.h5")
     cmd_write_results(p.parse_args(["write-results", "--data", data, "--weights", weights,
-                                    "--out", good, "--dtype", "float32"]))
+                                    "--out", good, "--dtype", "float32",
+                                    "--methods", *SELFTEST_METHODS]))
 
     # 1. the correct file passes, through the real command line (exit status 0)
     rc = subprocess.run([sys.executable, os.path.abspath(__file__), "compare", "--data", data,
@@ -789,7 +985,20 @@ def selftest_in(a, d):
     def perturb_zero(f):        # an all-zero map must stay all zero
         f["gradcam/cam_raw"][zimg, 0, 0] = np.float32(1e-3)
 
-    cases = [("cam value +0.01", perturb_cam, "cam"), ("logit +1e-2", perturb_logit, "logits"),
+    def perturb_method_raw(f):  # 1% of the image's maximum at its maximum
+        r = f["eigencam/cam_raw"]
+        i = int(np.argmax(np.asarray(r).reshape(len(raw), -1).max(1)))
+        p = np.unravel_index(int(np.argmax(r[i])), r.shape[1:])
+        r[(i,) + p] *= np.float32(1.01)
+
+    def perturb_method_cam(f):
+        c = f["hirescam/cam"]
+        c[img, y, x] = np.float32(min(1.0, float(c[img, y, x]) + 0.01)) \
+            if c[img, y, x] < 0.5 else c[img, y, x] - np.float32(0.01)
+
+    cases = [("eigencam raw x1.01", perturb_method_raw, "eigencam raw"),
+             ("hirescam cam +-0.01", perturb_method_cam, "hirescam cam"),
+             ("cam value +0.01", perturb_cam, "cam"), ("logit +1e-2", perturb_logit, "logits"),
              ("pred flipped", perturb_pred, "pred"), ("complete = 0", perturb_complete, "complete"),
              ("NaN in cam", perturb_nan, "finite"), ("raw value x1.001", perturb_raw, "cam_raw"),
              ("attribute missing", perturb_attr, "attributes")]
@@ -878,6 +1087,8 @@ def build_parser():
     p.add_argument("--target", default="predicted")
     p.add_argument("--layer", default="conv3", choices=LAYERS)
     p.add_argument("--dtype", default="float32", choices=("float32", "float64"))
+    p.add_argument("--methods", nargs="*", default=None, choices=METHODS,
+                   help="CAM methods besides gradcam to write")
     add_pre(p)
     p.set_defaults(fn=cmd_write_results)
 
@@ -891,6 +1102,9 @@ def build_parser():
     p.add_argument("--results", required=True)
     p.add_argument("--target", default="predicted", help="predicted | label | INT")
     p.add_argument("--layer", default=None, choices=LAYERS, help="default: the file's 'layer'")
+    p.add_argument("--method", action="append", default=None, choices=METHODS,
+                   help="a CAM method to check besides gradcam's detailed checks (repeatable; "
+                        "default: every method in the file's 'methods' attribute)")
     p.add_argument("--dtype", default="float64", choices=("float32", "float64"),
                    help="oracle precision (default float64: measures clcam's error exactly)")
     add_pre(p)

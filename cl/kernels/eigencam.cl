@@ -1,0 +1,85 @@
+/* EigenCAM: per image, M = A as [HW, K] centred per channel, v the first right singular
+ * vector of M (power iteration on C = M^T M, a fixed number of steps from a fixed start),
+ * raw = ReLU(M v) with v's sign chosen so that the projection's largest-|.| value is
+ * positive (the first such position on a tie). Fixed-order sums, no atomics. */
+#pragma OPENCL FP_CONTRACT OFF
+
+/* Mc[n, k, p] = A[n, k, p] - mean_p A[n, k, .]; one work-item per (image, channel). */
+__kernel void eigencam_centre(__global const float *A, __global float *Mc, int HW, int n)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    __global const float *a = A + i * HW;
+    float sum = 0.0f;
+    for (int p = 0; p < HW; p++) sum += a[p];
+    float mean = sum / (float)HW;
+    for (int p = 0; p < HW; p++) Mc[i * HW + p] = a[p] - mean;
+}
+
+/* C[n, j, k] = sum_p Mc[n, j, p] Mc[n, k, p]; one work-item per (image, j, k). */
+__kernel void eigencam_gram(__global const float *Mc, __global float *C, int K, int HW, int n)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int img = i / (K * K), j = (i / K) % K, k = i % K;
+    __global const float *x = Mc + (img * K + j) * HW, *y = Mc + (img * K + k) * HW;
+    float sum = 0.0f;
+    for (int p = 0; p < HW; p++) sum += x[p] * y[p];
+    C[i] = sum;
+}
+
+/* One power step: out[n, j] = (C v)[j] / ||v||, 0 when v is zero; one work-item per
+ * (image, j). v = NULL is not allowed: the first step reads the start vector from v. */
+__kernel void eigencam_power_step(__global const float *C, __global const float *v,
+                                  __global float *out, int K, int n)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int img = i / K, j = i % K;
+    __global const float *vi = v + img * K, *c = C + (img * K + j) * K;
+    float ss = 0.0f, sum = 0.0f;
+    for (int k = 0; k < K; k++) ss += vi[k] * vi[k];
+    for (int k = 0; k < K; k++) sum += c[k] * vi[k];
+    float norm = sqrt(ss);
+    out[i] = norm > 0.0f ? sum / norm : 0.0f;
+}
+
+/* The start vector, v[n, k] = 1 + k / K (not orthogonal to a typical first component). */
+__kernel void eigencam_start(__global float *v, int K, int n)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    v[i] = 1.0f + (float)(i % K) / (float)K;
+}
+
+/* Per image: v normalised to unit length with the sign convention, in place. */
+__kernel void eigencam_sign(__global const float *Mc, __global float *v, int K, int HW, int n)
+{
+    int img = get_global_id(0);
+    if (img >= n) return;
+    __global float *vi = v + img * K;
+    __global const float *m = Mc + img * K * HW;
+    float ss = 0.0f, best = 0.0f;
+    for (int k = 0; k < K; k++) ss += vi[k] * vi[k];
+    float norm = sqrt(ss);
+    for (int p = 0; p < HW; p++) {
+        float s = 0.0f;
+        for (int k = 0; k < K; k++) s += m[k * HW + p] * vi[k];
+        if (fabs(s) > fabs(best)) best = s;
+    }
+    float f = norm > 0.0f ? (best < 0.0f ? -1.0f : 1.0f) / norm : 0.0f;
+    for (int k = 0; k < K; k++) vi[k] *= f;
+}
+
+/* raw[n, p] = ReLU(sum_k Mc[n, k, p] v[n, k]); one work-item per (image, pixel). */
+__kernel void eigencam_project(__global const float *Mc, __global const float *v,
+                               __global float *raw, int K, int HW, int n)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int img = i / HW, p = i % HW;
+    __global const float *m = Mc + img * K * HW + p, *vi = v + img * K;
+    float s = 0.0f;
+    for (int k = 0; k < K; k++) s += m[k * HW] * vi[k];
+    raw[i] = s > 0.0f ? s : 0.0f;
+}
