@@ -46,7 +46,7 @@ static clcam_status scratch_add(cl_ctx *ctx, scratch *s, size_t n, size_t elem, 
                                 operand **out, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
-    operand *o;
+    operand *o = NULL;
     if (s->n >= (int)(sizeof s->op / sizeof *s->op)) {
         st = err_set(err, CLCAM_ERR_USAGE, "selftest: too many operands in one case");
         goto exit;
@@ -101,7 +101,7 @@ static clcam_status case_preprocess(cl_ctx *ctx, scratch *s, int v, selftest_res
 {
     clcam_status st = CLCAM_OK;
     SIZES(v);
-    operand *src, *dst, *ms;
+    operand *src = NULL, *dst = NULL, *ms = NULL;
     float mean[3] = {0.49f, 0.48f, 0.45f}, std[3] = {0.25f, 0.24f, 0.26f}, *want = NULL, *got = NULL;
     size_t n = (size_t)B * 3 * H * W;
     TRY(scratch_add(ctx, s, n, 1, 0, &src, err));
@@ -128,7 +128,7 @@ static clcam_status case_bias(cl_ctx *ctx, scratch *s, int v, selftest_result *r
 {
     clcam_status st = CLCAM_OK;
     SIZES(v);
-    operand *x, *b, *want;
+    operand *x = NULL, *b = NULL, *want = NULL;
     size_t n = (size_t)B * C * H * W;
     TRY(scratch_add(ctx, s, n, sizeof(float), 1, &x, err));
     TRY(scratch_add(ctx, s, (size_t)C, sizeof(float), 1, &b, err));
@@ -147,7 +147,7 @@ static clcam_status case_relu(cl_ctx *ctx, scratch *s, int v, selftest_result *r
 {
     clcam_status st = CLCAM_OK;
     SIZES(v);
-    operand *in, *out, *dout, *din, *want;
+    operand *in = NULL, *out = NULL, *dout = NULL, *din = NULL, *want = NULL;
     int n = B * C * H * W;
     TRY(scratch_add(ctx, s, (size_t)n, sizeof(float), 1, &in, err));
     TRY(scratch_add(ctx, s, (size_t)n, sizeof(float), 0, &out, err));
@@ -174,7 +174,7 @@ static clcam_status case_maxpool(cl_ctx *ctx, scratch *s, int v, selftest_result
     /* variant 1 uses overlapping 3x3 windows with stride 2 to exercise the gather */
     int K = v == 1 ? 3 : 2, S = 2, P = B * C, OH = pool_out_size(H, K, S), OW = pool_out_size(W, K, S);
     size_t ni = (size_t)P * H * W, no = (size_t)P * OH * OW;
-    operand *in, *out, *arg, *dout, *din, *want, *want_arg;
+    operand *in = NULL, *out = NULL, *arg = NULL, *dout = NULL, *din = NULL, *want = NULL, *want_arg = NULL;
     TRY(scratch_add(ctx, s, ni, sizeof(float), 1, &in, err));
     TRY(scratch_add(ctx, s, no, sizeof(float), 0, &out, err));
     TRY(scratch_add(ctx, s, no, sizeof(int), 0, &arg, err));
@@ -205,7 +205,7 @@ static clcam_status case_avgpool(cl_ctx *ctx, scratch *s, int v, selftest_result
     int KH = v == 0 ? 2 : v == 1 ? 3 : H, KW = v == 0 ? 2 : v == 1 ? 3 : W, S = v == 2 ? 1 : 2;
     int P = B * C, OH = pool_out_size(H, KH, S), OW = pool_out_size(W, KW, S);
     size_t ni = (size_t)P * H * W, no = (size_t)P * OH * OW;
-    operand *in, *out, *dout, *din, *want;
+    operand *in = NULL, *out = NULL, *dout = NULL, *din = NULL, *want = NULL;
     TRY(scratch_add(ctx, s, ni, sizeof(float), 1, &in, err));
     TRY(scratch_add(ctx, s, no, sizeof(float), 0, &out, err));
     TRY(scratch_add(ctx, s, no, sizeof(float), 1, &dout, err));
@@ -231,7 +231,7 @@ static clcam_status case_conv(cl_ctx *ctx, scratch *s, int v, conv_method method
     SIZES(v);
     int K = C + 2, k = 3, pad = 1, OH = H, OW = W;
     size_t no = (size_t)B * K * OH * OW, nw = (size_t)K * C * k * k;
-    operand *in, *w, *b, *out, *want;
+    operand *in = NULL, *w = NULL, *b = NULL, *out = NULL, *want = NULL;
     TRY(scratch_add(ctx, s, (size_t)B * C * H * W, sizeof(float), 1, &in, err));
     TRY(scratch_add(ctx, s, nw, sizeof(float), 1, &w, err));
     TRY(scratch_add(ctx, s, (size_t)K, sizeof(float), 1, &b, err));
@@ -269,7 +269,7 @@ static clcam_status case_conv_backward(cl_ctx *ctx, scratch *s, int v, selftest_
     int K = C + 2, k = KSP[v][0], stride = KSP[v][1], pad = KSP[v][2];
     int OH = (H + 2 * pad - k) / stride + 1, OW = (W + 2 * pad - k) / stride + 1;
     size_t ni = (size_t)B * C * H * W, no = (size_t)B * K * OH * OW, nw = (size_t)K * C * k * k;
-    operand *w, *dout, *din, *want;
+    operand *w = NULL, *dout = NULL, *din = NULL, *want = NULL;
     TRY(scratch_add(ctx, s, nw, sizeof(float), 1, &w, err));
     TRY(scratch_add(ctx, s, no, sizeof(float), 1, &dout, err));
     TRY(scratch_add(ctx, s, ni, sizeof(float), 0, &din, err));
@@ -291,7 +291,7 @@ static clcam_status case_linear(cl_ctx *ctx, scratch *s, int v, selftest_result 
     clcam_status st = CLCAM_OK;
     SIZES(v);
     int in_f = C * H * W, out_f = C + 7;
-    operand *x, *w, *b, *y, *dy, *dx, *want;
+    operand *x = NULL, *w = NULL, *b = NULL, *y = NULL, *dy = NULL, *dx = NULL, *want = NULL;
     TRY(scratch_add(ctx, s, (size_t)B * in_f, sizeof(float), 1, &x, err));
     TRY(scratch_add(ctx, s, (size_t)out_f * in_f, sizeof(float), 1, &w, err));
     TRY(scratch_add(ctx, s, (size_t)out_f, sizeof(float), 1, &b, err));
@@ -319,7 +319,7 @@ static clcam_status case_head(cl_ctx *ctx, scratch *s, int v, selftest_result *r
     SIZES(v);
     int classes = C + 5;
     size_t nl = (size_t)B * classes;
-    operand *lg, *pr, *lab, *pred, *tgt, *dl, *want, *wp, *wt;
+    operand *lg = NULL, *pr = NULL, *lab = NULL, *pred = NULL, *tgt = NULL, *dl = NULL, *want = NULL, *wp = NULL, *wt = NULL;
     TRY(scratch_add(ctx, s, nl, sizeof(float), 1, &lg, err));
     for (size_t i = 0; i < nl; i++) ((float *)lg->host)[i] *= 20.0f; /* peaky and flat rows */
     TRY(cl_ctx_upload(ctx, lg->dev, lg->host, nl * sizeof(float), err));
@@ -363,7 +363,7 @@ static clcam_status case_cam(cl_ctx *ctx, scratch *s, int v, selftest_result *r,
     SIZES(v);
     int K = C * 3, h = H / 2 + 1, w = W / 2 + 2, OH = H * 2 + 1, OW = W * 3 - 1;
     size_t na = (size_t)B * K * h * w, nr = (size_t)B * h * w, nu = (size_t)B * OH * OW;
-    operand *A, *dA, *wt, *raw, *up, *cam, *want, *want_w;
+    operand *A = NULL, *dA = NULL, *wt = NULL, *raw = NULL, *up = NULL, *cam = NULL, *want = NULL, *want_w = NULL;
     TRY(scratch_add(ctx, s, na, sizeof(float), 1, &A, err));
     TRY(scratch_add(ctx, s, na, sizeof(float), 1, &dA, err));
     if (B > 1) { /* one image whose map is all zero after ReLU: must stay zero, not NaN */
@@ -412,7 +412,7 @@ static clcam_status case_method(cl_ctx *ctx, scratch *s, int v, const cam_method
     SIZES(v);
     int K = C * 3, h = H / 2 + 1, w = W / 2 + 2;
     size_t na = (size_t)B * K * h * w, nr = (size_t)B * h * w;
-    operand *A, *dA, *raw, *want;
+    operand *A = NULL, *dA = NULL, *raw = NULL, *want = NULL;
     void *state = NULL;
     double mx = 0;
     TRY(scratch_add(ctx, s, na, sizeof(float), 1, &A, err));
@@ -470,7 +470,7 @@ static clcam_status case_scorecam(cl_ctx *ctx, scratch *s, int v, selftest_resul
     int classes = 7, T = 2;
     size_t na = (size_t)B * K * h * w, nx = (size_t)B * 3 * H * W, nm = (size_t)count * 3 * H * W;
     size_t nl = (size_t)B * K * classes;
-    operand *A, *x, *mm, *masked, *lg, *tg, *wt, *want;
+    operand *A = NULL, *x = NULL, *mm = NULL, *masked = NULL, *lg = NULL, *tg = NULL, *wt = NULL, *want = NULL;
     TRY(scratch_add(ctx, s, na, sizeof(float), 1, &A, err));
     if (B > 1) { /* a constant channel: mask 0, not NaN */
         for (int p = 0; p < h * w; p++) ((float *)A->host)[(size_t)K * h * w + p] = 0.5f;
