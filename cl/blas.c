@@ -7,8 +7,8 @@ static clcam_status blas_check(cl_ctx *ctx, CLBlastStatusCode rc, const char *ca
 {
     clcam_status st = CLCAM_OK;
     if (rc != CLBlastSuccess) {
-        st = err_set(err, CLCAM_ERR_CL, "%s (%s) failed: %d (%s)", call, what, (int)rc,
-                     clblast_status_name(rc));
+        st = err_set_cl(err, (int)rc, "%s (%s) failed: %d (%s)", call, what, (int)rc,
+                        clblast_status_name(rc));
         goto exit;
     }
     TRY(cl_ctx_after_enqueue(ctx, call, err));

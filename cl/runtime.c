@@ -1,6 +1,7 @@
 #include "runtime.h"
 
 #include "program_cache.h"
+#include "../pipeline/fault.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -218,6 +219,7 @@ clcam_status cl_ctx_init(cl_ctx *ctx, const char *spec, clcam_err *err)
     const char *sync = getenv("CLCAM_SYNC");
     memset(ctx, 0, sizeof *ctx);
     ctx->sync_each = sync && *sync && strcmp(sync, "0") != 0;
+    ctx->fault_alloc_limit = (size_t)fault_value("device_alloc_limit");
     TRY(select_device(spec && *spec ? spec : "any", &d, err));
     ctx->platform = d.platform;
     ctx->device = d.device;
@@ -378,14 +380,20 @@ clcam_status cl_ctx_alloc(cl_ctx *ctx, size_t bytes, cl_mem *out, const char *wh
     cl_int rc;
     if (bytes == 0) bytes = 4; /* zero-sized buffers are invalid in OpenCL */
     if (bytes > ctx->max_alloc) {
-        st = err_set(err, CLCAM_ERR_CL, "buffer %s needs %zu bytes, more than the device's largest allocation "
-                     "(%llu bytes): lower the batch size", what, bytes, (unsigned long long)ctx->max_alloc);
+        st = err_set_cl(err, CL_INVALID_BUFFER_SIZE, "buffer %s needs %zu bytes, more than the device's "
+                        "largest allocation (%llu bytes): lower the batch size", what, bytes,
+                        (unsigned long long)ctx->max_alloc);
         goto exit;
     }
-    *out = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &rc);
+    if (ctx->fault_alloc_limit && bytes > ctx->fault_alloc_limit) {
+        *out = NULL;
+        rc = CL_MEM_OBJECT_ALLOCATION_FAILURE; /* CLCAM_FAULT=device_alloc_limit: a small device */
+    } else {
+        *out = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &rc);
+    }
     if (rc != CL_SUCCESS) {
-        st = err_set(err, CLCAM_ERR_CL, "clCreateBuffer(%s, %zu bytes) failed: %s (%d)", what, bytes,
-                     cl_error_name(rc), (int)rc);
+        st = err_set_cl(err, rc, "clCreateBuffer(%s, %zu bytes) failed: %s (%d)", what, bytes,
+                        cl_error_name(rc), (int)rc);
         *out = NULL;
     }
 exit:

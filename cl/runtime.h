@@ -27,6 +27,7 @@ typedef struct {
     cl_ulong global_mem;
     cl_ulong max_alloc;
     int sync_each;             /* CLCAM_SYNC=1: finish after every enqueue */
+    size_t fault_alloc_limit;  /* CLCAM_FAULT=device_alloc_limit:BYTES (tests), else 0 */
     cl_mem scratch[2];         /* reusable work buffers (the queue is in order) */
     size_t scratch_bytes[2];
     int n_kernels;
@@ -39,9 +40,9 @@ typedef struct {
     do {                                                                                 \
         cl_int cl_try_rc_ = (expr);                                                      \
         if (cl_try_rc_ != CL_SUCCESS) {                                                  \
-            st = err_set(err, CLCAM_ERR_CL, "%s failed in %s (%s:%d): %s (%d)", #expr,   \
-                         __func__, __FILE__, __LINE__, cl_error_name(cl_try_rc_),        \
-                         (int)cl_try_rc_);                                               \
+            st = err_set_cl(err, cl_try_rc_, "%s failed in %s (%s:%d): %s (%d)", #expr,  \
+                            __func__, __FILE__, __LINE__, cl_error_name(cl_try_rc_),     \
+                            (int)cl_try_rc_);                                            \
             goto exit;                                                                   \
         }                                                                                \
     } while (0)

@@ -15,6 +15,34 @@ clcam_status err_set(clcam_err *err, clcam_status st, const char *fmt, ...)
     return st;
 }
 
+clcam_status err_set_cl(clcam_err *err, int cl_code, const char *fmt, ...)
+{
+    if (err && err->status == CLCAM_OK) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+        err->status = CLCAM_ERR_CL;
+        err->cl_code = cl_code;
+    }
+    return CLCAM_ERR_CL;
+}
+
+void err_clear(clcam_err *err)
+{
+    err->status = CLCAM_OK;
+    err->msg[0] = '\0';
+    err->cl_code = 0;
+}
+
+int err_is_device_alloc(const clcam_err *err)
+{
+    /* The values of CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_OUT_OF_RESOURCES and
+     * CL_INVALID_BUFFER_SIZE; CLBlast passes OpenCL's codes through unchanged. */
+    return err->status == CLCAM_ERR_CL &&
+           (err->cl_code == -4 || err->cl_code == -5 || err->cl_code == -61);
+}
+
 const char *clcam_status_str(clcam_status st)
 {
     switch (st) {

@@ -16,6 +16,7 @@ typedef enum {
 typedef struct {
     clcam_status status;
     char msg[1024];
+    int cl_code;          /* the OpenCL (or CLBlast) status behind a CLCAM_ERR_CL, else 0 */
 } clcam_err;
 
 #if defined(__GNUC__)
@@ -32,6 +33,13 @@ typedef struct {
 
 /* Records the first error only: the root cause, not its echoes in cleanup. */
 clcam_status err_set(clcam_err *err, clcam_status st, const char *fmt, ...) CLCAM_PRINTF(3, 4);
+/* err_set for a failed OpenCL or CLBlast call: also keeps its status code. */
+clcam_status err_set_cl(clcam_err *err, int cl_code, const char *fmt, ...) CLCAM_PRINTF(3, 4);
+/* Forgets the recorded error, for a caller that handles it and tries again. */
+void err_clear(clcam_err *err);
+/* Did the device run out of memory (CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_OUT_OF_RESOURCES,
+ * or a buffer over the device's largest allocation)? Then a smaller batch may fit. */
+int err_is_device_alloc(const clcam_err *err);
 const char *clcam_status_str(clcam_status st);
 /* 2 for usage and input errors, 1 for run-time failures, 0 for success. */
 int clcam_exit_code(clcam_status st);

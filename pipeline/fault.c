@@ -19,3 +19,12 @@ void fault_point(const char *point, int count)
             strlen(FAULTS[i].name) == (size_t)(colon - spec) && strcmp(point, FAULTS[i].point) == 0)
             raise(FAULTS[i].sig);
 }
+
+long long fault_value(const char *name)
+{
+    const char *spec = getenv("CLCAM_FAULT"), *colon;
+    if (!spec || !(colon = strchr(spec, ':')) || strlen(name) != (size_t)(colon - spec) ||
+        strncmp(spec, name, (size_t)(colon - spec)) != 0)
+        return 0;
+    return atoll(colon + 1);
+}

@@ -77,14 +77,19 @@ exit:
     return st;
 }
 
-void layer_free(layer *l)
+void layer_release_device(layer *l)
 {
     if (l->d_weight) clReleaseMemObject(l->d_weight);
     if (l->d_bias) clReleaseMemObject(l->d_bias);
     if (l->d_out) clReleaseMemObject(l->d_out);
     if (l->d_aux) clReleaseMemObject(l->d_aux);
+    l->d_weight = l->d_bias = l->d_out = l->d_aux = NULL;
+}
+
+void layer_free(layer *l)
+{
+    layer_release_device(l);
     free(l->weight);
     free(l->bias);
-    l->d_weight = l->d_bias = l->d_out = l->d_aux = NULL;
     l->weight = l->bias = NULL;
 }

@@ -67,6 +67,8 @@ void layer_alias_ref_backward(const layer *l, const float *in, const float *out,
 
 /* Device buffers for max_batch images: weights uploaded, outputs allocated. */
 clcam_status layer_upload(cl_ctx *ctx, layer *l, int max_batch, cl_mem prev_out, clcam_err *err);
+/* Frees the device buffers only; layer_upload can make them again. */
+void layer_release_device(layer *l);
 void layer_free(layer *l);
 
 #endif

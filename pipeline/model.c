@@ -263,12 +263,18 @@ exit:
     return st;
 }
 
-void model_free(model *m)
+void model_release_device(model *m)
 {
-    for (int i = 0; i < m->n_layers; i++) layer_free(&m->layers[i]);
+    for (int i = 0; i < m->n_layers; i++) layer_release_device(&m->layers[i]);
     for (int g = 0; g < 2; g++)
         if (m->d_grad[g]) clReleaseMemObject(m->d_grad[g]);
     m->d_grad[0] = m->d_grad[1] = NULL;
+}
+
+void model_free(model *m)
+{
+    model_release_device(m);
+    for (int i = 0; i < m->n_layers; i++) layer_free(&m->layers[i]);
     m->n_layers = 0;
 }
 

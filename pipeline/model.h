@@ -44,6 +44,8 @@ clcam_status model_build(model *m, const layer_spec *specs, int n_specs, const c
                          layer_shape input, clcam_err *err);
 /* Device buffers for up to max_batch images. */
 clcam_status model_upload(cl_ctx *ctx, model *m, int max_batch, clcam_err *err);
+/* Frees the device buffers, keeping the weights: model_upload can follow again. */
+void model_release_device(model *m);
 void model_free(model *m);
 
 /* Index of the layer named name, or -1. */

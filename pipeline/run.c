@@ -115,11 +115,44 @@ exit:
     return st;
 }
 
-/* Rows in batch i of a run of count rows. */
-static int batch_rows(long count, int batch, int i)
+/* Rows of the batch that starts at row pos of a run of count rows. */
+static int batch_rows(long count, int batch, long pos)
 {
-    long left = count - (long)i * batch;
+    long left = count - pos;
     return (int)(left < batch ? left : batch);
+}
+
+/* Halves *batch after the device ran out of memory, saying so; 0 when it cannot. */
+static int halve_batch(int *batch, const clcam_err *err)
+{
+    if (!err_is_device_alloc(err) || *batch <= 1) return 0;
+    fprintf(stderr, "clcam run: the device ran out of memory with batches of %d images (%s); "
+            "retrying with %d\n", *batch, cl_error_name(err->cl_code), *batch / 2);
+    *batch /= 2;
+    return 1;
+}
+
+/* Frees the device side of the model and explainer, after the queue has drained. */
+static void device_release(cl_ctx *ctx, model *m, explainer *e)
+{
+    clFinish(ctx->queue);
+    explainer_free(e);
+    model_release_device(m);
+}
+
+/* Device buffers for batches of *batch images; where the device runs out of memory, the
+ * batch is halved and tried again. */
+static clcam_status device_setup(cl_ctx *ctx, model *m, explainer *e, int t, const explain_params *p,
+                                 int *batch, clcam_err *err)
+{
+    clcam_status st;
+    for (;;) {
+        st = model_upload(ctx, m, *batch, err);
+        if (st == CLCAM_OK) st = explainer_init(ctx, e, m, t, p, *batch, err);
+        if (st == CLCAM_OK || !halve_batch(batch, err)) return st;
+        device_release(ctx, m, e);
+        err_clear(err);
+    }
 }
 
 static clcam_status check_inputs(const clcam_config *cfg, const dataset_reader *d, const model *m,
@@ -161,7 +194,8 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
     batch_slot slots[2] = {{0}};
     char *yaml = NULL;
     long count = 0, correct = 0, first = cfg->data_start, rows_done = 0;
-    int batch, t = -1, has_labels, nb, b0 = 0, saved = 0;
+    int batch, t = -1, has_labels, saved = 0;
+    batch_slot *last = NULL; /* the batch run last, saved after the loop */
     results_open_kind kind = RESULTS_NEW;
     progress prog;
     explain_params p = {.scale = cfg->pre_scale, .target_mode = (int)cfg->cam_target,
@@ -181,12 +215,10 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
     p.n_methods = cfg->cam_n_methods;
     for (int i = 0; i < p.n_methods; i++) p.methods[i] = cam_method_find(cfg->cam_methods[i]);
     batch = cfg->batch < count ? cfg->batch : (int)count;
-    nb = (int)((count + batch - 1) / batch);
 
     TRY(cl_ctx_init(&ctx, cfg->device, err));
     snprintf(rep->device, sizeof rep->device, "%s (%s)", ctx.device_name, ctx.platform_name);
-    TRY(model_upload(&ctx, &m, batch, err));
-    TRY(explainer_init(&ctx, &e, &m, t, &p, batch, err));
+    TRY(device_setup(&ctx, &m, &e, t, &p, &batch, err));
     for (int s = 0; s < 2; s++) TRY(slot_alloc(&slots[s], batch, &m, &e.cam, err));
 
     if (!(yaml = config_to_yaml(cfg))) { st = err_set(err, CLCAM_ERR_NOMEM, "out of memory"); goto exit; }
@@ -221,17 +253,29 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
      * reads batch i+1. HDF5 stays on this one thread. Rows are written in order, and after
      * each batch the file records how many are final, so a rerun resumes there. */
     progress_init(&prog, "clcam run", count, rep->quiet);
-    rep->batch = batch;
     rep->t_setup = progress_now() - t0;
-    b0 = (int)(rows_done / batch);
+    long pos = rows_done; /* first row (from `first`) of the batch to run next */
     double tc = progress_now();
-    if (b0 < nb) TRY(slot_read(&slots[b0 % 2], &d, first + (long)b0 * batch, batch_rows(count, batch, b0), m.classes, err));
+    if (pos < count) TRY(slot_read(&slots[0], &d, first + pos, batch_rows(count, batch, pos), m.classes, err));
     rep->t_read += progress_now() - tc;
-    for (int i = b0; i < nb; i++) {
+    for (int i = 0; pos < count; i++) {
         batch_slot *cur = &slots[i % 2], *other = &slots[(i + 1) % 2];
-        TRY(explainer_enqueue(&ctx, &e, cur->images, cur->labels, cur->count, &cur->out, &cur->done, err));
+        st = explainer_enqueue(&ctx, &e, cur->images, cur->labels, cur->count, &cur->out, &cur->done, err);
+        /* The first batch is waited for here: a device that runs out of memory only when the
+         * work runs (lazy allocation, scratch buffers) is found now, and the batch halved. */
+        if (i == 0 && st == CLCAM_OK) st = slot_wait(cur, err);
+        if (i == 0 && st != CLCAM_OK && halve_batch(&batch, err)) {
+            slot_wait(cur, err);
+            device_release(&ctx, &m, &e);
+            err_clear(err);
+            TRY(device_setup(&ctx, &m, &e, t, &p, &batch, err));
+            TRY(slot_read(cur, &d, first + pos, batch_rows(count, batch, pos), m.classes, err));
+            i = -1;
+            continue;
+        }
+        TRY(st);
         tc = progress_now();
-        if (i > b0) {
+        if (i > 0) {
             TRY(slot_save(other, &w, first, has_labels, &correct, ++saved, err));
             progress_update(&prog, other->start + other->count - first);
         }
@@ -245,16 +289,19 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
                          count, cfg->output_file);
             goto exit;
         }
+        pos += cur->count;
         tc = progress_now();
-        if (i + 1 < nb) TRY(slot_read(other, &d, first + (long)(i + 1) * batch, batch_rows(count, batch, i + 1), m.classes, err));
+        if (pos < count) TRY(slot_read(other, &d, first + pos, batch_rows(count, batch, pos), m.classes, err));
         rep->t_read += progress_now() - tc;
         tc = progress_now();
         TRY(slot_wait(cur, err));
         rep->t_wait += progress_now() - tc;
-        if (i == b0) rep->t_first_batch = progress_now() - t0;
+        if (i == 0) rep->t_first_batch = progress_now() - t0;
+        last = cur;
     }
+    rep->batch = batch;
     tc = progress_now();
-    if (b0 < nb) TRY(slot_save(&slots[(nb - 1) % 2], &w, first, has_labels, &correct, ++saved, err));
+    if (last) TRY(slot_save(last, &w, first, has_labels, &correct, ++saved, err));
     rep->t_write += progress_now() - tc;
     progress_update(&prog, count);
     progress_end(&prog);

@@ -56,7 +56,7 @@ static void expect_fail_at(int line, const char *path, const char *const *sets, 
                            clcam_status st, const char *n1, const char *n2, const char *n3)
 {
     clcam_config cfg, before;
-    clcam_err err = {CLCAM_OK, ""};
+    clcam_err err = {0};
     clcam_status got;
     config_defaults(&cfg);
     cfg.batch = 12345; /* must survive a failed load */
@@ -82,7 +82,7 @@ static void expect_fail_at(int line, const char *path, const char *const *sets, 
 static void test_defaults(void)
 {
     clcam_config d, cfg;
-    clcam_err err = {CLCAM_OK, ""};
+    clcam_err err = {0};
     config_defaults(&d);
     CHECK(strcmp(d.device, "any") == 0 && d.batch == 256, "device/batch");
     CHECK(strcmp(d.data_file, "data/cifar10.h5") == 0 && strcmp(d.data_split, "test") == 0,
@@ -118,7 +118,7 @@ static void test_defaults(void)
 static void test_shipped(void)
 {
     clcam_config d, cfg;
-    clcam_err err = {CLCAM_OK, ""};
+    clcam_err err = {0};
     config_defaults(&d);
     CHECK(config_load(CLCAM_SOURCE_DIR "/configs/cifar10_gradcam.yaml", NULL, 0, &cfg, &err) ==
               CLCAM_OK, "%s", err.msg);
@@ -128,7 +128,7 @@ static void test_shipped(void)
 static void test_full_file(void)
 {
     clcam_config cfg;
-    clcam_err err = {CLCAM_OK, ""};
+    clcam_err err = {0};
     const char *p = write_tmp("full.yaml",
                               "# every key, none at its default\n"
                               "device: \"gpu:1\"\n"
@@ -286,7 +286,7 @@ static void test_file_errors(void)
 static void test_sets(void)
 {
     clcam_config cfg;
-    clcam_err err = {CLCAM_OK, ""};
+    clcam_err err = {0};
     const char *p = write_tmp("base.yaml", "batch: 4\ndata:\n  count: 100\ncam:\n  layer: conv1\n");
     const char *sets[] = {"batch=64",
                           "preprocess.mean=[0.5,0.5,0.5]",
@@ -353,7 +353,7 @@ static void test_sets(void)
 static void round_trip(const char *what, const clcam_config *in)
 {
     clcam_config out;
-    clcam_err err = {CLCAM_OK, ""};
+    clcam_err err = {0};
     char *yaml = config_to_yaml(in);
     CHECK(yaml != NULL, "%s: config_to_yaml", what);
     if (!yaml) return;
@@ -366,7 +366,7 @@ static void round_trip(const char *what, const clcam_config *in)
 static void test_round_trip(void)
 {
     clcam_config cfg;
-    clcam_err err = {CLCAM_OK, ""};
+    clcam_err err = {0};
     char *yaml;
     const char *sets[] = {"device=nvidia:2",
                           "batch=7",
@@ -414,7 +414,7 @@ static void test_round_trip(void)
 static void test_model_layers(void)
 {
     clcam_config cfg;
-    clcam_err err = {CLCAM_OK, ""};
+    clcam_err err = {0};
     const config_layer *l;
     const char *p = write_tmp("t.yaml",
                               "model:\n"

@@ -1,10 +1,12 @@
 /* Runs survive interruption: killed (SIGKILL) or stopped (SIGTERM, SIGINT) at several points
  * and run again with the same command, the results file ends bitwise identical to an
- * uninterrupted run's; a different config is refused; a complete file is kept. */
+ * uninterrupted run's; a different config is refused; a complete file is kept; a device that
+ * runs out of memory gets smaller batches. */
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fixtures.h"
 #include "testutil.h"
@@ -98,6 +100,24 @@ int main(void)
     CHECK(run(NULL, "clean.h5", NULL) == 0, "clean run");
     CHECK(run(NULL, "again.h5", NULL) == 0, "second clean run");
     same_results("same config, same device, run twice", "clean.h5", "again.h5");
+
+    /* A device with too little memory for the batch: halved until it fits, saying so, and the
+     * results are those of the clean run; with no memory at all, a clear error and no file. */
+    {
+        char cmd[2048], msg[512];
+        snprintf(cmd, sizeof cmd, "cd %s && CLCAM_FAULT=device_alloc_limit:60000 %s run cfg.yaml --quiet "
+                 "--set output.file=small.h5", dir, CLCAM_BINARY);
+        int rc = fixture_run(cmd, msg, sizeof msg);
+        CHECK(rc == 0 && strstr(msg, "ran out of memory with batches of 8") && strstr(msg, "retrying with 4"),
+              "small device: exit %d, message '%s'", rc, msg);
+        same_results("batch halved on a small device", "clean.h5", "small.h5");
+        snprintf(cmd, sizeof cmd, "cd %s && CLCAM_FAULT=device_alloc_limit:16 %s run cfg.yaml --quiet "
+                 "--set output.file=none.h5", dir, CLCAM_BINARY);
+        rc = fixture_run(cmd, msg, sizeof msg);
+        snprintf(path, sizeof path, "%s/none.h5", dir);
+        CHECK(rc == 1 && strstr(msg, "CL_MEM_OBJECT_ALLOCATION_FAILURE") && access(path, F_OK) != 0,
+              "no device memory: exit %d, message '%s'", rc, msg);
+    }
 
     static const struct { const char *fault; int rc; } CASES[] = {
         {"kill_after_write:1", 137}, {"kill_after_write:3", 137}, {"kill_after_mark:2", 137},
