@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../cl/ops.h"
+#include "../cl/profile.h"
 
 clcam_status explainer_init(cl_ctx *ctx, explainer *e, model *m, int cam_layer,
                             const explain_params *p, int max_batch, clcam_err *err)
@@ -41,6 +42,8 @@ static clcam_status read_async(cl_ctx *ctx, cl_mem src, void *dst, size_t bytes,
     if (*ev) clReleaseEvent(*ev);
     *ev = NULL;
     CL_TRY(clEnqueueReadBuffer(ctx->queue, src, CL_FALSE, 0, bytes, dst, 0, NULL, ev));
+    cl_event *slot = cl_profile_slot(ctx, "read results");
+    if (slot && clRetainEvent(*ev) == CL_SUCCESS) *slot = *ev;
 exit:
     return st;
 }
@@ -62,9 +65,13 @@ clcam_status explainer_enqueue(cl_ctx *ctx, explainer *e, const uint8_t *images,
         st = err_set(err, CLCAM_ERR_USAGE, "explainer: batch %d outside 1..%d", batch, e->max_batch);
         goto exit;
     }
-    CL_TRY(clEnqueueWriteBuffer(ctx->queue, e->d_images, CL_FALSE, 0, b * layer_shape_size(in), images, 0, NULL, NULL));
+    ctx->stage = "upload";
+    CL_TRY(clEnqueueWriteBuffer(ctx->queue, e->d_images, CL_FALSE, 0, b * layer_shape_size(in), images, 0,
+                                NULL, cl_profile_slot(ctx, "write images")));
     if (labels && e->p.target_mode == 1)
-        CL_TRY(clEnqueueWriteBuffer(ctx->queue, e->d_labels, CL_FALSE, 0, sizeof(int32_t) * b, labels, 0, NULL, NULL));
+        CL_TRY(clEnqueueWriteBuffer(ctx->queue, e->d_labels, CL_FALSE, 0, sizeof(int32_t) * b, labels, 0,
+                                    NULL, cl_profile_slot(ctx, "write labels")));
+    ctx->stage = "forward";
     TRY(op_preprocess(ctx, e->d_images, e->d_input, e->d_mean_std, e->p.scale, batch, in.c, in.h * in.w, err));
     TRY(model_forward(ctx, m, e->d_input, batch, err));
     TRY(op_softmax(ctx, logits, e->d_probs, batch, m->classes, err));
@@ -72,6 +79,7 @@ clcam_status explainer_enqueue(cl_ctx *ctx, explainer *e, const uint8_t *images,
                           e->p.target_mode, e->p.target_class, e->p.T, err));
     /* The results of the forward pass come back first: Score-CAM reruns the network. The
      * queue is in order, so the last read's event is the batch's. */
+    ctx->stage = "download";
     TRY(read_async(ctx, logits, out->logits, sizeof(float) * b * C, &ev, err));
     TRY(read_async(ctx, e->d_probs, out->probs, sizeof(float) * b * C, &ev, err));
     TRY(read_async(ctx, e->d_pred, out->pred, sizeof(int32_t) * b, &ev, err));
@@ -81,10 +89,12 @@ clcam_status explainer_enqueue(cl_ctx *ctx, explainer *e, const uint8_t *images,
                          .rank = rank, .batch = batch, .K = a.c, .h = a.h, .w = a.w,
                          .m = m, .input = e->d_input};
         if (c->needs_grad) {
+            ctx->stage = "backward";
             TRY(op_onehot_rank(ctx, e->d_targets, e->d_dlogits, batch, m->classes, e->p.T, rank, err));
             TRY(model_backward_to(ctx, m, e->cam_layer, e->d_dlogits, batch, &grad, err));
             ci.G = grad;
         }
+        ctx->stage = "cam";
         TRY(cam_stage_run(ctx, c, &ci, 0, err));
     }
     /* Methods that rerun the forward pass last, ranks in order; no backward after them. */
@@ -92,12 +102,15 @@ clcam_status explainer_enqueue(cl_ctx *ctx, explainer *e, const uint8_t *images,
         cam_inputs ci = {.A = m->layers[e->cam_layer].d_out, .targets = e->d_targets, .T = e->p.T,
                          .rank = rank, .batch = batch, .K = a.c, .h = a.h, .w = a.w,
                          .m = m, .input = e->d_input};
+        ctx->stage = "scorecam";
         TRY(cam_stage_run(ctx, c, &ci, 1, err));
     }
+    ctx->stage = "download";
     for (int i = 0; i < c->n_methods; i++) {
         TRY(read_async(ctx, c->d_raw[i], out->cam_raw[i], sizeof(float) * b * T * hw, &ev, err));
         TRY(read_async(ctx, c->d_cam[i], out->cam[i], sizeof(float) * b * T * HW, &ev, err));
     }
+    ctx->stage = NULL;
     CL_TRY(clFlush(ctx->queue));
     *done = ev;
     ev = NULL;

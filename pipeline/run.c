@@ -6,6 +6,7 @@
 
 #include "../io/dataset.h"
 #include "../io/results.h"
+#include "../cl/profile.h"
 #include "explain.h"
 #include "fault.h"
 #include "progress.h"
@@ -310,6 +311,16 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
     rep->images = count;
     rep->correct = has_labels ? correct : -1;
     rep->seconds = progress_now() - t0;
+    if (ctx.prof) {
+        rep->profiled = 1;
+        rep->d_upload = cl_profile_seconds(&ctx, "upload");
+        rep->d_forward = cl_profile_seconds(&ctx, "forward");
+        rep->d_backward = cl_profile_seconds(&ctx, "backward");
+        rep->d_cam = cl_profile_seconds(&ctx, "cam");
+        rep->d_scorecam = cl_profile_seconds(&ctx, "scorecam");
+        rep->d_download = cl_profile_seconds(&ctx, "download");
+        cl_profile_report(&ctx, stderr);
+    }
 exit:
     for (int s = 0; s < 2; s++) slot_free(&slots[s]);
     results_close(&w);

@@ -21,6 +21,8 @@ typedef struct {
     /* Host clock split (seconds): setup (open, load, build, allocate), reading the dataset,
      * writing results, waiting for the device; and time from start to the first batch done. */
     double t_setup, t_read, t_write, t_wait, t_first_batch;
+    int profiled;      /* CLCAM_PROFILE=1 (run --profile): the device times below are set */
+    double d_upload, d_forward, d_backward, d_cam, d_scorecam, d_download;
     int batch;
     char device[520];
 } run_report;
