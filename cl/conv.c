@@ -10,10 +10,13 @@
  * (conv2 of SimpleCNN: 56 images per slice). */
 #define CONV_COL_BYTES ((size_t)16 << 20)
 
-conv_method conv_method_default(void)
+conv_method conv_method_for(const cl_ctx *ctx)
 {
     const char *e = getenv("CLCAM_CONV");
-    return e && strcmp(e, "convgemm") == 0 ? CONV_CONVGEMM : CONV_IM2COL;
+    if (e && strcmp(e, "convgemm") == 0) return CONV_CONVGEMM;
+    if (e && strcmp(e, "im2col") == 0) return CONV_IM2COL;
+    if (e && strcmp(e, "packed") == 0) return CONV_PACKED;
+    return ctx->gemm_own ? CONV_PACKED : CONV_IM2COL;
 }
 
 clcam_status conv_forward(cl_ctx *ctx, conv_method method, const conv_shape *s, cl_mem in,
@@ -37,6 +40,17 @@ clcam_status conv_forward(cl_ctx *ctx, conv_method method, const conv_shape *s, 
         int slice = (int)(limit / per_image);
         if (slice < 1) slice = 1;
         if (slice > s->batch) slice = s->batch;
+        if (method == CONV_PACKED) { /* columns rounded up to whole panels of 16 */
+            TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * ckk * ((slice * ohw + 15) / 16 * 16), &col, err));
+            for (int img0 = 0; img0 < s->batch; img0 += slice) {
+                int b = s->batch - img0 < slice ? s->batch - img0 : slice;
+                TRY(op_im2col_packed(ctx, in, img0, col, b, s->C, s->H, s->W, s->kernel, s->pad,
+                                     s->stride, s->OH, s->OW, err));
+                TRY(op_gemm_nchw(ctx, s->K, b * (int)ohw, (int)ckk, weight, col, bias, out,
+                                 img0 * s->K * (int)ohw, (int)ohw, err));
+            }
+            goto exit;
+        }
         TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * ckk * slice * ohw, &col, err));
         TRY(cl_ctx_scratch(ctx, 1, sizeof(float) * (size_t)s->K * slice * ohw, &tmp, err));
         for (int img0 = 0; img0 < s->batch; img0 += slice) {

@@ -4,7 +4,7 @@
 
 #include "runtime.h"
 
-typedef enum { CONV_IM2COL, CONV_CONVGEMM } conv_method;
+typedef enum { CONV_IM2COL, CONV_CONVGEMM, CONV_PACKED } conv_method;
 
 typedef struct {
     int batch, C, H, W;    /* input */
@@ -12,9 +12,11 @@ typedef struct {
     int OH, OW;            /* output */
 } conv_shape;
 
-/* The method in CLCAM_CONV (im2col | convgemm), im2col by default: on PoCL, im2col over the
- * whole batch plus one GEMM measured about twice as fast as CLBlastSconvgemm. */
-conv_method conv_method_default(void);
+/* The method in CLCAM_CONV (im2col | convgemm | packed), else packed (im2col into 16-column
+ * panels and our own GEMM kernel, bias and NCHW layout in its stores) where ctx->gemm_own,
+ * else im2col + CLBlastSgemm. On PoCL, packed measured about 3x CLBlast's GEMM, which in turn
+ * ran about twice as fast as CLBlastSconvgemm. */
+conv_method conv_method_for(const cl_ctx *ctx);
 
 /* out [batch, K, OH, OW] = conv(in, weight [K, C, k, k]) + bias [K]. im2col uses ctx's
  * scratch buffers 0 and 1. */

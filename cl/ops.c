@@ -1,4 +1,5 @@
 #include "ops.h"
+#include "profile.h"
 
 /* Each launcher: look the kernel up, set its arguments in order, launch one item per output. */
 
@@ -40,6 +41,40 @@ clcam_status op_im2col(cl_ctx *ctx, cl_mem in, int img0, cl_mem col, int batch, 
     KARG(kn, 5, W); KARG(kn, 6, k); KARG(kn, 7, pad); KARG(kn, 8, stride); KARG(kn, 9, OH);
     KARG(kn, 10, OW); KARG(kn, 11, batch); KARG(kn, 12, n);
     TRY(cl_ctx_launch1d(ctx, kn, (size_t)n, err));
+exit:
+    return st;
+}
+
+clcam_status op_im2col_packed(cl_ctx *ctx, cl_mem in, int img0, cl_mem col, int batch, int C,
+                              int H, int W, int k, int pad, int stride, int OH, int OW,
+                              clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel kn;
+    int panels = (batch * OH * OW + 15) / 16, n = C * k * k * panels, off = img0 * C * H * W;
+    TRY(cl_ctx_kernel(ctx, "im2col_packed", &kn, err));
+    KARG(kn, 0, in); KARG(kn, 1, off); KARG(kn, 2, col); KARG(kn, 3, C); KARG(kn, 4, H);
+    KARG(kn, 5, W); KARG(kn, 6, k); KARG(kn, 7, pad); KARG(kn, 8, stride); KARG(kn, 9, OH);
+    KARG(kn, 10, OW); KARG(kn, 11, batch); KARG(kn, 12, n);
+    TRY(cl_ctx_launch1d(ctx, kn, (size_t)n, err));
+exit:
+    return st;
+}
+
+clcam_status op_gemm_nchw(cl_ctx *ctx, int M, int N, int K, cl_mem A, cl_mem B, cl_mem bias,
+                          cl_mem out, int out_base, int P, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int has_bias = bias != NULL;
+    cl_mem b = has_bias ? bias : A; /* any valid buffer when there is no bias */
+    size_t global[2] = {(size_t)(M + 7) / 8, (size_t)(N + 15) / 16};
+    TRY(cl_ctx_kernel(ctx, "gemm_packed_nchw", &k, err));
+    KARG(k, 0, M); KARG(k, 1, N); KARG(k, 2, K); KARG(k, 3, A); KARG(k, 4, B); KARG(k, 5, b);
+    KARG(k, 6, has_bias); KARG(k, 7, out); KARG(k, 8, out_base); KARG(k, 9, P);
+    CL_TRY(clEnqueueNDRangeKernel(ctx->queue, k, 2, NULL, global, NULL, 0, NULL,
+                                  cl_profile_slot(ctx, "gemm_packed_nchw")));
+    TRY(cl_ctx_after_enqueue(ctx, "gemm_packed_nchw", err));
 exit:
     return st;
 }
@@ -117,7 +152,7 @@ static clcam_status maxpool_launch(cl_ctx *ctx, const char *name, cl_mem a, cl_m
     clcam_status st = CLCAM_OK;
     cl_kernel k;
     int OH = pool_out_size(H, K, S), OW = pool_out_size(W, K, S);
-    int n = forward ? planes * OH * OW : planes * H * W;
+    int n = forward ? planes * OH : planes * H * W; /* forward: a work-item per output row */
     TRY(cl_ctx_kernel(ctx, name, &k, err));
     KARG(k, 0, a); KARG(k, 1, b); KARG(k, 2, c); KARG(k, 3, H); KARG(k, 4, W);
     KARG(k, 5, OH); KARG(k, 6, OW); KARG(k, 7, K); KARG(k, 8, S); KARG(k, 9, n);

@@ -12,6 +12,16 @@ clcam_status op_bias_add(cl_ctx *ctx, cl_mem x, cl_mem bias, int batch, int C, i
 clcam_status op_im2col(cl_ctx *ctx, cl_mem in, int img0, cl_mem col, int batch, int C, int H,
                        int W, int k, int pad, int stride, int OH, int OW, clcam_err *err);
 /* out[img0 + n, k, p] = tmp[k, n*HW + p] + bias[k]. */
+/* im2col's patches packed in panels of 16 columns for op_gemm_nchw: R = C*k*k rows,
+ * batch*OH*OW columns rounded up to 16, R * 16 * panels floats. */
+clcam_status op_im2col_packed(cl_ctx *ctx, cl_mem in, int img0, cl_mem col, int batch, int C,
+                              int H, int W, int k, int pad, int stride, int OH, int OW,
+                              clcam_err *err);
+/* Our GEMM (cl/kernels/gemm.cl): A[M, K] x B[K, N] + bias[m] (bias may be NULL), B packed as
+ * op_im2col_packed writes it, into out from element out_base on, as NCHW with P = OH * OW
+ * columns per image (P = N: plain row-major C). */
+clcam_status op_gemm_nchw(cl_ctx *ctx, int M, int N, int K, cl_mem A, cl_mem B, cl_mem bias,
+                          cl_mem out, int out_base, int P, clcam_err *err);
 clcam_status op_conv_permute_bias(cl_ctx *ctx, cl_mem tmp, cl_mem bias, cl_mem out, int img0,
                                   int batch, int K, int HW, clcam_err *err);
 /* tmp[k, n*HW + p] = dout[n, k, p]: the inverse of conv_permute_bias, without the bias. */

@@ -33,9 +33,9 @@ static int cache_enabled(void)
     return !(e && strcmp(e, "0") == 0);
 }
 
-/* The cache folder, created if needed; 0 if there is none to use. */
-static int cache_dir(char *buf, size_t size)
+int program_cache_dir(char *buf, size_t size)
 {
+    if (!cache_enabled()) return 0;
     const char *dir = getenv("CLCAM_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     if (dir && *dir) snprintf(buf, size, "%s", dir);
     else if (xdg && *xdg) snprintf(buf, size, "%s/clcam", xdg);
@@ -53,7 +53,7 @@ static int cache_dir(char *buf, size_t size)
 static int cache_path(uint64_t key, char *buf, size_t size)
 {
     char dir[900];
-    if (!cache_enabled() || !cache_dir(dir, sizeof dir)) return 0;
+    if (!program_cache_dir(dir, sizeof dir)) return 0;
     snprintf(buf, size, "%s/program-%016llx.bin", dir, (unsigned long long)key);
     return 1;
 }

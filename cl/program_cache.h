@@ -9,6 +9,8 @@
 
 #include "runtime.h"
 
+/* The cache folder, created if needed; 0 if there is none to use (or CLCAM_CACHE=0). */
+int program_cache_dir(char *buf, size_t size);
 uint64_t program_cache_key(const cl_ctx *ctx, const char *const *texts, size_t n,
                            const char *options);
 /* A built program from the cache, or NULL on a miss or any problem. */

@@ -1,5 +1,7 @@
 #include "runtime.h"
 
+#include "gemm_params.h"
+#include "profile.h"
 #include "program_cache.h"
 #include "../pipeline/fault.h"
 
@@ -234,9 +236,17 @@ clcam_status cl_ctx_init(cl_ctx *ctx, const char *spec, clcam_err *err)
     CL_TRY(clGetDeviceInfo(d.device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof ctx->max_alloc, &ctx->max_alloc, NULL));
     ctx->context = clCreateContext(NULL, 1, &ctx->device, NULL, NULL, &rc);
     CL_TRY(rc);
-    ctx->queue = clCreateCommandQueue(ctx->context, ctx->device, 0, &rc);
+    {
+        const char *prof = getenv("CLCAM_PROFILE");
+        if (prof && *prof && strcmp(prof, "0") != 0 && !(ctx->prof = cl_profile_new())) {
+            st = err_set(err, CLCAM_ERR_NOMEM, "out of memory");
+            goto exit;
+        }
+    }
+    ctx->queue = clCreateCommandQueue(ctx->context, ctx->device, ctx->prof ? CL_QUEUE_PROFILING_ENABLE : 0, &rc);
     CL_TRY(rc);
     TRY(build_program(ctx, err));
+    gemm_params_load(ctx);
 exit:
     if (st != CLCAM_OK) cl_ctx_free(ctx);
     return st;
@@ -244,6 +254,7 @@ exit:
 
 void cl_ctx_free(cl_ctx *ctx)
 {
+    cl_profile_free(ctx);
     for (int i = 0; i < ctx->n_kernels; i++) clReleaseKernel(ctx->kernels[i].kernel);
     ctx->n_kernels = 0;
     for (int i = 0; i < 2; i++) {
@@ -330,9 +341,10 @@ clcam_status cl_ctx_launch1d(cl_ctx *ctx, cl_kernel k, size_t n, clcam_err *err)
     clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
     name[sizeof name - 1] = '\0';
     {
-        cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, &local, 0, NULL, NULL);
+        cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, &local, 0, NULL,
+                                           cl_profile_slot(ctx, name));
         if (rc != CL_SUCCESS) {
-            st = err_set(err, CLCAM_ERR_CL, "clEnqueueNDRangeKernel(%s, %zu items) failed: %s (%d)",
+            st = err_set_cl(err, rc, "clEnqueueNDRangeKernel(%s, %zu items) failed: %s (%d)",
                          name, n, cl_error_name(rc), (int)rc);
             goto exit;
         }
@@ -352,9 +364,10 @@ clcam_status cl_ctx_launch_groups(cl_ctx *ctx, cl_kernel k, size_t n_groups, siz
     clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
     name[sizeof name - 1] = '\0';
     {
-        cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, &local, 0, NULL, NULL);
+        cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, &local, 0, NULL,
+                                           cl_profile_slot(ctx, name));
         if (rc != CL_SUCCESS) {
-            st = err_set(err, CLCAM_ERR_CL, "clEnqueueNDRangeKernel(%s, %zu groups of %zu) failed: %s (%d)",
+            st = err_set_cl(err, rc, "clEnqueueNDRangeKernel(%s, %zu groups of %zu) failed: %s (%d)",
                          name, n_groups, local, cl_error_name(rc), (int)rc);
             goto exit;
         }

@@ -11,6 +11,8 @@
 
 #define CL_CTX_MAX_KERNELS 48
 
+typedef struct cl_profile cl_profile;
+
 typedef struct {
     cl_platform_id platform;
     cl_device_id device;
@@ -27,7 +29,11 @@ typedef struct {
     cl_ulong global_mem;
     cl_ulong max_alloc;
     int sync_each;             /* CLCAM_SYNC=1: finish after every enqueue */
-    size_t fault_alloc_limit;  /* CLCAM_FAULT=device_alloc_limit:BYTES (tests), else 0 */
+    char gemm_tuning[256];     /* the Xgemm parameters in use, or "CLBlast defaults" */
+    int gemm_own;              /* convolutions use our GEMM kernel (gemm.cl), not CLBlast's */
+    size_t fault_alloc_limit;
+    cl_profile *prof;          /* CLCAM_PROFILE=1: device time per stage and kernel */
+    const char *stage;         /* the pipeline stage being enqueued, for the profile */  /* CLCAM_FAULT=device_alloc_limit:BYTES (tests), else 0 */
     cl_mem scratch[2];         /* reusable work buffers (the queue is in order) */
     size_t scratch_bytes[2];
     int n_kernels;

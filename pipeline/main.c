@@ -11,6 +11,7 @@
 #include "report.h"
 #include "run.h"
 #include "selftest.h"
+#include "tune.h"
 
 #define MAX_SETS 64
 
@@ -24,6 +25,7 @@ static const char *USAGE =
     "                                   explain a dataset split, write the results file\n"
     "  selftest [--device SPEC]         every kernel against the plain-C reference\n"
     "  report RESULTS.h5 --out DIR      pictures and a static HTML page of a results file\n"
+    "  tune [--device SPEC] [--budget N] search CLBlast's GEMM parameters for the device\n"
     "\n"
     "A device SPEC is cpu, gpu, any, or a platform or device name substring, optionally\n"
     "followed by :N for the N-th match. `clcam <command> --help` describes each command.\n";
@@ -118,6 +120,9 @@ static int cmd_run(int argc, char **argv)
                "  --quiet          no progress and no summary on stderr\n"
                "  --verbose        print HDF5's own error stack on failures\n"
                "  --stats          print the run's timings as one JSON line on stdout\n"
+               "  --profile        time every kernel and copy on the device (OpenCL profiling\n"
+               "                   events): a table by stage and kernel on stderr, and the\n"
+               "                   stages' device seconds in --stats (same as CLCAM_PROFILE=1)\n"
                "  --overwrite      replace the results file instead of resuming or keeping it\n"
                "\n"
                "A run stopped by Ctrl-C or SIGTERM finishes its batch, saves, and exits 130/143;\n"
@@ -144,6 +149,8 @@ static int cmd_run(int argc, char **argv)
             verbose = 1;
         } else if (strcmp(argv[i], "--stats") == 0) {
             stats = 1;
+        } else if (strcmp(argv[i], "--profile") == 0) {
+            setenv("CLCAM_PROFILE", "1", 1);
         } else if (strcmp(argv[i], "--overwrite") == 0) {
             rep.overwrite = 1;
         } else if (argv[i][0] == '-') {
@@ -187,12 +194,18 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, ", %.1f s (%.0f img/s), device %s\n", rep.seconds, rep.images / rep.seconds, rep.device);
         fprintf(stderr, "clcam run: results in %s\n", cfg.output_file);
     }
-    if (stats)
+    if (stats) {
         printf("{\"case\": \"clcam\", \"images\": %ld, \"batch\": %d, \"seconds\": %.3f, "
                "\"images_per_s\": %.1f, \"first_batch_s\": %.3f, \"setup_s\": %.3f, \"read_s\": %.3f, "
-               "\"write_s\": %.3f, \"device_wait_s\": %.3f, \"accuracy\": %.4f}\n",
+               "\"write_s\": %.3f, \"device_wait_s\": %.3f, \"accuracy\": %.4f",
                rep.images, rep.batch, rep.seconds, rep.images / rep.seconds, rep.t_first_batch, rep.t_setup,
                rep.t_read, rep.t_write, rep.t_wait, rep.correct >= 0 ? (double)rep.correct / rep.images : -1.0);
+        if (rep.profiled)
+            printf(", \"device_upload_s\": %.3f, \"device_forward_s\": %.3f, \"device_backward_s\": %.3f, "
+                   "\"device_cam_s\": %.3f, \"device_scorecam_s\": %.3f, \"device_download_s\": %.3f",
+                   rep.d_upload, rep.d_forward, rep.d_backward, rep.d_cam, rep.d_scorecam, rep.d_download);
+        printf("}\n");
+    }
     return 0;
 }
 
@@ -214,12 +227,47 @@ static int cmd_selftest(int argc, char **argv)
         else return usage_error("selftest", "unknown argument");
     }
     if ((st = cl_ctx_init(&ctx, device, &err)) != CLCAM_OK) return fail("selftest", &err, st);
-    printf("device: %s (%s, driver %s)\n", ctx.device_name, ctx.platform_name, ctx.driver_version);
+    printf("device: %s (%s, driver %s)\ngemm: convolutions on %s; CLBlast with %s\n", ctx.device_name,
+           ctx.platform_name, ctx.driver_version, ctx.gemm_own ? "clcam's own GEMM" : "CLBlast",
+           ctx.gemm_tuning);
     st = selftest_run(&ctx, stdout, &failed, &err);
     cl_ctx_free(&ctx);
     if (st != CLCAM_OK) return fail("selftest", &err, st);
     printf("%s: %d check%s failed\n", failed ? "FAIL" : "PASS", failed, failed == 1 ? "" : "s");
     return failed ? 1 : 0;
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out);
+
+static int cmd_tune(int argc, char **argv)
+{
+    clcam_err err = {0};
+    clcam_status st;
+    tune_options o = {.device = "any", .budget = 24, .seed = 1};
+    double def = 0, best = 0;
+    int seed = 1;
+    if (wants_help(argc, argv)) {
+        printf("usage: clcam tune [--device SPEC] [--budget N] [--seed S] [--dry-run]\n\n"
+               "Times CLBlast's GEMM with its default parameters and with N other parameter sets\n"
+               "(default 24: CPU- and GPU-friendly presets, then random valid ones) on the GEMMs\n"
+               "of CIFAR-sized convolutions, checks each result against the defaults', and stores\n"
+               "the fastest set in the device's tuning file in the cache folder, which every\n"
+               "later command loads. Each set costs one kernel compile (seconds on PoCL).\n"
+               "CLCAM_GEMM_TUNING=0 ignores the file; --dry-run measures but writes nothing.\n");
+        return 0;
+    }
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) o.device = argv[++i];
+        else if (strcmp(argv[i], "--budget") == 0 && i + 1 < argc) {
+            if (parse_int(argv[++i], 0, 10000, &o.budget) != 0) return usage_error("tune", "--budget: expected 0..10000");
+        } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+            if (parse_int(argv[++i], 0, 1000000, &seed) != 0) return usage_error("tune", "--seed: expected 0..1000000");
+            o.seed = (unsigned)seed;
+        } else if (strcmp(argv[i], "--dry-run") == 0) o.dry_run = 1;
+        else return usage_error("tune", "unknown argument");
+    }
+    if ((st = tune_run(&o, stdout, &def, &best, &err)) != CLCAM_OK) return fail("tune", &err, st);
+    return 0;
 }
 
 /* "--name value" or "--name=value": the value, advancing *i; NULL when this is not --name. */
@@ -309,7 +357,7 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } COMMANDS[] = {
         {"devices", cmd_devices}, {"import-cifar10", cmd_import}, {"run", cmd_run},
-        {"selftest", cmd_selftest}, {"report", cmd_report},
+        {"selftest", cmd_selftest}, {"report", cmd_report}, {"tune", cmd_tune},
     };
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         fputs(USAGE, argc < 2 ? stderr : stdout);

@@ -253,6 +253,11 @@ static clcam_status case_conv_im2col(cl_ctx *ctx, scratch *s, int v, selftest_re
     return case_conv(ctx, s, v, CONV_IM2COL, r, err);
 }
 
+static clcam_status case_conv_packed(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
+{
+    return case_conv(ctx, s, v, CONV_PACKED, r, err);
+}
+
 static clcam_status case_convgemm(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
 {
     return case_conv(ctx, s, v, CONV_CONVGEMM, r, err);
@@ -516,6 +521,7 @@ static const struct {
     {"maxpool_forward/backward", case_maxpool},
     {"avgpool_forward/backward", case_avgpool},
     {"im2col + CLBlastSgemm conv", case_conv_im2col},
+    {"packed im2col + own GEMM conv", case_conv_packed},
     {"CLBlastSconvgemm + bias", case_convgemm},
     {"conv backward: gemm + col2im", case_conv_backward},
     {"CLBlastSgemm linear fwd/bwd", case_linear},

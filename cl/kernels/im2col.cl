@@ -26,3 +26,30 @@ __kernel void conv_permute_bias(__global const float *tmp, __global const float 
     int p = i % HW, kk = (i / HW) % K, img = i / (HW * K);
     out[i] = tmp[kk * batch * HW + img * HW + p] + bias[kk];
 }
+
+/* The same patches packed for gemm_packed_nchw: col[(j / 16) * R * 16 + row * 16 + j % 16]
+ * for R = C*k*k rows and columns j of batch*OH*OW, rounded up to 16 with zeros. One
+ * work-item per (panel, row) = 16 values, row fastest so the stores run in order; the
+ * column's pixel advances by counting, not dividing (n = R * panels). */
+__kernel void im2col_packed(__global const float *in, int in_offset, __global float *col, int C,
+                            int H, int W, int k, int pad, int stride, int OH, int OW, int batch,
+                            int n)
+{
+    in += in_offset;
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int R = C * k * k, cols = batch * OH * OW;
+    int row = i % R, j = (i / R) * 16;
+    int c = row / (k * k), ky = (row / k) % k, kx = row % k;
+    int img = j / (OH * OW), p = j % (OH * OW), oy = p / OW, ox = p % OW;
+    float v[16];
+    for (int l = 0; l < 16; l++) {
+        int y = oy * stride + ky - pad, x = ox * stride + kx - pad;
+        v[l] = (j + l < cols && y >= 0 && y < H && x >= 0 && x < W) ? in[((img * C + c) * H + y) * W + x] : 0.0f;
+        if (++ox == OW) {
+            ox = 0;
+            if (++oy == OH) oy = 0, img++;
+        }
+    }
+    vstore16(vload16(0, v), i, col);
+}

@@ -1,30 +1,31 @@
 /* Max-pooling (no padding, floor mode) that records the argmax within each input plane,
  * and its backward pass as a gather: each input sums the gradients of the windows whose
  * argmax it is, in a fixed order, so there are no atomics and results are repeatable. */
+/* One work-item per output row (n = planes * OH): the index arithmetic once per row. */
 __kernel void maxpool_forward(__global const float *in, __global float *out,
                               __global int *argmax, int H, int W, int OH, int OW, int K,
                               int S, int n)
 {
     int i = get_global_id(0);
     if (i >= n) return;
-    int plane = i / (OH * OW);
-    int o = i % (OH * OW);
-    int oy = o / OW, ox = o % OW;
+    int plane = i / OH, oy = i % OH;
     __global const float *src = in + plane * H * W;
-    float best = -INFINITY;
-    int best_idx = oy * S * W + ox * S;
-    for (int ky = 0; ky < K; ky++) {
-        for (int kx = 0; kx < K; kx++) {
-            int idx = (oy * S + ky) * W + ox * S + kx;
-            float v = src[idx];
-            if (v > best || isnan(v)) { /* PyTorch's rule: first maximum, NaN wins */
-                best = v;
-                best_idx = idx;
+    for (int ox = 0; ox < OW; ox++) {
+        float best = -INFINITY;
+        int best_idx = oy * S * W + ox * S;
+        for (int ky = 0; ky < K; ky++) {
+            for (int kx = 0; kx < K; kx++) {
+                int idx = (oy * S + ky) * W + ox * S + kx;
+                float v = src[idx];
+                if (v > best || isnan(v)) { /* PyTorch's rule: first maximum, NaN wins */
+                    best = v;
+                    best_idx = idx;
+                }
             }
         }
+        out[i * OW + ox] = best;
+        argmax[i * OW + ox] = best_idx;
     }
-    out[i] = best;
-    argmax[i] = best_idx;
 }
 
 __kernel void maxpool_backward(__global const float *dout, __global const int *argmax,

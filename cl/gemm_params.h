@@ -1,0 +1,40 @@
+/* CLBlast's Xgemm tuning parameters for the device in use: a set of them, whether CLBlast can
+ * compile it, and the per-device file `clcam tune` writes and every context loads, so GEMMs
+ * run with the fastest set measured on this device. */
+#ifndef CLCAM_CL_GEMM_PARAMS_H
+#define CLCAM_CL_GEMM_PARAMS_H
+
+#include "runtime.h"
+
+enum { GEMM_MWG, GEMM_NWG, GEMM_KWG, GEMM_MDIMC, GEMM_NDIMC, GEMM_MDIMA, GEMM_NDIMB, GEMM_KWI,
+       GEMM_VWM, GEMM_VWN, GEMM_STRM, GEMM_STRN, GEMM_SA, GEMM_SB, GEMM_GEMMK, GEMM_KREG,
+       GEMM_N_PARAMS };
+
+extern const char *const GEMM_PARAM_NAMES[GEMM_N_PARAMS];
+
+typedef struct {
+    size_t v[GEMM_N_PARAMS];
+} gemm_params;
+
+/* Does the set satisfy Xgemm's divisibility rules and the device's work-group and local
+ * memory limits? */
+int gemm_params_valid(const gemm_params *p, size_t max_wg, unsigned long long local_mem);
+/* "MWG=64 NWG=64 ..." */
+void gemm_params_format(const gemm_params *p, char *buf, size_t size);
+/* From now on, CLBlast's GEMMs on ctx's device use p (compiled on their next call). */
+clcam_status gemm_params_apply(cl_ctx *ctx, const gemm_params *p, clcam_err *err);
+
+/* The device's tuning file: <cache folder>/gemm-<device, platform, driver hash>.txt. 0 when
+ * there is no cache folder. */
+int gemm_params_path(const cl_ctx *ctx, char *buf, size_t size);
+/* Sets ctx->gemm_own (which GEMM convolutions use) and CLBlast's parameters: from the
+ * device's tuning file if there is one (CLCAM_GEMM_TUNING=0: never), else our GEMM on CPUs
+ * and CLBlast's defaults elsewhere; CLCAM_GEMM=own|clblast overrides the engine.
+ * ctx->gemm_tuning says which parameters are in use. A broken file is ignored with a warning. */
+void gemm_params_load(cl_ctx *ctx);
+/* Writes the tuning file: the engine (own: our GEMM) and CLBlast's parameters (p NULL:
+ * CLBlast's defaults), written to a temporary file and renamed. */
+clcam_status gemm_params_store(const cl_ctx *ctx, int own, const gemm_params *p, const char *note,
+                               clcam_err *err);
+
+#endif

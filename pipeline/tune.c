@@ -1,0 +1,250 @@
+#include "tune.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../cl/blas.h"
+#include "../cl/gemm_params.h"
+#include "../cl/ops.h"
+#include "progress.h"
+
+/* The GEMMs of SimpleCNN's convolutions as im2col + GEMM slices ([out channels, C*k*k] x
+ * [C*k*k, images * OH * OW]): what `run` spends its device time on. */
+static const struct { size_t m, n, k; } SHAPES[] = {
+    {32, 128 * 1024, 27}, {64, 56 * 256, 288}, {128, 113 * 64, 576},
+};
+enum { N_SHAPES = sizeof SHAPES / sizeof *SHAPES, REPS = 2 };
+
+/* Sets that suit CPUs (large tiles per work-item, no local memory) and GPUs (CLBlast's
+ * common picks), timed before the random ones. */
+static const gemm_params PRESETS[] = {
+    {{64, 64, 32, 8, 8, 8, 8, 2, 4, 4, 0, 0, 0, 0, 0, 1}},
+    {{128, 64, 32, 16, 8, 16, 8, 2, 8, 8, 0, 0, 0, 0, 0, 1}},
+    {{64, 128, 32, 8, 16, 8, 16, 2, 8, 8, 0, 0, 0, 0, 0, 1}},
+    {{32, 64, 16, 4, 8, 4, 8, 2, 8, 8, 0, 0, 0, 0, 0, 1}},
+    {{64, 64, 16, 4, 4, 4, 4, 2, 16, 16, 0, 0, 0, 0, 0, 1}},
+    {{64, 64, 16, 8, 8, 8, 8, 2, 8, 8, 0, 0, 0, 0, 0, 1}},
+    {{128, 128, 32, 16, 16, 16, 16, 2, 8, 8, 0, 0, 1, 1, 0, 1}},
+    {{64, 64, 32, 16, 16, 16, 16, 2, 2, 2, 0, 0, 1, 1, 0, 1}},
+};
+
+static size_t pick(unsigned *state, const size_t *values, size_t n)
+{
+    *state = *state * 1103515245u + 12345u;
+    return values[(*state >> 16) % n];
+}
+
+/* A random valid set from CLBlast's tuner ranges, widened to the small work-groups that
+ * suit CPUs. */
+static gemm_params random_params(unsigned *state, size_t max_wg, unsigned long long local_mem)
+{
+    static const size_t WG[] = {16, 32, 64, 128}, KW[] = {16, 32}, DIM[] = {2, 4, 8, 16, 32},
+                        KWI[] = {2, 8}, VW[] = {1, 2, 4, 8, 16}, BIT[] = {0, 1};
+    gemm_params p;
+    do {
+        size_t *v = p.v;
+        v[GEMM_MWG] = pick(state, WG, 4), v[GEMM_NWG] = pick(state, WG, 4);
+        v[GEMM_KWG] = pick(state, KW, 2), v[GEMM_KWI] = pick(state, KWI, 2);
+        v[GEMM_MDIMC] = pick(state, DIM, 5), v[GEMM_NDIMC] = pick(state, DIM, 5);
+        v[GEMM_MDIMA] = pick(state, DIM, 5), v[GEMM_NDIMB] = pick(state, DIM, 5);
+        v[GEMM_VWM] = pick(state, VW, 5), v[GEMM_VWN] = pick(state, VW, 5);
+        v[GEMM_STRM] = pick(state, BIT, 2), v[GEMM_STRN] = pick(state, BIT, 2);
+        v[GEMM_SA] = pick(state, BIT, 2), v[GEMM_SB] = pick(state, BIT, 2);
+        v[GEMM_GEMMK] = 0, v[GEMM_KREG] = 1;
+    } while (!gemm_params_valid(&p, max_wg, local_mem));
+    return p;
+}
+
+typedef struct {
+    cl_mem a[N_SHAPES], b[N_SHAPES], bp[N_SHAPES], c[N_SHAPES]; /* bp: b packed for our GEMM */
+    float *want;  /* the defaults' result of the first shape: each candidate must match it */
+    double flops;
+    int own;      /* time our GEMM kernel instead of CLBlast's */
+} tune_bench;
+
+/* b [k, n] row-major, packed in panels of 16 columns as op_im2col_packed writes. */
+static clcam_status upload_packed(cl_ctx *ctx, const float *b, size_t k, size_t n, cl_mem *out,
+                                  clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    size_t panels = (n + 15) / 16;
+    float *p = calloc(panels * k * 16, sizeof(float));
+    if (!p) return err_set(err, CLCAM_ERR_NOMEM, "out of memory");
+    for (size_t r = 0; r < k; r++)
+        for (size_t j = 0; j < n; j++) p[(j / 16) * k * 16 + r * 16 + j % 16] = b[r * n + j];
+    TRY(cl_ctx_alloc(ctx, sizeof(float) * panels * k * 16, out, "tune packed B", err));
+    TRY(cl_ctx_upload(ctx, *out, p, sizeof(float) * panels * k * 16, err));
+exit:
+    free(p);
+    return st;
+}
+
+static clcam_status bench_init(cl_ctx *ctx, tune_bench *t, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    float *host = NULL;
+    unsigned state = 7;
+    for (int s = 0; s < N_SHAPES; s++) {
+        size_t na = SHAPES[s].m * SHAPES[s].k, nb = SHAPES[s].k * SHAPES[s].n, nc = SHAPES[s].m * SHAPES[s].n;
+        size_t big = na > nb ? na : nb;
+        free(host);
+        if (!(host = malloc(sizeof(float) * big))) {
+            st = err_set(err, CLCAM_ERR_NOMEM, "out of memory");
+            goto exit;
+        }
+        for (size_t i = 0; i < big; i++) {
+            state = state * 1103515245u + 12345u;
+            host[i] = (float)((state >> 8) & 0xffff) / 65536.0f - 0.5f;
+        }
+        TRY(cl_ctx_alloc(ctx, sizeof(float) * na, &t->a[s], "tune A", err));
+        TRY(cl_ctx_alloc(ctx, sizeof(float) * nb, &t->b[s], "tune B", err));
+        TRY(cl_ctx_alloc(ctx, sizeof(float) * nc, &t->c[s], "tune C", err));
+        TRY(cl_ctx_upload(ctx, t->a[s], host, sizeof(float) * na, err));
+        TRY(cl_ctx_upload(ctx, t->b[s], host, sizeof(float) * nb, err));
+        TRY(upload_packed(ctx, host, SHAPES[s].k, SHAPES[s].n, &t->bp[s], err));
+        t->flops += 2.0 * (double)SHAPES[s].m * (double)SHAPES[s].n * (double)SHAPES[s].k;
+    }
+    if (!(t->want = malloc(sizeof(float) * SHAPES[0].m * SHAPES[0].n)))
+        st = err_set(err, CLCAM_ERR_NOMEM, "out of memory");
+exit:
+    free(host);
+    return st;
+}
+
+static void bench_free(tune_bench *t)
+{
+    for (int s = 0; s < N_SHAPES; s++) {
+        if (t->a[s]) clReleaseMemObject(t->a[s]);
+        if (t->b[s]) clReleaseMemObject(t->b[s]);
+        if (t->c[s]) clReleaseMemObject(t->c[s]);
+        if (t->bp[s]) clReleaseMemObject(t->bp[s]);
+    }
+    free(t->want);
+}
+
+static clcam_status run_shapes(cl_ctx *ctx, tune_bench *t, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    for (int s = 0; s < N_SHAPES; s++) {
+        int m = (int)SHAPES[s].m, n = (int)SHAPES[s].n, k = (int)SHAPES[s].k;
+        if (t->own) TRY(op_gemm_nchw(ctx, m, n, k, t->a[s], t->bp[s], NULL, t->c[s], 0, n, err));
+        else TRY(blas_sgemm(ctx, 0, SHAPES[s].m, SHAPES[s].n, SHAPES[s].k, t->a[s], t->b[s], 0.0f, t->c[s], err));
+    }
+    CL_TRY(clFinish(ctx->queue));
+exit:
+    return st;
+}
+
+/* GFLOP/s of the current parameters (best of REPS after a first call that compiles), and
+ * the largest difference of the first shape's result from t->want (or fills want). */
+static clcam_status measure(cl_ctx *ctx, tune_bench *t, int fill_want, double *gflops, double *diff,
+                            clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    size_t n = SHAPES[0].m * SHAPES[0].n;
+    float *got = NULL;
+    double best = INFINITY;
+    TRY(run_shapes(ctx, t, err));
+    for (int r = 0; r < REPS; r++) {
+        double t0 = progress_now();
+        TRY(run_shapes(ctx, t, err));
+        double dt = progress_now() - t0;
+        if (dt < best) best = dt;
+    }
+    *gflops = t->flops / best * 1e-9;
+    if (fill_want) {
+        TRY(cl_ctx_download(ctx, t->c[0], t->want, sizeof(float) * n, err));
+        *diff = 0;
+        goto exit;
+    }
+    if (!(got = malloc(sizeof(float) * n))) {
+        st = err_set(err, CLCAM_ERR_NOMEM, "out of memory");
+        goto exit;
+    }
+    TRY(cl_ctx_download(ctx, t->c[0], got, sizeof(float) * n, err));
+    *diff = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - t->want[i]);
+        if (!(d <= *diff)) *diff = d; /* NaN counts as the worst */
+    }
+exit:
+    free(got);
+    return st;
+}
+
+clcam_status tune_run(const tune_options *o, FILE *out, double *default_gflops, double *best_gflops,
+                      clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_ctx ctx = {0};
+    tune_bench t = {0};
+    gemm_params best = {{0}};
+    double diff, g, own_gflops = 0;
+    int have_best = 0, n_pre = (int)(sizeof PRESETS / sizeof *PRESETS);
+    unsigned state = o->seed * 2654435761u + 1u;
+    char set[256], note[512];
+
+    setenv("CLCAM_GEMM_TUNING", "0", 1); /* time CLBlast's own defaults first */
+    TRY(cl_ctx_init(&ctx, o->device, err));
+    TRY(bench_init(&ctx, &t, err));
+    fprintf(out, "clcam tune: %s (%s), %d GEMMs of SimpleCNN's convolutions, %.2f GFLOP per pass\n",
+            ctx.device_name, ctx.platform_name, N_SHAPES, t.flops * 1e-9);
+    TRY(measure(&ctx, &t, 1, default_gflops, &diff, err));
+    *best_gflops = *default_gflops;
+    fprintf(out, "%4s %9s  %s\n%4d %9.1f  CLBlast defaults\n", "#", "GFLOP/s", "parameters", 0, *default_gflops);
+    t.own = 1;
+    {
+        float zero = 0.0f;
+        CL_TRY(clEnqueueFillBuffer(ctx.queue, t.c[0], &zero, sizeof zero, 0,
+                                   sizeof(float) * SHAPES[0].m * SHAPES[0].n, 0, NULL, NULL));
+    }
+    TRY(measure(&ctx, &t, 0, &own_gflops, &diff, err));
+    t.own = 0;
+    fprintf(out, "%4s %9.1f  clcam's own GEMM kernel\n", "own", own_gflops);
+    if (!(diff <= 1e-3)) {
+        st = err_set(err, CLCAM_ERR_CL, "clcam's own GEMM kernel is off by %g from CLBlast's on %s: "
+                     "a driver problem; run clcam selftest", diff, ctx.device_name);
+        goto exit;
+    }
+    for (int i = 0; i < o->budget; i++) {
+        gemm_params p = i < n_pre ? PRESETS[i] : random_params(&state, ctx.max_work_group, ctx.local_mem);
+        if (!gemm_params_valid(&p, ctx.max_work_group, ctx.local_mem)) continue;
+        gemm_params_format(&p, set, sizeof set);
+        st = gemm_params_apply(&ctx, &p, err);
+        if (st == CLCAM_OK) st = measure(&ctx, &t, 0, &g, &diff, err);
+        if (st != CLCAM_OK) { /* a set this driver cannot build or run is skipped, not fatal */
+            fprintf(out, "%4d %9s  %s (%s)\n", i + 1, "failed", set, err->msg);
+            err_clear(err);
+            st = CLCAM_OK;
+            continue;
+        }
+        if (!(diff <= 1e-3)) {
+            fprintf(out, "%4d %9s  %s (wrong result: off by %g)\n", i + 1, "rejected", set, diff);
+            continue;
+        }
+        fprintf(out, "%4d %9.1f  %s\n", i + 1, g, set);
+        if (g > *best_gflops) {
+            *best_gflops = g;
+            best = p;
+            have_best = 1;
+        }
+    }
+    /* CLBlast's best set only where it beats its defaults clearly (timing noise aside). */
+    if (have_best && *best_gflops < 1.05 * *default_gflops) have_best = 0;
+    double clblast = have_best ? *best_gflops : *default_gflops;
+    int own = own_gflops > clblast;
+    if (have_best) gemm_params_format(&best, set, sizeof set);
+    else snprintf(set, sizeof set, "CLBlast defaults");
+    fprintf(out, "clcam tune: CLBlast %.1f GFLOP/s (%s; defaults %.1f), clcam's own GEMM %.1f: "
+            "convolutions use %s\n", clblast, set, *default_gflops, own_gflops,
+            own ? "clcam's own GEMM" : "CLBlast");
+    snprintf(note, sizeof note, "on SimpleCNN's conv GEMMs: own %.1f GFLOP/s, CLBlast %.1f (defaults %.1f)",
+             own_gflops, clblast, *default_gflops);
+    *best_gflops = own ? own_gflops : clblast;
+    if (!o->dry_run) TRY(gemm_params_store(&ctx, own, have_best ? &best : NULL, note, err));
+exit:
+    bench_free(&t);
+    cl_ctx_free(&ctx);
+    return st;
+}
