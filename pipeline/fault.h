@@ -4,6 +4,8 @@
  *   kill_after_mark:N    SIGKILL after the progress mark
  *   term_after_mark:N    SIGTERM (handled: finish, flush, exit 143) after the progress mark
  *   int_after_mark:N     SIGINT, the same with exit 130
+ *   kill_after_step:N    clcam train: SIGKILL after its N-th optimizer step
+ *   kill_after_checkpoint:N  clcam train: SIGKILL after the checkpoint of epoch N is written
  * Unset in normal use: then fault_point does nothing. */
 #ifndef CLCAM_FAULT_H
 #define CLCAM_FAULT_H

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../io/dataset.h"
+#include "fault.h"
 #include "model.h"
 #include "progress.h"
 #include "train_io.h"
@@ -221,6 +222,7 @@ clcam_status train_run(const clcam_config *cfg, train_report *rep, clcam_err *er
             seen += b;
             rep->steps++;
             rep->images += b;
+            fault_point("train_step", (int)rep->steps);
             if (rep->max_steps > 0 && rep->steps >= rep->max_steps) {
                 rep->train_seconds += progress_now() - te;
                 rep->train_loss = loss_sum / seen;
@@ -252,6 +254,7 @@ clcam_status train_run(const clcam_config *cfg, train_report *rep, clcam_err *er
         meta.train_accuracy = rep->train_accuracy;
         meta.test_accuracy = rep->test_accuracy;
         TRY(train_file_write(ckpt, &m, mom_w, mom_b, &meta, err));
+        fault_point("train_checkpoint", epoch + 1);
         if (!rep->quiet) {
             char eta[32], acc[128] = "";
             double el = progress_now() - te;
