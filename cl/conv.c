@@ -82,3 +82,21 @@ clcam_status conv_backward_data(cl_ctx *ctx, const conv_shape *s, cl_mem dout, c
 exit:
     return st;
 }
+
+clcam_status conv_backward_weight(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem dout,
+                                  cl_mem dweight, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    size_t ohw = (size_t)s->OH * s->OW, ckk = (size_t)s->C * s->kernel * s->kernel;
+    cl_mem col, tmp;
+    TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * ckk * s->batch * ohw, &col, err));
+    TRY(cl_ctx_scratch(ctx, 1, sizeof(float) * (size_t)s->K * s->batch * ohw, &tmp, err));
+    TRY(op_im2col(ctx, in, 0, col, s->batch, s->C, s->H, s->W, s->kernel, s->pad, s->stride,
+                  s->OH, s->OW, err));
+    TRY(op_conv_unpermute(ctx, dout, tmp, s->batch, s->K, (int)ohw, err));
+    /* [K, b*OHW] x [C*k*k, b*OHW]^T -> [K, C*k*k], PyTorch's weight layout */
+    TRY(blas_sgemm_ex(ctx, 0, 1, (size_t)s->K, ckk, (size_t)s->batch * ohw, tmp, col, 0.0f,
+                      dweight, err));
+exit:
+    return st;
+}

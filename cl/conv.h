@@ -29,4 +29,10 @@ clcam_status conv_forward(cl_ctx *ctx, conv_method method, const conv_shape *s, 
 clcam_status conv_backward_data(cl_ctx *ctx, const conv_shape *s, cl_mem dout, cl_mem weight,
                                 cl_mem din, clcam_err *err);
 
+/* dweight [K, C, k, k] = dLoss/dW summed over the batch, from in [batch, C, H, W] and dout
+ * [batch, K, OH, OW]: dout permuted to [K, batch*OH*OW] x im2col(in)^T [batch*OH*OW, C*k*k].
+ * Uses ctx's scratch buffers 0 and 1. */
+clcam_status conv_backward_weight(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem dout,
+                                  cl_mem dweight, clcam_err *err);
+
 #endif

@@ -9,7 +9,7 @@
 #include "../pipeline/error.h"
 #include "error_names.h"
 
-#define CL_CTX_MAX_KERNELS 48
+#define CL_CTX_MAX_KERNELS 64
 
 typedef struct cl_profile cl_profile;
 

@@ -37,6 +37,21 @@ void config_defaults(clcam_config *cfg)
     cfg->cam_target_k = 1;
     snprintf(cfg->output_file, sizeof cfg->output_file, "results/cifar10_test_gradcam.h5");
     cfg->output_compression = 4;
+    snprintf(cfg->train_split, sizeof cfg->train_split, "train");
+    cfg->train_epochs = 18;
+    cfg->train_batch = 128;
+    cfg->train_lr_schedule = LR_ONECYCLE;
+    cfg->train_lr_max = 0.05f;
+    cfg->train_lr_warmup = 0.15f;
+    cfg->train_momentum = 0.9f;
+    cfg->train_nesterov = 1;
+    cfg->train_weight_decay = 5e-4f;
+    cfg->train_crop_pad = 4;
+    cfg->train_flip = 1;
+    cfg->train_seed = 0;
+    snprintf(cfg->train_eval_split, sizeof cfg->train_eval_split, "test");
+    snprintf(cfg->train_output, sizeof cfg->train_output, "models/simplecnn_cifar10.h5");
+    snprintf(cfg->train_init, sizeof cfg->train_init, "none");
 }
 
 /* ---- messages ---- */
@@ -460,19 +475,29 @@ void config_buf_scalar(config_buf *b, const char *s)
 char *config_to_yaml(const clcam_config *cfg)
 {
     config_buf b = {NULL, 0, 0, 0};
-    size_t i, prev_len = 0;
+    size_t i;
     const char *prev = "";
 
-    /* Keys are at most one section deep and each section's rows are contiguous in the table. */
+    /* Each section's rows are contiguous in the table; a key opens the sections of its path
+     * that the previous key was not in (train.lr.max under train: and lr:). */
     config_buf_printf(&b, "# clcam effective config\n");
     for (i = 0; i < CONFIG_KEYS_COUNT; i++) {
-        const char *path = CONFIG_KEYS[i].path, *dot = strrchr(path, '.');
-        size_t slen = dot ? (size_t)(dot - path) : 0;
-        if (slen && (slen != prev_len || strncmp(path, prev, slen) != 0))
-            config_buf_printf(&b, "%.*s:\n", (int)slen, path);
+        const char *path = CONFIG_KEYS[i].path, *leaf = strrchr(path, '.');
+        size_t same = 0, start = 0, p;
+        int depth = 0;
+        leaf = leaf ? leaf + 1 : path;
+        /* length of the sections (whole components) shared with the previous key */
+        for (p = 0; path + p < leaf && prev[p] == path[p]; p++)
+            if (path[p] == '.') same = p + 1;
+        for (p = 0; path + p < leaf; p++) {
+            if (path[p] != '.') continue;
+            if (p >= same)
+                config_buf_printf(&b, "%*s%.*s:\n", 2 * depth, "", (int)(p - start), path + start);
+            depth++;
+            start = p + 1;
+        }
         prev = path;
-        prev_len = slen;
-        config_buf_printf(&b, "%s%s: ", slen ? "  " : "", dot ? dot + 1 : path);
+        config_buf_printf(&b, "%*s%s: ", 2 * depth, "", leaf);
         config_key_emit(&CONFIG_KEYS[i], cfg, &b);
         config_buf_printf(&b, "\n");
     }

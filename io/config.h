@@ -24,6 +24,9 @@ typedef struct {
     float eps;                        /* batchnorm: > 0 */
 } config_layer;
 
+/* train.lr.schedule */
+typedef enum { LR_ONECYCLE, LR_COSINE, LR_CONSTANT } lr_schedule_kind;
+
 typedef struct {
     char device[CONFIG_NAME_MAX * 2]; /* device SPEC, default "any" */
     int batch;                        /* images per pass, >= 1, default 256 */
@@ -51,6 +54,23 @@ typedef struct {
 
     char output_file[CONFIG_PATH_MAX];   /* default "results/cifar10_test_gradcam.h5" */
     int output_compression;              /* 0..9, default 4 */
+
+    /* train: what `clcam train` does (ignored by `run`) */
+    char train_split[CONFIG_NAME_MAX];   /* default "train" */
+    int train_epochs;                    /* >= 1, default 18 */
+    int train_batch;                     /* >= 1, default 128 */
+    lr_schedule_kind train_lr_schedule;  /* default onecycle */
+    float train_lr_max;                  /* > 0, default 0.05 */
+    float train_lr_warmup;               /* fraction of all steps in [0, 1), default 0.15 */
+    float train_momentum;                /* [0, 1), default 0.9 */
+    int train_nesterov;                  /* default 1 */
+    float train_weight_decay;            /* >= 0, default 5e-4 */
+    int train_crop_pad;                  /* 0..64, default 4 */
+    int train_flip;                      /* default 1 */
+    long train_seed;                     /* 0..2^32-1, default 0 */
+    char train_eval_split[CONFIG_NAME_MAX]; /* default "test"; "none" skips evaluation */
+    char train_output[CONFIG_PATH_MAX];  /* default "models/simplecnn_cifar10.h5" */
+    char train_init[CONFIG_PATH_MAX];    /* initial weights file, "none" (default): PyTorch's init */
 } clcam_config;
 
 /* Fills cfg with the contract's defaults. */

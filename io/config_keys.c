@@ -30,6 +30,11 @@ static void config_methods_emit(const config_key *k, const clcam_config *cfg, co
 static clcam_status config_target_set(const config_key *k, const config_value *v,
                                       clcam_config *cfg);
 static void config_target_emit(const config_key *k, const clcam_config *cfg, config_buf *b);
+static clcam_status config_bool_set(const config_key *k, const config_value *v, clcam_config *cfg);
+static void config_bool_emit(const config_key *k, const clcam_config *cfg, config_buf *b);
+static clcam_status config_schedule_set(const config_key *k, const config_value *v,
+                                        clcam_config *cfg);
+static void config_schedule_emit(const config_key *k, const clcam_config *cfg, config_buf *b);
 
 #define CK_STR(path, field, flags, what)                                                       \
     {path, CONFIG_KIND_STRING, offsetof(clcam_config, field),                                   \
@@ -37,6 +42,9 @@ static void config_target_emit(const config_key *k, const clcam_config *cfg, con
 #define CK_NUM(path, kind, field, lo, hi, flags, what)                                         \
     {path, kind, offsetof(clcam_config, field), 0, lo, hi, flags, what, NULL, NULL}
 #define CK_FN(path, what, fn) {path, CONFIG_KIND_CUSTOM, 0, 0, 0, 0, 0, what, fn##_set, fn##_emit}
+/* A custom row that stores into a field (an int): true/false, an enum. */
+#define CK_FN_AT(path, field, what, fn)                                                        \
+    {path, CONFIG_KIND_CUSTOM, offsetof(clcam_config, field), 0, 0, 0, 0, what, fn##_set, fn##_emit}
 
 const config_key CONFIG_KEYS[] = {
     CK_STR("device", device, 0, "a device SPEC (cpu, gpu, any, a name, optionally :N)"),
@@ -62,6 +70,28 @@ const config_key CONFIG_KEYS[] = {
     CK_STR("output.file", output_file, 0, "a file path"),
     CK_NUM("output.compression", CONFIG_KIND_INT, output_compression, 0, 9, 0,
            "an integer in 0..9"),
+    CK_STR("train.split", train_split, 0, "a group name"),
+    CK_NUM("train.epochs", CONFIG_KIND_INT, train_epochs, 1, 100000, 0, "an integer in 1..100000"),
+    CK_NUM("train.batch", CONFIG_KIND_INT, train_batch, 1, 65536, 0, "an integer in 1..65536"),
+    CK_FN_AT("train.lr.schedule", train_lr_schedule, "onecycle, cosine or constant",
+             config_schedule),
+    CK_NUM("train.lr.max", CONFIG_KIND_FLOAT, train_lr_max, 0, 0, CONFIG_FLAG_POSITIVE,
+           "a number > 0"),
+    CK_NUM("train.lr.warmup", CONFIG_KIND_FLOAT, train_lr_warmup, 0, 0,
+           CONFIG_FLAG_NONNEG | CONFIG_FLAG_BELOW1, "a fraction of the steps in [0, 1)"),
+    CK_NUM("train.momentum", CONFIG_KIND_FLOAT, train_momentum, 0, 0,
+           CONFIG_FLAG_NONNEG | CONFIG_FLAG_BELOW1, "a number in [0, 1)"),
+    CK_FN_AT("train.nesterov", train_nesterov, "true or false", config_bool),
+    CK_NUM("train.weight_decay", CONFIG_KIND_FLOAT, train_weight_decay, 0, 0, CONFIG_FLAG_NONNEG,
+           "a number >= 0"),
+    CK_NUM("train.augment.crop_pad", CONFIG_KIND_INT, train_crop_pad, 0, 64, 0,
+           "an integer in 0..64"),
+    CK_FN_AT("train.augment.flip", train_flip, "true or false", config_bool),
+    CK_NUM("train.seed", CONFIG_KIND_LONG, train_seed, 0, 4294967295L, 0,
+           "an integer in 0..4294967295"),
+    CK_STR("train.eval_split", train_eval_split, 0, "a group name or none"),
+    CK_STR("train.output", train_output, 0, "a file path"),
+    CK_STR("train.init", train_init, 0, "a weights file or none"),
 };
 const size_t CONFIG_KEYS_COUNT = sizeof CONFIG_KEYS / sizeof *CONFIG_KEYS;
 
@@ -109,7 +139,9 @@ static int config_parse_float(const char *s, float *out)
 
 static int config_float_ok(const config_key *k, float f)
 {
-    return isfinite(f) && (!(k->flags & CONFIG_FLAG_POSITIVE) || f > 0.0f);
+    return isfinite(f) && (!(k->flags & CONFIG_FLAG_POSITIVE) || f > 0.0f) &&
+           (!(k->flags & CONFIG_FLAG_NONNEG) || f >= 0.0f) &&
+           (!(k->flags & CONFIG_FLAG_BELOW1) || f < 1.0f);
 }
 
 static clcam_status config_string_set(const config_key *k, const config_value *v, char *dst)
@@ -584,4 +616,50 @@ static void config_target_emit(const config_key *k, const clcam_config *cfg, con
     case CAM_TARGET_CLASS: config_buf_printf(b, "%d", cfg->cam_target_class); break;
     case CAM_TARGET_TOPK: config_buf_printf(b, "{topk: %d}", cfg->cam_target_k); break;
     }
+}
+
+/* ---- train: booleans and the learning-rate schedule ---- */
+
+static clcam_status config_bool_set(const config_key *k, const config_value *v, clcam_config *cfg)
+{
+    const char *s = "";
+    char got[96];
+    int *field = (int *)(void *)((char *)cfg + k->offset);
+    clcam_status st = config_value_text(k, v, &s);
+    if (st != CLCAM_OK) return st;
+    if (strcmp(s, "true") == 0) *field = 1;
+    else if (strcmp(s, "false") == 0) *field = 0;
+    else return config_value_fail(v, NULL, "expected %s, got %s", k->what,
+                                  config_node_describe(v->node, got, sizeof got));
+    return CLCAM_OK;
+}
+
+static void config_bool_emit(const config_key *k, const clcam_config *cfg, config_buf *b)
+{
+    config_buf_printf(b, "%s", *(const int *)(const void *)((const char *)cfg + k->offset) ? "true" : "false");
+}
+
+static const char *const CONFIG_SCHEDULES[] = {[LR_ONECYCLE] = "onecycle", [LR_COSINE] = "cosine",
+                                               [LR_CONSTANT] = "constant"};
+
+static clcam_status config_schedule_set(const config_key *k, const config_value *v,
+                                        clcam_config *cfg)
+{
+    const char *s = "";
+    char got[96];
+    clcam_status st = config_value_text(k, v, &s);
+    if (st != CLCAM_OK) return st;
+    for (size_t i = 0; i < sizeof CONFIG_SCHEDULES / sizeof *CONFIG_SCHEDULES; i++)
+        if (strcmp(s, CONFIG_SCHEDULES[i]) == 0) {
+            cfg->train_lr_schedule = (lr_schedule_kind)i;
+            return CLCAM_OK;
+        }
+    return config_value_fail(v, NULL, "expected %s, got %s", k->what,
+                             config_node_describe(v->node, got, sizeof got));
+}
+
+static void config_schedule_emit(const config_key *k, const clcam_config *cfg, config_buf *b)
+{
+    (void)k;
+    config_buf_printf(b, "%s", CONFIG_SCHEDULES[cfg->train_lr_schedule]);
 }

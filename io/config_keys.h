@@ -46,6 +46,8 @@ typedef void (*config_key_emit_fn)(const config_key *k, const clcam_config *cfg,
 
 #define CONFIG_FLAG_POSITIVE 1u /* floats: each > 0 */
 #define CONFIG_FLAG_IDENT 2u    /* strings: [A-Za-z_][A-Za-z0-9_.]* */
+#define CONFIG_FLAG_NONNEG 4u   /* floats: each >= 0 */
+#define CONFIG_FLAG_BELOW1 8u   /* floats: each < 1 */
 
 struct config_key {
     const char *path;    /* dotted: "cam.layer" */

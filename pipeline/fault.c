@@ -11,6 +11,8 @@ void fault_point(const char *point, int count)
         {"kill_after_mark", "after_mark", SIGKILL},
         {"term_after_mark", "after_mark", SIGTERM},
         {"int_after_mark", "after_mark", SIGINT},
+        {"kill_after_step", "train_step", SIGKILL},
+        {"kill_after_checkpoint", "train_checkpoint", SIGKILL},
     };
     const char *spec = getenv("CLCAM_FAULT"), *colon;
     if (!spec || !(colon = strchr(spec, ':')) || atoi(colon + 1) != count) return;

@@ -4,6 +4,8 @@
  *   kill_after_mark:N    SIGKILL after the progress mark
  *   term_after_mark:N    SIGTERM (handled: finish, flush, exit 143) after the progress mark
  *   int_after_mark:N     SIGINT, the same with exit 130
+ *   kill_after_step:N    clcam train: SIGKILL after its N-th optimizer step
+ *   kill_after_checkpoint:N  clcam train: SIGKILL after the checkpoint of epoch N is written
  * and CLCAM_FAULT=NAME:VALUE sets a value that a part of clcam reads with fault_value:
  *   device_alloc_limit:BYTES  a device buffer larger than BYTES fails to allocate with
  *                             CL_MEM_OBJECT_ALLOCATION_FAILURE, as on a device with little memory

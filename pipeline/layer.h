@@ -30,6 +30,7 @@ typedef struct {
     int kernel, stride, pad;   /* conv, maxpool, avgpool */
     int global_pool;           /* avgpool over the whole plane (kernel = input size) */
     int out_features;          /* conv: output channels; linear: outputs (from the weights) */
+    int no_bias;               /* conv: bias: false, the bias stays zero (not trained) */
     float *weight, *bias;      /* host copies in PyTorch's layouts */
     int n_weight, n_bias;      /* element counts */
     cl_mem d_weight, d_bias;
@@ -47,9 +48,15 @@ typedef struct {
     /* din = dLoss/d(input) from dout = dLoss/d(output); NULL where not supported yet. */
     clcam_status (*backward)(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout, cl_mem din,
                              int batch, clcam_err *err);
+    /* Parameter gradients, summed over the batch, from the layer's input and dout:
+     * dweight and dbias in the layouts of weight and bias. NULL for layers without parameters. */
+    clcam_status (*backward_params)(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout, cl_mem dweight,
+                                    cl_mem dbias, int batch, clcam_err *err);
     void (*ref_forward)(const layer *l, const float *in, float *out, int *aux, int batch);
     void (*ref_backward)(const layer *l, const float *in, const float *out, const int *aux,
                          const float *dout, float *din, int batch);
+    void (*ref_backward_params)(const layer *l, const float *in, const float *dout,
+                                float *dweight, float *dbias, int batch);
 } layer_ops;
 
 extern const layer_ops *const LAYER_OPS[LAYER_KIND_COUNT];

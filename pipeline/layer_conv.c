@@ -2,7 +2,9 @@
 #include "layer.h"
 
 #include "../cl/conv.h"
+#include "../cl/ops_train.h"
 #include "reference.h"
+#include "reference_train.h"
 
 static clcam_status conv_output_shape(layer *l, clcam_err *err)
 {
@@ -33,6 +35,18 @@ static clcam_status conv_backward_layer(cl_ctx *ctx, layer *l, cl_mem in, cl_mem
     return conv_backward_data(ctx, &s, dout, l->d_weight, din, err);
 }
 
+static clcam_status conv_backward_params(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout,
+                                         cl_mem dweight, cl_mem dbias, int batch, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    conv_shape s = {batch, l->in.c, l->in.h, l->in.w, l->out.c, l->kernel, l->pad, l->stride,
+                    l->out.h, l->out.w};
+    TRY(conv_backward_weight(ctx, &s, in, dout, dweight, err));
+    TRY(op_bias_grad(ctx, dout, dbias, batch, l->out.c, l->out.h * l->out.w, err));
+exit:
+    return st;
+}
+
 static void conv_ref_forward(const layer *l, const float *in, float *out, int *aux, int batch)
 {
     (void)aux;
@@ -48,6 +62,14 @@ static void conv_ref_backward(const layer *l, const float *in, const float *out,
                              l->kernel, l->pad, l->stride);
 }
 
+static void conv_ref_backward_params(const layer *l, const float *in, const float *dout,
+                                     float *dweight, float *dbias, int batch)
+{
+    ref_conv2d_backward_weight(in, dout, dweight, batch, l->in.c, l->in.h, l->in.w, l->out.c,
+                               l->kernel, l->pad, l->stride);
+    ref_bias_grad(dout, dbias, batch, l->out.c, l->out.h * l->out.w);
+}
+
 const layer_ops layer_conv_ops = {
     .kind_name = "conv",
     .output_shape = conv_output_shape,
@@ -55,4 +77,6 @@ const layer_ops layer_conv_ops = {
     .backward = conv_backward_layer,
     .ref_forward = conv_ref_forward,
     .ref_backward = conv_ref_backward,
+    .backward_params = conv_backward_params,
+    .ref_backward_params = conv_ref_backward_params,
 };

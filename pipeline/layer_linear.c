@@ -3,7 +3,9 @@
 
 #include "../cl/blas.h"
 #include "../cl/ops.h"
+#include "../cl/ops_train.h"
 #include "reference.h"
+#include "reference_train.h"
 
 static clcam_status linear_output_shape(layer *l, clcam_err *err)
 {
@@ -30,6 +32,17 @@ static clcam_status linear_backward(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dou
     return blas_sgemm(ctx, 0, (size_t)batch, l->in.c, l->out.c, dout, l->d_weight, 0.0f, din, err);
 }
 
+static clcam_status linear_backward_params(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout,
+                                           cl_mem dweight, cl_mem dbias, int batch, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    /* [batch, out]^T x [batch, in] -> [out, in] */
+    TRY(blas_sgemm_ex(ctx, 1, 0, l->out.c, l->in.c, (size_t)batch, dout, in, 0.0f, dweight, err));
+    TRY(op_bias_grad(ctx, dout, dbias, batch, l->out.c, 1, err));
+exit:
+    return st;
+}
+
 static void linear_ref_forward(const layer *l, const float *in, float *out, int *aux, int batch)
 {
     (void)aux;
@@ -43,6 +56,13 @@ static void linear_ref_backward(const layer *l, const float *in, const float *ou
     ref_linear_backward(dout, l->weight, din, batch, l->in.c, l->out.c);
 }
 
+static void linear_ref_backward_params(const layer *l, const float *in, const float *dout,
+                                       float *dweight, float *dbias, int batch)
+{
+    ref_linear_backward_weight(in, dout, dweight, batch, l->in.c, l->out.c);
+    ref_bias_grad(dout, dbias, batch, l->out.c, 1);
+}
+
 const layer_ops layer_linear_ops = {
     .kind_name = "linear",
     .output_shape = linear_output_shape,
@@ -50,4 +70,6 @@ const layer_ops layer_linear_ops = {
     .backward = linear_backward,
     .ref_forward = linear_ref_forward,
     .ref_backward = linear_ref_backward,
+    .backward_params = linear_backward_params,
+    .ref_backward_params = linear_ref_backward_params,
 };

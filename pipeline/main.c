@@ -11,6 +11,7 @@
 #include "report.h"
 #include "run.h"
 #include "selftest.h"
+#include "train.h"
 #include "tune.h"
 
 #define MAX_SETS 64
@@ -23,6 +24,8 @@ static const char *USAGE =
     "  import-cifar10 SRC OUT.h5        CIFAR-10 binary archive or folder to a dataset file\n"
     "  run CONFIG.yaml [--set k=v]... [--device SPEC] [--overwrite] [--quiet] [--stats]\n"
     "                                   explain a dataset split, write the results file\n"
+    "  train CONFIG.yaml [--set k=v]... [--device SPEC] [--quiet] [--steps N] [--stats]\n"
+    "                                   train the configured model, write its weights file\n"
     "  selftest [--device SPEC]         every kernel against the plain-C reference\n"
     "  report RESULTS.h5 --out DIR      pictures and a static HTML page of a results file\n"
     "  tune [--device SPEC] [--budget N] search CLBlast's GEMM parameters for the device\n"
@@ -209,6 +212,102 @@ static int cmd_run(int argc, char **argv)
     return 0;
 }
 
+static int cmd_train(int argc, char **argv)
+{
+    clcam_err err = {0};
+    clcam_status st;
+    const char *config = NULL, *sets[MAX_SETS + 1];
+    char device_set[300];
+    int n_sets = 0, verbose = 0, stats = 0;
+    train_report rep = {0};
+    clcam_config cfg;
+    if (wants_help(argc, argv)) {
+        printf("usage: clcam train CONFIG.yaml [--set key=value]... [--device SPEC] [--quiet] [--verbose]\n"
+               "                   [--steps N] [--stats]\n\n"
+               "Trains the configured model (model.arch or model.layers) on the dataset split\n"
+               "train.split with the train: section's recipe, every step on the device, and writes\n"
+               "the weights file train.output. A checkpoint (train.output + .ckpt) is written after\n"
+               "every epoch; the same command resumes from it after an interruption.\n"
+               "  --set key=value  override one config key (--set train.epochs=3)\n"
+               "  --device SPEC    same as --set device=SPEC\n"
+               "  --quiet          no progress lines on stderr\n"
+               "  --verbose        print HDF5's own error stack on failures\n"
+               "  --steps N        measure only: stop after N steps, write nothing\n"
+               "  --stats          print the run's figures as one JSON line on stdout\n");
+        return 0;
+    }
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--set") == 0 || strcmp(argv[i], "--device") == 0 ||
+            strcmp(argv[i], "--steps") == 0) {
+            if (i + 1 >= argc) return usage_error("train", "option needs a value");
+            if (strcmp(argv[i], "--steps") == 0) {
+                char *end;
+                rep.max_steps = strtol(argv[++i], &end, 10);
+                if (*end || rep.max_steps < 1) return usage_error("train", "--steps needs an integer >= 1");
+                continue;
+            }
+            if (n_sets >= MAX_SETS) return usage_error("train", "too many --set options");
+            if (strcmp(argv[i], "--device") == 0) {
+                snprintf(device_set, sizeof device_set, "device=%s", argv[++i]);
+                sets[n_sets++] = device_set;
+            } else {
+                sets[n_sets++] = argv[++i];
+            }
+        } else if (strncmp(argv[i], "--set=", 6) == 0) {
+            if (n_sets >= MAX_SETS) return usage_error("train", "too many --set options");
+            sets[n_sets++] = argv[i] + 6;
+        } else if (strcmp(argv[i], "--quiet") == 0) {
+            rep.quiet = 1;
+        } else if (strcmp(argv[i], "--verbose") == 0) {
+            verbose = 1;
+        } else if (strcmp(argv[i], "--stats") == 0) {
+            stats = 1;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "clcam train: unknown option %s (try clcam train --help)\n", argv[i]);
+            return 2;
+        } else if (!config) {
+            config = argv[i];
+        } else {
+            return usage_error("train", "more than one config file");
+        }
+    }
+    if (!config) return usage_error("train", "expected CONFIG.yaml");
+    h5_quiet(verbose);
+    if ((st = config_load(config, sets, n_sets, &cfg, &err)) != CLCAM_OK) return fail("train", &err, st);
+    {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_stop_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        rep.stop = &stop_signal;
+    }
+    st = train_run(&cfg, &rep, &err);
+    if (st == CLCAM_ERR_INTERRUPTED) {
+        fprintf(stderr, "clcam train: %s\n", err.msg);
+        return 128 + (int)stop_signal;
+    }
+    if (st != CLCAM_OK) return fail("train", &err, st);
+    if (!rep.quiet) {
+        if (rep.max_steps > 0)
+            fprintf(stderr, "clcam train: %ld steps, %ld images in %.2f s of training steps: %.1f img/s "
+                    "(nothing written)\n", rep.steps, rep.images, rep.train_seconds,
+                    rep.images / rep.train_seconds);
+        else
+            fprintf(stderr, "clcam train: %d epochs, final train loss %.4f, train accuracy %.2f%%%s; "
+                    "weights in %s\n", rep.epochs_done, rep.train_loss, 100.0 * rep.train_accuracy,
+                    rep.test_accuracy >= 0 ? ", see above for the eval accuracy" : "", cfg.train_output);
+    }
+    if (stats)
+        printf("{\"case\": \"clcam_train\", \"steps\": %ld, \"images\": %ld, \"batch\": %d, "
+               "\"train_seconds\": %.3f, \"images_per_s\": %.1f, \"seconds\": %.3f, \"train_loss\": %.6f, "
+               "\"train_accuracy\": %.6f, \"test_accuracy\": %.6f}\n", rep.steps, rep.images,
+               cfg.train_batch, rep.train_seconds, rep.train_seconds > 0 ? rep.images / rep.train_seconds : 0.0,
+               rep.seconds, rep.train_loss, rep.train_accuracy, rep.test_accuracy);
+    return 0;
+}
+
 static int cmd_selftest(int argc, char **argv)
 {
     clcam_err err = {0};
@@ -356,7 +455,7 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } COMMANDS[] = {
-        {"devices", cmd_devices}, {"import-cifar10", cmd_import}, {"run", cmd_run},
+        {"devices", cmd_devices}, {"import-cifar10", cmd_import}, {"run", cmd_run}, {"train", cmd_train},
         {"selftest", cmd_selftest}, {"report", cmd_report}, {"tune", cmd_tune},
     };
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

@@ -19,12 +19,19 @@ static const layer_spec SIMPLECNN[] = {
     SPEC(LAYER_LINEAR, "fc2", 0, 0, 0),
 };
 
+/* The widths `clcam train` gives a preset when no weights exist yet (0: not a conv or
+ * linear, or the last linear, whose width is the class count): the shared SimpleCNN's. */
+static const int SIMPLECNN_WIDTHS[] = {32, 0, 0, 64, 0, 0, 128, 0, 0, 0, 512, 0, 0};
+_Static_assert(sizeof SIMPLECNN_WIDTHS / sizeof *SIMPLECNN_WIDTHS ==
+               sizeof SIMPLECNN / sizeof *SIMPLECNN, "simplecnn widths");
+
 static const struct {
     const char *name;
     const layer_spec *specs;
     int n;
+    const int *widths;
 } PRESETS[] = {
-    {"simplecnn", SIMPLECNN, (int)(sizeof SIMPLECNN / sizeof *SIMPLECNN)},
+    {"simplecnn", SIMPLECNN, (int)(sizeof SIMPLECNN / sizeof *SIMPLECNN), SIMPLECNN_WIDTHS},
 };
 
 _Static_assert(CONFIG_LAYERS_MAX <= MODEL_MAX_LAYERS, "model.layers fits a model");
@@ -66,6 +73,24 @@ static clcam_status load_params(layer *l, const layer_spec *spec, hid_t file, co
     long dims[4], bdims[1];
     param_path(wname, sizeof wname, l->name, "weight");
     param_path(bname, sizeof bname, l->name, "bias");
+    l->no_bias = spec->no_bias;
+    if (file < 0) { /* no weights yet: zeros of the spec's shape, for the trainer to fill */
+        int k = l->kind == LAYER_CONV ? spec->kernel : 1;
+        if (spec->out < 1 || k < 1) {
+            st = err_set(err, CLCAM_ERR_INPUT, "layer %s: without weights, a %s layer needs out%s "
+                         "in model.layers", l->name, LAYER_OPS[l->kind]->kind_name,
+                         l->kind == LAYER_CONV ? " and kernel" : "");
+            goto exit;
+        }
+        l->kernel = l->kind == LAYER_CONV ? k : l->kernel;
+        l->out_features = spec->out;
+        l->n_weight = spec->out * l->in.c * k * k;
+        l->n_bias = spec->out;
+        if (!(l->weight = calloc((size_t)l->n_weight, sizeof *l->weight)) ||
+            !(l->bias = calloc((size_t)l->n_bias, sizeof *l->bias)))
+            st = err_set(err, CLCAM_ERR_NOMEM, "out of memory for %s's parameters", l->name);
+        goto exit;
+    }
     if (l->kind == LAYER_CONV) {
         long expect[4] = {spec->out > 0 ? spec->out : -1, l->in.c, l->kernel > 0 ? l->kernel : -1,
                           l->kernel > 0 ? l->kernel : -1};
@@ -152,7 +177,7 @@ clcam_status model_build(model *m, const layer_spec *specs, int n_specs, const c
         st = err_set(err, CLCAM_ERR_INPUT, "a model needs 1 to %d layers, got %d", MODEL_MAX_LAYERS, n_specs);
         goto exit;
     }
-    TRY(h5_open_read(weights_path, "weights", &file, err));
+    if (weights_path) TRY(h5_open_read(weights_path, "weights", &file, err));
     for (int i = 0; i < n_specs; i++) {
         layer *l = &m->layers[i];
         l->kind = specs[i].kind;
@@ -174,15 +199,16 @@ clcam_status model_build(model *m, const layer_spec *specs, int n_specs, const c
                              i ? m->layers[i - 1].name : "the input");
                 goto exit;
             }
-            TRY(fold_batchnorm(&m->layers[i - 1], l, specs[i].eps > 0 ? specs[i].eps : 1e-5f, file,
-                               weights_path, err));
+            if (file >= 0)
+                TRY(fold_batchnorm(&m->layers[i - 1], l, specs[i].eps > 0 ? specs[i].eps : 1e-5f,
+                                   file, weights_path, err));
         }
         TRY(LAYER_OPS[l->kind]->output_shape(l, err));
         shape = l->out;
     }
     if (shape.h != 1 || shape.w != 1 || shape.c < 2) {
         st = err_set(err, CLCAM_ERR_INPUT, "%s: the model ends in a %dx%dx%d tensor, expected class scores",
-                     weights_path, shape.c, shape.h, shape.w);
+                     weights_path ? weights_path : "model", shape.c, shape.h, shape.w);
         goto exit;
     }
     m->classes = shape.c;
@@ -226,6 +252,42 @@ static clcam_status specs_from_config(const clcam_config *cfg, layer_spec *specs
         s->eps = c->eps > 0 ? c->eps : 1e-5f;
     }
     return CLCAM_OK;
+}
+
+clcam_status model_init_config(model *m, const clcam_config *cfg, layer_shape input, int classes,
+                               clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    layer_spec specs[MODEL_MAX_LAYERS];
+    int n = 0, last_linear = -1;
+    if (cfg->model_n_layers > 0) {
+        TRY(specs_from_config(cfg, specs, err));
+        n = cfg->model_n_layers;
+    } else {
+        size_t p;
+        for (p = 0; p < sizeof PRESETS / sizeof *PRESETS; p++)
+            if (strcmp(PRESETS[p].name, cfg->model_arch) == 0) break;
+        if (p == sizeof PRESETS / sizeof *PRESETS) {
+            st = err_set(err, CLCAM_ERR_INPUT, "model.arch: unknown architecture '%s' (expected: "
+                         "simplecnn)", cfg->model_arch);
+            goto exit;
+        }
+        n = PRESETS[p].n;
+        for (int i = 0; i < n; i++) {
+            specs[i] = PRESETS[p].specs[i];
+            specs[i].out = PRESETS[p].widths[i];
+        }
+    }
+    for (int i = 0; i < n; i++)
+        if (specs[i].kind == LAYER_LINEAR) last_linear = i;
+    if (last_linear >= 0 && specs[last_linear].out == 0) specs[last_linear].out = classes;
+    TRY(model_build(m, specs, n, NULL, input, err));
+    if (m->classes != classes)
+        st = err_set(err, CLCAM_ERR_INPUT, "the model has %d outputs but the dataset %s has %d "
+                     "classes", m->classes, cfg->data_file, classes);
+exit:
+    if (st != CLCAM_OK) model_free(m);
+    return st;
 }
 
 clcam_status model_load_config(model *m, const clcam_config *cfg, layer_shape input,

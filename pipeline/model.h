@@ -38,7 +38,13 @@ clcam_status model_load(model *m, const char *arch, const char *weights_path, la
  * files. Everything is checked here, before any device work. */
 clcam_status model_load_config(model *m, const clcam_config *cfg, layer_shape input,
                                clcam_err *err);
-/* Same from an explicit layer list. A batchnorm is folded into the conv right before it
+/* The model of cfg (model.layers, or the preset with its default widths) with no weights yet:
+ * every parameter zero, for the trainer to initialise. The last linear layer without `out`
+ * gets `classes` outputs. A conv or linear entry of model.layers needs out (and a conv its
+ * kernel). */
+clcam_status model_init_config(model *m, const clcam_config *cfg, layer_shape input, int classes,
+                               clcam_err *err);
+/* Same from an explicit layer list (weights_path NULL: zero parameters of the specs' shapes). A batchnorm is folded into the conv right before it
  * (anything else before it is an error). */
 clcam_status model_build(model *m, const layer_spec *specs, int n_specs, const char *weights_path,
                          layer_shape input, clcam_err *err);

@@ -25,3 +25,9 @@ set_tests_properties(torch_layers torch_vgg PROPERTIES SKIP_RETURN_CODE 77 TIMEO
 add_test(NAME bad_inputs COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/bad_inputs.py
   $<TARGET_FILE:clcam>)
 set_tests_properties(bad_inputs PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+
+# Training against PyTorch: two SGD steps (Nesterov, weight decay) from the same weights on the
+# same batch, for a VGG-style network without batch norm and, with ../shared, SimpleCNN.
+add_test(NAME torch_train_step COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/torch_train_step.py
+  $<TARGET_FILE:clcam>)
+set_tests_properties(torch_train_step PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600 LABELS "torch;shared")

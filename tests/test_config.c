@@ -47,6 +47,15 @@ static int config_equal(const clcam_config *a, const clcam_config *b)
     if (a->cam_target == CAM_TARGET_CLASS && a->cam_target_class != b->cam_target_class)
         return 0;
     if (a->cam_target == CAM_TARGET_TOPK && a->cam_target_k != b->cam_target_k) return 0;
+    if (strcmp(a->train_split, b->train_split) || a->train_epochs != b->train_epochs ||
+        a->train_batch != b->train_batch || a->train_lr_schedule != b->train_lr_schedule ||
+        a->train_lr_max != b->train_lr_max || a->train_lr_warmup != b->train_lr_warmup ||
+        a->train_momentum != b->train_momentum || a->train_nesterov != b->train_nesterov ||
+        a->train_weight_decay != b->train_weight_decay || a->train_crop_pad != b->train_crop_pad ||
+        a->train_flip != b->train_flip || a->train_seed != b->train_seed ||
+        strcmp(a->train_eval_split, b->train_eval_split) || strcmp(a->train_output, b->train_output) ||
+        strcmp(a->train_init, b->train_init))
+        return 0;
     return strcmp(a->output_file, b->output_file) == 0 &&
            a->output_compression == b->output_compression;
 }
@@ -343,6 +352,11 @@ static void test_sets(void)
     EXPECT_SET_FAIL("output.compression=10", CLCAM_ERR_INPUT, "--set output.compression:",
                     "0..9", NULL);
     EXPECT_SET_FAIL("data.count=1.5", CLCAM_ERR_INPUT, "--set data.count:", "got '1.5'", NULL);
+    EXPECT_SET_FAIL("train.lr.warmup=1", CLCAM_ERR_INPUT, "--set train.lr.warmup:", "[0, 1)", NULL);
+    EXPECT_SET_FAIL("train.momentum=-0.1", CLCAM_ERR_INPUT, "--set train.momentum:", "'-0.1'", NULL);
+    EXPECT_SET_FAIL("train.nesterov=yes", CLCAM_ERR_INPUT, "--set train.nesterov:", "true or false", NULL);
+    EXPECT_SET_FAIL("train.lr.schedule=step", CLCAM_ERR_INPUT, "onecycle, cosine or constant", NULL, NULL);
+    EXPECT_SET_FAIL("train.lr.min=1", CLCAM_ERR_INPUT, "unknown key", "schedule, max, warmup", NULL);
     {
         /* The file's errors win over later sets; a bad set after good ones still fails. */
         const char *s3[] = {"batch=8", "batch=nope"};
@@ -381,13 +395,31 @@ static void test_round_trip(void)
                           "cam.layer=_l.2",
                           "cam.target=9",
                           "output.file=\"all\"",
-                          "output.compression=0"};
+                          "output.compression=0",
+                          "train.split=tr",
+                          "train.epochs=3",
+                          "train.batch=5",
+                          "train.lr.schedule=cosine",
+                          "train.lr.max=0.25",
+                          "train.lr.warmup=0",
+                          "train.momentum=0.5",
+                          "train.nesterov=false",
+                          "train.weight_decay=0",
+                          "train.augment.crop_pad=0",
+                          "train.augment.flip=false",
+                          "train.seed=4294967295",
+                          "train.eval_split=none",
+                          "train.output=m.h5",
+                          "train.init=w0.h5"};
 
     config_defaults(&cfg);
     round_trip("defaults", &cfg);
     yaml = config_to_yaml(&cfg);
     CHECK(yaml && strstr(yaml, "device: any\nbatch: 256\ndata:\n  file: data/cifar10.h5\n"),
           "layout: %s", yaml ? yaml : "(null)");
+    CHECK(yaml && strstr(yaml, "train:\n  split: train\n  epochs: 18\n  batch: 128\n  lr:\n"
+                             "    schedule: onecycle\n    max: 0.05\n    warmup: 0.15\n  momentum: 0.9\n"),
+          "train layout: %s", yaml ? yaml : "(null)");
     CHECK(yaml && strstr(yaml, "  count: all\n") && strstr(yaml, "  methods: [gradcam]\n") &&
               strstr(yaml, "  target: predicted\n") && strstr(yaml, "  compression: 4\n"),
           "layout: %s", yaml ? yaml : "(null)");

@@ -1,0 +1,61 @@
+#include "ops_train.h"
+
+clcam_status op_bias_grad(cl_ctx *ctx, cl_mem dout, cl_mem db, int batch, int C, int HW,
+                          clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    size_t local;
+    TRY(cl_ctx_kernel(ctx, "bias_grad_nchw", &k, err));
+    /* Work-group size from the kernel's and device's limits, and local memory to match. */
+    local = cl_ctx_reduce_wg(ctx, "bias_grad_nchw", 256);
+    while (local > 1 && local * sizeof(float) > ctx->local_mem) local /= 2;
+    KARG(k, 0, dout); KARG(k, 1, db); KARG(k, 2, C); KARG(k, 3, HW); KARG(k, 4, batch);
+    CL_TRY(clSetKernelArg(k, 5, local * sizeof(float), NULL));
+    TRY(cl_ctx_launch_groups(ctx, k, (size_t)C, local, err));
+exit:
+    return st;
+}
+
+clcam_status op_softmax_xent(cl_ctx *ctx, cl_mem logits, cl_mem labels, cl_mem dlogits,
+                             cl_mem loss, cl_mem correct, int batch, int classes, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    float inv_batch = 1.0f / (float)batch;
+    TRY(cl_ctx_kernel(ctx, "softmax_xent", &k, err));
+    KARG(k, 0, logits); KARG(k, 1, labels); KARG(k, 2, dlogits); KARG(k, 3, loss);
+    KARG(k, 4, correct); KARG(k, 5, classes); KARG(k, 6, inv_batch); KARG(k, 7, batch);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)batch, err));
+exit:
+    return st;
+}
+
+clcam_status op_sgd_step(cl_ctx *ctx, cl_mem w, cl_mem grad, cl_mem buf, float lr, float momentum,
+                         float weight_decay, int nesterov, int n, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    TRY(cl_ctx_kernel(ctx, "sgd_step", &k, err));
+    KARG(k, 0, w); KARG(k, 1, grad); KARG(k, 2, buf); KARG(k, 3, lr); KARG(k, 4, momentum);
+    KARG(k, 5, weight_decay); KARG(k, 6, nesterov); KARG(k, 7, n);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}
+
+clcam_status op_augment(cl_ctx *ctx, cl_mem src, cl_mem dst, cl_mem index, unsigned seed,
+                        unsigned epoch, int batch, int H, int W, int C, int pad, int flip,
+                        clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    cl_uint s = seed, e = epoch;
+    int n = batch * H * W * C;
+    TRY(cl_ctx_kernel(ctx, "augment_crop_flip", &k, err));
+    KARG(k, 0, src); KARG(k, 1, dst); KARG(k, 2, index); KARG(k, 3, s); KARG(k, 4, e);
+    KARG(k, 5, H); KARG(k, 6, W); KARG(k, 7, C); KARG(k, 8, pad); KARG(k, 9, flip); KARG(k, 10, n);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}

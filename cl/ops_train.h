@@ -1,0 +1,23 @@
+/* Host-side launchers of the training kernels (bias gradient, loss head, SGD, augmentation). */
+#ifndef CLCAM_CL_OPS_TRAIN_H
+#define CLCAM_CL_OPS_TRAIN_H
+
+#include "runtime.h"
+
+/* db [C] = sum over n and p of dout [batch, C, HW]. */
+clcam_status op_bias_grad(cl_ctx *ctx, cl_mem dout, cl_mem db, int batch, int C, int HW,
+                          clcam_err *err);
+/* Mean softmax cross-entropy: dlogits [batch, classes] = (softmax - onehot) / batch; loss and
+ * correct [batch] per image. labels int32 [batch]. */
+clcam_status op_softmax_xent(cl_ctx *ctx, cl_mem logits, cl_mem labels, cl_mem dlogits,
+                             cl_mem loss, cl_mem correct, int batch, int classes, clcam_err *err);
+/* torch.optim.SGD on n parameters w with gradient grad and momentum buffer buf. */
+clcam_status op_sgd_step(cl_ctx *ctx, cl_mem w, cl_mem grad, cl_mem buf, float lr, float momentum,
+                         float weight_decay, int nesterov, int n, clcam_err *err);
+/* dst = random crop (pad) and flip of src, both uint8 [batch, H, W, C]; index int32 [batch]
+ * the images' rows in their split (the hash's counter). */
+clcam_status op_augment(cl_ctx *ctx, cl_mem src, cl_mem dst, cl_mem index, unsigned seed,
+                        unsigned epoch, int batch, int H, int W, int C, int pad, int flip,
+                        clcam_err *err);
+
+#endif
