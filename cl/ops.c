@@ -351,8 +351,9 @@ exit:
     return st;
 }
 
-clcam_status op_eigencam(cl_ctx *ctx, cl_mem A, cl_mem Mc, cl_mem C, cl_mem v, cl_mem tmp,
-                         cl_mem raw, int batch, int K, int HW, int iters, clcam_err *err)
+clcam_status op_eigencam(cl_ctx *ctx, cl_mem A, cl_mem Mc, cl_mem C, cl_mem C2, cl_mem v,
+                         cl_mem tmp, cl_mem raw, int batch, int K, int HW, int squarings,
+                         int iters, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     cl_kernel k;
@@ -364,6 +365,13 @@ clcam_status op_eigencam(cl_ctx *ctx, cl_mem A, cl_mem Mc, cl_mem C, cl_mem v, c
     TRY(cl_ctx_kernel(ctx, "eigencam_gram", &k, err));
     KARG(k, 0, Mc); KARG(k, 1, C); KARG(k, 2, K); KARG(k, 3, HW); KARG(k, 4, nkk);
     TRY(cl_ctx_launch1d(ctx, k, (size_t)nkk, err));
+    TRY(cl_ctx_kernel(ctx, "eigencam_square", &k, err));
+    for (int s = 0; s < squarings; s++) { /* an odd count ends in C2: the steps read that */
+        cl_mem from = s % 2 ? C2 : C, to = s % 2 ? C : C2;
+        KARG(k, 0, from); KARG(k, 1, to); KARG(k, 2, K); KARG(k, 3, nkk);
+        TRY(cl_ctx_launch1d(ctx, k, (size_t)nkk, err));
+    }
+    if (squarings % 2) C = C2;
     TRY(cl_ctx_kernel(ctx, "eigencam_start", &k, err));
     KARG(k, 0, v); KARG(k, 1, K); KARG(k, 2, nk);
     TRY(cl_ctx_launch1d(ctx, k, (size_t)nk, err));

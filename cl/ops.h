@@ -75,10 +75,13 @@ clcam_status op_xgradcam_weights(cl_ctx *ctx, cl_mem A, cl_mem G, cl_mem w, int 
 /* raw [batch, HW] = ReLU(sum_k f(G, A)); mode 0 G A, 1 relu(G) A, 2 relu(G A). */
 clcam_status op_cam_elementwise_relu(cl_ctx *ctx, cl_mem A, cl_mem G, cl_mem raw, int batch,
                                      int K, int HW, int mode, clcam_err *err);
-/* EigenCAM: Mc [batch, K, HW] centred A; C [batch, K, K] its Gram matrix; v and tmp [batch, K];
- * iters power steps from the fixed start, then the sign convention; raw [batch, HW]. */
-clcam_status op_eigencam(cl_ctx *ctx, cl_mem A, cl_mem Mc, cl_mem C, cl_mem v, cl_mem tmp,
-                         cl_mem raw, int batch, int K, int HW, int iters, clcam_err *err);
+/* EigenCAM: Mc [batch, K, HW] centred A; C and C2 [batch, K, K] its Gram matrix, squared
+ * `squarings` times (each scaled by 1/trace^2) in place of as many power steps; v and tmp
+ * [batch, K]; iters power steps from the fixed start, then the sign convention; raw
+ * [batch, HW]. */
+clcam_status op_eigencam(cl_ctx *ctx, cl_mem A, cl_mem Mc, cl_mem C, cl_mem C2, cl_mem v,
+                         cl_mem tmp, cl_mem raw, int batch, int K, int HW, int squarings,
+                         int iters, clcam_err *err);
 /* Score-CAM: mm [batch * K, 2] min/max of each channel upsampled (align_corners=True) to HxW;
  * masked [count, C, H, W] for masked images first..first+count-1 (image q / K, channel q % K);
  * w [batch, K] softmax over k of logits [batch * K, classes] at the rank's target. */

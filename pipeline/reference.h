@@ -46,8 +46,9 @@ void ref_xgradcam_weights(const float *A, const float *G, float *w, int batch, i
 /* mode 0 HiResCAM, 1 LayerCAM, 2 Grad-CAM element-wise. */
 void ref_cam_elementwise_relu(const float *A, const float *G, float *raw, int batch, int K,
                               int HW, int mode);
-/* The whole EigenCAM raw map with iters power steps, as the kernels. */
-void ref_eigencam(const float *A, float *raw, int batch, int K, int HW, int iters);
+/* The whole EigenCAM raw map with `squarings` squarings and iters power steps, as the
+ * kernels. */
+void ref_eigencam(const float *A, float *raw, int batch, int K, int HW, int squarings, int iters);
 void ref_scorecam_minmax(const float *A, float *mm, int batch, int K, int h, int w, int H, int W);
 void ref_scorecam_mask_input(const float *input, const float *A, const float *mm, float *masked,
                              int C, int K, int h, int w, int H, int W, int first, int count);

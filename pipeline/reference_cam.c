@@ -4,6 +4,7 @@
  * arithmetic in the same order; the others sum in double. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "reference.h"
 
@@ -51,11 +52,12 @@ void ref_cam_elementwise_relu(const float *A, const float *G, float *raw, int ba
         }
 }
 
-void ref_eigencam(const float *A, float *raw, int batch, int K, int HW, int iters)
+void ref_eigencam(const float *A, float *raw, int batch, int K, int HW, int squarings, int iters)
 {
     double *M = malloc(sizeof(double) * (size_t)K * HW), *C = malloc(sizeof(double) * (size_t)K * K);
+    double *C2 = malloc(sizeof(double) * (size_t)K * K);
     double *v = malloc(sizeof(double) * K), *t = malloc(sizeof(double) * K);
-    if (!M || !C || !v || !t) goto exit;
+    if (!M || !C || !C2 || !v || !t) goto exit;
     for (int n = 0; n < batch; n++) {
         const float *a = A + (size_t)n * K * HW;
         for (int k = 0; k < K; k++) {
@@ -70,6 +72,17 @@ void ref_eigencam(const float *A, float *raw, int batch, int K, int HW, int iter
                 for (int p = 0; p < HW; p++) s += M[(size_t)j * HW + p] * M[(size_t)k * HW + p];
                 C[(size_t)j * K + k] = s;
             }
+        for (int s = 0; s < squarings; s++) {
+            double tr = 0.0;
+            for (int q = 0; q < K; q++) tr += C[(size_t)q * K + q];
+            for (int j = 0; j < K; j++)
+                for (int k = 0; k < K; k++) {
+                    double sum = 0.0;
+                    for (int q = 0; q < K; q++) sum += C[(size_t)j * K + q] * C[(size_t)q * K + k];
+                    C2[(size_t)j * K + k] = tr > 0.0 ? sum / (tr * tr) : 0.0;
+                }
+            memcpy(C, C2, sizeof(double) * (size_t)K * K);
+        }
         for (int k = 0; k < K; k++) v[k] = 1.0 + (double)k / K;
         for (int it = 0; it < iters + (iters & 1); it++) {
             double ss = 0.0;
@@ -97,7 +110,7 @@ void ref_eigencam(const float *A, float *raw, int batch, int K, int HW, int iter
         }
     }
 exit:
-    free(M), free(C), free(v), free(t);
+    free(M), free(C), free(C2), free(v), free(t);
 }
 
 /* PyTorch's bilinear align_corners=True at (oy, ox), in double. */

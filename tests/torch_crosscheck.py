@@ -455,6 +455,11 @@ def compare_methods(ck, a, names, R, ref, index, n, floor_frac):
         if (cerr[checked] > a.cam_tol).any():
             ck.fail(m + " cam", f"{int((cerr[checked] > a.cam_tol).sum())} images off; worst "
                                 f"image {idx}: |a-b| {cerr[i]:.3g} > {a.cam_tol:g}")
+        # A check that excludes most maps proves little: where asked, most must be compared.
+        frac = float(checked[nz].mean()) if nz.any() else 1.0
+        if a.min_checked and frac < a.min_checked:
+            ck.fail(m + " cam", f"only {frac:.0%} of the non-zero maps are well-conditioned enough "
+                                f"to compare (--min-checked {a.min_checked:g})")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1116,6 +1121,9 @@ def build_parser():
                    help="floor = frac * median raw max of the non-zero maps")
     p.add_argument("--cam-tol", type=float, default=t["cam_tol"],
                    help="cam: |a-b| <= tol, except on ill-conditioned maps")
+    p.add_argument("--min-checked", type=float, default=0.0,
+                   help="each method's cam must compare at least this fraction of the non-zero "
+                        "maps (the rest excluded as ill-conditioned)")
     p.add_argument("--cond-frac", type=float, default=None,
                    help="cam skips maps whose upsampled range < frac * median raw max "
                         "(default 2*raw_floor_frac/cam_tol)")

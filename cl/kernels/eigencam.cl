@@ -28,6 +28,21 @@ __kernel void eigencam_gram(__global const float *Mc, __global float *C, int K, 
     C[i] = sum;
 }
 
+/* out[n] = (C[n] / t)^2 with t = trace(C[n]) (0 when t is 0): same eigenvectors, the gap
+ * between the first two eigenvalues squared, and entries kept below 1 (C is a Gram matrix).
+ * One work-item per (image, j, k). */
+__kernel void eigencam_square(__global const float *C, __global float *out, int K, int n)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int img = i / (K * K), j = (i / K) % K, k = i % K;
+    __global const float *c = C + img * K * K;
+    float t = 0.0f, sum = 0.0f;
+    for (int q = 0; q < K; q++) t += c[q * K + q];
+    for (int q = 0; q < K; q++) sum += c[j * K + q] * c[q * K + k];
+    out[i] = t > 0.0f ? sum / (t * t) : 0.0f;
+}
+
 /* One power step: out[n, j] = (C v)[j] / ||v||, 0 when v is zero; one work-item per
  * (image, j). v = NULL is not allowed: the first step reads the start vector from v. */
 __kernel void eigencam_power_step(__global const float *C, __global const float *v,
