@@ -152,7 +152,7 @@ static clcam_status maxpool_launch(cl_ctx *ctx, const char *name, cl_mem a, cl_m
     clcam_status st = CLCAM_OK;
     cl_kernel k;
     int OH = pool_out_size(H, K, S), OW = pool_out_size(W, K, S);
-    int n = forward ? planes * OH : planes * H * W; /* forward: a work-item per output row */
+    int n = forward ? planes * OH : planes * H; /* a work-item per output / input row */
     TRY(cl_ctx_kernel(ctx, name, &k, err));
     KARG(k, 0, a); KARG(k, 1, b); KARG(k, 2, c); KARG(k, 3, H); KARG(k, 4, W);
     KARG(k, 5, OH); KARG(k, 6, OW); KARG(k, 7, K); KARG(k, 8, S); KARG(k, 9, n);
