@@ -40,6 +40,21 @@ __kernel void maxpool_backward(__global const float *dout, __global const int *a
     int oy1 = min(y / S, OH - 1);
     __global const float *d = dout + plane * OH * OW;
     __global const int *a = argmax + plane * OH * OW;
+    if (K == S) { /* windows tile the plane: each input is in at most one, no divisions */
+        int oy = y / S, x = 0;
+        for (int ox = 0; ox < OW && oy < OH; ox++) {
+            for (int kx = 0; kx < K; kx++, x++) {
+                int o = oy * OW + ox;
+                float sum = 0.0f;
+                if (a[o] == y * W + x) sum += d[o];
+                din[i * W + x] = sum;
+            }
+        }
+        for (; x < W; x++) din[i * W + x] = 0.0f; /* rows and columns past the last window */
+        if (oy >= OH)
+            for (x = 0; x < W; x++) din[i * W + x] = 0.0f;
+        return;
+    }
     for (int x = 0; x < W; x++) {
         int p = y * W + x;
         int ox0 = x - K + 1 > 0 ? (x - K + S) / S : 0;
