@@ -5,6 +5,7 @@
 
 #include "blas.h"
 #include "ops.h"
+#include "ops_train.h"
 
 /* Largest column matrix: bounds memory by this, not by the batch. 16 MiB keeps GEMMs long
  * (conv2 of SimpleCNN: 56 images per slice). */
@@ -70,7 +71,21 @@ clcam_status conv_backward_data(cl_ctx *ctx, const conv_shape *s, cl_mem dout, c
 {
     clcam_status st = CLCAM_OK;
     size_t ohw = (size_t)s->OH * s->OW, ckk = (size_t)s->C * s->kernel * s->kernel;
-    cl_mem col, tmp;
+    cl_mem col, tmp, wt;
+    if (conv_method_for(ctx) == CONV_PACKED) {
+        /* Our GEMM: W^T [C*k*k, K] x dout packed as [K, batch*OH*OW] -> columns, row-major */
+        size_t cols16 = ((size_t)s->batch * ohw + 15) / 16 * 16;
+        TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * ckk * s->batch * ohw, &col, err));
+        TRY(cl_ctx_scratch(ctx, 1, sizeof(float) * (size_t)s->K * cols16, &tmp, err));
+        TRY(cl_ctx_scratch(ctx, 2, sizeof(float) * (size_t)s->K * ckk, &wt, err));
+        TRY(op_transpose(ctx, weight, wt, s->K, (int)ckk, err));
+        TRY(op_nchw_rows16(ctx, dout, tmp, s->batch, s->K, (int)ohw, 1, err));
+        TRY(op_gemm_nchw(ctx, (int)ckk, s->batch * (int)ohw, s->K, wt, tmp, NULL, col, 0,
+                         s->batch * (int)ohw, err));
+        TRY(op_col2im_rows(ctx, col, din, s->batch, s->C, s->H, s->W, s->kernel, s->pad,
+                           s->stride, s->OH, s->OW, err));
+        goto exit;
+    }
     /* [K, batch*OH*OW] <- NCHW; [C*k*k, K] x [K, batch*OH*OW] -> [C*k*k, batch*OH*OW]; gather */
     TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * ckk * s->batch * ohw, &col, err));
     TRY(cl_ctx_scratch(ctx, 1, sizeof(float) * (size_t)s->K * s->batch * ohw, &tmp, err));
@@ -89,6 +104,18 @@ clcam_status conv_backward_weight(cl_ctx *ctx, const conv_shape *s, cl_mem in, c
     clcam_status st = CLCAM_OK;
     size_t ohw = (size_t)s->OH * s->OW, ckk = (size_t)s->C * s->kernel * s->kernel;
     cl_mem col, tmp;
+    if (conv_method_for(ctx) == CONV_PACKED) {
+        /* Our GEMM: dout as [K, b*OHW] row-major x im2col^T packed [b*OHW, C*k*k] */
+        size_t ckk16 = (ckk + 15) / 16 * 16;
+        TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * ckk16 * s->batch * ohw, &col, err));
+        TRY(cl_ctx_scratch(ctx, 1, sizeof(float) * (size_t)s->K * s->batch * ohw, &tmp, err));
+        TRY(op_im2col_tpacked(ctx, in, col, s->batch, s->C, s->H, s->W, s->kernel, s->pad,
+                              s->stride, s->OH, s->OW, err));
+        TRY(op_nchw_rows16(ctx, dout, tmp, s->batch, s->K, (int)ohw, 0, err));
+        TRY(op_gemm_nchw(ctx, s->K, (int)ckk, s->batch * (int)ohw, tmp, col, NULL, dweight, 0,
+                         (int)ckk, err));
+        goto exit;
+    }
     TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * ckk * s->batch * ohw, &col, err));
     TRY(cl_ctx_scratch(ctx, 1, sizeof(float) * (size_t)s->K * s->batch * ohw, &tmp, err));
     TRY(op_im2col(ctx, in, 0, col, s->batch, s->C, s->H, s->W, s->kernel, s->pad, s->stride,

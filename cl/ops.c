@@ -51,8 +51,9 @@ clcam_status op_im2col_packed(cl_ctx *ctx, cl_mem in, int img0, cl_mem col, int 
 {
     clcam_status st = CLCAM_OK;
     cl_kernel kn;
-    int panels = (batch * OH * OW + 15) / 16, n = C * k * k * panels, off = img0 * C * H * W;
-    TRY(cl_ctx_kernel(ctx, "im2col_packed", &kn, err));
+    int panels = (batch * OH * OW + 15) / 16, n = (C * k * k + 15) / 16 * panels, off = img0 * C * H * W;
+    /* a work-item per 16 x 16 values (im2col_packed16 in conv_train.cl: the same layout) */
+    TRY(cl_ctx_kernel(ctx, "im2col_packed16", &kn, err));
     KARG(kn, 0, in); KARG(kn, 1, off); KARG(kn, 2, col); KARG(kn, 3, C); KARG(kn, 4, H);
     KARG(kn, 5, W); KARG(kn, 6, k); KARG(kn, 7, pad); KARG(kn, 8, stride); KARG(kn, 9, OH);
     KARG(kn, 10, OW); KARG(kn, 11, batch); KARG(kn, 12, n);
@@ -152,7 +153,7 @@ static clcam_status maxpool_launch(cl_ctx *ctx, const char *name, cl_mem a, cl_m
     clcam_status st = CLCAM_OK;
     cl_kernel k;
     int OH = pool_out_size(H, K, S), OW = pool_out_size(W, K, S);
-    int n = forward ? planes * OH : planes * H * W; /* forward: a work-item per output row */
+    int n = forward ? planes * OH : planes * H; /* a work-item per output / input row */
     TRY(cl_ctx_kernel(ctx, name, &k, err));
     KARG(k, 0, a); KARG(k, 1, b); KARG(k, 2, c); KARG(k, 3, H); KARG(k, 4, W);
     KARG(k, 5, OH); KARG(k, 6, OW); KARG(k, 7, K); KARG(k, 8, S); KARG(k, 9, n);

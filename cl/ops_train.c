@@ -59,3 +59,59 @@ clcam_status op_augment(cl_ctx *ctx, cl_mem src, cl_mem dst, cl_mem index, unsig
 exit:
     return st;
 }
+
+clcam_status op_nchw_rows16(cl_ctx *ctx, cl_mem src, cl_mem dst, int batch, int K, int HW,
+                            int packed, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int n = K * ((batch * HW + 15) / 16);
+    TRY(cl_ctx_kernel(ctx, "nchw_rows16", &k, err));
+    KARG(k, 0, src); KARG(k, 1, dst); KARG(k, 2, K); KARG(k, 3, HW); KARG(k, 4, batch);
+    KARG(k, 5, packed); KARG(k, 6, n);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}
+
+clcam_status op_im2col_tpacked(cl_ctx *ctx, cl_mem in, cl_mem dst, int batch, int C, int H,
+                               int W, int k, int pad, int stride, int OH, int OW, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel kn;
+    int n = (C * k * k + 15) / 16 * batch * OH;
+    TRY(cl_ctx_kernel(ctx, "im2col_tpacked", &kn, err));
+    KARG(kn, 0, in); KARG(kn, 1, dst); KARG(kn, 2, C); KARG(kn, 3, H); KARG(kn, 4, W);
+    KARG(kn, 5, k); KARG(kn, 6, pad); KARG(kn, 7, stride); KARG(kn, 8, OH); KARG(kn, 9, OW);
+    KARG(kn, 10, batch); KARG(kn, 11, n);
+    TRY(cl_ctx_launch1d(ctx, kn, (size_t)n, err));
+exit:
+    return st;
+}
+
+clcam_status op_transpose(cl_ctx *ctx, cl_mem src, cl_mem dst, int rows, int cols, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int n = rows * cols;
+    TRY(cl_ctx_kernel(ctx, "transpose_rows", &k, err));
+    KARG(k, 0, src); KARG(k, 1, dst); KARG(k, 2, rows); KARG(k, 3, cols); KARG(k, 4, n);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}
+
+clcam_status op_col2im_rows(cl_ctx *ctx, cl_mem col, cl_mem din, int batch, int C, int H, int W,
+                            int k, int pad, int stride, int OH, int OW, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel kn;
+    int n = batch * C * H;
+    TRY(cl_ctx_kernel(ctx, "col2im_rows", &kn, err));
+    KARG(kn, 0, col); KARG(kn, 1, din); KARG(kn, 2, C); KARG(kn, 3, H); KARG(kn, 4, W);
+    KARG(kn, 5, k); KARG(kn, 6, pad); KARG(kn, 7, stride); KARG(kn, 8, OH); KARG(kn, 9, OW);
+    KARG(kn, 10, batch); KARG(kn, 11, n);
+    TRY(cl_ctx_launch1d(ctx, kn, (size_t)n, err));
+exit:
+    return st;
+}

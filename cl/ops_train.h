@@ -20,4 +20,18 @@ clcam_status op_augment(cl_ctx *ctx, cl_mem src, cl_mem dst, cl_mem index, unsig
                         unsigned epoch, int batch, int H, int W, int C, int pad, int flip,
                         clcam_err *err);
 
+/* Training convolutions' operands for gemm_packed_nchw (cl/kernels/conv_train.cl). */
+/* dout NCHW [batch, K, HW] as a [K, batch*HW] matrix: packed in panels of 16 columns
+ * ([panels][K][16], zero-padded) when packed, else row-major. */
+clcam_status op_nchw_rows16(cl_ctx *ctx, cl_mem src, cl_mem dst, int batch, int K, int HW,
+                            int packed, clcam_err *err);
+/* im2col's [C*k*k, batch*OH*OW] transposed and packed: [ceil(C*k*k / 16)][batch*OH*OW][16]. */
+clcam_status op_im2col_tpacked(cl_ctx *ctx, cl_mem in, cl_mem dst, int batch, int C, int H,
+                               int W, int k, int pad, int stride, int OH, int OW, clcam_err *err);
+/* dst [cols, rows] = src [rows, cols]^T. */
+clcam_status op_transpose(cl_ctx *ctx, cl_mem src, cl_mem dst, int rows, int cols, clcam_err *err);
+/* op_col2im's result (the same bits), a work-item per input row. */
+clcam_status op_col2im_rows(cl_ctx *ctx, cl_mem col, cl_mem din, int batch, int C, int H, int W,
+                            int k, int pad, int stride, int OH, int OW, clcam_err *err);
+
 #endif

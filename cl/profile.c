@@ -80,21 +80,24 @@ static int by_time(const void *a, const void *b)
 
 void cl_profile_report(cl_ctx *ctx, FILE *out)
 {
-    static const char *const STAGES[] = {"upload", "forward", "backward", "cam", "scorecam", "download", "other"};
     cl_profile *p = ctx->prof;
     double total = cl_profile_seconds(ctx, NULL), rows[ENTRIES][2];
     if (!p || total <= 0) return;
     fprintf(out, "device time %.3f s by stage:", total);
-    for (size_t s = 0; s < sizeof STAGES / sizeof *STAGES; s++) {
-        double t = cl_profile_seconds(ctx, STAGES[s]);
-        if (t > 0) fprintf(out, " %s %.3f s (%.0f%%)", STAGES[s], t, 100 * t / total);
+    /* Stages in the order they first ran (run: upload, forward, ...; train: augment, ...). */
+    for (int i = 0; i < p->n; i++) {
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) seen = strcmp(p->e[j].stage, p->e[i].stage) == 0;
+        if (seen) continue;
+        double t = cl_profile_seconds(ctx, p->e[i].stage);
+        if (t > 0) fprintf(out, " %s %.3f s (%.0f%%)", p->e[i].stage, t, 100 * t / total);
     }
     fprintf(out, "\nslowest kernels and copies:\n");
     for (int i = 0; i < p->n; i++) rows[i][0] = p->e[i].s, rows[i][1] = i;
     qsort(rows, (size_t)p->n, sizeof rows[0], by_time);
     for (int r = 0; r < p->n && r < 12; r++) {
         int i = (int)rows[r][1];
-        fprintf(out, "  %-9s %-28s %9.3f s %5.1f%% %8ld calls\n", p->e[i].stage, p->e[i].name, p->e[i].s,
+        fprintf(out, "  %-11s %-28s %9.3f s %5.1f%% %8ld calls\n", p->e[i].stage, p->e[i].name, p->e[i].s,
                 100 * p->e[i].s / total, p->e[i].calls);
     }
 }

@@ -257,7 +257,7 @@ void cl_ctx_free(cl_ctx *ctx)
     cl_profile_free(ctx);
     for (int i = 0; i < ctx->n_kernels; i++) clReleaseKernel(ctx->kernels[i].kernel);
     ctx->n_kernels = 0;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < CL_CTX_SCRATCH; i++) {
         if (ctx->scratch[i]) clReleaseMemObject(ctx->scratch[i]);
         ctx->scratch[i] = NULL;
         ctx->scratch_bytes[i] = 0;

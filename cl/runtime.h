@@ -13,6 +13,8 @@
 
 typedef struct cl_profile cl_profile;
 
+#define CL_CTX_SCRATCH 3 /* scratch slots: conv backward-data needs three */
+
 typedef struct {
     cl_platform_id platform;
     cl_device_id device;
@@ -34,8 +36,8 @@ typedef struct {
     size_t fault_alloc_limit;
     cl_profile *prof;          /* CLCAM_PROFILE=1: device time per stage and kernel */
     const char *stage;         /* the pipeline stage being enqueued, for the profile */  /* CLCAM_FAULT=device_alloc_limit:BYTES (tests), else 0 */
-    cl_mem scratch[2];         /* reusable work buffers (the queue is in order) */
-    size_t scratch_bytes[2];
+    cl_mem scratch[CL_CTX_SCRATCH]; /* reusable work buffers (the queue is in order) */
+    size_t scratch_bytes[CL_CTX_SCRATCH];
     int n_kernels;
     struct { char name[64]; cl_kernel kernel; size_t wg; } kernels[CL_CTX_MAX_KERNELS];
 } cl_ctx;

@@ -24,7 +24,7 @@ static const char *USAGE =
     "  import-cifar10 SRC OUT.h5        CIFAR-10 binary archive or folder to a dataset file\n"
     "  run CONFIG.yaml [--set k=v]... [--device SPEC] [--overwrite] [--quiet] [--stats]\n"
     "                                   explain a dataset split, write the results file\n"
-    "  train CONFIG.yaml [--set k=v]... [--device SPEC] [--quiet] [--steps N] [--stats]\n"
+    "  train CONFIG.yaml [--set k=v]... [--device SPEC] [--quiet] [--steps N] [--stats] [--profile]\n"
     "                                   train the configured model, write its weights file\n"
     "  selftest [--device SPEC]         every kernel against the plain-C reference\n"
     "  report RESULTS.h5 --out DIR      pictures and a static HTML page of a results file\n"
@@ -223,7 +223,7 @@ static int cmd_train(int argc, char **argv)
     clcam_config cfg;
     if (wants_help(argc, argv)) {
         printf("usage: clcam train CONFIG.yaml [--set key=value]... [--device SPEC] [--quiet] [--verbose]\n"
-               "                   [--steps N] [--stats]\n\n"
+               "                   [--steps N] [--stats] [--profile]\n\n"
                "Trains the configured model (model.arch or model.layers) on the dataset split\n"
                "train.split with the train: section's recipe, every step on the device, and writes\n"
                "the weights file train.output. A checkpoint (train.output + .ckpt) is written after\n"
@@ -233,7 +233,10 @@ static int cmd_train(int argc, char **argv)
                "  --quiet          no progress lines on stderr\n"
                "  --verbose        print HDF5's own error stack on failures\n"
                "  --steps N        measure only: stop after N steps, write nothing\n"
-               "  --stats          print the run's figures as one JSON line on stdout\n");
+               "  --stats          print the run's figures as one JSON line on stdout\n"
+               "  --profile        time every kernel and copy on the device: a table by stage\n"
+               "                   (upload, augment, forward, loss, backward, weight-grad, sgd,\n"
+               "                   eval) and kernel on stderr (same as CLCAM_PROFILE=1)\n");
         return 0;
     }
     for (int i = 0; i < argc; i++) {
@@ -262,6 +265,8 @@ static int cmd_train(int argc, char **argv)
             verbose = 1;
         } else if (strcmp(argv[i], "--stats") == 0) {
             stats = 1;
+        } else if (strcmp(argv[i], "--profile") == 0) {
+            setenv("CLCAM_PROFILE", "1", 1);
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "clcam train: unknown option %s (try clcam train --help)\n", argv[i]);
             return 2;

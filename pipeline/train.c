@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../cl/profile.h"
 #include "../io/dataset.h"
 #include "fault.h"
 #include "model.h"
@@ -276,6 +277,7 @@ clcam_status train_run(const clcam_config *cfg, train_report *rep, clcam_err *er
     unlink(ckpt);
 done:
     rep->seconds = progress_now() - t0;
+    if (ctx.prof) cl_profile_report(&ctx, stderr);
 exit:
     free(perm);
     free(bl);

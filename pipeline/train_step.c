@@ -86,14 +86,17 @@ static clcam_status trainer_input(cl_ctx *ctx, trainer *t, const uint8_t *images
     layer_shape in = t->m->input;
     size_t px = (size_t)layer_shape_size(in);
     cl_mem src = t->d_raw;
+    ctx->stage = "upload";
     TRY(cl_ctx_upload(ctx, t->d_raw, images, px * (size_t)batch, err));
     TRY(cl_ctx_upload(ctx, t->d_labels, labels, sizeof(int32_t) * (size_t)batch, err));
     if (p && (p->crop_pad > 0 || p->flip)) {
         TRY(cl_ctx_upload(ctx, t->d_index, index, sizeof(int32_t) * (size_t)batch, err));
+        ctx->stage = "augment";
         TRY(op_augment(ctx, t->d_raw, t->d_aug, t->d_index, p->seed, p->epoch, batch, in.h, in.w,
                        in.c, p->crop_pad, p->flip, err));
         src = t->d_aug;
     }
+    ctx->stage = "preprocess";
     TRY(op_preprocess(ctx, src, t->d_input, t->d_mean_std, t->scale, batch, in.c,
                       in.h * in.w, err));
 exit:
@@ -106,8 +109,10 @@ static clcam_status trainer_head(cl_ctx *ctx, trainer *t, int batch, double *los
 {
     clcam_status st = CLCAM_OK;
     model *m = t->m;
+    ctx->stage = "loss";
     TRY(op_softmax_xent(ctx, m->layers[m->n_layers - 1].d_out, t->d_labels, t->d_dlogits,
                         t->d_loss, t->d_correct, batch, m->classes, err));
+    ctx->stage = "download";
     TRY(cl_ctx_download(ctx, t->d_loss, t->loss, sizeof(float) * (size_t)batch, err));
     TRY(cl_ctx_download(ctx, t->d_correct, t->correct, sizeof(int32_t) * (size_t)batch, err));
     for (int i = 0; i < batch; i++) {
@@ -127,6 +132,7 @@ clcam_status trainer_step(cl_ctx *ctx, trainer *t, const uint8_t *images, const 
     cl_mem dout;
     int g = 0;
     TRY(trainer_input(ctx, t, images, labels, index, batch, p, err));
+    ctx->stage = "forward";
     TRY(model_forward(ctx, m, t->d_input, batch, err));
     TRY(trainer_head(ctx, t, batch, loss_sum, correct, err));
     /* Backward from the mean loss: parameter gradients at each layer, then the gradient of its
@@ -136,13 +142,16 @@ clcam_status trainer_step(cl_ctx *ctx, trainer *t, const uint8_t *images, const 
         layer *l = &m->layers[i];
         const layer_ops *ops = LAYER_OPS[l->kind];
         cl_mem in = i ? m->layers[i - 1].d_out : t->d_input;
+        ctx->stage = "weight-grad";
         if (ops->backward_params)
             TRY(ops->backward_params(ctx, l, in, dout, t->d_dw[i], t->d_db[i], batch, err));
         if (i == 0) break;
+        ctx->stage = "backward";
         TRY(ops->backward(ctx, l, in, dout, m->d_grad[g], batch, err));
         dout = m->d_grad[g];
         g ^= 1;
     }
+    ctx->stage = "sgd";
     for (int i = 0; i < m->n_layers; i++) {
         layer *l = &m->layers[i];
         if (!has_params(l)) continue;
@@ -153,6 +162,7 @@ clcam_status trainer_step(cl_ctx *ctx, trainer *t, const uint8_t *images, const 
                             p->weight_decay, p->nesterov, l->n_bias, err));
     }
 exit:
+    ctx->stage = NULL;
     return st;
 }
 
@@ -161,9 +171,11 @@ clcam_status trainer_eval(cl_ctx *ctx, trainer *t, const uint8_t *images, const 
 {
     clcam_status st = CLCAM_OK;
     TRY(trainer_input(ctx, t, images, labels, NULL, batch, NULL, err));
+    ctx->stage = "eval";
     TRY(model_forward(ctx, t->m, t->d_input, batch, err));
     TRY(trainer_head(ctx, t, batch, NULL, correct, err));
 exit:
+    ctx->stage = NULL;
     return st;
 }
 

@@ -336,6 +336,9 @@ int main(void)
         check_params_device(LAYER_CONV, (layer_shape){2, 9, 7}, 3, 2, 0, 3, batch);
         check_params_device(LAYER_LINEAR, (layer_shape){37, 1, 1}, 0, 0, 0, 11, batch);
     }
+    /* conv weight gradient on our GEMM: C*k*k = 180 in 12 panels of im2col_tpacked, 17 rows
+     * (two whole GEMM row blocks and one short one), OH*OW = 64 (whole 16-value runs) */
+    check_params_device(LAYER_CONV, (layer_shape){20, 8, 8}, 3, 1, 1, 17, 3);
     check_xent(1, 10);
     check_xent(7, 3);
     check_sgd(1, 1, 5e-4f);

@@ -28,24 +28,44 @@ __kernel void maxpool_forward(__global const float *in, __global float *out,
     }
 }
 
+/* One work-item per input row (n = planes * H), like the forward pass. */
 __kernel void maxpool_backward(__global const float *dout, __global const int *argmax,
                                __global float *din, int H, int W, int OH, int OW, int K,
                                int S, int n)
 {
     int i = get_global_id(0);
     if (i >= n) return;
-    int plane = i / (H * W);
-    int p = i % (H * W);
-    int y = p / W, x = p % W;
+    int plane = i / H, y = i % H;
     int oy0 = y - K + 1 > 0 ? (y - K + S) / S : 0; /* ceil((y - K + 1) / S) */
-    int ox0 = x - K + 1 > 0 ? (x - K + S) / S : 0;
-    int oy1 = min(y / S, OH - 1), ox1 = min(x / S, OW - 1);
-    float sum = 0.0f;
-    for (int oy = oy0; oy <= oy1; oy++) {
-        for (int ox = ox0; ox <= ox1; ox++) {
-            int o = plane * OH * OW + oy * OW + ox;
-            if (argmax[o] == p) sum += dout[o];
+    int oy1 = min(y / S, OH - 1);
+    __global const float *d = dout + plane * OH * OW;
+    __global const int *a = argmax + plane * OH * OW;
+    if (K == S) { /* windows tile the plane: each input is in at most one, no divisions */
+        int oy = y / S, x = 0;
+        for (int ox = 0; ox < OW && oy < OH; ox++) {
+            for (int kx = 0; kx < K; kx++, x++) {
+                int o = oy * OW + ox;
+                float sum = 0.0f;
+                if (a[o] == y * W + x) sum += d[o];
+                din[i * W + x] = sum;
+            }
         }
+        for (; x < W; x++) din[i * W + x] = 0.0f; /* rows and columns past the last window */
+        if (oy >= OH)
+            for (x = 0; x < W; x++) din[i * W + x] = 0.0f;
+        return;
     }
-    din[i] = sum;
+    for (int x = 0; x < W; x++) {
+        int p = y * W + x;
+        int ox0 = x - K + 1 > 0 ? (x - K + S) / S : 0;
+        int ox1 = min(x / S, OW - 1);
+        float sum = 0.0f;
+        for (int oy = oy0; oy <= oy1; oy++) {
+            for (int ox = ox0; ox <= ox1; ox++) {
+                int o = oy * OW + ox;
+                if (a[o] == p) sum += d[o];
+            }
+        }
+        din[i * W + x] = sum;
+    }
 }
