@@ -123,7 +123,7 @@ __kernel void col2im_rows(__global const float *col, __global float *din, int C,
     }
 }
 
-/* im2col_packed's layout ([j / 16][R][16], R = C*k*k) with a work-item per (panel, block of
+/* op_im2col_packed's layout ([j / 16][R][16], R = C*k*k) with a work-item per (panel, block of
  * 16 rows): the 16 columns' pixels are found once and 256 contiguous values written.
  * n = panels * ceil(R / 16), rows fastest. */
 __kernel void im2col_packed16(__global const float *in, int in_offset, __global float *col, int C,

@@ -1,6 +1,6 @@
 /* Our own GEMM for devices where CLBlast's is slow (CPUs under PoCL, whose compiler does not
  * vectorise CLBlast's work-items): C = A[M, K] x B[K, N], A row-major, B packed in panels of
- * 16 columns ([N / 16][K][16], zero-padded to a multiple of 16: im2col_packed writes it), so
+ * 16 columns ([N / 16][K][16], zero-padded to a multiple of 16: op_im2col_packed writes it), so
  * each work-item streams its panel contiguously and keeps GEMM_RB rows x 16 columns in float16
  * accumulators: explicit vector code. The result is written as a convolution's NCHW output
  * plus bias:  out[(n / P) * M * P + m * P + n % P] = C[m, n] + bias[m]
