@@ -25,20 +25,25 @@ run_clcam() {  # extra env in "$@"
     --set "output.file=$tmp/clcam.h5"
 }
 
-# Cold start: PoCL's kernel cache empty (what a first run on a new machine pays).
-cold=$(env POCL_CACHE_DIR="$tmp/pocl-cold" "$clcam" run configs/cifar10_gradcam.yaml --quiet --stats \
+# Cold start: PoCL's kernel cache and clcam's program cache empty (what a first run on a new
+# machine pays).
+cold=$(env POCL_CACHE_DIR="$tmp/pocl-cold" CLCAM_CACHE_DIR="$tmp/clcam-cold" "$clcam" run configs/cifar10_gradcam.yaml --quiet --stats \
   --set "model.weights=$weights" --set "data.count=$batch" --set "batch=$batch" \
   --set "output.file=$tmp/cold.h5")
 run_clcam >/dev/null   # warm the cache the way a user's second run finds it
 line=$(run_clcam)
 rss=$(( $(cat "$tmp/rss") / 1024 ))
+# The device time by stage and kernel, from OpenCL profiling events, in a separate run:
+# profiling waits for every command, so the timed run above goes without it.
+prof=$(run_clcam CLCAM_PROFILE=1 2>"$tmp/profile.txt")
+echo "$prof" | sed 's/^{"case": "clcam"/{"case": "clcam profiled"/'
 clcam_json=$(echo "$line" | sed "s/}$/, \"peak_rss_mb\": $rss, \"cold_first_batch_s\": $(echo "$cold" | sed 's/.*"first_batch_s": \([0-9.]*\).*/\1/')}/")
 echo "$clcam_json"
 torch_json=$(/usr/bin/python3 bench/torch_cases.py --data data/cifar10.h5 --weights "$weights" \
   --out "$tmp" --count "$n" --batch "$batch")
 echo "$torch_json"
 
-/usr/bin/python3 - "$clcam_json" "$torch_json" "$n" <<'PY' >&2
+/usr/bin/python3 - "$clcam_json" "$torch_json" "$n" "$prof" <<'PY' >&2
 import json, sys
 c = json.loads(sys.argv[1]); t = [json.loads(l) for l in sys.argv[2].splitlines()]
 n = int(sys.argv[3])
@@ -55,4 +60,12 @@ print(f"\nclcam: {flops*c['images_per_s']/1e9:.1f} GFLOP/s achieved ({flops/1e6:
 print(f"clcam host split: setup {c['setup_s']:.2f} s, read {c['read_s']:.2f} s, write {c['write_s']:.2f} s, "
       f"waiting for the device {c['device_wait_s']:.2f} s of {c['seconds']:.2f} s")
 print(f"clcam first batch done: warm {c['first_batch_s']:.2f} s, cold {c['cold_first_batch_s']:.2f} s")
+p = json.loads(sys.argv[4])
+stages = ["upload", "forward", "backward", "cam", "download"]
+print("clcam device time by stage (profiled run): " +
+      ", ".join(f"{s} {p['device_' + s + '_s']:.2f} s" for s in stages) +
+      f"; host: read {p['read_s']:.2f} s, write {p['write_s']:.2f} s")
 PY
+echo "clcam device profile:" >&2
+cat "$tmp/profile.txt" >&2
+"$clcam" selftest 2>/dev/null | sed -n 's/^gemm: /clcam GEMM: /p' >&2

@@ -3,28 +3,29 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+static void err_vset(clcam_err *err, clcam_status st, int cl_code, const char *fmt, va_list ap)
+{
+    if (!err || err->status != CLCAM_OK) return;
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    err->status = st;
+    err->cl_code = cl_code;
+}
+
 clcam_status err_set(clcam_err *err, clcam_status st, const char *fmt, ...)
 {
-    if (err && err->status == CLCAM_OK) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-        err->status = st;
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    err_vset(err, st, 0, fmt, ap);
+    va_end(ap);
     return st;
 }
 
 clcam_status err_set_cl(clcam_err *err, int cl_code, const char *fmt, ...)
 {
-    if (err && err->status == CLCAM_OK) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-        err->status = CLCAM_ERR_CL;
-        err->cl_code = cl_code;
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    err_vset(err, CLCAM_ERR_CL, cl_code, fmt, ap);
+    va_end(ap);
     return CLCAM_ERR_CL;
 }
 

@@ -106,13 +106,78 @@ static void on_stop_signal(int sig)
     stop_signal = sig;
 }
 
+/* What `run` and `train` take: CONFIG.yaml, --set, --device, --quiet, --verbose, --stats,
+ * --profile, and each one's own options (--overwrite; --steps N). */
+typedef struct {
+    const char *config, *sets[MAX_SETS + 1];
+    char device_set[300];
+    int n_sets, quiet, verbose, stats, overwrite;
+    long steps;
+} config_args;
+
+/* -1 when the arguments are fine, else the exit code (the message printed). */
+static int parse_config_args(const char *cmd, int argc, char **argv, config_args *a)
+{
+    int is_train = strcmp(cmd, "train") == 0;
+    memset(a, 0, sizeof *a);
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i];
+        int takes_value = strcmp(o, "--set") == 0 || strcmp(o, "--device") == 0 ||
+                          (is_train && strcmp(o, "--steps") == 0);
+        if (takes_value && i + 1 >= argc) return usage_error(cmd, "option needs a value");
+        if (is_train && strcmp(o, "--steps") == 0) {
+            char *end;
+            a->steps = strtol(argv[++i], &end, 10);
+            if (*end || a->steps < 1) return usage_error(cmd, "--steps needs an integer >= 1");
+        } else if (takes_value || strncmp(o, "--set=", 6) == 0) {
+            if (a->n_sets >= MAX_SETS) return usage_error(cmd, "too many --set options");
+            if (strcmp(o, "--device") == 0) {
+                snprintf(a->device_set, sizeof a->device_set, "device=%s", argv[++i]);
+                a->sets[a->n_sets++] = a->device_set;
+            } else {
+                a->sets[a->n_sets++] = takes_value ? argv[++i] : o + 6;
+            }
+        } else if (strcmp(o, "--quiet") == 0) {
+            a->quiet = 1;
+        } else if (strcmp(o, "--verbose") == 0) {
+            a->verbose = 1;
+        } else if (strcmp(o, "--stats") == 0) {
+            a->stats = 1;
+        } else if (strcmp(o, "--profile") == 0) {
+            setenv("CLCAM_PROFILE", "1", 1);
+        } else if (!is_train && strcmp(o, "--overwrite") == 0) {
+            a->overwrite = 1;
+        } else if (o[0] == '-') {
+            fprintf(stderr, "clcam %s: unknown option %s (try clcam %s --help)\n", cmd, o, cmd);
+            return 2;
+        } else if (!a->config) {
+            a->config = o;
+        } else {
+            return usage_error(cmd, "more than one config file");
+        }
+    }
+    if (!a->config) return usage_error(cmd, "expected CONFIG.yaml");
+    h5_quiet(a->verbose);
+    return -1;
+}
+
+/* SIGINT and SIGTERM set stop_signal: the loops finish their batch or step and save. */
+static void catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 static int cmd_run(int argc, char **argv)
 {
     clcam_err err = {0};
     clcam_status st;
-    const char *config = NULL, *sets[MAX_SETS + 1];
-    char device_set[300];
-    int n_sets = 0, verbose = 0, stats = 0;
+    config_args args;
+    int rc;
     run_report rep = {0};
     clcam_config cfg;
     if (wants_help(argc, argv)) {
@@ -133,50 +198,12 @@ static int cmd_run(int argc, char **argv)
                "command resumes it. A complete results file of the same config is kept as it is.\n");
         return 0;
     }
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--set") == 0 || strcmp(argv[i], "--device") == 0) {
-            if (i + 1 >= argc) return usage_error("run", "option needs a value");
-            if (n_sets >= MAX_SETS) return usage_error("run", "too many --set options");
-            if (strcmp(argv[i], "--device") == 0) {
-                snprintf(device_set, sizeof device_set, "device=%s", argv[++i]);
-                sets[n_sets++] = device_set;
-            } else {
-                sets[n_sets++] = argv[++i];
-            }
-        } else if (strncmp(argv[i], "--set=", 6) == 0) {
-            if (n_sets >= MAX_SETS) return usage_error("run", "too many --set options");
-            sets[n_sets++] = argv[i] + 6;
-        } else if (strcmp(argv[i], "--quiet") == 0) {
-            rep.quiet = 1;
-        } else if (strcmp(argv[i], "--verbose") == 0) {
-            verbose = 1;
-        } else if (strcmp(argv[i], "--stats") == 0) {
-            stats = 1;
-        } else if (strcmp(argv[i], "--profile") == 0) {
-            setenv("CLCAM_PROFILE", "1", 1);
-        } else if (strcmp(argv[i], "--overwrite") == 0) {
-            rep.overwrite = 1;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "clcam run: unknown option %s (try clcam run --help)\n", argv[i]);
-            return 2;
-        } else if (!config) {
-            config = argv[i];
-        } else {
-            return usage_error("run", "more than one config file");
-        }
-    }
-    if (!config) return usage_error("run", "expected CONFIG.yaml");
-    h5_quiet(verbose);
-    if ((st = config_load(config, sets, n_sets, &cfg, &err)) != CLCAM_OK) return fail("run", &err, st);
-    {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_stop_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        rep.stop = &stop_signal;
-    }
+    if ((rc = parse_config_args("run", argc, argv, &args)) >= 0) return rc;
+    rep.quiet = args.quiet;
+    rep.overwrite = args.overwrite;
+    if ((st = config_load(args.config, args.sets, args.n_sets, &cfg, &err)) != CLCAM_OK) return fail("run", &err, st);
+    catch_stop_signals();
+    rep.stop = &stop_signal;
     st = run_explain(&cfg, &rep, &err);
     if (st == CLCAM_ERR_INTERRUPTED) {
         fprintf(stderr, "clcam run: %s\n", err.msg);
@@ -197,7 +224,7 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, ", %.1f s (%.0f img/s), device %s\n", rep.seconds, rep.images / rep.seconds, rep.device);
         fprintf(stderr, "clcam run: results in %s\n", cfg.output_file);
     }
-    if (stats) {
+    if (args.stats) {
         printf("{\"case\": \"clcam\", \"images\": %ld, \"batch\": %d, \"seconds\": %.3f, "
                "\"images_per_s\": %.1f, \"first_batch_s\": %.3f, \"setup_s\": %.3f, \"read_s\": %.3f, "
                "\"write_s\": %.3f, \"device_wait_s\": %.3f, \"accuracy\": %.4f",
@@ -216,9 +243,8 @@ static int cmd_train(int argc, char **argv)
 {
     clcam_err err = {0};
     clcam_status st;
-    const char *config = NULL, *sets[MAX_SETS + 1];
-    char device_set[300];
-    int n_sets = 0, verbose = 0, stats = 0;
+    config_args args;
+    int rc;
     train_report rep = {0};
     clcam_config cfg;
     if (wants_help(argc, argv)) {
@@ -239,55 +265,12 @@ static int cmd_train(int argc, char **argv)
                "                   eval) and kernel on stderr (same as CLCAM_PROFILE=1)\n");
         return 0;
     }
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--set") == 0 || strcmp(argv[i], "--device") == 0 ||
-            strcmp(argv[i], "--steps") == 0) {
-            if (i + 1 >= argc) return usage_error("train", "option needs a value");
-            if (strcmp(argv[i], "--steps") == 0) {
-                char *end;
-                rep.max_steps = strtol(argv[++i], &end, 10);
-                if (*end || rep.max_steps < 1) return usage_error("train", "--steps needs an integer >= 1");
-                continue;
-            }
-            if (n_sets >= MAX_SETS) return usage_error("train", "too many --set options");
-            if (strcmp(argv[i], "--device") == 0) {
-                snprintf(device_set, sizeof device_set, "device=%s", argv[++i]);
-                sets[n_sets++] = device_set;
-            } else {
-                sets[n_sets++] = argv[++i];
-            }
-        } else if (strncmp(argv[i], "--set=", 6) == 0) {
-            if (n_sets >= MAX_SETS) return usage_error("train", "too many --set options");
-            sets[n_sets++] = argv[i] + 6;
-        } else if (strcmp(argv[i], "--quiet") == 0) {
-            rep.quiet = 1;
-        } else if (strcmp(argv[i], "--verbose") == 0) {
-            verbose = 1;
-        } else if (strcmp(argv[i], "--stats") == 0) {
-            stats = 1;
-        } else if (strcmp(argv[i], "--profile") == 0) {
-            setenv("CLCAM_PROFILE", "1", 1);
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "clcam train: unknown option %s (try clcam train --help)\n", argv[i]);
-            return 2;
-        } else if (!config) {
-            config = argv[i];
-        } else {
-            return usage_error("train", "more than one config file");
-        }
-    }
-    if (!config) return usage_error("train", "expected CONFIG.yaml");
-    h5_quiet(verbose);
-    if ((st = config_load(config, sets, n_sets, &cfg, &err)) != CLCAM_OK) return fail("train", &err, st);
-    {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_stop_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        rep.stop = &stop_signal;
-    }
+    if ((rc = parse_config_args("train", argc, argv, &args)) >= 0) return rc;
+    rep.quiet = args.quiet;
+    rep.max_steps = args.steps;
+    if ((st = config_load(args.config, args.sets, args.n_sets, &cfg, &err)) != CLCAM_OK) return fail("train", &err, st);
+    catch_stop_signals();
+    rep.stop = &stop_signal;
     st = train_run(&cfg, &rep, &err);
     if (st == CLCAM_ERR_INTERRUPTED) {
         fprintf(stderr, "clcam train: %s\n", err.msg);
@@ -304,7 +287,7 @@ static int cmd_train(int argc, char **argv)
                     "weights in %s\n", rep.epochs_done, rep.train_loss, 100.0 * rep.train_accuracy,
                     rep.test_accuracy >= 0 ? ", see above for the eval accuracy" : "", cfg.train_output);
     }
-    if (stats)
+    if (args.stats)
         printf("{\"case\": \"clcam_train\", \"steps\": %ld, \"images\": %ld, \"batch\": %d, "
                "\"train_seconds\": %.3f, \"images_per_s\": %.1f, \"seconds\": %.3f, \"train_loss\": %.6f, "
                "\"train_accuracy\": %.6f, \"test_accuracy\": %.6f}\n", rep.steps, rep.images,
@@ -341,7 +324,28 @@ static int cmd_selftest(int argc, char **argv)
     return failed ? 1 : 0;
 }
 
-static int parse_int(const char *s, int lo, int hi, int *out);
+/* "--name value" or "--name=value": the value, advancing *i; NULL when this is not --name. */
+static const char *option_value(int argc, char **argv, int *i, const char *name, int *missing)
+{
+    size_t len = strlen(name);
+    if (strncmp(argv[*i], name, len) != 0) return NULL;
+    if (argv[*i][len] == '=') return argv[*i] + len + 1;
+    if (argv[*i][len] != '\0') return NULL;
+    if (*i + 1 >= argc) {
+        *missing = 1;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || v < lo || v > hi) return -1;
+    *out = (int)v;
+    return 0;
+}
 
 static int cmd_tune(int argc, char **argv)
 {
@@ -371,29 +375,6 @@ static int cmd_tune(int argc, char **argv)
         else return usage_error("tune", "unknown argument");
     }
     if ((st = tune_run(&o, stdout, &def, &best, &err)) != CLCAM_OK) return fail("tune", &err, st);
-    return 0;
-}
-
-/* "--name value" or "--name=value": the value, advancing *i; NULL when this is not --name. */
-static const char *option_value(int argc, char **argv, int *i, const char *name, int *missing)
-{
-    size_t len = strlen(name);
-    if (strncmp(argv[*i], name, len) != 0) return NULL;
-    if (argv[*i][len] == '=') return argv[*i] + len + 1;
-    if (argv[*i][len] != '\0') return NULL;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-static int parse_int(const char *s, int lo, int hi, int *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || v < lo || v > hi) return -1;
-    *out = (int)v;
     return 0;
 }
 
