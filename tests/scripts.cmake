@@ -31,3 +31,7 @@ set_tests_properties(bad_inputs PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 add_test(NAME torch_train_step COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/torch_train_step.py
   $<TARGET_FILE:clcam>)
 set_tests_properties(torch_train_step PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600 LABELS "torch;shared")
+
+# clcam tune: the tuning file is written, loaded by later commands, and ignored when broken.
+add_test(NAME tune COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/tune_test.sh $<TARGET_FILE:clcam>)
+set_tests_properties(tune PROPERTIES TIMEOUT 600)
