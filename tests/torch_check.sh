@@ -63,6 +63,14 @@ layers)
     $py "$oracle" compare --data "$tmp/data.h5" --weights "$tmp/weights.h5" \
         --results "$tmp/r_all_$layer.h5" --layer "$layer" --min-checked 0.8 --raw-rel-tol 1e-5
   done
+  # cam.target topk: 3: /target [N, 3] is torch's three most probable classes, and every
+  # method's maps at each rank equal the formulas at that rank's class.
+  run --set "data.file=$tmp/data.h5" --set "model.weights=$tmp/weights.h5" \
+      --set "output.file=$tmp/r_topk.h5" --set batch=16 --set data.count=24 \
+      --set "cam.methods=$all" --set "cam.layer=relu3" --set "cam.target={topk: 3}"
+  echo "== all methods at relu3, target topk 3, 24 images"
+  $py "$oracle" compare-topk --data "$tmp/data.h5" --weights "$tmp/weights.h5" \
+      --results "$tmp/r_topk.h5" --min-checked 0.8 --raw-rel-tol 1e-5
   ;;
 shared)
   shared="${CLCAM_SHARED:-$here/../../shared}"

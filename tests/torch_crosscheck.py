@@ -549,6 +549,17 @@ class Checker:
     def row(self, name, err, tol, worst, note=""):
         self.table.append((name, err, tol, worst, note))
 
+    def report(self):
+        """Prints the table and the failures; the exit status."""
+        if self.table:
+            print(f"{'quantity':<24} {'max error':>10} {'allowed':>10} {'worst':>7}  notes")
+            for name, err, tol, worst, note in self.table:
+                print(f"{name:<24} {err:>10.3g} {tol:>10.3g} {worst:>7}  {note}")
+        for line in self.failures:
+            print(line)
+        print("PASS" if not self.failures else f"FAILED: {len(self.failures)} checks")
+        return 0 if not self.failures else 1
+
 
 def _worst(err_per_image, index):
     i = int(np.argmax(err_per_image))
@@ -821,6 +832,48 @@ def compare(a):
     return ck, info
 
 
+def cmd_compare_topk(a):
+    """cam.target topk:K: /target [N,K] must be the K most probable classes of torch's logits
+    (ties within tie_tol may swap), and every method's maps at each rank must equal the
+    formulas at that rank's class."""
+    ck = Checker()
+    with h5py.File(a.results, "r") as r:
+        index = np.asarray(r["index"])
+        tgt = np.asarray(r["target"]).astype(np.int64)
+        names = a.method if a.method else attr_strs(r.attrs.get("methods", ["gradcam"]))
+        layer = a.layer or attr_str(r.attrs["layer"])
+        R = {f"{m}/{k}": np.asarray(r[f"{m}/{k}"]) for m in names for k in ("cam", "cam_raw")}
+    images, _, _ = read_split(a.data, a.split, int(index[0]), len(index))
+    n, dtype = len(images), torch.float64
+    if tgt.ndim != 2 or tgt.shape[0] != n:
+        ck.fail("target", f"/target has shape {tgt.shape}, expected [{n}, K] for top-k")
+        return ck.report()
+    K = tgt.shape[1]
+    model = load_model(a.weights, dtype)
+    with torch.no_grad():
+        logits = torch.cat([model(preprocess(images[b:b + a.batch], a.scale, a.mean, a.std, dtype))
+                            for b in range(0, n, a.batch)]).numpy()
+    order = np.argsort(-logits, axis=1, kind="stable")[:, :K]
+    # A swap is only allowed between classes whose logits are within tie_tol.
+    got = np.take_along_axis(logits, tgt, 1)
+    want = np.take_along_axis(logits, order, 1)
+    dup = np.array([len(set(row)) != K for row in tgt.tolist()])
+    bad = (np.abs(got - want) > a.tie_tol).any(1) | dup
+    ck.row("target top-k", int(bad.sum()), 0, -1, f"images whose /target is not torch's top {K}")
+    if bad.any():
+        i = int(np.argmax(bad))
+        ck.fail("target", f"image {index[i]}: /target {tgt[i].tolist()}, torch's top {K} "
+                          f"{order[i].tolist()}; {int(bad.sum())} images")
+    for k in range(K):
+        Rk = {name: v[:, k] for name, v in R.items()}
+        ref = methods_reference(model, images, tgt[:, k], names, a.scale, a.mean, a.std, layer,
+                                a.batch, dtype)
+        n_rows = len(ck.table)
+        compare_methods(ck, a, names, Rk, ref, index, n, a.raw_floor_frac)
+        ck.table[n_rows:] = [(f"rank {k} {r[0]}",) + tuple(r[1:]) for r in ck.table[n_rows:]]
+    return ck.report()
+
+
 def cmd_compare(a):
     ck, info = compare(a)
     if info:
@@ -835,14 +888,7 @@ def cmd_compare(a):
                   f"{info['kink_images']} images checked against {2}^k variants, "
                   f"{info['kink_switched']} matched a non-exact side; {info['kink_over']} images "
                   f"with > {a.kink_max} near-kinks only range-checked")
-    if ck.table:
-        print(f"{'quantity':<24} {'max error':>10} {'allowed':>10} {'worst':>7}  notes")
-        for name, err, tol, worst, note in ck.table:
-            print(f"{name:<24} {err:>10.3g} {tol:>10.3g} {worst:>7}  {note}")
-    for line in ck.failures:
-        print(line)
-    print("PASS" if not ck.failures else f"FAILED: {len(ck.failures)} checks")
-    return 0 if not ck.failures else 1
+    return ck.report()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1141,6 +1187,22 @@ def build_parser():
     p.add_argument("--n", type=int, default=64)
     p.add_argument("--seed", type=int, default=1)
     p.set_defaults(fn=cmd_selftest)
+
+    p = sub.add_parser("compare-topk", help="a results file of cam.target topk:K against PyTorch")
+    p.add_argument("--data", required=True)
+    p.add_argument("--split", default="test")
+    p.add_argument("--weights", required=True)
+    p.add_argument("--results", required=True)
+    p.add_argument("--layer", default=None, choices=LAYERS, help="default: the file's 'layer'")
+    p.add_argument("--method", action="append", default=None, choices=METHODS,
+                   help="default: every method in the file's 'methods' attribute")
+    add_pre(p)
+    p.add_argument("--raw-rel-tol", type=float, default=t["raw_rel_tol"])
+    p.add_argument("--raw-floor-frac", type=float, default=t["raw_floor_frac"])
+    p.add_argument("--cam-tol", type=float, default=t["cam_tol"])
+    p.add_argument("--tie-tol", type=float, default=t["tie_tol"])
+    p.add_argument("--min-checked", type=float, default=0.0)
+    p.set_defaults(fn=cmd_compare_topk)
 
     p = sub.add_parser("cifar-subset", help="dataset file from the CIFAR-10 binary archive")
     p.add_argument("--archive", required=True)
