@@ -29,10 +29,11 @@ PY
 )
 echo "$clcam_json"
 torch_json=$(/usr/bin/python3 - "$steps" "$batch" <<'PY'
-import json, sys, time
+import json, os, sys, time
 import h5py, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 steps, batch = int(sys.argv[1]), int(sys.argv[2])
 torch.manual_seed(0)
+torch.set_num_threads(os.cpu_count())  # as bench/torch_cases.py: every core
 class SimpleCNN(nn.Module):
     def __init__(self):
         super().__init__()
