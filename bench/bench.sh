@@ -22,7 +22,7 @@ fi
 run_clcam() {  # extra env in "$@"
   env "$@" /usr/bin/time -f "%M" -o "$tmp/rss" "$clcam" run configs/cifar10_gradcam.yaml --quiet --stats \
     --set "model.weights=$weights" --set "data.count=$n" --set "batch=$batch" \
-    --set "output.file=$tmp/clcam.h5"
+    --set "output.file=$tmp/clcam.h5" --overwrite
 }
 
 # Cold start: PoCL's kernel cache and clcam's program cache empty (what a first run on a new
