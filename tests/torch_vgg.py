@@ -8,7 +8,8 @@ that folding matters, one without bias, max- and average pooling, global average
 dropout) in eval mode, exports it with tools/export_torch.py (weights + the printed
 model.layers block), writes a random dataset, runs `clcam run` with Grad-CAM at three layers
 (the last conv, an earlier batchnorm's output, a pool) and compares logits, pred and the maps
-with PyTorch (float64, hooks; the algorithm of torch_crosscheck.py). Exit 0 pass, 1 fail,
+with PyTorch (float64, hooks; the algorithm of torch_crosscheck.py); then all eight CAM
+methods at the last ReLU against torch_crosscheck.py's formulas. Exit 0 pass, 1 fail,
 77 (SKIP) without torch and h5py.
 """
 import os
@@ -106,6 +107,35 @@ def gradcam(model, images, targets, layer):
             (up.amax(dim=(1, 2)) - up.amin(dim=(1, 2))).numpy())
 
 
+def methods(model, images, targets, names, layer):
+    """Every method's formulas (torch_crosscheck.method_raw) in float64 at the named module's
+    output: {name: dict(cam_raw, cam, up_range, mag)} for tc.compare_methods."""
+    store = {}
+    mod = dict(model.named_modules())[layer]
+
+    def hook(m, i, o):
+        o.requires_grad_(True)
+        store["A"] = o
+        o.register_hook(lambda g: store.__setitem__("G", g))
+
+    h = mod.register_forward_hook(hook)
+    try:
+        x = tc.preprocess(images, tc.DEFAULT_SCALE, tc.DEFAULT_MEAN, tc.DEFAULT_STD, torch.float64)
+        t = torch.as_tensor(targets, dtype=torch.int64)
+        with torch.enable_grad():
+            model(x).gather(1, t[:, None]).sum().backward()
+    finally:
+        h.remove()
+    A, G = store["A"].detach(), store["G"]
+    out = {}
+    for name in names:
+        raw, mag = tc.method_raw(name, A, G, model, x, t)
+        cam, rng = tc.cam_from_raw(raw, x.shape[2:])
+        out[name] = {"cam_raw": raw.numpy(), "cam": cam.numpy(), "up_range": rng.numpy(),
+                     "mag": np.asarray(mag, dtype=np.float64)}
+    return out
+
+
 def run(cmd, **kw):
     r = subprocess.run(cmd, capture_output=True, text=True, **kw)
     if r.returncode != 0:
@@ -186,6 +216,24 @@ def main():
                 failures.append(f"{layer}: cam off by {e_cam[keep].max():.3g}")
             if keep.sum() < N // 2:
                 failures.append(f"{layer}: only {int(keep.sum())} well-conditioned maps")
+        # Every CAM method at the last ReLU (A >= 0: Grad-CAM++'s and XGrad-CAM's sums of A
+        # are positive), on 32 images (Score-CAM reruns the network 64 times per image).
+        names = list(tc.METHODS)
+        out = f"{tmp}/r_all.h5"
+        run([clcam, "run", f"{tmp}/vgg.yaml", "--quiet", "--set", "cam.layer=features.18",
+             "--set", "data.count=32", "--set", f"cam.methods=[{', '.join(names)}]",
+             "--set", f"output.file={out}"])
+        with h5py.File(out, "r") as f:
+            R = {f"{m}/{k}": np.asarray(f[f"{m}/{k}"]) for m in names for k in ("cam", "cam_raw")}
+            targets = np.asarray(f["target"]).astype(np.int64)
+        ref = methods(ref_model, images[:32], targets, names, "features.18")
+        ck = tc.Checker()
+        opts = type("opts", (), dict(raw_rel_tol=1e-5, cam_tol=CAM_TOL, min_checked=0.8))
+        print("== all eight methods at features.18 (the last ReLU), 32 images")
+        tc.compare_methods(ck, opts, names, R, ref, np.arange(32), 32, RAW_FLOOR)
+        ck.report()
+        failures += ck.failures
+
     for f in failures:
         print("FAIL:", f)
     print("PASS" if not failures else f"FAILED: {len(failures)} checks")
