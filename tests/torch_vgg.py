@@ -80,8 +80,8 @@ def randomise(model, images):
         lin.bias.copy_(-(h.mean(0) @ lin.weight.T))
 
 
-def gradcam(model, images, targets, layer):
-    """float64 Grad-CAM at the named module's output: raw [n,h,w], cam [n,H,W], logits."""
+def hooked(model, images, targets, layer):
+    """float64 forward and one-hot backward with hooks on the named module: x, logits, A, G."""
     store = {}
     mod = dict(model.named_modules())[layer]
 
@@ -99,34 +99,24 @@ def gradcam(model, images, targets, layer):
             logits.gather(1, t[:, None]).sum().backward()
     finally:
         h.remove()
-    A, G = store["A"].detach(), store["G"]
+    return x, logits.detach(), store["A"].detach(), store["G"]
+
+
+def gradcam(model, images, targets, layer):
+    """float64 Grad-CAM at the named module's output: raw [n,h,w], cam [n,H,W], logits."""
+    x, logits, A, G = hooked(model, images, targets, layer)
     w = G.mean(dim=(2, 3))
     raw = F.relu((w[:, :, None, None] * A).sum(1))
     up = F.interpolate(raw[:, None], size=x.shape[2:], mode="bilinear", align_corners=False)[:, 0]
-    return (logits.detach().numpy(), raw.numpy(), tc.minmax(up).numpy(),
+    return (logits.numpy(), raw.numpy(), tc.minmax(up).numpy(),
             (up.amax(dim=(1, 2)) - up.amin(dim=(1, 2))).numpy())
 
 
 def methods(model, images, targets, names, layer):
     """Every method's formulas (torch_crosscheck.method_raw) in float64 at the named module's
     output: {name: dict(cam_raw, cam, up_range, mag)} for tc.compare_methods."""
-    store = {}
-    mod = dict(model.named_modules())[layer]
-
-    def hook(m, i, o):
-        o.requires_grad_(True)
-        store["A"] = o
-        o.register_hook(lambda g: store.__setitem__("G", g))
-
-    h = mod.register_forward_hook(hook)
-    try:
-        x = tc.preprocess(images, tc.DEFAULT_SCALE, tc.DEFAULT_MEAN, tc.DEFAULT_STD, torch.float64)
-        t = torch.as_tensor(targets, dtype=torch.int64)
-        with torch.enable_grad():
-            model(x).gather(1, t[:, None]).sum().backward()
-    finally:
-        h.remove()
-    A, G = store["A"].detach(), store["G"]
+    x, _, A, G = hooked(model, images, targets, layer)
+    t = torch.as_tensor(targets, dtype=torch.int64)
     out = {}
     for name in names:
         raw, mag = tc.method_raw(name, A, G, model, x, t)
