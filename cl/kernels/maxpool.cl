@@ -10,6 +10,24 @@ __kernel void maxpool_forward(__global const float *in, __global float *out,
     if (i >= n) return;
     int plane = i / OH, oy = i % OH;
     __global const float *src = in + plane * H * W;
+    if (K == 2 && S == 2) { /* the common case, branch-free so the compiler can vectorise it */
+        __global const float *r0 = src + 2 * oy * W, *r1 = r0 + W;
+        int base = 2 * oy * W;
+        for (int ox = 0; ox < OW; ox++) {
+            float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+            float best = a;
+            int idx = base + 2 * ox;
+            int tb = b > best || isnan(b); /* PyTorch's rule: first maximum, NaN wins */
+            best = tb ? b : best, idx = tb ? base + 2 * ox + 1 : idx;
+            int tc = c > best || isnan(c);
+            best = tc ? c : best, idx = tc ? base + W + 2 * ox : idx;
+            int td = d > best || isnan(d);
+            best = td ? d : best, idx = td ? base + W + 2 * ox + 1 : idx;
+            out[i * OW + ox] = best;
+            argmax[i * OW + ox] = idx;
+        }
+        return;
+    }
     for (int ox = 0; ox < OW; ox++) {
         float best = -INFINITY;
         int best_idx = oy * S * W + ox * S;
