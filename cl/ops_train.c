@@ -193,3 +193,16 @@ clcam_status op_bn_backward_data(cl_ctx *ctx, cl_mem x, cl_mem dy, cl_mem dx, cl
 exit:
     return st;
 }
+
+clcam_status op_bn_running(cl_ctx *ctx, cl_mem running_mean, cl_mem running_var, cl_mem mean,
+                           cl_mem invstd, int C, float eps, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    TRY(cl_ctx_kernel(ctx, "bn_running", &k, err));
+    KARG(k, 0, running_mean); KARG(k, 1, running_var); KARG(k, 2, mean); KARG(k, 3, invstd);
+    KARG(k, 4, eps); KARG(k, 5, C);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)C, err));
+exit:
+    return st;
+}

@@ -41,6 +41,9 @@ clcam_status op_col2im_rows(cl_ctx *ctx, cl_mem col, cl_mem din, int batch, int 
 clcam_status op_bn_stats(cl_ctx *ctx, cl_mem x, cl_mem mean, cl_mem invstd, cl_mem running_mean,
                          cl_mem running_var, int batch, int C, int HW, float eps, float momentum,
                          int update, clcam_err *err);
+/* Eval mode's statistics: mean = running_mean, invstd = 1/sqrt(running_var + eps). */
+clcam_status op_bn_running(cl_ctx *ctx, cl_mem running_mean, cl_mem running_var, cl_mem mean,
+                           cl_mem invstd, int C, float eps, clcam_err *err);
 /* y = (x - mean) * invstd * gamma + beta. */
 clcam_status op_bn_forward(cl_ctx *ctx, cl_mem x, cl_mem y, cl_mem mean, cl_mem invstd,
                            cl_mem gamma, cl_mem beta, int batch, int C, int HW, clcam_err *err);

@@ -103,3 +103,13 @@ __kernel void bn_backward_data(__global const float *x, __global const float *dy
     __global float *o = dx + (size_t)r * HW;
     for (int p = 0; p < HW; p++) o[p] = k * (m * dr[p] - db - (xr[p] - mu) * is * dg);
 }
+
+/* Eval mode: mean = running_mean, invstd = 1 / sqrt(running_var + eps), for bn_forward. */
+__kernel void bn_running(__global const float *running_mean, __global const float *running_var,
+                         __global float *mean, __global float *invstd, float eps, int C)
+{
+    int c = get_global_id(0);
+    if (c >= C) return;
+    mean[c] = running_mean[c];
+    invstd[c] = 1.0f / sqrt(running_var[c] + eps);
+}
