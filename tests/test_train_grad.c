@@ -455,6 +455,18 @@ static void check_bn_device(int batch, int C, int HW)
         CHECK(test_tol_ratio(rv_dev, rv, (size_t)C, 1e-6, 1e-5, &worst) <= 1.0, "bn running_var step %d: %g vs %g",
               step, (double)rv_dev[worst], (double)rv[worst]);
     }
+    {   /* eval mode: the running statistics normalise, and stay as they are */
+        CHECK(op_bn_running(&ctx, d[8], d[9], d[6], d[7], C, 1e-5f, &err) == CLCAM_OK, "%s", err.msg);
+        CHECK(op_bn_forward(&ctx, d[0], d[1], d[6], d[7], d[4], d[5], batch, C, HW, &err) == CLCAM_OK, "%s",
+              err.msg);
+        CHECK(cl_ctx_download(&ctx, d[1], y, sizeof(float) * n, &err) == CLCAM_OK, "%s", err.msg);
+        for (size_t i = 0; i < n; i++) {
+            int c = (int)(i / (size_t)HW % (size_t)C);
+            y_ref[i] = (float)((x[i] - (double)rm[c]) / sqrt((double)rv[c] + 1e-5) * g[c] + b[c]);
+        }
+        CHECK(test_tol_ratio(y, y_ref, n, 1e-5, 1e-5, &worst) <= 1.0, "bn eval %dx%dx%d y: %g vs %g at %zu", batch,
+              C, HW, (double)y[worst], (double)y_ref[worst], worst);
+    }
     {   /* one value per channel has no batch variance: refused, as PyTorch refuses it */
         clcam_err e2 = {0};
         CHECK(op_bn_stats(&ctx, d[0], d[6], d[7], d[8], d[9], 1, C, 1, 1e-5f, 0.1f, 1, &e2) != CLCAM_OK,
