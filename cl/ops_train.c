@@ -115,3 +115,94 @@ clcam_status op_col2im_rows(cl_ctx *ctx, cl_mem col, cl_mem din, int batch, int 
 exit:
     return st;
 }
+
+/* Work-group size for a per-channel reduction kernel, and local memory to match. */
+static size_t bn_group(cl_ctx *ctx, const char *name)
+{
+    size_t local = cl_ctx_reduce_wg(ctx, name, 256);
+    while (local > 1 && local * sizeof(float) > ctx->local_mem) local /= 2;
+    return local;
+}
+
+clcam_status op_bn_stats(cl_ctx *ctx, cl_mem x, cl_mem mean, cl_mem invstd, cl_mem running_mean,
+                         cl_mem running_var, int batch, int C, int HW, float eps, float momentum,
+                         int update, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    size_t local;
+    if ((long)batch * HW < 2) {
+        st = err_set(err, CLCAM_ERR_INPUT, "batchnorm in training needs more than one value per "
+                     "channel (batch %d, %d positions)", batch, HW);
+        goto exit;
+    }
+    TRY(cl_ctx_kernel(ctx, "bn_stats", &k, err));
+    local = bn_group(ctx, "bn_stats");
+    KARG(k, 0, x); KARG(k, 1, mean); KARG(k, 2, invstd); KARG(k, 3, running_mean);
+    KARG(k, 4, running_var); KARG(k, 5, C); KARG(k, 6, HW); KARG(k, 7, batch); KARG(k, 8, eps);
+    KARG(k, 9, momentum); KARG(k, 10, update);
+    CL_TRY(clSetKernelArg(k, 11, local * sizeof(float), NULL));
+    TRY(cl_ctx_launch_groups(ctx, k, (size_t)C, local, err));
+exit:
+    return st;
+}
+
+clcam_status op_bn_forward(cl_ctx *ctx, cl_mem x, cl_mem y, cl_mem mean, cl_mem invstd,
+                           cl_mem gamma, cl_mem beta, int batch, int C, int HW, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int rows = batch * C;
+    TRY(cl_ctx_kernel(ctx, "bn_forward", &k, err));
+    KARG(k, 0, x); KARG(k, 1, y); KARG(k, 2, mean); KARG(k, 3, invstd); KARG(k, 4, gamma);
+    KARG(k, 5, beta); KARG(k, 6, C); KARG(k, 7, HW); KARG(k, 8, rows);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)rows, err));
+exit:
+    return st;
+}
+
+clcam_status op_bn_backward_params(cl_ctx *ctx, cl_mem x, cl_mem dy, cl_mem mean, cl_mem invstd,
+                                   cl_mem dgamma, cl_mem dbeta, int batch, int C, int HW,
+                                   clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    size_t local;
+    TRY(cl_ctx_kernel(ctx, "bn_backward_params", &k, err));
+    local = bn_group(ctx, "bn_backward_params");
+    KARG(k, 0, x); KARG(k, 1, dy); KARG(k, 2, mean); KARG(k, 3, invstd); KARG(k, 4, dgamma);
+    KARG(k, 5, dbeta); KARG(k, 6, C); KARG(k, 7, HW); KARG(k, 8, batch);
+    CL_TRY(clSetKernelArg(k, 9, local * sizeof(float), NULL));
+    TRY(cl_ctx_launch_groups(ctx, k, (size_t)C, local, err));
+exit:
+    return st;
+}
+
+clcam_status op_bn_backward_data(cl_ctx *ctx, cl_mem x, cl_mem dy, cl_mem dx, cl_mem mean,
+                                 cl_mem invstd, cl_mem gamma, cl_mem dgamma, cl_mem dbeta,
+                                 int batch, int C, int HW, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int rows = batch * C;
+    TRY(cl_ctx_kernel(ctx, "bn_backward_data", &k, err));
+    KARG(k, 0, x); KARG(k, 1, dy); KARG(k, 2, dx); KARG(k, 3, mean); KARG(k, 4, invstd);
+    KARG(k, 5, gamma); KARG(k, 6, dgamma); KARG(k, 7, dbeta); KARG(k, 8, C); KARG(k, 9, HW);
+    KARG(k, 10, batch); KARG(k, 11, rows);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)rows, err));
+exit:
+    return st;
+}
+
+clcam_status op_bn_running(cl_ctx *ctx, cl_mem running_mean, cl_mem running_var, cl_mem mean,
+                           cl_mem invstd, int C, float eps, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    TRY(cl_ctx_kernel(ctx, "bn_running", &k, err));
+    KARG(k, 0, running_mean); KARG(k, 1, running_var); KARG(k, 2, mean); KARG(k, 3, invstd);
+    KARG(k, 4, eps); KARG(k, 5, C);
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)C, err));
+exit:
+    return st;
+}

@@ -34,4 +34,27 @@ clcam_status op_transpose(cl_ctx *ctx, cl_mem src, cl_mem dst, int rows, int col
 clcam_status op_col2im_rows(cl_ctx *ctx, cl_mem col, cl_mem din, int batch, int C, int H, int W,
                             int k, int pad, int stride, int OH, int OW, clcam_err *err);
 
+/* Batch normalisation in training mode (cl/kernels/batchnorm_train.cl), x NCHW [batch, C, HW],
+ * per-channel vectors [C]. Batch statistics mean and invstd = 1/sqrt(biased var + eps); with
+ * update, running_mean and running_var follow PyTorch's rule (running = momentum * stat +
+ * (1 - momentum) * running, the unbiased variance for running_var). batch * HW must be >= 2. */
+clcam_status op_bn_stats(cl_ctx *ctx, cl_mem x, cl_mem mean, cl_mem invstd, cl_mem running_mean,
+                         cl_mem running_var, int batch, int C, int HW, float eps, float momentum,
+                         int update, clcam_err *err);
+/* Eval mode's statistics: mean = running_mean, invstd = 1/sqrt(running_var + eps). */
+clcam_status op_bn_running(cl_ctx *ctx, cl_mem running_mean, cl_mem running_var, cl_mem mean,
+                           cl_mem invstd, int C, float eps, clcam_err *err);
+/* y = (x - mean) * invstd * gamma + beta. */
+clcam_status op_bn_forward(cl_ctx *ctx, cl_mem x, cl_mem y, cl_mem mean, cl_mem invstd,
+                           cl_mem gamma, cl_mem beta, int batch, int C, int HW, clcam_err *err);
+/* dgamma and dbeta (sums over the batch) from x, dy and the batch statistics. */
+clcam_status op_bn_backward_params(cl_ctx *ctx, cl_mem x, cl_mem dy, cl_mem mean, cl_mem invstd,
+                                   cl_mem dgamma, cl_mem dbeta, int batch, int C, int HW,
+                                   clcam_err *err);
+/* dx from dy through batch-statistics normalisation; dgamma and dbeta from
+ * op_bn_backward_params. */
+clcam_status op_bn_backward_data(cl_ctx *ctx, cl_mem x, cl_mem dy, cl_mem dx, cl_mem mean,
+                                 cl_mem invstd, cl_mem gamma, cl_mem dgamma, cl_mem dbeta,
+                                 int batch, int C, int HW, clcam_err *err);
+
 #endif

@@ -63,7 +63,15 @@ clcam_status layer_upload(cl_ctx *ctx, layer *l, int max_batch, cl_mem prev_out,
         TRY(cl_ctx_upload(ctx, l->d_bias, l->bias, sizeof(float) * l->n_bias, err));
     }
     snprintf(what, sizeof what, "%s output", l->name);
-    if (ops->aliases_input) {
+    if (l->bn_train) {
+        const float *init[2] = {l->running_mean, l->running_var};
+        for (int i = 0; i < 6; i++) {
+            snprintf(what, sizeof what, "%s batchnorm state", l->name);
+            TRY(cl_ctx_alloc(ctx, sizeof(float) * l->n_weight, &l->d_bn[i], what, err));
+            if (i < 2) TRY(cl_ctx_upload(ctx, l->d_bn[i], init[i], sizeof(float) * l->n_weight, err));
+        }
+    }
+    if (ops->aliases_input && !l->bn_train) {
         CL_TRY(clRetainMemObject(prev_out));
         l->d_out = prev_out;
     } else {
@@ -84,6 +92,10 @@ void layer_release_device(layer *l)
     if (l->d_out) clReleaseMemObject(l->d_out);
     if (l->d_aux) clReleaseMemObject(l->d_aux);
     l->d_weight = l->d_bias = l->d_out = l->d_aux = NULL;
+    for (int i = 0; i < 6; i++) {
+        if (l->d_bn[i]) clReleaseMemObject(l->d_bn[i]);
+        l->d_bn[i] = NULL;
+    }
 }
 
 void layer_free(layer *l)
@@ -91,5 +103,7 @@ void layer_free(layer *l)
     layer_release_device(l);
     free(l->weight);
     free(l->bias);
-    l->weight = l->bias = NULL;
+    free(l->running_mean);
+    free(l->running_var);
+    l->weight = l->bias = l->running_mean = l->running_var = NULL;
 }

@@ -11,7 +11,8 @@ typedef enum {
     LAYER_FLATTEN,
     LAYER_LINEAR,
     LAYER_AVGPOOL,
-    LAYER_BATCHNORM,  /* eval mode, folded into the conv before it when the model is built */
+    LAYER_BATCHNORM,  /* inference: eval mode, folded into the conv before it when the model is
+                       * built; training (bn_train): a layer of its own, see layer_batchnorm.c */
     LAYER_DROPOUT,    /* identity at inference */
     LAYER_KIND_COUNT
 } layer_kind;
@@ -36,6 +37,13 @@ typedef struct {
     cl_mem d_weight, d_bias;
     cl_mem d_out;              /* forward output for max_batch images */
     cl_mem d_aux;              /* maxpool: argmax, int per output */
+    /* batchnorm for training (bn_train, not folded): weight = gamma, bias = beta [C]; bn_eval
+     * normalises with the running statistics (PyTorch's eval()), else with the batch's, which
+     * also updates the running ones (train()). */
+    int bn_train, bn_eval;
+    float eps, momentum;
+    float *running_mean, *running_var;
+    cl_mem d_bn[6];            /* running mean, running var, batch mean, invstd, dgamma, dbeta */
 } layer;
 
 typedef struct {

@@ -165,8 +165,41 @@ exit:
     return st;
 }
 
-clcam_status model_build(model *m, const layer_spec *specs, int n_specs, const char *weights_path,
-                         layer_shape input, clcam_err *err)
+/* A batchnorm for training, not folded: gamma, beta and the running statistics from the
+ * weights file, or PyTorch's initial values (1, 0, 0, 1) without one. */
+static clcam_status load_batchnorm(layer *l, const layer *conv, float eps, hid_t file,
+                                   const char *fname, clcam_err *err)
+{
+    static const char *const PARAMS[4] = {"weight", "bias", "running_mean", "running_var"};
+    clcam_status st = CLCAM_OK;
+    float **p[4] = {&l->weight, &l->bias, &l->running_mean, &l->running_var};
+    long expect[1] = {conv->out_features}, dims[1];
+    char path[160];
+    int C = conv->out_features;
+    l->bn_train = 1;
+    l->eps = eps;
+    l->momentum = 0.1f;
+    l->n_weight = l->n_bias = C;
+    l->out_features = C;
+    for (int i = 0; i < 4; i++) {
+        if (file >= 0) {
+            param_path(path, sizeof path, l->name, PARAMS[i]);
+            TRY(weights_read(file, fname, path, 1, expect, dims, p[i], err));
+        } else {
+            if (!(*p[i] = malloc(sizeof(float) * (size_t)C))) {
+                st = err_set(err, CLCAM_ERR_NOMEM, "out of memory for %s's parameters", l->name);
+                goto exit;
+            }
+            for (int c = 0; c < C; c++) (*p[i])[c] = i == 0 || i == 3 ? 1.0f : 0.0f;
+        }
+    }
+exit:
+    return st;
+}
+
+static clcam_status model_build_mode(model *m, const layer_spec *specs, int n_specs,
+                                     const char *weights_path, layer_shape input, int train,
+                                     clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     hid_t file = H5I_INVALID_HID;
@@ -199,7 +232,10 @@ clcam_status model_build(model *m, const layer_spec *specs, int n_specs, const c
                              i ? m->layers[i - 1].name : "the input");
                 goto exit;
             }
-            if (file >= 0)
+            if (train)
+                TRY(load_batchnorm(l, &m->layers[i - 1], specs[i].eps > 0 ? specs[i].eps : 1e-5f,
+                                   file, weights_path, err));
+            else if (file >= 0)
                 TRY(fold_batchnorm(&m->layers[i - 1], l, specs[i].eps > 0 ? specs[i].eps : 1e-5f,
                                    file, weights_path, err));
         }
@@ -218,12 +254,19 @@ exit:
     return st;
 }
 
-clcam_status model_load(model *m, const char *arch, const char *weights_path, layer_shape input,
-                        clcam_err *err)
+clcam_status model_build(model *m, const layer_spec *specs, int n_specs, const char *weights_path,
+                         layer_shape input, clcam_err *err)
+{
+    return model_build_mode(m, specs, n_specs, weights_path, input, 0, err);
+}
+
+static clcam_status model_load_mode(model *m, const char *arch, const char *weights_path,
+                                    layer_shape input, int train, clcam_err *err)
 {
     for (size_t i = 0; i < sizeof PRESETS / sizeof *PRESETS; i++)
         if (strcmp(PRESETS[i].name, arch) == 0)
-            return model_build(m, PRESETS[i].specs, PRESETS[i].n, weights_path, input, err);
+            return model_build_mode(m, PRESETS[i].specs, PRESETS[i].n, weights_path, input, train,
+                                    err);
     return err_set(err, CLCAM_ERR_INPUT, "model.arch: unknown architecture '%s' (expected: simplecnn)", arch);
 }
 
@@ -281,7 +324,7 @@ clcam_status model_init_config(model *m, const clcam_config *cfg, layer_shape in
     for (int i = 0; i < n; i++)
         if (specs[i].kind == LAYER_LINEAR) last_linear = i;
     if (last_linear >= 0 && specs[last_linear].out == 0) specs[last_linear].out = classes;
-    TRY(model_build(m, specs, n, NULL, input, err));
+    TRY(model_build_mode(m, specs, n, NULL, input, 1, err));
     if (m->classes != classes)
         st = err_set(err, CLCAM_ERR_INPUT, "the model has %d outputs but the dataset %s has %d "
                      "classes", m->classes, cfg->data_file, classes);
@@ -290,15 +333,22 @@ exit:
     return st;
 }
 
-clcam_status model_load_config(model *m, const clcam_config *cfg, layer_shape input,
-                               clcam_err *err)
+clcam_status model_load(model *m, const char *arch, const char *weights_path, layer_shape input,
+                        clcam_err *err)
+{
+    return model_load_mode(m, arch, weights_path, input, 0, err);
+}
+
+clcam_status model_load_config_mode(model *m, const clcam_config *cfg, layer_shape input,
+                                    int train, clcam_err *err)
 {
     clcam_status st;
     layer_spec specs[CONFIG_LAYERS_MAX];
     if (cfg->model_n_layers == 0) {
-        st = model_load(m, cfg->model_arch, cfg->model_weights, input, err);
+        st = model_load_mode(m, cfg->model_arch, cfg->model_weights, input, train, err);
     } else if ((st = specs_from_config(cfg, specs, err)) == CLCAM_OK) {
-        st = model_build(m, specs, cfg->model_n_layers, cfg->model_weights, input, err);
+        st = model_build_mode(m, specs, cfg->model_n_layers, cfg->model_weights, input, train,
+                              err);
     }
     if (st == CLCAM_ERR_INPUT) { /* say which input the shapes came from */
         size_t used = strlen(err->msg);
@@ -405,4 +455,10 @@ clcam_status model_backward_to(cl_ctx *ctx, model *m, int t, cl_mem dlogits, int
     *grad = dout;
 exit:
     return st;
+}
+
+clcam_status model_load_config(model *m, const clcam_config *cfg, layer_shape input,
+                               clcam_err *err)
+{
+    return model_load_config_mode(m, cfg, input, 0, err);
 }

@@ -38,10 +38,15 @@ clcam_status model_load(model *m, const char *arch, const char *weights_path, la
  * files. Everything is checked here, before any device work. */
 clcam_status model_load_config(model *m, const clcam_config *cfg, layer_shape input,
                                clcam_err *err);
+/* Same; train != 0 keeps each batchnorm a layer of its own (gamma, beta and running statistics
+ * from the weights, for clcam train) instead of folding it into its conv. */
+clcam_status model_load_config_mode(model *m, const clcam_config *cfg, layer_shape input,
+                                    int train, clcam_err *err);
 /* The model of cfg (model.layers, or the preset with its default widths) with no weights yet:
  * every parameter zero, for the trainer to initialise. The last linear layer without `out`
  * gets `classes` outputs. A conv or linear entry of model.layers needs out (and a conv its
- * kernel). */
+ * kernel). A batchnorm stays a layer of its own, gamma 1, beta 0, running mean 0, running
+ * variance 1 (PyTorch's initial values), as the trainer needs it. */
 clcam_status model_init_config(model *m, const clcam_config *cfg, layer_shape input, int classes,
                                clcam_err *err);
 /* Same from an explicit layer list (weights_path NULL: zero parameters of the specs' shapes). A batchnorm is folded into the conv right before it

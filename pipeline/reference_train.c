@@ -1,6 +1,7 @@
 #include "reference_train.h"
 
 #include <math.h>
+#include <stddef.h>
 
 #include "train_rng.h"
 
@@ -89,6 +90,59 @@ void ref_augment(const uint8_t *src, uint8_t *dst, const int32_t *index, uint32_
                 for (int c = 0; c < C; c++)
                     dst[((n * H + y) * W + x) * C + c] =
                         (sy >= 0 && sy < H && sx >= 0 && sx < W) ? src[((n * H + sy) * W + sx) * C + c] : 0;
+            }
+    }
+}
+
+void ref_bn_forward_train(const float *x, float *y, const float *gamma, const float *beta,
+                          float *mean, float *invstd, float *running_mean, float *running_var,
+                          int batch, int C, int HW, float eps, float momentum)
+{
+    double m = (double)batch * HW;
+    for (int c = 0; c < C; c++) {
+        double s = 0.0, ss = 0.0, mu, var;
+        for (int n = 0; n < batch; n++)
+            for (int p = 0; p < HW; p++) s += x[((size_t)n * C + c) * HW + p];
+        mu = s / m;
+        for (int n = 0; n < batch; n++)
+            for (int p = 0; p < HW; p++) {
+                double d = x[((size_t)n * C + c) * HW + p] - mu;
+                ss += d * d;
+            }
+        var = ss / m;
+        mean[c] = (float)mu;
+        invstd[c] = (float)(1.0 / sqrt(var + eps));
+        for (int n = 0; n < batch; n++)
+            for (int p = 0; p < HW; p++) {
+                size_t i = ((size_t)n * C + c) * HW + p;
+                y[i] = (float)((x[i] - mu) / sqrt(var + eps) * gamma[c] + beta[c]);
+            }
+        if (running_mean) running_mean[c] = (float)(momentum * mu + (1.0 - momentum) * running_mean[c]);
+        if (running_var)
+            running_var[c] = (float)(momentum * (ss / (m - 1.0)) + (1.0 - momentum) * running_var[c]);
+    }
+}
+
+void ref_bn_backward(const float *x, const float *dy, const float *gamma, const float *mean,
+                     const float *invstd, float *dx, float *dgamma, float *dbeta, int batch,
+                     int C, int HW)
+{
+    double m = (double)batch * HW;
+    for (int c = 0; c < C; c++) {
+        double sb = 0.0, sg = 0.0;
+        for (int n = 0; n < batch; n++)
+            for (int p = 0; p < HW; p++) {
+                size_t i = ((size_t)n * C + c) * HW + p;
+                sb += dy[i];
+                sg += (double)dy[i] * ((x[i] - (double)mean[c]) * invstd[c]);
+            }
+        dbeta[c] = (float)sb;
+        dgamma[c] = (float)sg;
+        for (int n = 0; n < batch; n++)
+            for (int p = 0; p < HW; p++) {
+                size_t i = ((size_t)n * C + c) * HW + p;
+                double xhat = (x[i] - (double)mean[c]) * invstd[c];
+                dx[i] = (float)((double)gamma[c] * invstd[c] / m * (m * dy[i] - sb - xhat * sg));
             }
     }
 }

@@ -20,4 +20,15 @@ void ref_sgd_step(float *w, const float *grad, float *buf, float lr, float momen
 void ref_augment(const uint8_t *src, uint8_t *dst, const int32_t *index, uint32_t seed,
                  uint32_t epoch, int batch, int H, int W, int C, int pad, int flip);
 
+/* Batch normalisation in training mode, x NCHW [batch, C, HW]: mean [C] and invstd [C] =
+ * 1/sqrt(biased var + eps) of the batch, y the normalised output; running_mean and running_var
+ * (may be NULL) updated by PyTorch's rule with the unbiased variance. */
+void ref_bn_forward_train(const float *x, float *y, const float *gamma, const float *beta,
+                          float *mean, float *invstd, float *running_mean, float *running_var,
+                          int batch, int C, int HW, float eps, float momentum);
+/* dgamma, dbeta [C] (sums over the batch) and dx from dy through the batch statistics. */
+void ref_bn_backward(const float *x, const float *dy, const float *gamma, const float *mean,
+                     const float *invstd, float *dx, float *dgamma, float *dbeta, int batch,
+                     int C, int HW);
+
 #endif

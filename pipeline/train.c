@@ -74,7 +74,8 @@ static void init_params(model *m, uint32_t seed)
     for (int i = 0; i < m->n_layers; i++) {
         layer *l = &m->layers[i];
         float bound;
-        if (!LAYER_OPS[l->kind]->backward_params) continue;
+        if (!LAYER_OPS[l->kind]->backward_params || l->kind == LAYER_BATCHNORM)
+            continue; /* batchnorm starts at PyTorch's 1, 0 (model_build) */
         bound = 1.0f / sqrtf((float)(l->n_weight / l->out_features));
         for (int j = 0; j < l->n_weight; j++)
             l->weight[j] = train_uniform(train_hash4(seed, TRAIN_RNG_INIT, 2u * i, (uint32_t)j), -bound, bound);
@@ -95,19 +96,13 @@ static clcam_status model_setup(const clcam_config *cfg, model *m, layer_shape i
     } else {
         clcam_config c = *cfg;
         snprintf(c.model_weights, sizeof c.model_weights, "%s", cfg->train_init);
-        TRY(model_load_config(m, &c, in, err));
+        TRY(model_load_config_mode(m, &c, in, 1, err));
         if (m->classes != classes) {
             st = err_set(err, CLCAM_ERR_INPUT, "train.init: %s has %d outputs, the dataset %s has %d "
                          "classes", cfg->train_init, m->classes, cfg->data_file, classes);
             goto exit;
         }
     }
-    for (int i = 0; i < m->n_layers; i++)
-        if (m->layers[i].kind == LAYER_BATCHNORM) {
-            st = err_set(err, CLCAM_ERR_INPUT, "layer %s: clcam train supports models without "
-                         "batchnorm (it folds batchnorm for inference only)", m->layers[i].name);
-            goto exit;
-        }
 exit:
     return st;
 }

@@ -22,13 +22,14 @@ static void train_param_path(char *buf, size_t n, const char *prefix, const char
 
 static int layer_has_params(const layer *l)
 {
-    return l->kind == LAYER_CONV || l->kind == LAYER_LINEAR;
+    return l->kind == LAYER_CONV || l->kind == LAYER_LINEAR || l->bn_train;
 }
 
-/* The PyTorch shape of a layer's weight: [out, in, k, k] or [out, in]. */
+/* The PyTorch shape of a layer's weight: [out, in, k, k], [out, in], or batchnorm's [C]. */
 static int weight_dims(const layer *l, hsize_t *dims)
 {
     dims[0] = (hsize_t)l->out_features;
+    if (l->kind == LAYER_BATCHNORM) return 1;
     dims[1] = (hsize_t)l->in.c;
     dims[2] = dims[3] = (hsize_t)l->kernel;
     return l->kind == LAYER_CONV ? 4 : 2;
@@ -112,6 +113,12 @@ clcam_status train_file_write(const char *path, const model *m, float *const *mo
             train_param_path(name, sizeof name, TRAIN_STATE, l->name, "bias");
             TRY(write_floats(f, tmp, name, 1, dims, momentum_b[i], err));
         }
+        if (l->bn_train) { /* the running statistics, as PyTorch's state_dict */
+            train_param_path(name, sizeof name, "", l->name, "running_mean");
+            TRY(write_floats(f, tmp, name, 1, dims, l->running_mean, err));
+            train_param_path(name, sizeof name, "", l->name, "running_var");
+            TRY(write_floats(f, tmp, name, 1, dims, l->running_var, err));
+        }
     }
     TRY(write_meta(f, tmp, meta, err));
     if (H5Fclose(f) < 0) {
@@ -194,6 +201,12 @@ clcam_status train_checkpoint_read(const char *path, model *m, float **momentum_
         TRY(read_param(f, path, name, rank, dims, l->weight, err));
         train_param_path(name, sizeof name, TRAIN_STATE, l->name, "weight");
         TRY(read_param(f, path, name, rank, dims, momentum_w[i], err));
+        if (l->bn_train) {
+            train_param_path(name, sizeof name, "", l->name, "running_mean");
+            TRY(read_param(f, path, name, 1, dims, l->running_mean, err));
+            train_param_path(name, sizeof name, "", l->name, "running_var");
+            TRY(read_param(f, path, name, 1, dims, l->running_var, err));
+        }
         if (l->no_bias) continue;
         train_param_path(name, sizeof name, "", l->name, "bias");
         TRY(read_param(f, path, name, 1, dims, l->bias, err));

@@ -11,6 +11,12 @@ static int has_params(const layer *l)
     return LAYER_OPS[l->kind]->backward_params != NULL;
 }
 
+/* PyTorch's model.train() (batch statistics) or model.eval() (running ones) for batchnorm. */
+static void set_bn_eval(model *m, int eval)
+{
+    for (int i = 0; i < m->n_layers; i++) m->layers[i].bn_eval = eval;
+}
+
 clcam_status trainer_init(cl_ctx *ctx, trainer *t, model *m, int max_batch, float scale,
                           const float mean[3], const float std[3], float *const *mom_w, float *const *mom_b,
                           clcam_err *err)
@@ -132,6 +138,7 @@ clcam_status trainer_step(cl_ctx *ctx, trainer *t, const uint8_t *images, const 
     cl_mem dout;
     int g = 0;
     TRY(trainer_input(ctx, t, images, labels, index, batch, p, err));
+    set_bn_eval(m, 0);
     ctx->stage = "forward";
     TRY(model_forward(ctx, m, t->d_input, batch, err));
     TRY(trainer_head(ctx, t, batch, loss_sum, correct, err));
@@ -172,7 +179,10 @@ clcam_status trainer_eval(cl_ctx *ctx, trainer *t, const uint8_t *images, const 
     clcam_status st = CLCAM_OK;
     TRY(trainer_input(ctx, t, images, labels, NULL, batch, NULL, err));
     ctx->stage = "eval";
-    TRY(model_forward(ctx, t->m, t->d_input, batch, err));
+    set_bn_eval(t->m, 1);
+    st = model_forward(ctx, t->m, t->d_input, batch, err);
+    set_bn_eval(t->m, 0);
+    if (st != CLCAM_OK) goto exit;
     TRY(trainer_head(ctx, t, batch, NULL, correct, err));
 exit:
     ctx->stage = NULL;
@@ -191,6 +201,10 @@ clcam_status trainer_download(cl_ctx *ctx, trainer *t, float **mom_w, float **mo
         TRY(cl_ctx_download(ctx, l->d_bias, l->bias, sizeof(float) * l->n_bias, err));
         TRY(cl_ctx_download(ctx, t->d_mw[i], mom_w[i], sizeof(float) * l->n_weight, err));
         TRY(cl_ctx_download(ctx, t->d_mb[i], mom_b[i], sizeof(float) * l->n_bias, err));
+        if (l->bn_train) {
+            TRY(cl_ctx_download(ctx, l->d_bn[0], l->running_mean, sizeof(float) * l->n_weight, err));
+            TRY(cl_ctx_download(ctx, l->d_bn[1], l->running_var, sizeof(float) * l->n_weight, err));
+        }
     }
 exit:
     return st;

@@ -2,7 +2,9 @@
  * and bias for conv and linear) through the plain-C references against central differences of
  * a double-precision forward written here, for L = sum(R * layer(x)) with random R, at tiny odd
  * sizes. (2) Device against reference: backward_params of conv and linear through LAYER_OPS,
- * the softmax cross-entropy head, the SGD step and the augmentation kernel. */
+ * the softmax cross-entropy head, the SGD step and the augmentation kernel. (3) Batch
+ * normalisation in training mode: the references against finite differences and PyTorch's
+ * running-statistics rule, the kernels against the references. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,6 +315,168 @@ static void check_augment(int batch, int H, int W, int pad, int flip)
     free(src), free(dst), free(ref), free(idx);
 }
 
+/* ---- batch normalisation in training mode ---- */
+
+/* sum(R * bn_train(x)) in double, statistics from the batch (biased variance). */
+static double d_bn_sum(const double *x, const double *g, const double *b, const float *R,
+                       int batch, int C, int HW, double eps)
+{
+    double L = 0.0, m = (double)batch * HW;
+    for (int c = 0; c < C; c++) {
+        double s = 0.0, ss = 0.0, mu;
+        for (int n = 0; n < batch; n++)
+            for (int p = 0; p < HW; p++) s += x[(n * C + c) * HW + p];
+        mu = s / m;
+        for (int n = 0; n < batch; n++)
+            for (int p = 0; p < HW; p++) ss += (x[(n * C + c) * HW + p] - mu) * (x[(n * C + c) * HW + p] - mu);
+        for (int n = 0; n < batch; n++)
+            for (int p = 0; p < HW; p++) {
+                int i = (n * C + c) * HW + p;
+                L += (double)R[i] * ((x[i] - mu) / sqrt(ss / m + eps) * g[c] + b[c]);
+            }
+    }
+    return L;
+}
+
+static double bn_fd_ratio(double *x, double *g, double *b, double *v, const float *a, int n,
+                          const float *R, int batch, int C, int HW, double eps)
+{
+    double worst = 0.0, h = 1e-6;
+    for (int i = 0; i < n; i++) {
+        double keep = v[i], lp, lm, fd, r;
+        v[i] = keep + h;
+        lp = d_bn_sum(x, g, b, R, batch, C, HW, eps);
+        v[i] = keep - h;
+        lm = d_bn_sum(x, g, b, R, batch, C, HW, eps);
+        v[i] = keep;
+        fd = (lp - lm) / (2 * h);
+        r = fabs(a[i] - fd) / (1e-4 + 1e-4 * fabs(fd));
+        if (!(r <= worst)) worst = isnan(r) ? INFINITY : r;
+    }
+    return worst;
+}
+
+/* The reference's dx, dgamma, dbeta against finite differences; its running statistics against
+ * PyTorch's rule written out by hand. */
+static void check_bn_fd(int batch, int C, int HW)
+{
+    unsigned seed = 77u + (unsigned)(batch * 31 + C * 7 + HW);
+    size_t n = (size_t)batch * C * HW;
+    float eps = 1e-5f;
+    float *x = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n), *R = malloc(sizeof(float) * n),
+          *dx = malloc(sizeof(float) * n);
+    float g[8], b[8], mean[8], invstd[8], dg[8], db[8], rm[8], rv[8];
+    double *xd = malloc(sizeof(double) * n), gd[8], bd[8];
+    test_fill_uniform(x, n, -1.0f, 2.0f, &seed);
+    test_fill_uniform(R, n, -1.0f, 1.0f, &seed);
+    test_fill_uniform(g, (size_t)C, 0.5f, 1.5f, &seed);
+    test_fill_uniform(b, (size_t)C, -0.5f, 0.5f, &seed);
+    for (size_t i = 0; i < n; i++) xd[i] = x[i];
+    for (int c = 0; c < C; c++) gd[c] = g[c], bd[c] = b[c], rm[c] = 0.25f, rv[c] = 2.0f;
+    ref_bn_forward_train(x, y, g, b, mean, invstd, rm, rv, batch, C, HW, eps, 0.1f);
+    ref_bn_backward(x, R, g, mean, invstd, dx, dg, db, batch, C, HW);
+    CHECK(bn_fd_ratio(xd, gd, bd, xd, dx, (int)n, R, batch, C, HW, eps) <= 1.0,
+          "bn %dx%dx%d: d/dx vs finite differences", batch, C, HW);
+    CHECK(bn_fd_ratio(xd, gd, bd, gd, dg, C, R, batch, C, HW, eps) <= 1.0,
+          "bn %dx%dx%d: d/dgamma vs finite differences", batch, C, HW);
+    CHECK(bn_fd_ratio(xd, gd, bd, bd, db, C, R, batch, C, HW, eps) <= 1.0,
+          "bn %dx%dx%d: d/dbeta vs finite differences", batch, C, HW);
+    for (int c = 0; c < C; c++) {
+        double s = 0.0, ss = 0.0, m = (double)batch * HW;
+        for (int i = 0; i < batch; i++)
+            for (int p = 0; p < HW; p++) s += x[(i * C + c) * HW + p];
+        for (int i = 0; i < batch; i++)
+            for (int p = 0; p < HW; p++) ss += pow(x[(i * C + c) * HW + p] - s / m, 2);
+        CHECK(fabs(rm[c] - (0.9 * 0.25 + 0.1 * s / m)) <= 1e-6, "bn running_mean[%d]", c);
+        CHECK(fabs(rv[c] - (0.9 * 2.0 + 0.1 * ss / (m - 1))) <= 1e-6, "bn running_var[%d] (unbiased)", c);
+    }
+    free(x), free(y), free(R), free(dx), free(xd);
+}
+
+/* The four kernels on the device against the references, twice in a row (running stats). */
+static void check_bn_device(int batch, int C, int HW)
+{
+    clcam_err err = {0};
+    unsigned seed = 3u + (unsigned)(batch * 13 + C + HW);
+    size_t n = (size_t)batch * C * HW, worst;
+    size_t vb = sizeof(float) * (size_t)C;
+    float *x = malloc(sizeof(float) * n), *dy = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n),
+          *dx = malloc(sizeof(float) * n), *y_ref = malloc(sizeof(float) * n), *dx_ref = malloc(sizeof(float) * n);
+    float *v = malloc(vb * 12), *g = v, *b = v + C, *mean = v + 2 * C, *invstd = v + 3 * C, *rm = v + 4 * C,
+          *rv = v + 5 * C, *dg = v + 6 * C, *db = v + 7 * C, *rm_dev = v + 8 * C, *rv_dev = v + 9 * C,
+          *dg_dev = v + 10 * C, *db_dev = v + 11 * C;
+    cl_mem d[11] = {NULL};
+    const char *names[11] = {"x", "y", "dy", "dx", "gamma", "beta", "mean", "invstd", "rm", "rv", "dgamma"};
+    test_fill_uniform(g, (size_t)C, 0.5f, 1.5f, &seed);
+    test_fill_uniform(b, (size_t)C, -0.5f, 0.5f, &seed);
+    for (int c = 0; c < C; c++) rm[c] = 0.0f, rv[c] = 1.0f;
+    for (int i = 0; i < 11; i++)
+        CHECK(cl_ctx_alloc(&ctx, i < 4 ? sizeof(float) * n : vb, &d[i], names[i], &err) ==
+                  CLCAM_OK, "%s", err.msg);
+    cl_mem d_dg = d[10], d_db = NULL;
+    CHECK(cl_ctx_alloc(&ctx, vb, &d_db, "dbeta", &err) == CLCAM_OK, "%s", err.msg);
+    CHECK(cl_ctx_upload(&ctx, d[4], g, vb, &err) == CLCAM_OK, "%s", err.msg);
+    CHECK(cl_ctx_upload(&ctx, d[5], b, vb, &err) == CLCAM_OK, "%s", err.msg);
+    CHECK(cl_ctx_upload(&ctx, d[8], rm, vb, &err) == CLCAM_OK, "%s", err.msg);
+    CHECK(cl_ctx_upload(&ctx, d[9], rv, vb, &err) == CLCAM_OK, "%s", err.msg);
+    for (int step = 0; step < 2; step++) {
+        test_fill_uniform(x, n, -1.0f + step, 2.0f + step, &seed);
+        test_fill_uniform(dy, n, -1.0f, 1.0f, &seed);
+        CHECK(cl_ctx_upload(&ctx, d[0], x, sizeof(float) * n, &err) == CLCAM_OK, "%s", err.msg);
+        CHECK(cl_ctx_upload(&ctx, d[2], dy, sizeof(float) * n, &err) == CLCAM_OK, "%s", err.msg);
+        CHECK(op_bn_stats(&ctx, d[0], d[6], d[7], d[8], d[9], batch, C, HW, 1e-5f, 0.1f, 1, &err) == CLCAM_OK,
+              "%s", err.msg);
+        CHECK(op_bn_forward(&ctx, d[0], d[1], d[6], d[7], d[4], d[5], batch, C, HW, &err) == CLCAM_OK, "%s",
+              err.msg);
+        CHECK(op_bn_backward_params(&ctx, d[0], d[2], d[6], d[7], d_dg, d_db, batch, C, HW, &err) == CLCAM_OK,
+              "%s", err.msg);
+        CHECK(op_bn_backward_data(&ctx, d[0], d[2], d[3], d[6], d[7], d[4], d_dg, d_db, batch, C, HW, &err) ==
+                  CLCAM_OK, "%s", err.msg);
+        CHECK(cl_ctx_download(&ctx, d[1], y, sizeof(float) * n, &err) == CLCAM_OK, "%s", err.msg);
+        CHECK(cl_ctx_download(&ctx, d[3], dx, sizeof(float) * n, &err) == CLCAM_OK, "%s", err.msg);
+        CHECK(cl_ctx_download(&ctx, d[8], rm_dev, vb, &err) == CLCAM_OK, "%s", err.msg);
+        CHECK(cl_ctx_download(&ctx, d[9], rv_dev, vb, &err) == CLCAM_OK, "%s", err.msg);
+        CHECK(cl_ctx_download(&ctx, d_dg, dg_dev, vb, &err) == CLCAM_OK, "%s", err.msg);
+        CHECK(cl_ctx_download(&ctx, d_db, db_dev, vb, &err) == CLCAM_OK, "%s", err.msg);
+        ref_bn_forward_train(x, y_ref, g, b, mean, invstd, rm, rv, batch, C, HW, 1e-5f, 0.1f);
+        ref_bn_backward(x, dy, g, mean, invstd, dx_ref, dg, db, batch, C, HW);
+        /* float sums of batch*HW values against double: floors scale with the count */
+        double tol = 1e-6 * (double)batch * HW;
+        CHECK(test_tol_ratio(y, y_ref, n, 1e-5, 1e-5, &worst) <= 1.0, "bn %dx%dx%d y: %g vs %g at %zu", batch, C,
+              HW, (double)y[worst], (double)y_ref[worst], worst);
+        CHECK(test_tol_ratio(dx, dx_ref, n, 1e-5, 1e-4, &worst) <= 1.0, "bn %dx%dx%d dx: %g vs %g at %zu", batch,
+              C, HW, (double)dx[worst], (double)dx_ref[worst], worst);
+        CHECK(test_tol_ratio(dg_dev, dg, (size_t)C, tol, 1e-5, &worst) <= 1.0, "bn dgamma: %g vs %g",
+              (double)dg_dev[worst], (double)dg[worst]);
+        CHECK(test_tol_ratio(db_dev, db, (size_t)C, tol, 1e-5, &worst) <= 1.0, "bn dbeta: %g vs %g",
+              (double)db_dev[worst], (double)db[worst]);
+        CHECK(test_tol_ratio(rm_dev, rm, (size_t)C, 1e-6, 1e-5, &worst) <= 1.0, "bn running_mean step %d: %g vs %g",
+              step, (double)rm_dev[worst], (double)rm[worst]);
+        CHECK(test_tol_ratio(rv_dev, rv, (size_t)C, 1e-6, 1e-5, &worst) <= 1.0, "bn running_var step %d: %g vs %g",
+              step, (double)rv_dev[worst], (double)rv[worst]);
+    }
+    {   /* eval mode: the running statistics normalise, and stay as they are */
+        CHECK(op_bn_running(&ctx, d[8], d[9], d[6], d[7], C, 1e-5f, &err) == CLCAM_OK, "%s", err.msg);
+        CHECK(op_bn_forward(&ctx, d[0], d[1], d[6], d[7], d[4], d[5], batch, C, HW, &err) == CLCAM_OK, "%s",
+              err.msg);
+        CHECK(cl_ctx_download(&ctx, d[1], y, sizeof(float) * n, &err) == CLCAM_OK, "%s", err.msg);
+        for (size_t i = 0; i < n; i++) {
+            int c = (int)(i / (size_t)HW % (size_t)C);
+            y_ref[i] = (float)((x[i] - (double)rm[c]) / sqrt((double)rv[c] + 1e-5) * g[c] + b[c]);
+        }
+        CHECK(test_tol_ratio(y, y_ref, n, 1e-5, 1e-5, &worst) <= 1.0, "bn eval %dx%dx%d y: %g vs %g at %zu", batch,
+              C, HW, (double)y[worst], (double)y_ref[worst], worst);
+    }
+    {   /* one value per channel has no batch variance: refused, as PyTorch refuses it */
+        clcam_err e2 = {0};
+        CHECK(op_bn_stats(&ctx, d[0], d[6], d[7], d[8], d[9], 1, C, 1, 1e-5f, 0.1f, 1, &e2) != CLCAM_OK,
+              "bn stats of one value per channel refused");
+    }
+    for (int i = 0; i < 11; i++) clReleaseMemObject(d[i]);
+    clReleaseMemObject(d_db);
+    free(x), free(dy), free(y), free(dx), free(y_ref), free(dx_ref), free(v);
+}
+
 int main(void)
 {
     clcam_err err = {0};
@@ -327,6 +491,9 @@ int main(void)
         check_fd(LAYER_AVGPOOL, (layer_shape){3, 3, 5}, 0, 0, 0, 0, 1, batch);
         check_fd(LAYER_FLATTEN, (layer_shape){2, 3, 3}, 0, 0, 0, 0, 0, batch);
     }
+    check_bn_fd(1, 3, 5);
+    check_bn_fd(3, 2, 1);
+    check_bn_fd(2, 5, 7);
     if (cl_ctx_init(&ctx, "any", &err) != CLCAM_OK) {
         fprintf(stderr, "cannot open an OpenCL device: %s\n", err.msg);
         return 1;
@@ -346,6 +513,9 @@ int main(void)
     check_sgd(333, 0, 0.0f);
     check_augment(9, 7, 5, 2, 1);
     check_augment(3, 6, 6, 0, 0);
+    check_bn_device(1, 3, 5);
+    check_bn_device(3, 5, 7);
+    check_bn_device(5, 7, 63);
     cl_ctx_free(&ctx);
     return test_finish("test_train_grad");
 }

@@ -1,8 +1,12 @@
 /* clcam train end to end on a small synthetic dataset whose classes are separable by colour:
  * a short run reaches >= 98% training accuracy; the same seed gives bitwise identical weights;
  * a run killed mid-epoch resumes from its checkpoint and ends bitwise identical too; the
- * weights file has the contract's layout and attributes. */
+ * weights file has the contract's layout and attributes. A model with batchnorm trains (batch
+ * statistics), evaluates (running statistics), resumes bitwise, and its weights file runs in
+ * clcam run (which folds the batchnorm) with the accuracy the trainer measured. */
 #include <hdf5.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,15 +72,26 @@ static double attr_double(hid_t f, const char *name)
     return v;
 }
 
+static const char *BN_PARAMS[] = {"c1/weight", "c1/bias", "bn1/weight", "bn1/bias", "bn1/running_mean",
+                                  "bn1/running_var", "c2/weight", "bn2/weight", "bn2/bias",
+                                  "bn2/running_mean", "bn2/running_var", "fc/weight", "fc/bias"};
+
+static float *read_list(const char *path, const char *const *names, size_t count, size_t *n);
+
 /* All parameters of a weights file, concatenated; NULL if one is missing. */
 static float *read_params(const char *path, size_t *n)
+{
+    return read_list(path, PARAMS, N_PARAMS, n);
+}
+
+static float *read_list(const char *path, const char *const *names, size_t count, size_t *n)
 {
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     float *all = NULL;
     *n = 0;
     if (f < 0) return NULL;
-    for (size_t i = 0; i < N_PARAMS; i++) {
-        hid_t ds = H5Dopen2(f, PARAMS[i], H5P_DEFAULT), sp;
+    for (size_t i = 0; i < count; i++) {
+        hid_t ds = H5Dopen2(f, names[i], H5P_DEFAULT), sp;
         hssize_t k;
         if (ds < 0) { free(all); all = NULL; break; }
         sp = H5Dget_space(ds);
@@ -88,6 +103,100 @@ static float *read_params(const char *path, size_t *n)
     }
     H5Fclose(f);
     return all;
+}
+
+/* Accuracy of clcam run's predictions in a results file: pred against label. */
+static double results_accuracy(const char *path)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), dp, dl, sp;
+    int32_t *pred, *lab;
+    hssize_t n;
+    long hits = 0;
+    if (f < 0) return -1.0;
+    dp = H5Dopen2(f, "pred", H5P_DEFAULT), dl = H5Dopen2(f, "label", H5P_DEFAULT);
+    if (dp < 0 || dl < 0) {
+        H5Fclose(f);
+        return -1.0;
+    }
+    sp = H5Dget_space(dp);
+    n = H5Sget_simple_extent_npoints(sp);
+    pred = malloc(sizeof(int32_t) * (size_t)n), lab = malloc(sizeof(int32_t) * (size_t)n);
+    H5Dread(dp, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, pred);
+    H5Dread(dl, H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, lab);
+    for (hssize_t i = 0; i < n; i++) hits += pred[i] == lab[i];
+    free(pred), free(lab);
+    H5Sclose(sp), H5Dclose(dp), H5Dclose(dl), H5Fclose(f);
+    return n > 0 ? (double)hits / (double)n : -1.0;
+}
+
+static const char BN_LAYERS[] =
+    "  layers:\n"
+    "    - {type: conv, name: c1, out: 6, kernel: 3, padding: 1}\n"
+    "    - {type: batchnorm, name: bn1}\n"
+    "    - {type: relu, name: r1}\n"
+    "    - {type: maxpool, name: p1, kernel: 2}\n"
+    "    - {type: conv, name: c2, out: 8, kernel: 3, bias: false}\n"
+    "    - {type: batchnorm, name: bn2, eps: 0.001}\n"
+    "    - {type: relu, name: r2}\n"
+    "    - {type: avgpool, name: gap, global: true}\n"
+    "    - {type: flatten, name: flat}\n"
+    "    - {type: linear, name: fc, out: 3}\n";
+
+static void check_batchnorm(const char *dir, const char *data)
+{
+    char cfg[1100], rcfg[1100], out[1100], out2[1100], res[1100], ckpt[1200], set[1300], cmd[4096];
+    size_t n1 = 0, n2 = 0;
+    float *w1, *w2;
+    double test = -1.0;
+    FILE *fp;
+    hid_t f;
+    snprintf(cfg, sizeof cfg, "%s/train_bn.yaml", dir);
+    snprintf(rcfg, sizeof rcfg, "%s/run_bn.yaml", dir);
+    snprintf(out, sizeof out, "%s/bn1.h5", dir);
+    snprintf(out2, sizeof out2, "%s/bn2.h5", dir);
+    snprintf(res, sizeof res, "%s/bn_results.h5", dir);
+    fp = fopen(cfg, "w");
+    fprintf(fp, "device: any\ndata: {file: '%s'}\nmodel:\n%strain:\n  epochs: 4\n  batch: 16\n"
+            "  lr: {schedule: onecycle, max: 0.1, warmup: 0.2}\n  seed: 5\n", data, BN_LAYERS);
+    fclose(fp);
+    snprintf(set, sizeof set, "--set 'train.output=%s'", out);
+    CHECK(run("", cfg, set) == 0, "batchnorm run failed (see %s.log)", cfg);
+    f = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
+    CHECK(f >= 0, "no weights file %s", out);
+    if (f >= 0) {
+        test = attr_double(f, "test_accuracy");
+        CHECK(attr_double(f, "train_accuracy") >= 0.9, "batchnorm: train accuracy %.4f",
+              attr_double(f, "train_accuracy"));
+        CHECK(test >= 0.9, "batchnorm: test accuracy (running statistics) %.4f", test);
+        printf("synthetic with batchnorm: test accuracy %.4f\n", test);
+        H5Fclose(f);
+    }
+    w1 = read_list(out, BN_PARAMS, sizeof BN_PARAMS / sizeof *BN_PARAMS, &n1);
+    CHECK(w1 != NULL, "batchnorm: gamma, beta, running_mean, running_var in the weights file");
+    if (w1) { /* bn1/running_var (6 values after 4 x 6 x 27 and 6) moved away from 1 */
+        int moved = 0;
+        for (int i = 0; i < 6; i++) moved += w1[6 * 27 + 6 + 6 + 6 + 6 + i] != 1.0f;
+        CHECK(moved == 6, "batchnorm: running_var updated (%d of 6)", moved);
+    }
+    /* killed mid-run and resumed: bitwise the same, running statistics included */
+    snprintf(set, sizeof set, "--set 'train.output=%s'", out2);
+    CHECK(run("CLCAM_FAULT=kill_after_step:13", cfg, set) == 128 + 9, "batchnorm: the fault should kill the run");
+    snprintf(ckpt, sizeof ckpt, "%s.ckpt", out2);
+    CHECK(access(ckpt, F_OK) == 0, "batchnorm: killed run left a checkpoint");
+    CHECK(run("", cfg, set) == 0, "batchnorm: resumed run failed");
+    w2 = read_list(out2, BN_PARAMS, sizeof BN_PARAMS / sizeof *BN_PARAMS, &n2);
+    CHECK(w1 && w2 && n1 == n2 && memcmp(w1, w2, sizeof(float) * n1) == 0,
+          "batchnorm: resumed run differs from an uninterrupted one");
+    /* clcam run folds the batchnorm and predicts the test split as the trainer's eval did */
+    fp = fopen(rcfg, "w");
+    fprintf(fp, "device: any\ndata: {file: '%s', split: test}\nmodel:\n  weights: '%s'\n%s"
+            "cam: {methods: [gradcam], layer: r2}\noutput: {file: '%s'}\n", data, out, BN_LAYERS, res);
+    fclose(fp);
+    snprintf(cmd, sizeof cmd, "'%s' run '%s' --quiet 2>%s.log", CLCAM_BINARY, rcfg, rcfg);
+    CHECK(system(cmd) == 0, "clcam run on the trained batchnorm model failed (see %s.log)", rcfg);
+    double acc = results_accuracy(res);
+    CHECK(acc >= 0 && fabs(acc - test) <= 1.5 / 45, "clcam run accuracy %.4f vs the trainer's %.4f", acc, test);
+    free(w1), free(w2);
 }
 
 int main(void)
@@ -183,5 +292,6 @@ int main(void)
     w2 = read_params(out2, &n2);
     CHECK(w1 && w2 && n1 == n2 && memcmp(w1, w2, sizeof(float) * n1) != 0, "another seed, same weights");
     free(w1), free(w2), free(w3);
+    check_batchnorm(dir, data);
     return test_finish("test_train_run");
 }

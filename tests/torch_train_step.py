@@ -6,14 +6,17 @@ weights as PyTorch, computed in float64.
   torch_train_step.py CLCAM
 
 Cases: the shared SimpleCNN (CLCAM_SHARED, default ../shared beside the repository) on the
-first 24 images of the CIFAR-10 training archive; a VGG-style network without batch norm
-(convs with and without bias, max and average pooling, global average pooling, dropout,
-linear) with random weights on 24 random 16x16 images. The batch is the whole split, so every
-step sees the same images (clcam shuffles their order inside the batch, which changes only the
-order of a sum). Tolerance, per tensor: max |dw_clcam - dw_torch| <= 5e-4 * max |dw_torch| +
-1e-7, where dw is the change of the tensor over the two steps: clcam computes in float32 and
-sums gradients in a different order than float64 PyTorch. Two steps also check the momentum
-buffer. Exit 0 pass, 1 fail, 77 SKIP (no torch/h5py; the SimpleCNN case alone when ../shared is
+first 24 images of the CIFAR-10 training archive; a VGG-style network with batch norm after
+three of its convs, as tests/torch_vgg.py (convs with and without bias, BatchNorm2d with
+random gamma, beta and running statistics, max and average pooling, global average pooling,
+dropout, linear) with random weights on 24 random 16x16 images. PyTorch runs in train mode
+(batch norm normalises with the batch's statistics and updates the running ones) with dropout
+off, as clcam trains. The batch is the whole split, so every step sees the same images (clcam
+shuffles their order inside the batch, which changes only the order of a sum). Tolerance, per
+tensor (gamma, beta, running_mean and running_var included): max |dw_clcam - dw_torch| <=
+5e-4 * max |dw_torch| + 1e-7, where dw is the change of the tensor over the two steps: clcam
+computes in float32 and sums gradients in a different order than float64 PyTorch. Two steps
+also check the momentum buffer and the second update of the running statistics. Exit 0 pass, 1 fail, 77 SKIP (no torch/h5py; the SimpleCNN case alone when ../shared is
 absent).
 """
 import os
@@ -35,7 +38,8 @@ except ImportError as e:
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-REL_TOL, ABS_TOL = 5e-4, 1e-7  # observed: ratio <= 4.1e-5 (PoCL CPU)
+REL_TOL, ABS_TOL = 5e-4, 1e-7  # observed: ratio <= 1.2e-4 (PoCL CPU), but 3.9e-4 for the bias
+# of a conv before batch norm, whose gradient is zero (its change is weight decay alone)
 LR, MOM, WD, STEPS, N = 0.05, 0.9, 5e-4, 2, 24
 MEAN, STD, SCALE = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616), 0.00392156862745098
 
@@ -54,24 +58,37 @@ class SimpleCNN(nn.Module):
 
 def make_vgg():
     features = nn.Sequential(
-        nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding=1, bias=False), nn.ReLU(),
-        nn.MaxPool2d(2), nn.Conv2d(8, 12, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2),
-        nn.Conv2d(12, 16, 3, stride=1, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1))
+        nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),                    # 0..2
+        nn.Conv2d(8, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8, eps=1e-3), nn.ReLU(),  # 3..5
+        nn.MaxPool2d(2), nn.Conv2d(8, 12, 3, padding=1, bias=False), nn.BatchNorm2d(12),  # 6..8
+        nn.ReLU(), nn.AvgPool2d(2),                                                      # 9, 10
+        nn.Conv2d(12, 16, 3, stride=1, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1))   # 11..13
     classifier = nn.Sequential(nn.Flatten(), nn.Dropout(0.5), nn.Linear(16, 10))
-    return nn.Sequential(OrderedDict(features=features, classifier=classifier))
+    net = nn.Sequential(OrderedDict(features=features, classifier=classifier))
+    with torch.no_grad():  # batch norm away from its initial values, so each term shows
+        for m in net.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.5, 0.5)
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 1.5)
+    return net
 
 
 VGG_LAYERS = """    - {type: conv, name: features.0, out: 8, kernel: 3, padding: 1}
-    - {type: relu, name: features.1}
-    - {type: conv, name: features.2, out: 8, kernel: 3, padding: 1, bias: false}
-    - {type: relu, name: features.3}
-    - {type: maxpool, name: features.4, kernel: 2}
-    - {type: conv, name: features.5, out: 12, kernel: 3, padding: 1}
-    - {type: relu, name: features.6}
-    - {type: avgpool, name: features.7, kernel: 2}
-    - {type: conv, name: features.8, out: 16, kernel: 3, padding: 1}
+    - {type: batchnorm, name: features.1}
+    - {type: relu, name: features.2}
+    - {type: conv, name: features.3, out: 8, kernel: 3, padding: 1, bias: false}
+    - {type: batchnorm, name: features.4, eps: 0.001}
+    - {type: relu, name: features.5}
+    - {type: maxpool, name: features.6, kernel: 2}
+    - {type: conv, name: features.7, out: 12, kernel: 3, padding: 1, bias: false}
+    - {type: batchnorm, name: features.8}
     - {type: relu, name: features.9}
-    - {type: avgpool, name: features.10, global: true}
+    - {type: avgpool, name: features.10, kernel: 2}
+    - {type: conv, name: features.11, out: 16, kernel: 3, padding: 1}
+    - {type: relu, name: features.12}
+    - {type: avgpool, name: features.13, global: true}
     - {type: flatten, name: classifier.0}
     - {type: dropout, name: classifier.1}
     - {type: linear, name: classifier.2, out: 10}
@@ -81,6 +98,8 @@ VGG_LAYERS = """    - {type: conv, name: features.0, out: 8, kernel: 3, padding:
 def write_weights(path, state):
     with h5py.File(path, "w") as f:
         for k, v in state.items():
+            if not v.is_floating_point():
+                continue  # num_batches_tracked: not in the weights layout (tools/export_torch.py)
             f.create_dataset(k.replace(".", "/"), data=v.detach().cpu().numpy().astype(np.float32))
 
 
@@ -92,8 +111,12 @@ def write_dataset(path, images, labels):
 
 
 def torch_steps(model, images, labels):
-    """STEPS of SGD in float64 on the whole batch; model in eval mode (dropout off, as clcam)."""
-    model = model.double().eval()
+    """STEPS of SGD in float64 on the whole batch; train mode (batch norm on the batch's
+    statistics, updating the running ones), dropout off as clcam."""
+    model = model.double().train()
+    for m in model.modules():
+        if isinstance(m, nn.Dropout):
+            m.eval()
     x = torch.from_numpy(images).double().permute(0, 3, 1, 2) * SCALE
     x = (x - torch.tensor(MEAN, dtype=torch.float64).view(1, 3, 1, 1).float().double()) / \
         torch.tensor(STD, dtype=torch.float32).double().view(1, 3, 1, 1)
@@ -103,11 +126,12 @@ def torch_steps(model, images, labels):
         opt.zero_grad()
         F.cross_entropy(model(x), y).backward()
         opt.step()
-    return {k: v.detach().numpy() for k, v in model.state_dict().items()}
+    return {k: v.detach().numpy() for k, v in model.state_dict().items() if v.is_floating_point()}
 
 
 def run_case(name, clcam, tmp, model, images, labels, model_yaml):
-    w0 = {k: v.detach().clone().numpy().astype(np.float32) for k, v in model.state_dict().items()}
+    w0 = {k: v.detach().clone().numpy().astype(np.float32) for k, v in model.state_dict().items()
+          if v.is_floating_point()}
     init, data, out, cfg = (os.path.join(tmp, f"{name}_{s}") for s in ("init.h5", "data.h5", "out.h5", "cfg.yaml"))
     write_weights(init, model.state_dict())
     write_dataset(data, images, labels)
@@ -143,7 +167,7 @@ def main():
     rng = np.random.default_rng(0)
     ok, ran = True, 0
     with tempfile.TemporaryDirectory() as tmp:
-        # VGG-style without batch norm, random weights (PyTorch's default init), random images.
+        # VGG-style with batch norm, random weights (PyTorch's default init), random images.
         vgg = make_vgg()
         imgs = rng.integers(0, 256, size=(N, 16, 16, 3), dtype=np.uint8)
         labs = rng.integers(0, 10, size=N)
