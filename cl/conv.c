@@ -82,8 +82,8 @@ clcam_status conv_backward_data(cl_ctx *ctx, const conv_shape *s, cl_mem dout, c
         TRY(op_nchw_rows16(ctx, dout, tmp, s->batch, s->K, (int)ohw, 1, err));
         TRY(op_gemm_nchw(ctx, (int)ckk, s->batch * (int)ohw, s->K, wt, tmp, NULL, col, 0,
                          s->batch * (int)ohw, err));
-        TRY(op_col2im_rows(ctx, col, din, s->batch, s->C, s->H, s->W, s->kernel, s->pad,
-                           s->stride, s->OH, s->OW, err));
+        TRY(op_col2im(ctx, col, din, s->batch, s->C, s->H, s->W, s->kernel, s->pad, s->stride,
+                      s->OH, s->OW, err));
         goto exit;
     }
     /* [K, batch*OH*OW] <- NCHW; [C*k*k, K] x [K, batch*OH*OW] -> [C*k*k, batch*OH*OW]; gather */

@@ -30,13 +30,15 @@ exit:
     return st;
 }
 
-clcam_status op_im2col(cl_ctx *ctx, cl_mem in, int img0, cl_mem col, int batch, int C, int H,
-                       int W, int k, int pad, int stride, int OH, int OW, clcam_err *err)
+/* The arguments both im2col kernels take; n work-items. */
+static clcam_status im2col_launch(cl_ctx *ctx, const char *name, int n, cl_mem in, int img0, cl_mem col,
+                                  int batch, int C, int H, int W, int k, int pad, int stride, int OH,
+                                  int OW, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     cl_kernel kn;
-    int n = C * k * k * batch * OH * OW, off = img0 * C * H * W;
-    TRY(cl_ctx_kernel(ctx, "im2col_batch", &kn, err));
+    int off = img0 * C * H * W;
+    TRY(cl_ctx_kernel(ctx, name, &kn, err));
     KARG(kn, 0, in); KARG(kn, 1, off); KARG(kn, 2, col); KARG(kn, 3, C); KARG(kn, 4, H);
     KARG(kn, 5, W); KARG(kn, 6, k); KARG(kn, 7, pad); KARG(kn, 8, stride); KARG(kn, 9, OH);
     KARG(kn, 10, OW); KARG(kn, 11, batch); KARG(kn, 12, n);
@@ -45,21 +47,21 @@ exit:
     return st;
 }
 
+clcam_status op_im2col(cl_ctx *ctx, cl_mem in, int img0, cl_mem col, int batch, int C, int H,
+                       int W, int k, int pad, int stride, int OH, int OW, clcam_err *err)
+{
+    return im2col_launch(ctx, "im2col_batch", C * k * k * batch * OH * OW, in, img0, col, batch, C,
+                         H, W, k, pad, stride, OH, OW, err);
+}
+
 clcam_status op_im2col_packed(cl_ctx *ctx, cl_mem in, int img0, cl_mem col, int batch, int C,
                               int H, int W, int k, int pad, int stride, int OH, int OW,
                               clcam_err *err)
 {
-    clcam_status st = CLCAM_OK;
-    cl_kernel kn;
-    int panels = (batch * OH * OW + 15) / 16, n = (C * k * k + 15) / 16 * panels, off = img0 * C * H * W;
-    /* a work-item per 16 x 16 values (im2col_packed16 in conv_train.cl: the same layout) */
-    TRY(cl_ctx_kernel(ctx, "im2col_packed16", &kn, err));
-    KARG(kn, 0, in); KARG(kn, 1, off); KARG(kn, 2, col); KARG(kn, 3, C); KARG(kn, 4, H);
-    KARG(kn, 5, W); KARG(kn, 6, k); KARG(kn, 7, pad); KARG(kn, 8, stride); KARG(kn, 9, OH);
-    KARG(kn, 10, OW); KARG(kn, 11, batch); KARG(kn, 12, n);
-    TRY(cl_ctx_launch1d(ctx, kn, (size_t)n, err));
-exit:
-    return st;
+    /* a work-item per 16 rows x 16 columns */
+    int panels = (batch * OH * OW + 15) / 16;
+    return im2col_launch(ctx, "im2col_packed16", (C * k * k + 15) / 16 * panels, in, img0, col,
+                         batch, C, H, W, k, pad, stride, OH, OW, err);
 }
 
 clcam_status op_gemm_nchw(cl_ctx *ctx, int M, int N, int K, cl_mem A, cl_mem B, cl_mem bias,
@@ -113,8 +115,8 @@ clcam_status op_col2im(cl_ctx *ctx, cl_mem col, cl_mem din, int batch, int C, in
 {
     clcam_status st = CLCAM_OK;
     cl_kernel kn;
-    int n = batch * C * H * W;
-    TRY(cl_ctx_kernel(ctx, "col2im_batch", &kn, err));
+    int n = batch * C * H; /* a work-item per input row */
+    TRY(cl_ctx_kernel(ctx, "col2im_rows", &kn, err));
     KARG(kn, 0, col); KARG(kn, 1, din); KARG(kn, 2, C); KARG(kn, 3, H); KARG(kn, 4, W);
     KARG(kn, 5, k); KARG(kn, 6, pad); KARG(kn, 7, stride); KARG(kn, 8, OH); KARG(kn, 9, OW);
     KARG(kn, 10, batch); KARG(kn, 11, n);

@@ -101,21 +101,6 @@ exit:
     return st;
 }
 
-clcam_status op_col2im_rows(cl_ctx *ctx, cl_mem col, cl_mem din, int batch, int C, int H, int W,
-                            int k, int pad, int stride, int OH, int OW, clcam_err *err)
-{
-    clcam_status st = CLCAM_OK;
-    cl_kernel kn;
-    int n = batch * C * H;
-    TRY(cl_ctx_kernel(ctx, "col2im_rows", &kn, err));
-    KARG(kn, 0, col); KARG(kn, 1, din); KARG(kn, 2, C); KARG(kn, 3, H); KARG(kn, 4, W);
-    KARG(kn, 5, k); KARG(kn, 6, pad); KARG(kn, 7, stride); KARG(kn, 8, OH); KARG(kn, 9, OW);
-    KARG(kn, 10, batch); KARG(kn, 11, n);
-    TRY(cl_ctx_launch1d(ctx, kn, (size_t)n, err));
-exit:
-    return st;
-}
-
 /* Work-group size for a per-channel reduction kernel, and local memory to match. */
 static size_t bn_group(cl_ctx *ctx, const char *name)
 {

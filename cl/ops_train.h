@@ -30,10 +30,6 @@ clcam_status op_im2col_tpacked(cl_ctx *ctx, cl_mem in, cl_mem dst, int batch, in
                                int W, int k, int pad, int stride, int OH, int OW, clcam_err *err);
 /* dst [cols, rows] = src [rows, cols]^T. */
 clcam_status op_transpose(cl_ctx *ctx, cl_mem src, cl_mem dst, int rows, int cols, clcam_err *err);
-/* op_col2im's result (the same bits), a work-item per input row. */
-clcam_status op_col2im_rows(cl_ctx *ctx, cl_mem col, cl_mem din, int batch, int C, int H, int W,
-                            int k, int pad, int stride, int OH, int OW, clcam_err *err);
-
 /* Batch normalisation in training mode (cl/kernels/batchnorm_train.cl), x NCHW [batch, C, HW],
  * per-channel vectors [C]. Batch statistics mean and invstd = 1/sqrt(biased var + eps); with
  * update, running_mean and running_var follow PyTorch's rule (running = momentum * stat +
