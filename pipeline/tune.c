@@ -44,13 +44,15 @@ static gemm_params random_params(unsigned *state, size_t max_wg, unsigned long l
     gemm_params p;
     do {
         size_t *v = p.v;
-        v[GEMM_MWG] = pick(state, WG, 4), v[GEMM_NWG] = pick(state, WG, 4);
-        v[GEMM_KWG] = pick(state, KW, 2), v[GEMM_KWI] = pick(state, KWI, 2);
-        v[GEMM_MDIMC] = pick(state, DIM, 5), v[GEMM_NDIMC] = pick(state, DIM, 5);
-        v[GEMM_MDIMA] = pick(state, DIM, 5), v[GEMM_NDIMB] = pick(state, DIM, 5);
-        v[GEMM_VWM] = pick(state, VW, 5), v[GEMM_VWN] = pick(state, VW, 5);
-        v[GEMM_STRM] = pick(state, BIT, 2), v[GEMM_STRN] = pick(state, BIT, 2);
-        v[GEMM_SA] = pick(state, BIT, 2), v[GEMM_SB] = pick(state, BIT, 2);
+#define PICK(values) pick(state, values, sizeof values / sizeof *values)
+        v[GEMM_MWG] = PICK(WG), v[GEMM_NWG] = PICK(WG);
+        v[GEMM_KWG] = PICK(KW), v[GEMM_KWI] = PICK(KWI);
+        v[GEMM_MDIMC] = PICK(DIM), v[GEMM_NDIMC] = PICK(DIM);
+        v[GEMM_MDIMA] = PICK(DIM), v[GEMM_NDIMB] = PICK(DIM);
+        v[GEMM_VWM] = PICK(VW), v[GEMM_VWN] = PICK(VW);
+        v[GEMM_STRM] = PICK(BIT), v[GEMM_STRN] = PICK(BIT);
+        v[GEMM_SA] = PICK(BIT), v[GEMM_SB] = PICK(BIT);
+#undef PICK
         v[GEMM_GEMMK] = 0, v[GEMM_KREG] = 1;
     } while (!gemm_params_valid(&p, max_wg, local_mem));
     return p;
