@@ -5,9 +5,17 @@
 #include <string.h>
 #include <unistd.h>
 
+static int h5_verbose = 1;
+
 void h5_quiet(int verbose)
 {
+    h5_verbose = verbose;
     if (!verbose) H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+void h5_thread_init(void)
+{
+    h5_quiet(h5_verbose);
 }
 
 clcam_status h5_open_read(const char *path, const char *what, hid_t *out, clcam_err *err)

@@ -10,6 +10,9 @@
 
 /* Silences HDF5's automatic error printing (--verbose turns it back on). */
 void h5_quiet(int verbose);
+/* HDF5 keeps that setting per thread (thread-safe builds): a thread that calls HDF5 calls
+ * this first. */
+void h5_thread_init(void);
 
 /* Opens an existing file read-only; the error names it and says what was wrong. */
 clcam_status h5_open_read(const char *path, const char *what, hid_t *out, clcam_err *err);

@@ -193,7 +193,7 @@ static int cmd_run(int argc, char **argv)
                "                   stages' device seconds in --stats (same as CLCAM_PROFILE=1)\n"
                "  --overwrite      replace the results file instead of resuming or keeping it\n"
                "\n"
-               "A run stopped by Ctrl-C or SIGTERM finishes its batch, saves, and exits 130/143;\n"
+               "A run stopped by Ctrl-C or SIGTERM finishes its batches in flight, saves, and exits 130/143;\n"
                "killed outright, it has saved every batch but the last. Either way the same\n"
                "command resumes it. A complete results file of the same config is kept as it is.\n");
         return 0;
