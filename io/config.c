@@ -19,7 +19,7 @@ void config_defaults(clcam_config *cfg)
     static const float std[3] = {0.2470f, 0.2435f, 0.2616f};
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->device, sizeof cfg->device, "any");
-    cfg->batch = 256;
+    cfg->batch = 0; /* auto */
     snprintf(cfg->data_file, sizeof cfg->data_file, "data/cifar10.h5");
     snprintf(cfg->data_split, sizeof cfg->data_split, "test");
     cfg->data_start = 0;

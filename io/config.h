@@ -29,7 +29,7 @@ typedef enum { LR_ONECYCLE, LR_COSINE, LR_CONSTANT } lr_schedule_kind;
 
 typedef struct {
     char device[CONFIG_NAME_MAX * 2]; /* device SPEC, default "any" */
-    int batch;                        /* images per pass, >= 1, default 256 */
+    int batch;                        /* images per pass, >= 1; 0: auto (the default) */
 
     char data_file[CONFIG_PATH_MAX];  /* default "data/cifar10.h5" */
     char data_split[CONFIG_NAME_MAX]; /* default "test" */

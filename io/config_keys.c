@@ -17,6 +17,8 @@ static const char *const CONFIG_METHODS[] = {"gradcam", "gradcampp", "xgradcam",
 #define CONFIG_METHODS_LIST                                                                     \
     "gradcam, gradcampp, xgradcam, hirescam, layercam, scorecam, eigencam, gradcam_elementwise"
 
+static clcam_status config_batch_set(const config_key *k, const config_value *v, clcam_config *cfg);
+static void config_batch_emit(const config_key *k, const clcam_config *cfg, config_buf *b);
 static clcam_status config_count_set(const config_key *k, const config_value *v, clcam_config *cfg);
 static void config_count_emit(const config_key *k, const clcam_config *cfg, config_buf *b);
 static clcam_status config_arch_set(const config_key *k, const config_value *v, clcam_config *cfg);
@@ -48,7 +50,7 @@ static void config_schedule_emit(const config_key *k, const clcam_config *cfg, c
 
 const config_key CONFIG_KEYS[] = {
     CK_STR("device", device, 0, "a device SPEC (cpu, gpu, any, a name, optionally :N)"),
-    CK_NUM("batch", CONFIG_KIND_INT, batch, 1, INT_MAX, 0, "an integer >= 1"),
+    CK_FN("batch", "an integer >= 1 or 'auto'", config_batch),
     CK_STR("data.file", data_file, 0, "a file path"),
     CK_STR("data.split", data_split, 0, "a group name"),
     CK_NUM("data.start", CONFIG_KIND_LONG, data_start, 0, LONG_MAX, 0, "an integer >= 0"),
@@ -266,22 +268,46 @@ void config_key_emit(const config_key *k, const clcam_config *cfg, config_buf *b
 
 /* ---- keys with their own rules ---- */
 
-static clcam_status config_count_set(const config_key *k, const config_value *v, clcam_config *cfg)
+/* An integer >= 1 (at most max), or the word that stands for *out = special. */
+static clcam_status config_long_or_word(const config_key *k, const config_value *v, const char *word,
+                                        long special, long max, long *out)
 {
     const char *s = "";
     char got[96];
     long l;
     clcam_status st = config_value_text(k, v, &s);
     if (st != CLCAM_OK) return st;
-    if (strcmp(s, "all") == 0) {
-        cfg->data_count = -1;
+    if (strcmp(s, word) == 0) {
+        *out = special;
         return CLCAM_OK;
     }
-    if (!config_parse_long(s, &l) || l < 1)
+    if (!config_parse_long(s, &l) || l < 1 || l > max)
         return config_value_fail(v, NULL, "expected %s, got %s", k->what,
                                  config_node_describe(v->node, got, sizeof got));
-    cfg->data_count = l;
+    *out = l;
     return CLCAM_OK;
+}
+
+static clcam_status config_batch_set(const config_key *k, const config_value *v, clcam_config *cfg)
+{
+    long l = 0;
+    clcam_status st = config_long_or_word(k, v, "auto", 0, INT_MAX, &l);
+    if (st == CLCAM_OK) cfg->batch = (int)l;
+    return st;
+}
+
+static void config_batch_emit(const config_key *k, const clcam_config *cfg, config_buf *b)
+{
+    (void)k;
+    if (cfg->batch == 0)
+        config_buf_printf(b, "auto");
+    else
+        config_buf_printf(b, "%d", cfg->batch);
+}
+
+static clcam_status config_count_set(const config_key *k, const config_value *v, clcam_config *cfg)
+{
+    return config_long_or_word(k, v, "all", -1, LONG_MAX, &cfg->data_count);
 }
 
 static void config_count_emit(const config_key *k, const clcam_config *cfg, config_buf *b)

@@ -1,9 +1,43 @@
 #include "explain.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "../cl/ops.h"
 #include "../cl/profile.h"
+
+clcam_status explain_out_alloc(explain_out *o, int batch, const explainer *e, clcam_err *err)
+{
+    const cam_stage *c = &e->cam;
+    size_t b = (size_t)batch, T = (size_t)c->T, classes = (size_t)e->m->classes;
+    int ok = 1;
+    memset(o, 0, sizeof *o);
+    o->logits = malloc(sizeof(float) * b * classes);
+    o->probs = malloc(sizeof(float) * b * classes);
+    o->pred = malloc(sizeof(int32_t) * b);
+    o->target = malloc(sizeof(int32_t) * b * T);
+    for (int m = 0; m < c->n_methods; m++) {
+        o->cam_raw[m] = malloc(sizeof(float) * b * T * c->h * c->w);
+        o->cam[m] = malloc(sizeof(float) * b * T * c->H * c->W);
+        ok &= o->cam_raw[m] && o->cam[m];
+    }
+    if (!ok || !o->logits || !o->probs || !o->pred || !o->target)
+        return err_set(err, CLCAM_ERR_NOMEM, "out of memory for the results of a batch of %d images", batch);
+    return CLCAM_OK;
+}
+
+void explain_out_free(explain_out *o)
+{
+    free(o->logits);
+    free(o->probs);
+    free(o->pred);
+    free(o->target);
+    for (int m = 0; m < CAM_STAGE_MAX_METHODS; m++) {
+        free(o->cam_raw[m]);
+        free(o->cam[m]);
+    }
+    memset(o, 0, sizeof *o);
+}
 
 clcam_status explainer_init(cl_ctx *ctx, explainer *e, model *m, int cam_layer,
                             const explain_params *p, int max_batch, clcam_err *err)

@@ -37,6 +37,11 @@ typedef struct {
     float *cam_raw[CAM_STAGE_MAX_METHODS]; /* [batch, T, h, w] */
 } explain_out;
 
+/* Host arrays for batches of up to `batch` images of explainer e's work; free with
+ * explain_out_free (also after a failed alloc). */
+clcam_status explain_out_alloc(explain_out *o, int batch, const explainer *e, clcam_err *err);
+void explain_out_free(explain_out *o);
+
 clcam_status explainer_init(cl_ctx *ctx, explainer *e, model *m, int cam_layer,
                             const explain_params *p, int max_batch, clcam_err *err);
 /* images: uint8 NHWC; labels may be NULL unless the target is the label. The host arrays

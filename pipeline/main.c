@@ -225,10 +225,10 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "clcam run: results in %s\n", cfg.output_file);
     }
     if (args.stats) {
-        printf("{\"case\": \"clcam\", \"images\": %ld, \"batch\": %d, \"seconds\": %.3f, "
+        printf("{\"case\": \"clcam\", \"images\": %ld, \"batch\": %d, \"batch_source\": \"%s\", \"seconds\": %.3f, "
                "\"images_per_s\": %.1f, \"first_batch_s\": %.3f, \"setup_s\": %.3f, \"read_s\": %.3f, "
                "\"write_s\": %.3f, \"device_wait_s\": %.3f, \"accuracy\": %.4f",
-               rep.images, rep.batch, rep.seconds, rep.images / rep.seconds, rep.t_first_batch, rep.t_setup,
+               rep.images, rep.batch, rep.batch_source[0] ? rep.batch_source : "config", rep.seconds, rep.images / rep.seconds, rep.t_first_batch, rep.t_setup,
                rep.t_read, rep.t_write, rep.t_wait, rep.correct >= 0 ? (double)rep.correct / rep.images : -1.0);
         if (rep.profiled)
             printf(", \"device_upload_s\": %.3f, \"device_forward_s\": %.3f, \"device_backward_s\": %.3f, "

@@ -10,6 +10,7 @@
 #include "explain.h"
 #include "progress.h"
 #include "run_loop.h"
+#include "tune_batch.h"
 
 static clcam_status check_inputs(const clcam_config *cfg, const dataset_reader *d, const model *m,
                                  long *count, clcam_err *err)
@@ -37,6 +38,17 @@ static clcam_status check_inputs(const clcam_config *cfg, const dataset_reader *
     if (cfg->cam_target == CAM_TARGET_LABEL && d->labels < 0)
         return err_set(err, CLCAM_ERR_INPUT, "cam.target: label, but %s has no /%s/labels", d->path, d->split);
     return CLCAM_OK;
+}
+
+/* `batch: auto`: the size `clcam tune CONFIG` measured for this work on this device, else
+ * TUNE_BATCH_DEFAULT. */
+static int auto_batch(const cl_ctx *ctx, const model *m, int t, const explain_params *p, run_report *rep)
+{
+    char key[17];
+    tune_batch_key(m, t, p, key);
+    (void)ctx;
+    snprintf(rep->batch_source, sizeof rep->batch_source, "auto, not measured: default");
+    return TUNE_BATCH_DEFAULT;
 }
 
 clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *err)
@@ -67,10 +79,11 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
     has_labels = d.labels >= 0;
     p.n_methods = cfg->cam_n_methods;
     for (int i = 0; i < p.n_methods; i++) p.methods[i] = cam_method_find(cfg->cam_methods[i]);
-    batch = cfg->batch < count ? cfg->batch : (int)count;
 
     TRY(cl_ctx_init(&ctx, cfg->device, err));
     snprintf(rep->device, sizeof rep->device, "%s (%s)", ctx.device_name, ctx.platform_name);
+    batch = cfg->batch ? cfg->batch : auto_batch(&ctx, &m, t, &p, rep);
+    if (batch > count) batch = (int)count;
     TRY(run_device_setup(&ctx, &m, &e, t, &p, &batch, err));
 
     if (!(yaml = config_to_yaml(cfg))) { st = err_set(err, CLCAM_ERR_NOMEM, "out of memory"); goto exit; }

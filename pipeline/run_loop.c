@@ -46,28 +46,15 @@ typedef struct {
     double t_start;
 } ring;
 
-static clcam_status slot_alloc(batch_slot *s, int batch, const model *m, const cam_stage *c,
-                               clcam_err *err)
+static clcam_status slot_alloc(batch_slot *s, int batch, const run_loop *L, clcam_err *err)
 {
-    size_t b = (size_t)batch, T = (size_t)c->T;
-    int ok = 1;
     memset(s, 0, sizeof *s);
-    s->images = malloc(b * layer_shape_size(m->input));
-    s->labels = malloc(sizeof(int32_t) * b);
-    s->index = malloc(sizeof(int64_t) * b);
-    s->out.logits = malloc(sizeof(float) * b * m->classes);
-    s->out.probs = malloc(sizeof(float) * b * m->classes);
-    s->out.pred = malloc(sizeof(int32_t) * b);
-    s->out.target = malloc(sizeof(int32_t) * b * T);
-    for (int m_ = 0; m_ < c->n_methods; m_++) {
-        s->out.cam_raw[m_] = malloc(sizeof(float) * b * T * c->h * c->w);
-        s->out.cam[m_] = malloc(sizeof(float) * b * T * c->H * c->W);
-        ok &= s->out.cam_raw[m_] && s->out.cam[m_];
-    }
-    if (!ok || !s->images || !s->labels || !s->index || !s->out.logits || !s->out.probs ||
-        !s->out.pred || !s->out.target)
+    s->images = malloc((size_t)batch * layer_shape_size(L->m->input));
+    s->labels = malloc(sizeof(int32_t) * (size_t)batch);
+    s->index = malloc(sizeof(int64_t) * (size_t)batch);
+    if (!s->images || !s->labels || !s->index)
         return err_set(err, CLCAM_ERR_NOMEM, "out of memory for a batch of %d images", batch);
-    return CLCAM_OK;
+    return explain_out_alloc(&s->out, batch, L->e, err);
 }
 
 static void slot_free(batch_slot *s)
@@ -79,14 +66,7 @@ static void slot_free(batch_slot *s)
     free(s->images);
     free(s->labels);
     free(s->index);
-    free(s->out.logits);
-    free(s->out.probs);
-    free(s->out.pred);
-    free(s->out.target);
-    for (int m = 0; m < CAM_STAGE_MAX_METHODS; m++) {
-        free(s->out.cam_raw[m]);
-        free(s->out.cam[m]);
-    }
+    explain_out_free(&s->out);
     memset(s, 0, sizeof *s);
 }
 
@@ -350,7 +330,7 @@ clcam_status run_loop_rows(run_loop *L, clcam_err *err)
     L->saved = L->pos;
     progress_init(&r.prog, "clcam run", L->count, L->quiet);
     if (L->pos >= L->count) goto exit;
-    for (int s = 0; s < RING; s++) TRY(slot_alloc(&r.slot[s], L->batch, L->m, &L->e->cam, err));
+    for (int s = 0; s < RING; s++) TRY(slot_alloc(&r.slot[s], L->batch, L, err));
 
     TRY(first_batch(&r, err));
     r.n_batches = 1 + (L->count - L->pos - 1) / L->batch; /* the batch size is final now */

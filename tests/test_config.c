@@ -93,7 +93,7 @@ static void test_defaults(void)
     clcam_config d, cfg;
     clcam_err err = {0};
     config_defaults(&d);
-    CHECK(strcmp(d.device, "any") == 0 && d.batch == 256, "device/batch");
+    CHECK(strcmp(d.device, "any") == 0 && d.batch == 0, "device/batch (0: auto)");
     CHECK(strcmp(d.data_file, "data/cifar10.h5") == 0 && strcmp(d.data_split, "test") == 0,
           "data");
     CHECK(d.data_start == 0 && d.data_count == -1, "start/count");
@@ -214,7 +214,7 @@ static void test_file_errors(void)
                      NULL);
 
     /* Numbers that do not fully parse or are out of range. */
-    EXPECT_FILE_FAIL("batch: abc\n", "bad.yaml:1: batch: expected an integer >= 1, got 'abc'",
+    EXPECT_FILE_FAIL("batch: abc\n", "bad.yaml:1: batch: expected an integer >= 1 or 'auto', got 'abc'",
                      NULL, NULL);
     EXPECT_FILE_FAIL("\n\nbatch: 0\n", "bad.yaml:3: batch", "got '0'", NULL);
     EXPECT_FILE_FAIL("batch: 1.5\n", "bad.yaml:1: batch", "got '1.5'", NULL);
@@ -324,9 +324,18 @@ static void test_sets(void)
                   cfg.cam_target_class == 3 && cfg.pre_std[2] == 3.0f, "count/target/std");
     }
 
-    EXPECT_SET_FAIL("batch=x", CLCAM_ERR_INPUT, "--set batch: expected an integer >= 1, got 'x'",
+    EXPECT_SET_FAIL("batch=x", CLCAM_ERR_INPUT, "--set batch: expected an integer >= 1 or 'auto', got 'x'",
                     NULL, NULL);
     EXPECT_SET_FAIL("batch=0", CLCAM_ERR_INPUT, "--set batch:", "got '0'", NULL);
+    {
+        const char *autos[] = {"batch=auto"};
+        clcam_config a;
+        clcam_err e = {0};
+        CHECK(config_load(write_tmp("auto.yaml", "batch: 16\n"), autos, 1, &a, &e) == CLCAM_OK &&
+                  a.batch == 0, "--set batch=auto: %s, batch %d", e.msg, a.batch);
+        CHECK(config_load(write_tmp("auto.yaml", "batch: auto\n"), NULL, 0, &a, &e) == CLCAM_OK &&
+                  a.batch == 0, "batch: auto: %s, batch %d", e.msg, a.batch);
+    }
     EXPECT_SET_FAIL("batch", CLCAM_ERR_USAGE, "--set batch: expected KEY=VALUE", NULL, NULL);
     EXPECT_SET_FAIL("=5", CLCAM_ERR_USAGE, "expected KEY=VALUE", NULL, NULL);
     EXPECT_SET_FAIL("cam.lyer=conv2", CLCAM_ERR_INPUT, "--set cam.lyer: unknown key",
@@ -415,7 +424,7 @@ static void test_round_trip(void)
     config_defaults(&cfg);
     round_trip("defaults", &cfg);
     yaml = config_to_yaml(&cfg);
-    CHECK(yaml && strstr(yaml, "device: any\nbatch: 256\ndata:\n  file: data/cifar10.h5\n"),
+    CHECK(yaml && strstr(yaml, "device: any\nbatch: auto\ndata:\n  file: data/cifar10.h5\n"),
           "layout: %s", yaml ? yaml : "(null)");
     CHECK(yaml && strstr(yaml, "train:\n  split: train\n  epochs: 18\n  batch: 128\n  lr:\n"
                              "    schedule: onecycle\n    max: 0.05\n    warmup: 0.15\n  momentum: 0.9\n"),
