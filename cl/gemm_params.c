@@ -58,6 +58,11 @@ exit:
 
 int gemm_params_path(const cl_ctx *ctx, char *buf, size_t size)
 {
+    return device_cache_path(ctx, "gemm", buf, size);
+}
+
+int device_cache_path(const cl_ctx *ctx, const char *prefix, char *buf, size_t size)
+{
     char dir[900];
     const char *parts[] = {ctx->device_name, ctx->platform_name, ctx->driver_version, ctx->vendor};
     uint64_t h = 1469598103934665603ull;
@@ -67,7 +72,7 @@ int gemm_params_path(const cl_ctx *ctx, char *buf, size_t size)
             h = (h ^ (unsigned char)*c) * 1099511628211ull;
             if (!*c) break;
         }
-    snprintf(buf, size, "%s/gemm-%016llx.txt", dir, (unsigned long long)h);
+    snprintf(buf, size, "%s/%s-%016llx.txt", dir, prefix, (unsigned long long)h);
     return 1;
 }
 

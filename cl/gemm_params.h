@@ -27,6 +27,8 @@ clcam_status gemm_params_apply(cl_ctx *ctx, const gemm_params *p, clcam_err *err
 /* The device's tuning file: <cache folder>/gemm-<device, platform, driver hash>.txt. 0 when
  * there is no cache folder. */
 int gemm_params_path(const cl_ctx *ctx, char *buf, size_t size);
+/* <cache folder>/<prefix>-<device hash>.txt, for any per-device measurement. */
+int device_cache_path(const cl_ctx *ctx, const char *prefix, char *buf, size_t size);
 /* Sets ctx->gemm_own (which GEMM convolutions use) and CLBlast's parameters: from the
  * device's tuning file if there is one (CLCAM_GEMM_TUNING=0: never), else our GEMM on CPUs
  * and CLBlast's defaults elsewhere; CLCAM_GEMM=own|clblast overrides the engine.

@@ -45,9 +45,13 @@ static clcam_status check_inputs(const clcam_config *cfg, const dataset_reader *
 static int auto_batch(const cl_ctx *ctx, const model *m, int t, const explain_params *p, run_report *rep)
 {
     char key[17];
+    int batch;
     tune_batch_key(m, t, p, key);
-    (void)ctx;
-    snprintf(rep->batch_source, sizeof rep->batch_source, "auto, not measured: default");
+    if (tune_batch_lookup(ctx, key, &batch)) {
+        snprintf(rep->batch_source, sizeof rep->batch_source, "auto: measured by clcam tune");
+        return batch;
+    }
+    snprintf(rep->batch_source, sizeof rep->batch_source, "auto: not measured, the default");
     return TUNE_BATCH_DEFAULT;
 }
 

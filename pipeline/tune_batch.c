@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../cl/gemm_params.h"
 #include "progress.h"
 
 static const int SIZES[] = {16, 32, 64, 128, 256, 512};
@@ -106,5 +107,81 @@ clcam_status tune_batch_measure(cl_ctx *ctx, model *m, int cam_layer, const expl
 exit:
     free(images);
     free(labels);
+    return st;
+}
+
+enum { MAX_KEYS = 256 };
+
+typedef struct {
+    char key[17];
+    int batch;
+} batch_line;
+
+/* The file's lines; -1 if it is malformed, 0 lines if absent. */
+static int read_lines(const char *path, batch_line *lines)
+{
+    FILE *f = fopen(path, "r");
+    char line[256];
+    int n = 0;
+    if (!f) return 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#' || line[0] == '\n') continue;
+        if (n == MAX_KEYS || sscanf(line, "%16s %d", lines[n].key, &lines[n].batch) != 2 ||
+            strlen(lines[n].key) != 16 || lines[n].batch < 1) {
+            n = -1;
+            break;
+        }
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+int tune_batch_lookup(const cl_ctx *ctx, const char *key, int *batch)
+{
+    char path[1024];
+    batch_line lines[MAX_KEYS];
+    if (!device_cache_path(ctx, "batch", path, sizeof path)) return 0;
+    int n = read_lines(path, lines);
+    if (n < 0) fprintf(stderr, "clcam: ignoring %s: malformed (run clcam tune CONFIG again)\n", path);
+    for (int i = 0; i < n; i++)
+        if (strcmp(lines[i].key, key) == 0) {
+            *batch = lines[i].batch;
+            return 1;
+        }
+    return 0;
+}
+
+clcam_status tune_batch_store(const cl_ctx *ctx, const char *key, int batch, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    char path[1024], tmp[1100];
+    batch_line lines[MAX_KEYS];
+    FILE *f = NULL;
+    if (!device_cache_path(ctx, "batch", path, sizeof path))
+        return err_set(err, CLCAM_ERR_IO, "no cache folder for the batch measurement (set CLCAM_CACHE_DIR or "
+                       "HOME, and not CLCAM_CACHE=0)");
+    int n = read_lines(path, lines);
+    if (n < 0) n = 0; /* a malformed file is replaced */
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (!(f = fopen(tmp, "w"))) {
+        st = err_set(err, CLCAM_ERR_IO, "%s: cannot write the batch measurement", tmp);
+        goto exit;
+    }
+    fprintf(f, "# batch sizes of `batch: auto` measured by clcam tune CONFIG: work key, images\n"
+               "# device: %s\n# platform: %s\n# driver: %s\n",
+            ctx->device_name, ctx->platform_name, ctx->driver_version);
+    for (int i = n == MAX_KEYS ? 1 : 0; i < n; i++) /* full: the oldest line goes */
+        if (strcmp(lines[i].key, key) != 0) fprintf(f, "%s %d\n", lines[i].key, lines[i].batch);
+    fprintf(f, "%s %d\n", key, batch);
+    if (fclose(f) != 0) {
+        f = NULL;
+        st = err_set(err, CLCAM_ERR_IO, "%s: write failed", tmp);
+        goto exit;
+    }
+    if (rename(tmp, path) != 0) st = err_set(err, CLCAM_ERR_IO, "%s: cannot rename to %s", tmp, path);
+    else fprintf(stderr, "clcam tune: wrote %s\n", path);
+exit:
+    if (st != CLCAM_OK) remove(tmp);
     return st;
 }

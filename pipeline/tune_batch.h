@@ -23,4 +23,10 @@ void tune_batch_key(const model *m, int cam_layer, const explain_params *p, char
 clcam_status tune_batch_measure(cl_ctx *ctx, model *m, int cam_layer, const explain_params *p,
                                 FILE *out, int *best, clcam_err *err);
 
+/* The device's batch file (<cache folder>/batch-<device hash>.txt): "KEY BATCH" lines.
+ * lookup: 1 and *batch when the key is there (a malformed file is ignored with a warning). */
+int tune_batch_lookup(const cl_ctx *ctx, const char *key, int *batch);
+/* Sets key's line, keeping the other keys' (a temporary file, then renamed). */
+clcam_status tune_batch_store(const cl_ctx *ctx, const char *key, int batch, clcam_err *err);
+
 #endif
