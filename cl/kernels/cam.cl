@@ -121,11 +121,12 @@ __kernel void cam_minmax_normalise(__global const float *up, __global float *cam
         out[p] = range > 0.0f ? (x[p] - lo) / range : 0.0f;
 }
 
-/* cam_upsample_bilinear and cam_minmax_normalise in one kernel, without the upsampled map in
- * global memory: one work-group per image computes the bilinear values for the min and max,
- * then computes them again to write the normalised map to rank `rank` of [batch, T, HW].
- * Recomputing costs a few flops a pixel; the small raw map stays in cache. Bitwise the same
- * as the two kernels; a constant map becomes all zero. scratch: 2 * local size floats. */
+/* cam_upsample_bilinear and cam_minmax_normalise in one kernel, without an upsampled map in
+ * a buffer of its own: one work-group per image writes the bilinear values straight to rank
+ * `rank` of [batch, T, HW] while reducing their min and max, then normalises them in place.
+ * Each work-item reads back only the pixels it wrote, a few KB a work-group that are still in
+ * cache; computing them twice instead measured slower on a CPU. Bitwise the same as the two
+ * kernels; a constant map becomes all zero. scratch: 2 * local size floats. */
 __kernel void cam_upsample_normalise(__global const float *raw, __global float *cam, int h,
                                      int w, int H, int W, int T, int rank,
                                      __local float *scratch)
@@ -133,17 +134,18 @@ __kernel void cam_upsample_normalise(__global const float *raw, __global float *
     int img = get_group_id(0);
     int lid = get_local_id(0), L = get_local_size(0), HW = H * W;
     __global const float *r = raw + img * h * w;
+    __global float *out = cam + (img * T + rank) * HW;
     float lo = INFINITY, hi = -INFINITY;
     for (int p = lid; p < HW; p += L) {
         float x = bilinear_at(r, p, h, w, H, W);
+        out[p] = x;
         lo = fmin(lo, x);
         hi = fmax(hi, x);
     }
     group_minmax(scratch, &lo, &hi);
     float range = hi - lo;
-    __global float *out = cam + (img * T + rank) * HW;
     for (int p = lid; p < HW; p += L)
-        out[p] = range > 0.0f ? (bilinear_at(r, p, h, w, H, W) - lo) / range : 0.0f;
+        out[p] = range > 0.0f ? (out[p] - lo) / range : 0.0f;
 }
 
 /* Copies a contiguous [batch, HW] map to rank `rank` of a [batch, T, HW] output. */
