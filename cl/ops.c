@@ -170,6 +170,12 @@ clcam_status op_maxpool_forward(cl_ctx *ctx, cl_mem in, cl_mem out, cl_mem argma
     return maxpool_launch(ctx, "maxpool_forward", in, out, argmax, planes, H, W, K, S, 1, err);
 }
 
+clcam_status op_maxpool_relu_forward(cl_ctx *ctx, cl_mem in, cl_mem out, cl_mem argmax,
+                                     int planes, int H, int W, int K, int S, clcam_err *err)
+{
+    return maxpool_launch(ctx, "maxpool_relu_forward", in, out, argmax, planes, H, W, K, S, 1, err);
+}
+
 clcam_status op_maxpool_backward(cl_ctx *ctx, cl_mem dout, cl_mem argmax, cl_mem din,
                                  int planes, int H, int W, int K, int S, clcam_err *err)
 {
@@ -271,6 +277,29 @@ exit:
     return st;
 }
 
+int op_gradcam_fused_fits(const cl_ctx *ctx, int K)
+{
+    return sizeof(float) * (size_t)K <= ctx->local_mem;
+}
+
+clcam_status op_gradcam_fused(cl_ctx *ctx, cl_mem dA, cl_mem A, cl_mem raw, int batch, int K,
+                              int HW, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    size_t local;
+    TRY(cl_ctx_kernel(ctx, "gradcam_fused", &k, err));
+    /* enough items for the larger of the two loops (K weights, HW pixels), within the
+     * kernel's and device's limits */
+    local = cl_ctx_reduce_wg(ctx, "gradcam_fused", 256);
+    while (local > 1 && local / 2 >= (size_t)(K > HW ? K : HW)) local /= 2;
+    KARG(k, 0, dA); KARG(k, 1, A); KARG(k, 2, raw); KARG(k, 3, K); KARG(k, 4, HW);
+    CL_TRY(clSetKernelArg(k, 5, sizeof(float) * (size_t)K, NULL));
+    TRY(cl_ctx_launch_groups(ctx, k, (size_t)batch, local, err));
+exit:
+    return st;
+}
+
 clcam_status op_cam_upsample(cl_ctx *ctx, cl_mem raw, cl_mem up, int batch, int h, int w,
                              int H, int W, clcam_err *err)
 {
@@ -297,6 +326,24 @@ clcam_status op_cam_normalise(cl_ctx *ctx, cl_mem up, cl_mem cam, int batch, int
     while (local > 1 && 2 * local * sizeof(float) > ctx->local_mem) local /= 2;
     KARG(k, 0, up); KARG(k, 1, cam); KARG(k, 2, HW); KARG(k, 3, T); KARG(k, 4, rank);
     CL_TRY(clSetKernelArg(k, 5, 2 * local * sizeof(float), NULL));
+    TRY(cl_ctx_launch_groups(ctx, k, (size_t)batch, local, err));
+exit:
+    return st;
+}
+
+clcam_status op_cam_upsample_normalise(cl_ctx *ctx, cl_mem raw, cl_mem cam, int batch, int h,
+                                       int w, int H, int W, int T, int rank, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    size_t local;
+    TRY(cl_ctx_kernel(ctx, "cam_upsample_normalise", &k, err));
+    /* as op_cam_normalise: the work-group from the limits, local memory to match */
+    local = cl_ctx_reduce_wg(ctx, "cam_upsample_normalise", 256);
+    while (local > 1 && 2 * local * sizeof(float) > ctx->local_mem) local /= 2;
+    KARG(k, 0, raw); KARG(k, 1, cam); KARG(k, 2, h); KARG(k, 3, w); KARG(k, 4, H); KARG(k, 5, W);
+    KARG(k, 6, T); KARG(k, 7, rank);
+    CL_TRY(clSetKernelArg(k, 8, 2 * local * sizeof(float), NULL));
     TRY(cl_ctx_launch_groups(ctx, k, (size_t)batch, local, err));
 exit:
     return st;

@@ -37,6 +37,10 @@ clcam_status op_relu_backward(cl_ctx *ctx, cl_mem out, cl_mem dout, cl_mem din, 
 /* planes = batch * channels. */
 clcam_status op_maxpool_forward(cl_ctx *ctx, cl_mem in, cl_mem out, cl_mem argmax, int planes,
                                 int H, int W, int K, int S, clcam_err *err);
+/* maxpool_forward of ReLU(in), bitwise as op_relu_forward then op_maxpool_forward (values
+ * and argmax), for a ReLU fused into the max-pool after it at inference. */
+clcam_status op_maxpool_relu_forward(cl_ctx *ctx, cl_mem in, cl_mem out, cl_mem argmax,
+                                     int planes, int H, int W, int K, int S, clcam_err *err);
 clcam_status op_maxpool_backward(cl_ctx *ctx, cl_mem dout, cl_mem argmax, cl_mem din,
                                  int planes, int H, int W, int K, int S, clcam_err *err);
 /* Average pooling of planes = batch * channels planes, KH x KW windows, strides SH, SW. */
@@ -58,11 +62,21 @@ clcam_status op_gradcam_weights(cl_ctx *ctx, cl_mem dA, cl_mem w, int batch, int
                                 clcam_err *err);
 clcam_status op_cam_weighted_relu(cl_ctx *ctx, cl_mem A, cl_mem w, cl_mem raw, int batch,
                                   int K, int HW, clcam_err *err);
+/* Grad-CAM's raw map [batch, HW] from dA and A [batch, K, HW] in one kernel (the weights in
+ * local memory), bitwise as op_gradcam_weights then op_cam_weighted_relu; only where
+ * op_gradcam_fused_fits: K floats of local memory. */
+int op_gradcam_fused_fits(const cl_ctx *ctx, int K);
+clcam_status op_gradcam_fused(cl_ctx *ctx, cl_mem dA, cl_mem A, cl_mem raw, int batch, int K,
+                              int HW, clcam_err *err);
 clcam_status op_cam_upsample(cl_ctx *ctx, cl_mem raw, cl_mem up, int batch, int h, int w,
                              int H, int W, clcam_err *err);
 /* cam [batch, T, HW] at rank: min-max normalised up [batch, HW]. */
 clcam_status op_cam_normalise(cl_ctx *ctx, cl_mem up, cl_mem cam, int batch, int HW, int T,
                               int rank, clcam_err *err);
+/* cam [batch, T, H*W] at rank: raw [batch, h, w] upsampled and normalised in one kernel,
+ * bitwise as op_cam_upsample then op_cam_normalise, with no upsampled map in between. */
+clcam_status op_cam_upsample_normalise(cl_ctx *ctx, cl_mem raw, cl_mem cam, int batch, int h,
+                                       int w, int H, int W, int T, int rank, clcam_err *err);
 /* dst [batch, T, HW] at rank = src [batch, HW]. */
 clcam_status op_cam_store_rank(cl_ctx *ctx, cl_mem src, cl_mem dst, int batch, int HW, int T,
                                int rank, clcam_err *err);

@@ -6,7 +6,8 @@
 #include "reference.h"
 
 typedef struct {
-    cl_mem weights; /* [max_batch, K] */
+    int fused;      /* one kernel, the weights in local memory (op_gradcam_fused) */
+    cl_mem weights; /* [max_batch, K], for the two-kernel path only */
 } gradcam_state;
 
 static clcam_status gradcam_init(cl_ctx *ctx, void **state, int max_batch, int K, int h, int w,
@@ -17,7 +18,10 @@ static clcam_status gradcam_init(cl_ctx *ctx, void **state, int max_batch, int K
     (void)h, (void)w;
     if (!s) return err_set(err, CLCAM_ERR_NOMEM, "out of memory");
     *state = s;
-    TRY(cl_ctx_alloc(ctx, sizeof(float) * (size_t)max_batch * K, &s->weights, "gradcam weights", err));
+    /* two kernels when fusion is off or the K weights do not fit the device's local memory */
+    s->fused = model_fusion_enabled() && op_gradcam_fused_fits(ctx, K);
+    if (!s->fused)
+        TRY(cl_ctx_alloc(ctx, sizeof(float) * (size_t)max_batch * K, &s->weights, "gradcam weights", err));
 exit:
     return st;
 }
@@ -36,8 +40,12 @@ static clcam_status gradcam_raw(cl_ctx *ctx, void *state, const cam_inputs *in, 
     clcam_status st = CLCAM_OK;
     gradcam_state *s = state;
     int hw = in->h * in->w;
-    TRY(op_gradcam_weights(ctx, in->G, s->weights, in->batch, in->K, hw, err));
-    TRY(op_cam_weighted_relu(ctx, in->A, s->weights, raw, in->batch, in->K, hw, err));
+    if (s->fused) {
+        TRY(op_gradcam_fused(ctx, in->G, in->A, raw, in->batch, in->K, hw, err));
+    } else {
+        TRY(op_gradcam_weights(ctx, in->G, s->weights, in->batch, in->K, hw, err));
+        TRY(op_cam_weighted_relu(ctx, in->A, s->weights, raw, in->batch, in->K, hw, err));
+    }
 exit:
     return st;
 }

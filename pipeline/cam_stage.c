@@ -21,7 +21,8 @@ clcam_status cam_stage_init(cl_ctx *ctx, cam_stage *c, const cam_method_ops *con
     c->H = H;
     c->W = W;
     TRY(cl_ctx_alloc(ctx, sizeof(float) * b * c->h * c->w, &c->d_raw_tmp, "raw map", err));
-    TRY(cl_ctx_alloc(ctx, sizeof(float) * b * H * W, &c->d_up, "upsampled map", err));
+    c->fuse = model_fusion_enabled();
+    if (!c->fuse) TRY(cl_ctx_alloc(ctx, sizeof(float) * b * H * W, &c->d_up, "upsampled map", err));
     for (int m = 0; m < n_methods; m++) {
         c->methods[m] = methods[m];
         c->needs_grad |= methods[m]->needs_grad;
@@ -44,8 +45,13 @@ clcam_status cam_stage_run(cl_ctx *ctx, cam_stage *c, const cam_inputs *in, int 
         if (c->methods[m]->reruns_forward != reruns_forward) continue;
         TRY(c->methods[m]->raw(ctx, c->state[m], in, c->d_raw_tmp, err));
         TRY(op_cam_store_rank(ctx, c->d_raw_tmp, c->d_raw[m], in->batch, hw, c->T, in->rank, err));
-        TRY(op_cam_upsample(ctx, c->d_raw_tmp, c->d_up, in->batch, c->h, c->w, c->H, c->W, err));
-        TRY(op_cam_normalise(ctx, c->d_up, c->d_cam[m], in->batch, HW, c->T, in->rank, err));
+        if (c->fuse) {
+            TRY(op_cam_upsample_normalise(ctx, c->d_raw_tmp, c->d_cam[m], in->batch, c->h, c->w,
+                                          c->H, c->W, c->T, in->rank, err));
+        } else {
+            TRY(op_cam_upsample(ctx, c->d_raw_tmp, c->d_up, in->batch, c->h, c->w, c->H, c->W, err));
+            TRY(op_cam_normalise(ctx, c->d_up, c->d_cam[m], in->batch, HW, c->T, in->rank, err));
+        }
     }
 exit:
     return st;

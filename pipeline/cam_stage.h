@@ -18,7 +18,8 @@ typedef struct {
     int needs_grad;        /* some method uses G */
     int reruns_forward;    /* some method reruns the forward pass (Score-CAM) */
     cl_mem d_raw_tmp;      /* [batch, h, w] one method's raw map */
-    cl_mem d_up;           /* [batch, H, W] before normalisation */
+    int fuse;              /* upsampling and normalisation in one kernel (CLCAM_FUSE) */
+    cl_mem d_up;           /* [batch, H, W] before normalisation; unfused only */
     cl_mem d_raw[CAM_STAGE_MAX_METHODS]; /* [batch, T, h, w] */
     cl_mem d_cam[CAM_STAGE_MAX_METHODS]; /* [batch, T, H, W] in [0, 1] */
 } cam_stage;

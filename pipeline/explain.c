@@ -46,6 +46,9 @@ clcam_status explainer_init(cl_ctx *ctx, explainer *e, model *m, int cam_layer,
     size_t b = (size_t)max_batch, px = (size_t)layer_shape_size(m->input);
     float mean_std[6];
     memset(e, 0, sizeof *e);
+    if (m->layers[cam_layer].kind == LAYER_RELU && m->layers[cam_layer].fuse_relu)
+        return err_set(err, CLCAM_ERR_USAGE, "explainer: layer %s is fused and has no output of its "
+                       "own (model_check_cam_layer must run before model_upload)", m->layers[cam_layer].name);
     e->m = m;
     e->cam_layer = cam_layer;
     e->p = *p;

@@ -71,7 +71,8 @@ clcam_status layer_upload(cl_ctx *ctx, layer *l, int max_batch, cl_mem prev_out,
             if (i < 2) TRY(cl_ctx_upload(ctx, l->d_bn[i], init[i], sizeof(float) * l->n_weight, err));
         }
     }
-    if (ops->aliases_input && !l->bn_train) {
+    /* a fused ReLU writes nothing: its output is its input, which the max-pool reads */
+    if ((ops->aliases_input && !l->bn_train) || (l->kind == LAYER_RELU && l->fuse_relu)) {
         CL_TRY(clRetainMemObject(prev_out));
         l->d_out = prev_out;
     } else {

@@ -35,6 +35,11 @@ typedef struct {
     float *weight, *bias;      /* host copies in PyTorch's layouts */
     int n_weight, n_bias;      /* element counts */
     cl_mem d_weight, d_bias;
+    /* Inference only (model.c sets it): a ReLU directly followed by a max-pool is skipped and
+     * its output aliases its input, and that max-pool applies the ReLU as it reads (max of
+     * ReLU = ReLU of max, bitwise, argmax included). Set on both layers; saves writing and
+     * reading back the ReLU's output. */
+    int fuse_relu;
     cl_mem d_out;              /* forward output for max_batch images */
     cl_mem d_aux;              /* maxpool: argmax, int per output */
     /* batchnorm for training (bn_train, not folded): weight = gamma, bias = beta [C]; bn_eval

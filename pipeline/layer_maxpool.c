@@ -16,6 +16,9 @@ static clcam_status maxpool_output_shape(layer *l, clcam_err *err)
 
 static clcam_status maxpool_forward(cl_ctx *ctx, layer *l, cl_mem in, int batch, clcam_err *err)
 {
+    if (l->fuse_relu) /* in is the skipped ReLU's input (layer.h) */
+        return op_maxpool_relu_forward(ctx, in, l->d_out, l->d_aux, batch * l->in.c, l->in.h,
+                                       l->in.w, l->kernel, l->stride, err);
     return op_maxpool_forward(ctx, in, l->d_out, l->d_aux, batch * l->in.c, l->in.h, l->in.w,
                               l->kernel, l->stride, err);
 }

@@ -1,4 +1,4 @@
-/* ReLU; its backward pass masks with the forward output. */
+/* ReLU; its backward pass masks with the forward output (the input when fused, layer.h). */
 #include "layer.h"
 
 #include "../cl/ops.h"
@@ -13,14 +13,17 @@ static clcam_status relu_output_shape(layer *l, clcam_err *err)
 
 static clcam_status relu_forward(cl_ctx *ctx, layer *l, cl_mem in, int batch, clcam_err *err)
 {
+    if (l->fuse_relu) return CLCAM_OK; /* the max-pool after it applies it (layer.h) */
     return op_relu_forward(ctx, in, l->d_out, batch * layer_shape_size(l->out), err);
 }
 
 static clcam_status relu_backward(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout, cl_mem din,
                                   int batch, clcam_err *err)
 {
-    (void)in;
-    return op_relu_backward(ctx, l->d_out, dout, din, batch * layer_shape_size(l->out), err);
+    /* Fused, the output was never written: mask with in > 0, the same mask as out > 0
+     * (relu_forward maps NaN to 0, and NaN > 0 is false). */
+    cl_mem mask = l->fuse_relu ? in : l->d_out;
+    return op_relu_backward(ctx, mask, dout, din, batch * layer_shape_size(l->out), err);
 }
 
 static void relu_ref_forward(const layer *l, const float *in, float *out, int *aux, int batch)

@@ -197,6 +197,24 @@ exit:
     return st;
 }
 
+int model_fusion_enabled(void)
+{
+    const char *v = getenv("CLCAM_FUSE");
+    return !(v && strcmp(v, "0") == 0);
+}
+
+/* Inference only: each ReLU directly followed by a max-pool is fused into it (layer.h,
+ * fuse_relu). Not the first layer, whose input is not a layer's output to alias, and never
+ * for training, whose steps keep every layer as it is. model_check_cam_layer undoes it for
+ * the CAM's layer, whose output must be written. */
+static void model_plan_fusion(model *m)
+{
+    if (!model_fusion_enabled()) return;
+    for (int i = 1; i + 1 < m->n_layers; i++)
+        if (m->layers[i].kind == LAYER_RELU && m->layers[i + 1].kind == LAYER_MAXPOOL)
+            m->layers[i].fuse_relu = m->layers[i + 1].fuse_relu = 1;
+}
+
 static clcam_status model_build_mode(model *m, const layer_spec *specs, int n_specs,
                                      const char *weights_path, layer_shape input, int train,
                                      clcam_err *err)
@@ -248,6 +266,7 @@ static clcam_status model_build_mode(model *m, const layer_spec *specs, int n_sp
         goto exit;
     }
     m->classes = shape.c;
+    if (!train) model_plan_fusion(m);
 exit:
     if (file >= 0) H5Fclose(file);
     if (st != CLCAM_OK) model_free(m);
@@ -404,7 +423,7 @@ static int model_folded(const model *m, int i)
            m->layers[i + 1].kind == LAYER_BATCHNORM;
 }
 
-clcam_status model_check_cam_layer(const model *m, const char *name, int *t, clcam_err *err)
+clcam_status model_check_cam_layer(model *m, const char *name, int *t, clcam_err *err)
 {
     char ok[512] = "";
     size_t used = 0;
@@ -424,6 +443,8 @@ clcam_status model_check_cam_layer(const model *m, const char *name, int *t, clc
                        m->layers[*t + 1].name, ok);
     if (*t < first_ok || m->layers[*t].out.h * m->layers[*t].out.w <= 1)
         return err_set(err, CLCAM_ERR_INPUT, "cam.layer: '%s' is not supported yet (layers that work: %s)", name, ok);
+    if (m->layers[*t].kind == LAYER_RELU && m->layers[*t].fuse_relu) /* the CAM reads its output */
+        m->layers[*t].fuse_relu = m->layers[*t + 1].fuse_relu = 0;
     return CLCAM_OK;
 }
 

@@ -63,8 +63,12 @@ void model_free(model *m);
 int model_find_layer(const model *m, const char *name);
 /* Can the backward pass reach the output of layer t, and is it a spatial map? Not a conv whose
  * output a batchnorm was folded into (its output is the batchnorm's; name that one). The error
- * says why not and lists the layers that work. */
-clcam_status model_check_cam_layer(const model *m, const char *name, int *t, clcam_err *err);
+ * says why not and lists the layers that work. On success, a ReLU at t is no longer fused
+ * into the max-pool after it (layer.h): call it before model_upload. */
+clcam_status model_check_cam_layer(model *m, const char *name, int *t, clcam_err *err);
+/* Inference fusions (ReLU into max-pool, here; Grad-CAM's weights and sum, upsampling and
+ * normalisation, in the CAM stage) are on unless the environment sets CLCAM_FUSE=0. */
+int model_fusion_enabled(void);
 
 clcam_status model_forward(cl_ctx *ctx, model *m, cl_mem input, int batch, clcam_err *err);
 /* From dlogits (gradient at the last layer's output) back to the output of layer t;

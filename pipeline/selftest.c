@@ -511,6 +511,148 @@ exit:
     return st;
 }
 
+/* got and want must be bitwise equal: a fused kernel against the kernels it replaces. */
+static void compare_bits(selftest_result *r, const void *got, const void *want, size_t bytes)
+{
+    if (memcmp(got, want, bytes) != 0) r->ratio = r->max_abs = INFINITY;
+}
+
+/* A float operand of n values plus a canary after them, all set to `fill`. */
+static clcam_status scratch_canaried(cl_ctx *ctx, scratch *s, size_t n, float fill, operand **out,
+                                     clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    TRY(scratch_add(ctx, s, n + 1, sizeof(float), 0, out, err));
+    for (size_t i = 0; i <= n; i++) ((float *)(*out)->host)[i] = fill;
+    TRY(cl_ctx_upload(ctx, (*out)->dev, (*out)->host, (n + 1) * sizeof(float), err));
+exit:
+    return st;
+}
+
+/* The fused CAM kernels (gradcam_fused, cam_upsample_normalise) bitwise against the kernels
+ * they replace, and against the references; rank T - 1 of T, the other ranks untouched.
+ * Image 1 has a zero map, image 2 a constant positive one: both become all zero. */
+static clcam_status case_cam_fused(cl_ctx *ctx, scratch *s, int v, selftest_result *r,
+                                   clcam_err *err)
+{
+    static const int SIZE[VARIANTS][7] = {/* B, K, h, w, H, W, T */
+                                          {1, 3, 5, 7, 13, 11, 1}, {3, 37, 5, 7, 13, 11, 2},
+                                          {4, 51, 9, 10, 32, 32, 3}};
+    clcam_status st = CLCAM_OK;
+    int B = SIZE[v][0], K = SIZE[v][1], h = SIZE[v][2], w = SIZE[v][3], H = SIZE[v][4];
+    int W = SIZE[v][5], T = SIZE[v][6], hw = h * w, HW = H * W;
+    size_t na = (size_t)B * K * hw, nr = (size_t)B * hw, nc = (size_t)B * T * HW;
+    operand *A = NULL, *dA = NULL, *wt = NULL, *raw = NULL, *raw2 = NULL, *up = NULL;
+    operand *cam = NULL, *cam2 = NULL, *want = NULL;
+    TRY(scratch_add(ctx, s, na, sizeof(float), 1, &A, err));
+    TRY(scratch_add(ctx, s, na, sizeof(float), 1, &dA, err));
+    for (int img = 1; img < B && img < 3; img++)
+        for (size_t i = (size_t)img * K * hw; i < (size_t)(img + 1) * K * hw; i++) {
+            ((float *)A->host)[i] = 1.0f;
+            ((float *)dA->host)[i] = img == 1 ? -1.0f : 1.0f;
+        }
+    TRY(cl_ctx_upload(ctx, A->dev, A->host, na * sizeof(float), err));
+    TRY(cl_ctx_upload(ctx, dA->dev, dA->host, na * sizeof(float), err));
+    TRY(scratch_add(ctx, s, (size_t)B * K, sizeof(float), 0, &wt, err));
+    TRY(scratch_canaried(ctx, s, nr, -7.0f, &raw, err));
+    TRY(scratch_add(ctx, s, nr, sizeof(float), 0, &raw2, err));
+    TRY(scratch_add(ctx, s, (size_t)B * HW, sizeof(float), 0, &up, err));
+    TRY(scratch_canaried(ctx, s, nc, -7.0f, &cam, err));
+    TRY(scratch_canaried(ctx, s, nc, -7.0f, &cam2, err));
+    TRY(scratch_canaried(ctx, s, nc > (size_t)B * HW ? nc : (size_t)B * HW, -7.0f, &want, err));
+    if (!op_gradcam_fused_fits(ctx, K)) {
+        st = err_set(err, CLCAM_ERR_CL, "selftest: %d weights do not fit the local memory", K);
+        goto exit;
+    }
+    TRY(op_gradcam_fused(ctx, dA->dev, A->dev, raw->dev, B, K, hw, err));
+    TRY(op_gradcam_weights(ctx, dA->dev, wt->dev, B, K, hw, err));
+    TRY(op_cam_weighted_relu(ctx, A->dev, wt->dev, raw2->dev, B, K, hw, err));
+    TRY(op_cam_upsample_normalise(ctx, raw->dev, cam->dev, B, h, w, H, W, T, T - 1, err));
+    TRY(op_cam_upsample(ctx, raw->dev, up->dev, B, h, w, H, W, err));
+    TRY(op_cam_normalise(ctx, up->dev, cam2->dev, B, HW, T, T - 1, err));
+    TRY(fetch(ctx, raw, raw->host, err));
+    TRY(fetch(ctx, raw2, raw2->host, err));
+    TRY(fetch(ctx, cam, cam->host, err));
+    TRY(fetch(ctx, cam2, cam2->host, err));
+    compare_bits(r, raw->host, raw2->host, nr * sizeof(float));
+    compare_bits(r, cam->host, cam2->host, (nc + 1) * sizeof(float)); /* canary and other ranks too */
+    ref_gradcam_weights(dA->host, wt->host, B, K, hw);
+    ref_cam_weighted_relu(A->host, wt->host, want->host, B, K, hw);
+    compare(r, raw->host, want->host, nr + 1, 1e-5, 1e-5);
+    ref_cam_upsample(raw->host, up->host, B, h, w, H, W);
+    for (size_t i = 0; i <= nc; i++) ((float *)want->host)[i] = -7.0f;
+    ref_cam_normalise(up->host, want->host, B, HW, T, T - 1);
+    compare(r, cam->host, want->host, nc + 1, 1e-6, 1e-5);
+    for (int img = 1; img < B && img < 3; img++)
+        for (int p = 0; p < HW; p++)
+            if (((float *)cam->host)[((size_t)img * T + T - 1) * HW + p] != 0.0f) r->ratio = INFINITY;
+    snprintf(r->sizes, sizeof r->sizes, "%dx%dx%dx%d -> %dx%d, rank %d of %d", B, K, h, w, H, W,
+             T - 1, T);
+exit:
+    return st;
+}
+
+/* maxpool_relu_forward against relu_forward + maxpool_forward (bitwise, argmax too) and the
+ * references, then the fused layer's backward (max-pool, then ReLU masked by its input)
+ * against the unfused one (masked by the ReLU's output). The input has NaNs, -0 and windows
+ * whose values are all negative. */
+static clcam_status case_maxpool_relu(cl_ctx *ctx, scratch *s, int v, selftest_result *r,
+                                      clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    SIZES(v);
+    int K = v == 1 ? 3 : 2, S = 2, P = B * C;
+    int OH = pool_out_size(H, K, S), OW = pool_out_size(W, K, S), ni = P * H * W, no = P * OH * OW;
+    operand *in = NULL, *rl = NULL, *out = NULL, *out2 = NULL, *arg = NULL, *arg2 = NULL;
+    operand *dout = NULL, *dmid = NULL, *din = NULL, *din2 = NULL, *want = NULL, *want_arg = NULL;
+    TRY(scratch_add(ctx, s, (size_t)ni, sizeof(float), 1, &in, err));
+    for (int i = 0; i < ni; i++) {
+        float *x = (float *)in->host + i;
+        if (i % 17 == 3) *x = NAN;
+        else if (i % 13 == 5) *x = -0.0f;
+        else if ((i / W) % 4 < 2 && (i % W) < 4) *x = -fabsf(*x) - 0.5f; /* all-negative windows */
+    }
+    TRY(cl_ctx_upload(ctx, in->dev, in->host, sizeof(float) * (size_t)ni, err));
+    TRY(scratch_add(ctx, s, (size_t)ni, sizeof(float), 0, &rl, err));
+    TRY(scratch_canaried(ctx, s, (size_t)no, -7.0f, &out, err));
+    TRY(scratch_canaried(ctx, s, (size_t)no, -7.0f, &out2, err));
+    TRY(scratch_add(ctx, s, (size_t)no, sizeof(int), 0, &arg, err));
+    TRY(scratch_add(ctx, s, (size_t)no, sizeof(int), 0, &arg2, err));
+    TRY(scratch_add(ctx, s, (size_t)no, sizeof(float), 1, &dout, err));
+    TRY(scratch_add(ctx, s, (size_t)ni, sizeof(float), 0, &dmid, err));
+    TRY(scratch_add(ctx, s, (size_t)ni, sizeof(float), 0, &din, err));
+    TRY(scratch_add(ctx, s, (size_t)ni, sizeof(float), 0, &din2, err));
+    TRY(scratch_add(ctx, s, (size_t)ni, sizeof(float), 0, &want, err));
+    TRY(scratch_add(ctx, s, (size_t)no, sizeof(int), 0, &want_arg, err));
+    TRY(op_maxpool_relu_forward(ctx, in->dev, out->dev, arg->dev, P, H, W, K, S, err));
+    TRY(op_maxpool_backward(ctx, dout->dev, arg->dev, dmid->dev, P, H, W, K, S, err));
+    TRY(op_relu_backward(ctx, in->dev, dmid->dev, din->dev, ni, err));
+    TRY(op_relu_forward(ctx, in->dev, rl->dev, ni, err));
+    TRY(op_maxpool_forward(ctx, rl->dev, out2->dev, arg2->dev, P, H, W, K, S, err));
+    TRY(op_maxpool_backward(ctx, dout->dev, arg2->dev, dmid->dev, P, H, W, K, S, err));
+    TRY(op_relu_backward(ctx, rl->dev, dmid->dev, din2->dev, ni, err));
+    TRY(fetch(ctx, out, out->host, err));
+    TRY(fetch(ctx, out2, out2->host, err));
+    TRY(fetch(ctx, arg, arg->host, err));
+    TRY(fetch(ctx, arg2, arg2->host, err));
+    TRY(fetch(ctx, din, din->host, err));
+    TRY(fetch(ctx, din2, din2->host, err));
+    compare_bits(r, out->host, out2->host, sizeof(float) * ((size_t)no + 1));
+    compare_bits(r, arg->host, arg2->host, sizeof(int) * (size_t)no);
+    compare_bits(r, din->host, din2->host, sizeof(float) * (size_t)ni);
+    ref_relu_forward(in->host, rl->host, ni); /* rl's host copy: the reference ReLU */
+    ref_maxpool_forward(rl->host, want->host, want_arg->host, P, H, W, K, S);
+    ((float *)want->host)[no] = -7.0f;
+    compare(r, out->host, want->host, (size_t)no + 1, 0, 1e-7);
+    compare_int(r, arg->host, want_arg->host, (size_t)no);
+    ref_maxpool_backward(dout->host, want_arg->host, dmid->host, P, H, W, K, S);
+    ref_relu_backward(rl->host, dmid->host, want->host, ni);
+    compare(r, din->host, want->host, (size_t)ni, 1e-6, 1e-6);
+    snprintf(r->sizes, sizeof r->sizes, "%dx%dx%dx%d, %dx%d/%d, NaN", B, C, H, W, K, K, S);
+exit:
+    return st;
+}
+
 static const struct {
     const char *name;
     case_fn fn;
@@ -519,6 +661,7 @@ static const struct {
     {"bias_add_nchw", case_bias},
     {"relu_forward/backward", case_relu},
     {"maxpool_forward/backward", case_maxpool},
+    {"maxpool_relu_forward (fused)", case_maxpool_relu},
     {"avgpool_forward/backward", case_avgpool},
     {"im2col + CLBlastSgemm conv", case_conv_im2col},
     {"packed im2col + own GEMM conv", case_conv_packed},
@@ -527,6 +670,7 @@ static const struct {
     {"CLBlastSgemm linear fwd/bwd", case_linear},
     {"softmax, select_targets, onehot", case_head},
     {"gradcam weights..normalise", case_cam},
+    {"gradcam, upsample+norm (fused)", case_cam_fused},
     {"method gradcam", case_m_gradcam},
     {"method gradcampp", case_m_gradcampp},
     {"method xgradcam", case_m_xgradcam},

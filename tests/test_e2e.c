@@ -217,6 +217,77 @@ static void check_run(const char *dir, const char *target, int batch, int T)
     free(img);
 }
 
+/* All of dataset name, as type; *n elements. */
+static void *read_all(hid_t f, const char *name, hid_t type, size_t *n)
+{
+    hid_t ds = H5Dopen2(f, name, H5P_DEFAULT), sp = ds >= 0 ? H5Dget_space(ds) : H5I_INVALID_HID;
+    hssize_t count = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : 0;
+    void *buf = count > 0 ? malloc((size_t)count * H5Tget_size(type)) : NULL;
+    CHECK(buf && H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0, "read %s", name);
+    if (sp >= 0) H5Sclose(sp);
+    if (ds >= 0) H5Dclose(ds);
+    *n = (size_t)(count > 0 ? count : 0);
+    return buf;
+}
+
+/* The fused inference path (CLCAM_FUSE unset) against the unfused one (CLCAM_FUSE=0): every
+ * result of every method bitwise equal, at a CAM layer after the fused ReLUs, at a ReLU that
+ * would be fused (it must then stay unfused) and before them. */
+static void check_fusion(const char *dir, const char *cam_layer, int batch)
+{
+    static const char *const FLOATS[] = {"/logits", "/probs"}, *const INTS[] = {"/pred", "/target"};
+    char sets[8][600], out[2][512];
+    const char *setp[8];
+    clcam_config cfg;
+    clcam_err err = {0};
+    model m;
+    int t = -1, fused = 0;
+    /* which ReLUs run fused for this layer */
+    snprintf(out[0], sizeof out[0], "%s/weights.h5", dir);
+    CHECK(model_load(&m, "simplecnn", out[0], (layer_shape){3, IH, IW}, &err) == CLCAM_OK, "%s", err.msg);
+    CHECK(model_check_cam_layer(&m, cam_layer, &t, &err) == CLCAM_OK, "%s", err.msg);
+    for (int i = 0; i < m.n_layers; i++) fused += m.layers[i].kind == LAYER_RELU && m.layers[i].fuse_relu;
+    CHECK(fused == (strncmp(cam_layer, "relu", 4) == 0 ? 2 : 3), "%s: %d ReLUs fused", cam_layer, fused);
+    CHECK(!m.layers[t].fuse_relu || m.layers[t].kind != LAYER_RELU, "%s is fused", cam_layer);
+    model_free(&m);
+    for (int k = 0; k < 2; k++) {
+        run_report rep = {.quiet = 1};
+        snprintf(out[k], sizeof out[k], "%s/out/fuse_%s_%d.h5", dir, cam_layer, k);
+        snprintf(sets[0], sizeof sets[0], "data.file=%s/data.h5", dir);
+        snprintf(sets[1], sizeof sets[1], "model.weights=%s/weights.h5", dir);
+        snprintf(sets[2], sizeof sets[2], "output.file=%s", out[k]);
+        snprintf(sets[3], sizeof sets[3], "cam.target={topk: 2}");
+        snprintf(sets[4], sizeof sets[4], "batch=%d", batch);
+        snprintf(sets[5], sizeof sets[5], "device=any");
+        snprintf(sets[6], sizeof sets[6], "cam.layer=%s", cam_layer);
+        size_t len = (size_t)snprintf(sets[7], sizeof sets[7], "cam.methods=[");
+        for (int q = 0; q < NM; q++)
+            len += (size_t)snprintf(sets[7] + len, sizeof sets[7] - len, "%s%s", q ? ", " : "", CAM_METHODS[q]->name);
+        snprintf(sets[7] + len, sizeof sets[7] - len, "]");
+        for (int i = 0; i < 8; i++) setp[i] = sets[i];
+        if (k == 1) setenv("CLCAM_FUSE", "0", 1);
+        CHECK(config_load(NULL, setp, 8, &cfg, &err) == CLCAM_OK, "config: %s", err.msg);
+        CHECK(run_explain(&cfg, &rep, &err) == CLCAM_OK, "run (%s, fuse %d): %s", cam_layer, !k, err.msg);
+        unsetenv("CLCAM_FUSE");
+    }
+    hid_t f[2] = {H5Fopen(out[0], H5F_ACC_RDONLY, H5P_DEFAULT), H5Fopen(out[1], H5F_ACC_RDONLY, H5P_DEFAULT)};
+    CHECK(f[0] >= 0 && f[1] >= 0, "open %s and %s", out[0], out[1]);
+    for (int d = 0; f[0] >= 0 && f[1] >= 0 && d < 4 + 2 * NM; d++) {
+        char name[64];
+        hid_t type = d < 2 || d >= 4 ? H5T_NATIVE_FLOAT : H5T_NATIVE_INT;
+        size_t n[2];
+        if (d < 2) snprintf(name, sizeof name, "%s", FLOATS[d]);
+        else if (d < 4) snprintf(name, sizeof name, "%s", INTS[d - 2]);
+        else snprintf(name, sizeof name, "/%s/%s", CAM_METHODS[(d - 4) / 2]->name, d % 2 ? "cam_raw" : "cam");
+        void *a = read_all(f[0], name, type, &n[0]), *b = read_all(f[1], name, type, &n[1]);
+        CHECK(a && b && n[0] == n[1] && n[0] > 0 && memcmp(a, b, n[0] * H5Tget_size(type)) == 0,
+              "%s: %s fused differs from unfused", cam_layer, name);
+        free(a), free(b);
+    }
+    for (int k = 0; k < 2; k++)
+        if (f[k] >= 0) H5Fclose(f[k]);
+}
+
 int main(void)
 {
     const char *dir = test_tmpdir();
@@ -230,6 +301,9 @@ int main(void)
     check_run(dir, "label", 37, 1);
     check_run(dir, "3", 1, 1);
     check_run(dir, "{topk: 3}", 15, 3);
+    check_fusion(dir, "conv3", 16);
+    check_fusion(dir, "relu2", 15);
+    check_fusion(dir, "conv1", 37);
     snprintf(path, sizeof path, "rm -rf '%s'", dir);
     if (test_failed == 0 && system(path) != 0) fprintf(stderr, "could not remove %s\n", dir);
     return test_finish("test_e2e");

@@ -1,10 +1,20 @@
 /* Max-pooling (no padding, floor mode) that records the argmax within each input plane,
  * and its backward pass as a gather: each input sums the gradients of the windows whose
  * argmax it is, in a fixed order, so there are no atomics and results are repeatable. */
-/* One work-item per output row (n = planes * OH): the index arithmetic once per row. */
-__kernel void maxpool_forward(__global const float *in, __global float *out,
-                              __global int *argmax, int H, int W, int OH, int OW, int K,
-                              int S, int n)
+
+/* An input value; with relu, as relu_forward would have written it (NaN and -0 become +0),
+ * so a fused max-pool sees exactly what it would have read from the ReLU's output. */
+static inline float pool_in(__global const float *p, int relu)
+{
+    float v = *p;
+    return relu ? (v > 0.0f ? v : 0.0f) : v;
+}
+
+/* One work-item per output row (n = planes * OH): the index arithmetic once per row. relu is
+ * a constant in each kernel below, so the compiler drops it from the plain one. */
+static inline void maxpool_rows(__global const float *in, __global float *out,
+                                __global int *argmax, int H, int W, int OH, int OW, int K,
+                                int S, int n, int relu)
 {
     int i = get_global_id(0);
     if (i >= n) return;
@@ -14,7 +24,8 @@ __kernel void maxpool_forward(__global const float *in, __global float *out,
         __global const float *r0 = src + 2 * oy * W, *r1 = r0 + W;
         int base = 2 * oy * W;
         for (int ox = 0; ox < OW; ox++) {
-            float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+            float a = pool_in(r0 + 2 * ox, relu), b = pool_in(r0 + 2 * ox + 1, relu);
+            float c = pool_in(r1 + 2 * ox, relu), d = pool_in(r1 + 2 * ox + 1, relu);
             float best = a;
             int idx = base + 2 * ox;
             int tb = b > best || isnan(b); /* PyTorch's rule: first maximum, NaN wins */
@@ -34,7 +45,7 @@ __kernel void maxpool_forward(__global const float *in, __global float *out,
         for (int ky = 0; ky < K; ky++) {
             for (int kx = 0; kx < K; kx++) {
                 int idx = (oy * S + ky) * W + ox * S + kx;
-                float v = src[idx];
+                float v = pool_in(src + idx, relu);
                 if (v > best || isnan(v)) { /* PyTorch's rule: first maximum, NaN wins */
                     best = v;
                     best_idx = idx;
@@ -44,6 +55,23 @@ __kernel void maxpool_forward(__global const float *in, __global float *out,
         out[i * OW + ox] = best;
         argmax[i * OW + ox] = best_idx;
     }
+}
+
+__kernel void maxpool_forward(__global const float *in, __global float *out,
+                              __global int *argmax, int H, int W, int OH, int OW, int K,
+                              int S, int n)
+{
+    maxpool_rows(in, out, argmax, H, W, OH, OW, K, S, n, 0);
+}
+
+/* max-pool(ReLU(in)) for inference, when the ReLU layer before the pool is skipped
+ * (pipeline/model.c): the same values and argmax as relu_forward then maxpool_forward,
+ * without writing and reading back the ReLU's output. */
+__kernel void maxpool_relu_forward(__global const float *in, __global float *out,
+                                   __global int *argmax, int H, int W, int OH, int OW, int K,
+                                   int S, int n)
+{
+    maxpool_rows(in, out, argmax, H, W, OH, OW, K, S, n, 1);
 }
 
 /* One work-item per input row (n = planes * H), like the forward pass. */
