@@ -50,25 +50,40 @@ static int conv_backward_packed(const cl_ctx *ctx)
 }
 
 /* Output rows of 16 pixels, or SW columns of 16 / SW rows where the output is narrower (SW a
- * power of two >= OW), so 8x8 planes fill the float16 lanes; see conv_direct.cl. */
+ * power of two >= OW), so 8x8 planes fill the float16 lanes; the input copied with its
+ * padding into scratch buffer 0 first, big enough for every read of the last, partial
+ * segments and row groups. See conv_direct.cl. */
 static clcam_status conv_direct(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem weight,
                                 cl_mem bias, cl_mem out, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
-    cl_kernel k;
+    cl_kernel kp, k;
+    cl_mem inp;
     int sw = 16;
     while (sw > 1 && sw / 2 >= s->OW) sw /= 2;
-    size_t items = (size_t)((s->OW + sw - 1) / sw) * (size_t)((s->OH + 16 / sw - 1) / (16 / sw)) *
-                   (size_t)((s->K + 7) / 8) * (size_t)s->batch;
-    int n = (int)items;
-    if (items > 0x7fffffff) {
-        st = err_set(err, CLCAM_ERR_USAGE, "conv_direct_forward: %zu work-items do not fit an int", items);
+    int n_seg = (s->OW + sw - 1) / sw, n_rows = (s->OH + 16 / sw - 1) / (16 / sw);
+    int hp = s->H + 2 * s->pad, wp = s->W + 2 * s->pad;
+    int hp_read = (n_rows * (16 / sw) - 1) * s->stride + s->kernel;
+    int wp_read = (n_seg * sw - 1) * s->stride + s->kernel;
+    if (hp_read > hp) hp = hp_read;
+    if (wp_read > wp) wp = wp_read;
+    size_t padded = (size_t)s->batch * s->C * hp * wp;
+    size_t items = (size_t)n_seg * n_rows * (size_t)((s->K + 7) / 8) * (size_t)s->batch;
+    int n = (int)items, n_pad = s->batch * s->C * hp;
+    if (items > 0x7fffffff || padded > 0x7fffffff) {
+        st = err_set(err, CLCAM_ERR_USAGE, "conv_direct_forward: %zu work-items or %zu padded inputs "
+                     "do not fit an int", items, padded);
         goto exit;
     }
+    TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * padded, &inp, err));
+    TRY(cl_ctx_kernel(ctx, "conv_direct_pad", &kp, err));
+    KARG(kp, 0, in); KARG(kp, 1, inp); KARG(kp, 2, s->H); KARG(kp, 3, s->W); KARG(kp, 4, s->pad);
+    KARG(kp, 5, hp); KARG(kp, 6, wp); KARG(kp, 7, n_pad);
+    TRY(cl_ctx_launch1d(ctx, kp, (size_t)n_pad, err));
     TRY(cl_ctx_kernel(ctx, "conv_direct_forward", &k, err));
-    KARG(k, 0, in); KARG(k, 1, weight); KARG(k, 2, bias); KARG(k, 3, out); KARG(k, 4, s->C);
-    KARG(k, 5, s->H); KARG(k, 6, s->W); KARG(k, 7, s->K); KARG(k, 8, s->kernel); KARG(k, 9, s->pad);
-    KARG(k, 10, s->stride); KARG(k, 11, s->OH); KARG(k, 12, s->OW); KARG(k, 13, sw); KARG(k, 14, n);
+    KARG(k, 0, inp); KARG(k, 1, weight); KARG(k, 2, bias); KARG(k, 3, out); KARG(k, 4, s->C);
+    KARG(k, 5, hp); KARG(k, 6, wp); KARG(k, 7, s->K); KARG(k, 8, s->kernel); KARG(k, 9, s->stride);
+    KARG(k, 10, s->OH); KARG(k, 11, s->OW); KARG(k, 12, sw); KARG(k, 13, n);
     TRY(cl_ctx_launch1d(ctx, k, items, err));
 exit:
     return st;

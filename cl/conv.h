@@ -26,7 +26,7 @@ const char *conv_method_name(conv_method m);
 int conv_method_parse(const char *name);
 
 /* out [batch, K, OH, OW] = conv(in, weight [K, C, k, k]) + bias [K]. im2col uses ctx's
- * scratch buffers 0 and 1; direct (cl/kernels/conv_direct.cl) none. */
+ * scratch buffers 0 and 1; direct (cl/kernels/conv_direct.cl) buffer 0 for the padded input. */
 clcam_status conv_forward(cl_ctx *ctx, conv_method method, const conv_shape *s, cl_mem in,
                           cl_mem weight, cl_mem bias, cl_mem out, clcam_err *err);
 
