@@ -369,6 +369,9 @@ static int cmd_tune(int argc, char **argv)
                "of CIFAR-sized convolutions, checks each result against the defaults', and stores\n"
                "the fastest set in the device's tuning file in the cache folder, which every\n"
                "later command loads. Each set costs one kernel compile (seconds on PoCL).\n"
+               "It then times each forward method of SimpleCNN's convolutions (im2col, convgemm,\n"
+               "packed, direct), checks their results against each other, and stores the\n"
+               "fastest per shape (CONV lines); CLCAM_CONV=METHOD overrides them.\n"
                "CLCAM_GEMM_TUNING=0 ignores the file; --dry-run measures but writes nothing.\n");
         return 0;
     }

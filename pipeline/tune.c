@@ -261,8 +261,14 @@ static clcam_status tune_conv_shape(cl_ctx *ctx, const conv_shape *s, FILE *out,
             }
             continue;
         }
-        if (m != CONV_IM2COL) rel[m] = rel_error(host, want, n_out);
+        /* im2col against itself: 0, or infinite where its output is not finite */
+        rel[m] = m == CONV_IM2COL ? rel_error(want, want, n_out) : rel_error(host, want, n_out);
         ok[m] = rel[m] <= 1e-4;
+        if (m == CONV_IM2COL && !ok[m]) {
+            st = err_set(err, CLCAM_ERR_CL, "tune: im2col + CLBlast convolution gave non-finite values "
+                         "on %s: a driver problem; run clcam selftest", ctx->device_name);
+            goto exit;
+        }
         if (!ok[m]) snprintf(why[m], sizeof why[m], "rejected: off by %.3g (relative)", rel[m]);
     }
     for (int r = 0; r < CONV_REPS; r++)
@@ -278,24 +284,25 @@ static clcam_status tune_conv_shape(cl_ctx *ctx, const conv_shape *s, FILE *out,
         if (ok[m] && (best < 0 || ms[m] < ms[best])) best = m;
     {
         double gflop = 2.0 * (double)n_out * (double)s->C * s->kernel * s->kernel * 1e-9;
-        size_t used = strlen(lines);
+        char note[256], line[256];
+        int len = snprintf(note, sizeof note, "# batch %d:", s->batch);
         fprintf(out, "conv C=%d H=%d W=%d K=%d k=%d pad=%d stride=%d, batch %d (%.2f GFLOP):\n", s->C,
                 s->H, s->W, s->K, s->kernel, s->pad, s->stride, s->batch, gflop);
-        used += (size_t)snprintf(lines + used, used < size ? size - used : 0, "# batch %d:", s->batch);
         for (int m = 0; m < CONV_METHOD_COUNT; m++) {
-            if (ok[m]) {
-                fprintf(out, "  %-9s %9.2f ms %7.1f GFLOP/s  rel. error %.2g%s\n", conv_method_name((conv_method)m),
-                        ms[m], gflop / ms[m] * 1e3, rel[m], m == best ? "  <- fastest" : "");
-                if (used < size)
-                    used += (size_t)snprintf(lines + used, size - used, " %s %.3f ms,", conv_method_name((conv_method)m), ms[m]);
-            } else {
-                fprintf(out, "  %-9s %s\n", conv_method_name((conv_method)m), why[m]);
+            const char *name = conv_method_name((conv_method)m);
+            if (!ok[m]) {
+                fprintf(out, "  %-9s %s\n", name, why[m]);
+                continue;
             }
+            fprintf(out, "  %-9s %9.2f ms %7.1f GFLOP/s  rel. error %.2g%s\n", name, ms[m],
+                    gflop / ms[m] * 1e3, rel[m], m == best ? "  <- fastest" : "");
+            if (len > 0 && (size_t)len < sizeof note)
+                len += snprintf(note + len, sizeof note - (size_t)len, "%s %s %.3f ms", m ? "," : "", name, ms[m]);
         }
         cl_conv_choice c = {s->C, s->H, s->W, s->K, s->kernel, s->pad, s->stride, best};
-        char line[256];
         gemm_params_format_conv(&c, ms[best], line, sizeof line);
-        if (used < size) snprintf(lines + used, size - used, "\n%s\n", line);
+        size_t used = strlen(lines);
+        if (used < size) snprintf(lines + used, size - used, "%s\n%s\n", note, line);
     }
 exit:
     if (in) clReleaseMemObject(in);
