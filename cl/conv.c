@@ -69,12 +69,14 @@ static clcam_status conv_direct(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_
     if (wp_read > wp) wp = wp_read;
     size_t padded = (size_t)s->batch * s->C * hp * wp;
     size_t items = (size_t)n_seg * n_rows * (size_t)((s->K + 7) / 8) * (size_t)s->batch;
-    int n = (int)items, n_pad = s->batch * s->C * hp;
-    if (items > 0x7fffffff || padded > 0x7fffffff) {
+    int n, n_pad;
+    if (items > 0x7fffffff || padded > 0x7fffffff) { /* the kernels index with int */
         st = err_set(err, CLCAM_ERR_USAGE, "conv_direct_forward: %zu work-items or %zu padded inputs "
                      "do not fit an int", items, padded);
         goto exit;
     }
+    n = (int)items;
+    n_pad = (int)((size_t)s->batch * s->C * hp);
     TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * padded, &inp, err));
     TRY(cl_ctx_kernel(ctx, "conv_direct_pad", &kp, err));
     KARG(kp, 0, in); KARG(kp, 1, inp); KARG(kp, 2, s->H); KARG(kp, 3, s->W); KARG(kp, 4, s->pad);
