@@ -11,13 +11,84 @@
  * (conv2 of SimpleCNN: 56 images per slice). */
 #define CONV_COL_BYTES ((size_t)16 << 20)
 
-conv_method conv_method_for(const cl_ctx *ctx)
+static const char *const CONV_METHOD_NAMES[CONV_METHOD_COUNT] = {"im2col", "convgemm", "packed",
+                                                                   "direct"};
+
+const char *conv_method_name(conv_method m)
 {
-    const char *e = getenv("CLCAM_CONV");
-    if (e && strcmp(e, "convgemm") == 0) return CONV_CONVGEMM;
-    if (e && strcmp(e, "im2col") == 0) return CONV_IM2COL;
-    if (e && strcmp(e, "packed") == 0) return CONV_PACKED;
+    return (unsigned)m < CONV_METHOD_COUNT ? CONV_METHOD_NAMES[m] : "?";
+}
+
+int conv_method_parse(const char *name)
+{
+    for (int i = 0; name && i < CONV_METHOD_COUNT; i++)
+        if (strcmp(name, CONV_METHOD_NAMES[i]) == 0) return i;
+    return -1;
+}
+
+conv_method conv_method_for(const cl_ctx *ctx, const conv_shape *s)
+{
+    int forced = conv_method_parse(getenv("CLCAM_CONV"));
+    if (forced >= 0) return (conv_method)forced;
+    for (int i = 0; i < ctx->n_conv; i++) {
+        const cl_conv_choice *c = &ctx->conv_choice[i];
+        if (c->C == s->C && c->H == s->H && c->W == s->W && c->K == s->K && c->kernel == s->kernel &&
+            c->pad == s->pad && c->stride == s->stride)
+            return (conv_method)c->method;
+    }
     return ctx->gemm_own ? CONV_PACKED : CONV_IM2COL;
+}
+
+/* The backward passes: our GEMM or CLBlast's, by the engine, as before per-shape choices
+ * existed (the forward choice says nothing about the GEMMs of the backward passes). */
+static int conv_backward_packed(const cl_ctx *ctx)
+{
+    int forced = conv_method_parse(getenv("CLCAM_CONV"));
+    if (forced == CONV_PACKED) return 1;
+    if (forced == CONV_IM2COL || forced == CONV_CONVGEMM) return 0;
+    return ctx->gemm_own;
+}
+
+/* Output rows of 16 pixels, or SW columns of 16 / SW rows where the output is narrower (SW a
+ * power of two >= OW), so 8x8 planes fill the float16 lanes; the input copied with its
+ * padding into scratch buffer 0 first, big enough for every read of the last, partial
+ * segments and row groups. See conv_direct.cl. */
+static clcam_status conv_direct(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem weight,
+                                cl_mem bias, cl_mem out, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel kp, k;
+    cl_mem inp;
+    int sw = 16;
+    while (sw > 1 && sw / 2 >= s->OW) sw /= 2;
+    int n_seg = (s->OW + sw - 1) / sw, n_rows = (s->OH + 16 / sw - 1) / (16 / sw);
+    int hp = s->H + 2 * s->pad, wp = s->W + 2 * s->pad;
+    int hp_read = (n_rows * (16 / sw) - 1) * s->stride + s->kernel;
+    int wp_read = (n_seg * sw - 1) * s->stride + s->kernel;
+    if (hp_read > hp) hp = hp_read;
+    if (wp_read > wp) wp = wp_read;
+    size_t padded = (size_t)s->batch * s->C * hp * wp;
+    size_t items = (size_t)n_seg * n_rows * (size_t)((s->K + 7) / 8) * (size_t)s->batch;
+    int n, n_pad;
+    if (items > 0x7fffffff || padded > 0x7fffffff) { /* the kernels index with int */
+        st = err_set(err, CLCAM_ERR_USAGE, "conv_direct_forward: %zu work-items or %zu padded inputs "
+                     "do not fit an int", items, padded);
+        goto exit;
+    }
+    n = (int)items;
+    n_pad = (int)((size_t)s->batch * s->C * hp);
+    TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * padded, &inp, err));
+    TRY(cl_ctx_kernel(ctx, "conv_direct_pad", &kp, err));
+    KARG(kp, 0, in); KARG(kp, 1, inp); KARG(kp, 2, s->H); KARG(kp, 3, s->W); KARG(kp, 4, s->pad);
+    KARG(kp, 5, hp); KARG(kp, 6, wp); KARG(kp, 7, n_pad);
+    TRY(cl_ctx_launch1d(ctx, kp, (size_t)n_pad, err));
+    TRY(cl_ctx_kernel(ctx, "conv_direct_forward", &k, err));
+    KARG(k, 0, inp); KARG(k, 1, weight); KARG(k, 2, bias); KARG(k, 3, out); KARG(k, 4, s->C);
+    KARG(k, 5, hp); KARG(k, 6, wp); KARG(k, 7, s->K); KARG(k, 8, s->kernel); KARG(k, 9, s->stride);
+    KARG(k, 10, s->OH); KARG(k, 11, s->OW); KARG(k, 12, sw); KARG(k, 13, n);
+    TRY(cl_ctx_launch1d(ctx, k, items, err));
+exit:
+    return st;
 }
 
 clcam_status conv_forward(cl_ctx *ctx, conv_method method, const conv_shape *s, cl_mem in,
@@ -26,6 +97,10 @@ clcam_status conv_forward(cl_ctx *ctx, conv_method method, const conv_shape *s, 
     clcam_status st = CLCAM_OK;
     size_t ohw = (size_t)s->OH * s->OW, ckk = (size_t)s->C * s->kernel * s->kernel;
     cl_mem col, tmp;
+    if (method == CONV_DIRECT) {
+        TRY(conv_direct(ctx, s, in, weight, bias, out, err));
+        goto exit;
+    }
     if (method == CONV_CONVGEMM) {
         TRY(blas_conv2d(ctx, (size_t)s->batch, (size_t)s->C, (size_t)s->H, (size_t)s->W, (size_t)s->K,
                         (size_t)s->kernel, (size_t)s->pad, (size_t)s->stride, in, weight, out, err));
@@ -72,7 +147,7 @@ clcam_status conv_backward_data(cl_ctx *ctx, const conv_shape *s, cl_mem dout, c
     clcam_status st = CLCAM_OK;
     size_t ohw = (size_t)s->OH * s->OW, ckk = (size_t)s->C * s->kernel * s->kernel;
     cl_mem col, tmp, wt;
-    if (conv_method_for(ctx) == CONV_PACKED) {
+    if (conv_backward_packed(ctx)) {
         /* Our GEMM: W^T [C*k*k, K] x dout packed as [K, batch*OH*OW] -> columns, row-major */
         size_t cols16 = ((size_t)s->batch * ohw + 15) / 16 * 16;
         TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * ckk * s->batch * ohw, &col, err));
@@ -104,7 +179,7 @@ clcam_status conv_backward_weight(cl_ctx *ctx, const conv_shape *s, cl_mem in, c
     clcam_status st = CLCAM_OK;
     size_t ohw = (size_t)s->OH * s->OW, ckk = (size_t)s->C * s->kernel * s->kernel;
     cl_mem col, tmp;
-    if (conv_method_for(ctx) == CONV_PACKED) {
+    if (conv_backward_packed(ctx)) {
         /* Our GEMM: dout as [K, b*OHW] row-major x im2col^T packed [b*OHW, C*k*k] */
         size_t ckk16 = (ckk + 15) / 16 * 16;
         TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * ckk16 * s->batch * ohw, &col, err));

@@ -1,10 +1,11 @@
-/* Convolution forward (cross-correlation, square kernel, NCHW) with its bias, two ways. */
+/* Convolution forward (cross-correlation, square kernel, NCHW) with its bias, four ways, and
+ * its two backward passes. */
 #ifndef CLCAM_CL_CONV_H
 #define CLCAM_CL_CONV_H
 
 #include "runtime.h"
 
-typedef enum { CONV_IM2COL, CONV_CONVGEMM, CONV_PACKED } conv_method;
+typedef enum { CONV_IM2COL, CONV_CONVGEMM, CONV_PACKED, CONV_DIRECT, CONV_METHOD_COUNT } conv_method;
 
 typedef struct {
     int batch, C, H, W;    /* input */
@@ -12,16 +13,25 @@ typedef struct {
     int OH, OW;            /* output */
 } conv_shape;
 
-/* The method in CLCAM_CONV (im2col | convgemm | packed), else packed (im2col into 16-column
+/* The forward method for shape s: the one in CLCAM_CONV (im2col | convgemm | packed | direct),
+ * else the one `clcam tune` measured fastest for s's C, H, W, K, kernel, pad and stride (the
+ * batch aside; ctx->conv_choice, from the tuning file), else packed (im2col into 16-column
  * panels and our own GEMM kernel, bias and NCHW layout in its stores) where ctx->gemm_own,
  * else im2col + CLBlastSgemm. On PoCL, packed measured about 3x CLBlast's GEMM, which in turn
  * ran about twice as fast as CLBlastSconvgemm. */
-conv_method conv_method_for(const cl_ctx *ctx);
+conv_method conv_method_for(const cl_ctx *ctx, const conv_shape *s);
+
+/* "im2col", "convgemm", "packed", "direct"; conv_method_parse: -1 for any other name. */
+const char *conv_method_name(conv_method m);
+int conv_method_parse(const char *name);
 
 /* out [batch, K, OH, OW] = conv(in, weight [K, C, k, k]) + bias [K]. im2col uses ctx's
- * scratch buffers 0 and 1. */
+ * scratch buffers 0 and 1; direct (cl/kernels/conv_direct.cl) buffer 0 for the padded input. */
 clcam_status conv_forward(cl_ctx *ctx, conv_method method, const conv_shape *s, cl_mem in,
                           cl_mem weight, cl_mem bias, cl_mem out, clcam_err *err);
+
+/* The backward passes use our GEMM (packed) or CLBlast's by the engine (ctx->gemm_own, or
+ * CLCAM_CONV=packed|im2col|convgemm), whatever the forward method of the shape. */
 
 /* din [batch, C, H, W] = dLoss/d(in) from dout [batch, K, OH, OW] = dLoss/d(out):
  * col2im(W^T [C*k*k, K] x dout permuted to [K, batch*OH*OW]). Uses ctx's scratch buffers 0

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv.h"
 #include "program_cache.h"
 
 const char *const GEMM_PARAM_NAMES[GEMM_N_PARAMS] = {
@@ -76,16 +77,50 @@ int device_cache_path(const cl_ctx *ctx, const char *prefix, char *buf, size_t s
     return 1;
 }
 
-/* Reads "ENGINE own|clblast" and "NAME VALUE" lines (and # comments): *engine is 1 for own,
- * 0 for clblast, unchanged when absent; *n_params is 0 or all of them. 0 if malformed. */
-static int read_tuning(FILE *f, gemm_params *p, int *n_params, int *engine)
+void gemm_params_format_conv(const cl_conv_choice *c, double ms, char *buf, size_t size)
 {
-    char line[256], name[64], word[64];
+    snprintf(buf, size, "CONV C=%d H=%d W=%d K=%d k=%d pad=%d stride=%d method=%s ms=%.3f", c->C, c->H,
+             c->W, c->K, c->kernel, c->pad, c->stride, conv_method_name((conv_method)c->method), ms);
+}
+
+/* A "CONV C=.. H=.. W=.. K=.. k=.. pad=.. stride=.. method=NAME ..." line into *c; 0 if
+ * malformed (a field missing or out of range, an unknown method). */
+static int read_conv_line(const char *line, cl_conv_choice *c)
+{
+    char method[32];
+    int used = 0;
+    if (sscanf(line, "CONV C=%d H=%d W=%d K=%d k=%d pad=%d stride=%d method=%31s%n", &c->C, &c->H,
+               &c->W, &c->K, &c->kernel, &c->pad, &c->stride, method, &used) != 8 || used == 0)
+        return 0;
+    c->method = conv_method_parse(method);
+    return c->method >= 0 && c->C > 0 && c->H > 0 && c->W > 0 && c->K > 0 && c->kernel > 0 &&
+           c->pad >= 0 && c->stride > 0;
+}
+
+/* Reads "ENGINE own|clblast", "NAME VALUE" and "CONV ..." lines (and # comments): *engine is 1
+ * for own, 0 for clblast, unchanged when absent; *n_params is 0 or all of them; conv gets the
+ * per-shape choices (a malformed CONV line is skipped with a warning). 0 if malformed. */
+static int read_tuning(FILE *f, const char *path, gemm_params *p, int *n_params, int *engine,
+                       cl_conv_choice *conv, int *n_conv)
+{
+    char line[512], name[64], word[64];
     unsigned long value;
     int seen[GEMM_N_PARAMS] = {0};
     *n_params = 0;
+    *n_conv = 0;
     while (fgets(line, sizeof line, f)) {
         if (line[0] == '#' || line[0] == '\n') continue;
+        if (strncmp(line, "CONV ", 5) == 0) {
+            cl_conv_choice c;
+            line[strcspn(line, "\n")] = '\0';
+            if (!read_conv_line(line, &c))
+                fprintf(stderr, "clcam: %s: ignoring a malformed line: %s\n", path, line);
+            else if (*n_conv >= CL_CTX_MAX_CONV)
+                fprintf(stderr, "clcam: %s: ignoring CONV lines past %d: %s\n", path, CL_CTX_MAX_CONV, line);
+            else
+                conv[(*n_conv)++] = c;
+            continue;
+        }
         if (sscanf(line, "ENGINE %63s", word) == 1) {
             if (strcmp(word, "own") != 0 && strcmp(word, "clblast") != 0) return 0;
             *engine = strcmp(word, "own") == 0;
@@ -112,25 +147,34 @@ void gemm_params_load(cl_ctx *ctx)
     gemm_params p;
     clcam_err err = {0};
     FILE *f = NULL;
-    int n_params = 0, ok;
+    int n_params = 0, n_conv = 0, ok, own;
+    cl_conv_choice conv[CL_CTX_MAX_CONV];
     /* Without a measurement: our kernel on CPUs, where CLBlast's is not vectorised;
      * CLBlast's, which has tuned defaults for GPUs, elsewhere. */
     ctx->gemm_own = (ctx->type & CL_DEVICE_TYPE_CPU) != 0;
+    ctx->n_conv = 0;
     snprintf(ctx->gemm_tuning, sizeof ctx->gemm_tuning, "CLBlast defaults");
     if (!(off && strcmp(off, "0") == 0) && gemm_params_path(ctx, path, sizeof path) && (f = fopen(path, "r"))) {
-        ok = read_tuning(f, &p, &n_params, &ctx->gemm_own);
+        own = ctx->gemm_own;
+        ok = read_tuning(f, path, &p, &n_params, &own, conv, &n_conv);
         fclose(f);
+        /* all or nothing: a file that is not used for the GEMMs is not used for convolutions */
         if (!ok || (n_params && !gemm_params_valid(&p, ctx->max_work_group, ctx->local_mem)))
             fprintf(stderr, "clcam: ignoring %s: not a valid GEMM tuning for this device (run clcam tune again)\n", path);
         else if (n_params && gemm_params_apply(ctx, &p, &err) != CLCAM_OK)
             fprintf(stderr, "clcam: ignoring %s: %s\n", path, err.msg);
+        else {
+            ctx->gemm_own = own;
+            ctx->n_conv = n_conv;
+            memcpy(ctx->conv_choice, conv, sizeof *conv * (size_t)n_conv);
+        }
     }
     if (engine && (strcmp(engine, "own") == 0 || strcmp(engine, "clblast") == 0))
         ctx->gemm_own = strcmp(engine, "own") == 0;
 }
 
 clcam_status gemm_params_store(const cl_ctx *ctx, int own, const gemm_params *p, const char *note,
-                               clcam_err *err)
+                               const char *conv_lines, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     char path[1024], tmp[1100];
@@ -148,6 +192,7 @@ clcam_status gemm_params_store(const cl_ctx *ctx, int own, const gemm_params *p,
             ctx->device_name, ctx->platform_name, ctx->driver_version, note);
     fprintf(f, "ENGINE %s\n", own ? "own" : "clblast");
     for (int i = 0; p && i < GEMM_N_PARAMS; i++) fprintf(f, "%s %zu\n", GEMM_PARAM_NAMES[i], p->v[i]);
+    if (conv_lines) fputs(conv_lines, f);
     if (fclose(f) != 0) {
         f = NULL;
         st = err_set(err, CLCAM_ERR_IO, "%s: write failed", tmp);

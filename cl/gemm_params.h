@@ -29,14 +29,20 @@ clcam_status gemm_params_apply(cl_ctx *ctx, const gemm_params *p, clcam_err *err
 int gemm_params_path(const cl_ctx *ctx, char *buf, size_t size);
 /* <cache folder>/<prefix>-<device hash>.txt, for any per-device measurement. */
 int device_cache_path(const cl_ctx *ctx, const char *prefix, char *buf, size_t size);
-/* Sets ctx->gemm_own (which GEMM convolutions use) and CLBlast's parameters: from the
- * device's tuning file if there is one (CLCAM_GEMM_TUNING=0: never), else our GEMM on CPUs
- * and CLBlast's defaults elsewhere; CLCAM_GEMM=own|clblast overrides the engine.
- * ctx->gemm_tuning says which parameters are in use. A broken file is ignored with a warning. */
+/* Sets ctx->gemm_own (which GEMM convolutions use), CLBlast's parameters and the per-shape
+ * convolution methods (ctx->conv_choice): from the device's tuning file if there is one
+ * (CLCAM_GEMM_TUNING=0: never), else our GEMM on CPUs and CLBlast's defaults elsewhere and no
+ * per-shape choices; CLCAM_GEMM=own|clblast overrides the engine. ctx->gemm_tuning says
+ * which parameters are in use. A broken file is ignored with a warning; so is a malformed
+ * CONV line, alone. Files from before CONV lines existed load as they did. */
 void gemm_params_load(cl_ctx *ctx);
-/* Writes the tuning file: the engine (own: our GEMM) and CLBlast's parameters (p NULL:
- * CLBlast's defaults), written to a temporary file and renamed. */
+/* "CONV C=3 H=32 W=32 K=32 k=3 pad=1 stride=1 method=direct ms=1.234": the tuning file's line
+ * for one convolution shape's fastest forward method. */
+void gemm_params_format_conv(const cl_conv_choice *c, double ms, char *buf, size_t size);
+/* Writes the tuning file: the engine (own: our GEMM), CLBlast's parameters (p NULL:
+ * CLBlast's defaults) and conv_lines (NULL: none; CONV lines and # comments, each ending in
+ * a newline), written to a temporary file and renamed. */
 clcam_status gemm_params_store(const cl_ctx *ctx, int own, const gemm_params *p, const char *note,
-                               clcam_err *err);
+                               const char *conv_lines, clcam_err *err);
 
 #endif

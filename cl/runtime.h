@@ -14,6 +14,13 @@
 typedef struct cl_profile cl_profile;
 
 #define CL_CTX_SCRATCH 3 /* scratch slots: conv backward-data needs three */
+#define CL_CTX_MAX_CONV 32 /* per-shape convolution choices from the tuning file */
+
+/* The forward method `clcam tune` measured fastest for one convolution shape (any batch);
+ * method is a conv_method (cl/conv.h). */
+typedef struct {
+    int C, H, W, K, kernel, pad, stride, method;
+} cl_conv_choice;
 
 typedef struct {
     cl_platform_id platform;
@@ -33,6 +40,8 @@ typedef struct {
     int sync_each;             /* CLCAM_SYNC=1: finish after every enqueue */
     char gemm_tuning[256];     /* the Xgemm parameters in use, or "CLBlast defaults" */
     int gemm_own;              /* convolutions use our GEMM kernel (gemm.cl), not CLBlast's */
+    int n_conv;                /* conv_choice entries: per-shape forward methods */
+    cl_conv_choice conv_choice[CL_CTX_MAX_CONV];
     size_t fault_alloc_limit;
     cl_profile *prof;          /* CLCAM_PROFILE=1: device time per stage and kernel */
     const char *stage;         /* the pipeline stage being enqueued, for the profile */  /* CLCAM_FAULT=device_alloc_limit:BYTES (tests), else 0 */

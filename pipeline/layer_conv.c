@@ -23,7 +23,7 @@ static clcam_status conv_forward_layer(cl_ctx *ctx, layer *l, cl_mem in, int bat
 {
     conv_shape s = {batch, l->in.c, l->in.h, l->in.w, l->out.c, l->kernel, l->pad, l->stride,
                     l->out.h, l->out.w};
-    return conv_forward(ctx, conv_method_for(ctx), &s, in, l->d_weight, l->d_bias, l->d_out, err);
+    return conv_forward(ctx, conv_method_for(ctx, &s), &s, in, l->d_weight, l->d_bias, l->d_out, err);
 }
 
 static clcam_status conv_backward_layer(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout, cl_mem din,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../cl/conv.h"
 #include "../cl/runtime.h"
 #include "../io/cifar10_import.h"
 #include "../io/config.h"
@@ -317,6 +318,13 @@ static int cmd_selftest(int argc, char **argv)
     printf("device: %s (%s, driver %s)\ngemm: convolutions on %s; CLBlast with %s\n", ctx.device_name,
            ctx.platform_name, ctx.driver_version, ctx.gemm_own ? "clcam's own GEMM" : "CLBlast",
            ctx.gemm_tuning);
+    /* the per-layer forward methods clcam tune measured (CLCAM_CONV overrides them) */
+    if (ctx.n_conv == 0) printf("conv: no per-shape choices; forward by the engine\n");
+    for (int i = 0; i < ctx.n_conv; i++) {
+        const cl_conv_choice *c = &ctx.conv_choice[i];
+        printf("conv: %dx%dx%d -> %d, %dx%d/%d pad %d: %s\n", c->C, c->H, c->W, c->K, c->kernel,
+               c->kernel, c->stride, c->pad, conv_method_name((conv_method)c->method));
+    }
     st = selftest_run(&ctx, stdout, &failed, &err);
     cl_ctx_free(&ctx);
     if (st != CLCAM_OK) return fail("selftest", &err, st);
@@ -361,6 +369,9 @@ static int cmd_tune(int argc, char **argv)
                "of CIFAR-sized convolutions, checks each result against the defaults', and stores\n"
                "the fastest set in the device's tuning file in the cache folder, which every\n"
                "later command loads. Each set costs one kernel compile (seconds on PoCL).\n"
+               "It then times each forward method of SimpleCNN's convolutions (im2col, convgemm,\n"
+               "packed, direct), checks their results against each other, and stores the\n"
+               "fastest per shape (CONV lines); CLCAM_CONV=METHOD overrides them.\n"
                "CLCAM_GEMM_TUNING=0 ignores the file; --dry-run measures but writes nothing.\n");
         return 0;
     }

@@ -224,12 +224,12 @@ exit:
     return st;
 }
 
-static clcam_status case_conv(cl_ctx *ctx, scratch *s, int v, conv_method method,
-                              selftest_result *r, clcam_err *err)
+static clcam_status case_conv(cl_ctx *ctx, scratch *s, int v, conv_method method, int k, int pad,
+                              int stride, selftest_result *r, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     SIZES(v);
-    int K = C + 2, k = 3, pad = 1, OH = H, OW = W;
+    int K = C + 2, OH = (H + 2 * pad - k) / stride + 1, OW = (W + 2 * pad - k) / stride + 1;
     size_t no = (size_t)B * K * OH * OW, nw = (size_t)K * C * k * k;
     operand *in = NULL, *w = NULL, *b = NULL, *out = NULL, *want = NULL;
     TRY(scratch_add(ctx, s, (size_t)B * C * H * W, sizeof(float), 1, &in, err));
@@ -237,30 +237,39 @@ static clcam_status case_conv(cl_ctx *ctx, scratch *s, int v, conv_method method
     TRY(scratch_add(ctx, s, (size_t)K, sizeof(float), 1, &b, err));
     TRY(scratch_add(ctx, s, no, sizeof(float), 0, &out, err));
     TRY(scratch_add(ctx, s, no, sizeof(float), 0, &want, err));
-    conv_shape cs = {B, C, H, W, K, k, pad, 1, OH, OW};
+    conv_shape cs = {B, C, H, W, K, k, pad, stride, OH, OW};
     TRY(conv_forward(ctx, method, &cs, in->dev, w->dev, b->dev, out->dev, err));
     TRY(fetch(ctx, out, out->host, err));
-    ref_conv2d(in->host, w->host, b->host, want->host, B, C, H, W, K, k, pad, 1);
-    /* float sums of C*9 products of values in [-1, 1): error grows with the length */
+    ref_conv2d(in->host, w->host, b->host, want->host, B, C, H, W, K, k, pad, stride);
+    /* float sums of C*k*k products of values in [-1, 1): error grows with the length */
     compare(r, out->host, want->host, no, 1e-6 * C * k * k, 1e-5);
-    snprintf(r->sizes, sizeof r->sizes, "%dx%dx%dx%d -> %d, 3x3 pad 1", B, C, H, W, K);
+    snprintf(r->sizes, sizeof r->sizes, "%dx%dx%dx%d -> %d, %dx%d/%d pad %d", B, C, H, W, K, k, k,
+             stride, pad);
 exit:
     return st;
 }
 
 static clcam_status case_conv_im2col(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
 {
-    return case_conv(ctx, s, v, CONV_IM2COL, r, err);
+    return case_conv(ctx, s, v, CONV_IM2COL, 3, 1, 1, r, err);
 }
 
 static clcam_status case_conv_packed(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
 {
-    return case_conv(ctx, s, v, CONV_PACKED, r, err);
+    return case_conv(ctx, s, v, CONV_PACKED, 3, 1, 1, r, err);
 }
 
 static clcam_status case_convgemm(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
 {
-    return case_conv(ctx, s, v, CONV_CONVGEMM, r, err);
+    return case_conv(ctx, s, v, CONV_CONVGEMM, 3, 1, 1, r, err);
+}
+
+/* The direct kernel has a path per geometry: 3x3 stride 1 (contiguous lanes), 5x5 stride 2
+ * (gathered), 1x1 (rows packed into the lanes of narrow outputs). */
+static clcam_status case_conv_direct(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
+{
+    static const int GEOM[VARIANTS][3] = {{3, 1, 1}, {5, 2, 2}, {1, 0, 1}};
+    return case_conv(ctx, s, v, CONV_DIRECT, GEOM[v][0], GEOM[v][1], GEOM[v][2], r, err);
 }
 
 /* Backward-data: unpermute + CLBlastSgemm (A^T) + col2im against the scatter reference, with
@@ -666,6 +675,7 @@ static const struct {
     {"im2col + CLBlastSgemm conv", case_conv_im2col},
     {"packed im2col + own GEMM conv", case_conv_packed},
     {"CLBlastSconvgemm + bias", case_convgemm},
+    {"direct conv (conv_direct.cl)", case_conv_direct},
     {"conv backward: gemm + col2im", case_conv_backward},
     {"CLBlastSgemm linear fwd/bwd", case_linear},
     {"softmax, select_targets, onehot", case_head},

@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <clblast_c.h>
+
 #include "../cl/blas.h"
+#include "../cl/conv.h"
 #include "../cl/gemm_params.h"
 #include "../cl/ops.h"
 #include "progress.h"
@@ -175,6 +178,142 @@ exit:
     return st;
 }
 
+/* SimpleCNN's convolutions at batch 256, as `run` calls them. */
+static const conv_shape CONV_SHAPES[] = {
+    {256, 3, 32, 32, 32, 3, 1, 1, 32, 32},
+    {256, 32, 16, 16, 64, 3, 1, 1, 16, 16},
+    {256, 64, 8, 8, 128, 3, 1, 1, 8, 8},
+};
+enum { N_CONV = sizeof CONV_SHAPES / sizeof *CONV_SHAPES, CONV_REPS = 3 };
+
+/* One forward of method m, then the result in got (the output filled with NaN first, so a
+ * method that writes nothing cannot pass). */
+static clcam_status conv_check_run(cl_ctx *ctx, conv_method m, const conv_shape *s, cl_mem in,
+                                   cl_mem w, cl_mem b, cl_mem out, float *got, size_t n_out,
+                                   clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    float nan = NAN;
+    CL_TRY(clEnqueueFillBuffer(ctx->queue, out, &nan, sizeof nan, 0, sizeof(float) * n_out, 0, NULL, NULL));
+    TRY(conv_forward(ctx, m, s, in, w, b, out, err));
+    TRY(cl_ctx_download(ctx, out, got, sizeof(float) * n_out, err));
+exit:
+    return st;
+}
+
+/* max |got - want| / max |want|: the error relative to the output's magnitude (NaN: infinite). */
+static double rel_error(const float *got, const float *want, size_t n)
+{
+    double diff = 0, mag = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - want[i]);
+        if (!(d <= diff)) diff = isnan(d) ? INFINITY : d;
+        if (fabs(want[i]) > mag) mag = fabs(want[i]);
+    }
+    return diff / (mag > 0 ? mag : 1);
+}
+
+/* Times every forward method on one shape, alternating methods in each round (machine noise
+ * hits all alike) and keeping each one's best; a method is a candidate only if it ran and its
+ * result is within 1e-4 of im2col + CLBlast's (relative to the output's magnitude). Appends a
+ * comment with all times and the CONV line of the fastest to lines. */
+static clcam_status tune_conv_shape(cl_ctx *ctx, const conv_shape *s, FILE *out, char *lines,
+                                    size_t size, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    size_t n_in = (size_t)s->batch * s->C * s->H * s->W, n_w = (size_t)s->K * s->C * s->kernel * s->kernel;
+    size_t n_out = (size_t)s->batch * s->K * s->OH * s->OW, big = n_in > n_out ? n_in : n_out;
+    cl_mem in = NULL, w = NULL, b = NULL, o = NULL;
+    float *host = NULL, *want = NULL;
+    double ms[CONV_METHOD_COUNT], rel[CONV_METHOD_COUNT];
+    int ok[CONV_METHOD_COUNT], best = -1;
+    unsigned state = 11;
+    char why[CONV_METHOD_COUNT][160];
+    if (!(host = malloc(sizeof(float) * big)) || !(want = malloc(sizeof(float) * n_out))) {
+        st = err_set(err, CLCAM_ERR_NOMEM, "out of memory");
+        goto exit;
+    }
+    for (size_t i = 0; i < n_in; i++) {
+        state = state * 1103515245u + 12345u;
+        host[i] = (float)((state >> 8) & 0xffff) / 65536.0f - 0.5f;
+    }
+    TRY(cl_ctx_alloc(ctx, sizeof(float) * n_in, &in, "tune conv input", err));
+    TRY(cl_ctx_alloc(ctx, sizeof(float) * n_w, &w, "tune conv weight", err));
+    TRY(cl_ctx_alloc(ctx, sizeof(float) * (size_t)s->K, &b, "tune conv bias", err));
+    TRY(cl_ctx_alloc(ctx, sizeof(float) * n_out, &o, "tune conv output", err));
+    TRY(cl_ctx_upload(ctx, in, host, sizeof(float) * n_in, err));
+    TRY(cl_ctx_upload(ctx, w, host, sizeof(float) * n_w, err));
+    TRY(cl_ctx_upload(ctx, b, host + n_w, sizeof(float) * (size_t)s->K, err));
+    /* the check (and each method's first call, which compiles): im2col + CLBlast first */
+    for (int m = 0; m < CONV_METHOD_COUNT; m++) {
+        ms[m] = INFINITY;
+        rel[m] = 0;
+        why[m][0] = '\0';
+        st = conv_check_run(ctx, (conv_method)m, s, in, w, b, o, m == CONV_IM2COL ? want : host, n_out, err);
+        if (st != CLCAM_OK) { /* a method this driver cannot run is left out, not fatal */
+            snprintf(why[m], sizeof why[m], "failed: %.150s", err->msg);
+            err_clear(err);
+            st = CLCAM_OK;
+            ok[m] = 0;
+            if (m == CONV_IM2COL) { /* nothing to check the others against */
+                st = err_set(err, CLCAM_ERR_CL, "tune: im2col + CLBlast convolution failed: %s", why[m]);
+                goto exit;
+            }
+            continue;
+        }
+        /* im2col against itself: 0, or infinite where its output is not finite */
+        rel[m] = m == CONV_IM2COL ? rel_error(want, want, n_out) : rel_error(host, want, n_out);
+        ok[m] = rel[m] <= 1e-4;
+        if (m == CONV_IM2COL && !ok[m]) {
+            st = err_set(err, CLCAM_ERR_CL, "tune: im2col + CLBlast convolution gave non-finite values "
+                         "on %s: a driver problem; run clcam selftest", ctx->device_name);
+            goto exit;
+        }
+        if (!ok[m]) snprintf(why[m], sizeof why[m], "rejected: off by %.3g (relative)", rel[m]);
+    }
+    for (int r = 0; r < CONV_REPS; r++)
+        for (int m = 0; m < CONV_METHOD_COUNT; m++) {
+            if (!ok[m]) continue;
+            double t0 = progress_now();
+            TRY(conv_forward(ctx, (conv_method)m, s, in, w, b, o, err));
+            CL_TRY(clFinish(ctx->queue));
+            double dt = (progress_now() - t0) * 1e3;
+            if (dt < ms[m]) ms[m] = dt;
+        }
+    for (int m = 0; m < CONV_METHOD_COUNT; m++)
+        if (ok[m] && (best < 0 || ms[m] < ms[best])) best = m;
+    {
+        double gflop = 2.0 * (double)n_out * (double)s->C * s->kernel * s->kernel * 1e-9;
+        char note[256], line[256];
+        int len = snprintf(note, sizeof note, "# batch %d:", s->batch);
+        fprintf(out, "conv C=%d H=%d W=%d K=%d k=%d pad=%d stride=%d, batch %d (%.2f GFLOP):\n", s->C,
+                s->H, s->W, s->K, s->kernel, s->pad, s->stride, s->batch, gflop);
+        for (int m = 0; m < CONV_METHOD_COUNT; m++) {
+            const char *name = conv_method_name((conv_method)m);
+            if (!ok[m]) {
+                fprintf(out, "  %-9s %s\n", name, why[m]);
+                continue;
+            }
+            fprintf(out, "  %-9s %9.2f ms %7.1f GFLOP/s  rel. error %.2g%s\n", name, ms[m],
+                    gflop / ms[m] * 1e3, rel[m], m == best ? "  <- fastest" : "");
+            if (len > 0 && (size_t)len < sizeof note)
+                len += snprintf(note + len, sizeof note - (size_t)len, "%s %s %.3f ms", m ? "," : "", name, ms[m]);
+        }
+        cl_conv_choice c = {s->C, s->H, s->W, s->K, s->kernel, s->pad, s->stride, best};
+        gemm_params_format_conv(&c, ms[best], line, sizeof line);
+        size_t used = strlen(lines);
+        if (used < size) snprintf(lines + used, size - used, "%s\n%s\n", note, line);
+    }
+exit:
+    if (in) clReleaseMemObject(in);
+    if (w) clReleaseMemObject(w);
+    if (b) clReleaseMemObject(b);
+    if (o) clReleaseMemObject(o);
+    free(host);
+    free(want);
+    return st;
+}
+
 clcam_status tune_run(const tune_options *o, FILE *out, double *default_gflops, double *best_gflops,
                       clcam_err *err)
 {
@@ -185,7 +324,7 @@ clcam_status tune_run(const tune_options *o, FILE *out, double *default_gflops, 
     double diff, g, own_gflops = 0;
     int have_best = 0, n_pre = (int)(sizeof PRESETS / sizeof *PRESETS);
     unsigned state = o->seed * 2654435761u + 1u;
-    char set[256], note[512];
+    char set[256], note[512], conv_lines[2048] = "";
 
     setenv("CLCAM_GEMM_TUNING", "0", 1); /* time CLBlast's own defaults first */
     TRY(cl_ctx_init(&ctx, o->device, err));
@@ -244,7 +383,20 @@ clcam_status tune_run(const tune_options *o, FILE *out, double *default_gflops, 
     snprintf(note, sizeof note, "on SimpleCNN's conv GEMMs: own %.1f GFLOP/s, CLBlast %.1f (defaults %.1f)",
              own_gflops, clblast, *default_gflops);
     *best_gflops = own ? own_gflops : clblast;
-    if (!o->dry_run) TRY(gemm_params_store(&ctx, own, have_best ? &best : NULL, note, err));
+    /* The convolutions with the GEMM parameters just chosen: the best set, or the defaults
+     * (clearing CLBlast's cache drops the last candidate's override). */
+    if (have_best) TRY(gemm_params_apply(&ctx, &best, err));
+    else {
+        CLBlastStatusCode rc = CLBlastClearCache();
+        if (rc != CLBlastSuccess) {
+            st = err_set_cl(err, (int)rc, "CLBlastClearCache failed: %d", (int)rc);
+            goto exit;
+        }
+    }
+    ctx.gemm_own = own;
+    for (int i = 0; i < N_CONV; i++)
+        TRY(tune_conv_shape(&ctx, &CONV_SHAPES[i], out, conv_lines, sizeof conv_lines, err));
+    if (!o->dry_run) TRY(gemm_params_store(&ctx, own, have_best ? &best : NULL, note, conv_lines, err));
 exit:
     bench_free(&t);
     cl_ctx_free(&ctx);
