@@ -42,9 +42,9 @@ typedef struct {
     int gemm_own;              /* convolutions use our GEMM kernel (gemm.cl), not CLBlast's */
     int n_conv;                /* conv_choice entries: per-shape forward methods */
     cl_conv_choice conv_choice[CL_CTX_MAX_CONV];
-    size_t fault_alloc_limit;
+    size_t fault_alloc_limit;  /* CLCAM_FAULT=device_alloc_limit:BYTES (tests), else 0 */
     cl_profile *prof;          /* CLCAM_PROFILE=1: device time per stage and kernel */
-    const char *stage;         /* the pipeline stage being enqueued, for the profile */  /* CLCAM_FAULT=device_alloc_limit:BYTES (tests), else 0 */
+    const char *stage;         /* the pipeline stage being enqueued, for the profile */
     cl_mem scratch[CL_CTX_SCRATCH]; /* reusable work buffers (the queue is in order) */
     size_t scratch_bytes[CL_CTX_SCRATCH];
     int n_kernels;

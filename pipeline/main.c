@@ -29,7 +29,8 @@ static const char *USAGE =
     "                                   train the configured model, write its weights file\n"
     "  selftest [--device SPEC]         every kernel against the plain-C reference\n"
     "  report RESULTS.h5 --out DIR      pictures and a static HTML page of a results file\n"
-    "  tune [--device SPEC] [--budget N] search CLBlast's GEMM parameters for the device\n"
+    "  tune [CONFIG.yaml] [--device SPEC] [--budget N]\n"
+    "                                   measure the GEMMs, convolutions and batch size\n"
     "\n"
     "A device SPEC is cpu, gpu, any, or a platform or device name substring, optionally\n"
     "followed by :N for the N-th match. `clcam <command> --help` describes each command.\n";
@@ -361,9 +362,11 @@ static int cmd_tune(int argc, char **argv)
     clcam_status st;
     tune_options o = {.device = "any", .budget = 24, .seed = 1};
     double def = 0, best = 0;
-    int seed = 1;
+    int seed = 1, n_sets = 0, device_set = 0;
+    const char *config = NULL, *sets[64];
+    clcam_config cfg;
     if (wants_help(argc, argv)) {
-        printf("usage: clcam tune [--device SPEC] [--budget N] [--seed S] [--dry-run]\n\n"
+        printf("usage: clcam tune [CONFIG.yaml [--set key=value]...] [--device SPEC] [--budget N] [--seed S] [--dry-run]\n\n"
                "Times CLBlast's GEMM with its default parameters and with N other parameter sets\n"
                "(default 24: CPU- and GPU-friendly presets, then random valid ones) on the GEMMs\n"
                "of CIFAR-sized convolutions, checks each result against the defaults', and stores\n"
@@ -372,11 +375,19 @@ static int cmd_tune(int argc, char **argv)
                "It then times each forward method of SimpleCNN's convolutions (im2col, convgemm,\n"
                "packed, direct), checks their results against each other, and stores the\n"
                "fastest per shape (CONV lines); CLCAM_CONV=METHOD overrides them.\n"
+               "With CONFIG, the convolutions are those of the config's model, and then the\n"
+               "config's whole pass (model, layer, methods, targets) is timed at batches of 16 to\n"
+               "512 images: the smallest within 5%% of the fastest is what `batch: auto` runs for\n"
+               "that work on this device (the device's batch file in the cache folder).\n"
                "CLCAM_GEMM_TUNING=0 ignores the file; --dry-run measures but writes nothing.\n");
         return 0;
     }
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) o.device = argv[++i];
+        if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) o.device = argv[++i], device_set = 1;
+        else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
+            if (n_sets == (int)(sizeof sets / sizeof *sets)) return usage_error("tune", "too many --set");
+            sets[n_sets++] = argv[++i];
+        } else if (argv[i][0] != '-' && !config) config = argv[i];
         else if (strcmp(argv[i], "--budget") == 0 && i + 1 < argc) {
             if (parse_int(argv[++i], 0, 10000, &o.budget) != 0) return usage_error("tune", "--budget: expected 0..10000");
         } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
@@ -384,6 +395,12 @@ static int cmd_tune(int argc, char **argv)
             o.seed = (unsigned)seed;
         } else if (strcmp(argv[i], "--dry-run") == 0) o.dry_run = 1;
         else return usage_error("tune", "unknown argument");
+    }
+    if (n_sets && !config) return usage_error("tune", "--set needs a CONFIG");
+    if (config) {
+        if ((st = config_load(config, sets, n_sets, &cfg, &err)) != CLCAM_OK) return fail("tune", &err, st);
+        if (!device_set) o.device = cfg.device;
+        o.cfg = &cfg;
     }
     if ((st = tune_run(&o, stdout, &def, &best, &err)) != CLCAM_OK) return fail("tune", &err, st);
     return 0;

@@ -40,6 +40,25 @@ static clcam_status check_inputs(const clcam_config *cfg, const dataset_reader *
     return CLCAM_OK;
 }
 
+clcam_status run_load(const clcam_config *cfg, dataset_reader *d, model *m, int *t, explain_params *p,
+                      long *count, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    *p = (explain_params){.scale = cfg->pre_scale, .target_mode = (int)cfg->cam_target,
+                          .target_class = cfg->cam_target_class,
+                          .T = cfg->cam_target == CAM_TARGET_TOPK ? cfg->cam_target_k : 1};
+    memcpy(p->mean, cfg->pre_mean, sizeof p->mean);
+    memcpy(p->std, cfg->pre_std, sizeof p->std);
+    TRY(dataset_open(d, cfg->data_file, cfg->data_split, err));
+    TRY(model_load_config(m, cfg, (layer_shape){d->c, d->h, d->w}, err));
+    TRY(check_inputs(cfg, d, m, count, err));
+    TRY(model_check_cam_layer(m, cfg->cam_layer, t, err));
+    p->n_methods = cfg->cam_n_methods;
+    for (int i = 0; i < p->n_methods; i++) p->methods[i] = cam_method_find(cfg->cam_methods[i]);
+exit:
+    return st;
+}
+
 /* `batch: auto`: the size `clcam tune CONFIG` measured for this work on this device, else
  * TUNE_BATCH_DEFAULT. */
 static int auto_batch(const cl_ctx *ctx, const model *m, int t, const explain_params *p, run_report *rep)
@@ -67,22 +86,12 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
     long count = 0, correct = 0, rows_done = 0;
     int batch, t = -1, has_labels;
     results_open_kind kind = RESULTS_NEW;
-    explain_params p = {.scale = cfg->pre_scale, .target_mode = (int)cfg->cam_target,
-                        .target_class = cfg->cam_target_class,
-                        .T = cfg->cam_target == CAM_TARGET_TOPK ? cfg->cam_target_k : 1};
-    memcpy(p.mean, cfg->pre_mean, sizeof p.mean);
-    memcpy(p.std, cfg->pre_std, sizeof p.std);
+    explain_params p;
     results_close(&w);
     double t0 = progress_now();
 
-    /* Everything about the inputs is checked before the device is touched. */
-    TRY(dataset_open(&d, cfg->data_file, cfg->data_split, err));
-    TRY(model_load_config(&m, cfg, (layer_shape){d.c, d.h, d.w}, err));
-    TRY(check_inputs(cfg, &d, &m, &count, err));
-    TRY(model_check_cam_layer(&m, cfg->cam_layer, &t, err));
+    TRY(run_load(cfg, &d, &m, &t, &p, &count, err));
     has_labels = d.labels >= 0;
-    p.n_methods = cfg->cam_n_methods;
-    for (int i = 0; i < p.n_methods; i++) p.methods[i] = cam_method_find(cfg->cam_methods[i]);
 
     TRY(cl_ctx_init(&ctx, cfg->device, err));
     snprintf(rep->device, sizeof rep->device, "%s (%s)", ctx.device_name, ctx.platform_name);

@@ -5,6 +5,8 @@
 #include <signal.h>
 
 #include "../io/config.h"
+#include "../io/dataset.h"
+#include "explain.h"
 
 typedef struct {
     int quiet;
@@ -27,6 +29,12 @@ typedef struct {
     char batch_source[64];  /* how the batch was chosen: "config", "auto, measured", ... */
     char device[520];
 } run_report;
+
+/* Opens the dataset and loads the model of cfg, checks everything about them against each
+ * other and the config (before any device is touched), and sets the CAM layer *t, the
+ * explain parameters and the rows to run. */
+clcam_status run_load(const clcam_config *cfg, dataset_reader *d, model *m, int *t, explain_params *p,
+                      long *count, clcam_err *err);
 
 clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *err);
 

@@ -11,6 +11,8 @@
 #include "../cl/gemm_params.h"
 #include "../cl/ops.h"
 #include "progress.h"
+#include "run.h"
+#include "tune_batch.h"
 
 /* The GEMMs of SimpleCNN's convolutions as im2col + GEMM slices ([out channels, C*k*k] x
  * [C*k*k, images * OH * OW]): what `run` spends its device time on. */
@@ -218,7 +220,7 @@ static double rel_error(const float *got, const float *want, size_t n)
  * result is within 1e-4 of im2col + CLBlast's (relative to the output's magnitude). Appends a
  * comment with all times and the CONV line of the fastest to lines. */
 static clcam_status tune_conv_shape(cl_ctx *ctx, const conv_shape *s, FILE *out, char *lines,
-                                    size_t size, clcam_err *err)
+                                    size_t size, cl_conv_choice *chosen, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     size_t n_in = (size_t)s->batch * s->C * s->H * s->W, n_w = (size_t)s->K * s->C * s->kernel * s->kernel;
@@ -301,6 +303,7 @@ static clcam_status tune_conv_shape(cl_ctx *ctx, const conv_shape *s, FILE *out,
         }
         cl_conv_choice c = {s->C, s->H, s->W, s->K, s->kernel, s->pad, s->stride, best};
         gemm_params_format_conv(&c, ms[best], line, sizeof line);
+        *chosen = c;
         size_t used = strlen(lines);
         if (used < size) snprintf(lines + used, size - used, "%s\n%s\n", note, line);
     }
@@ -314,6 +317,23 @@ exit:
     return st;
 }
 
+/* The model's distinct convolution shapes, at batch TUNE_BATCH_DEFAULT (at most
+ * CL_CTX_MAX_CONV). */
+static int model_conv_shapes(const model *m, conv_shape *shapes)
+{
+    int n = 0;
+    for (int i = 0; i < m->n_layers && n < CL_CTX_MAX_CONV; i++) {
+        const layer *l = &m->layers[i];
+        if (l->kind != LAYER_CONV) continue;
+        conv_shape s = {TUNE_BATCH_DEFAULT, l->in.c, l->in.h, l->in.w, l->out.c, l->kernel, l->pad,
+                        l->stride, l->out.h, l->out.w};
+        int seen = 0;
+        for (int j = 0; j < n; j++) seen |= memcmp(&shapes[j], &s, sizeof s) == 0;
+        if (!seen) shapes[n++] = s;
+    }
+    return n;
+}
+
 clcam_status tune_run(const tune_options *o, FILE *out, double *default_gflops, double *best_gflops,
                       clcam_err *err)
 {
@@ -324,8 +344,16 @@ clcam_status tune_run(const tune_options *o, FILE *out, double *default_gflops, 
     double diff, g, own_gflops = 0;
     int have_best = 0, n_pre = (int)(sizeof PRESETS / sizeof *PRESETS);
     unsigned state = o->seed * 2654435761u + 1u;
-    char set[256], note[512], conv_lines[2048] = "";
+    char set[256], note[512], conv_lines[4096] = "";
+    dataset_reader d = {.file = H5I_INVALID_HID, .images = H5I_INVALID_HID, .labels = H5I_INVALID_HID};
+    model m = {0};
+    explain_params xp;
+    conv_shape shapes[CL_CTX_MAX_CONV];
+    int n_conv, cam_layer = -1;
+    long count = 0;
 
+    /* the config's work is checked before anything is timed */
+    if (o->cfg) TRY(run_load(o->cfg, &d, &m, &cam_layer, &xp, &count, err));
     setenv("CLCAM_GEMM_TUNING", "0", 1); /* time CLBlast's own defaults first */
     TRY(cl_ctx_init(&ctx, o->device, err));
     TRY(bench_init(&ctx, &t, err));
@@ -394,11 +422,30 @@ clcam_status tune_run(const tune_options *o, FILE *out, double *default_gflops, 
         }
     }
     ctx.gemm_own = own;
-    for (int i = 0; i < N_CONV; i++)
-        TRY(tune_conv_shape(&ctx, &CONV_SHAPES[i], out, conv_lines, sizeof conv_lines, err));
+    n_conv = o->cfg ? model_conv_shapes(&m, shapes) : N_CONV;
+    if (!o->cfg) memcpy(shapes, CONV_SHAPES, sizeof CONV_SHAPES);
+    ctx.n_conv = 0;
+    for (int i = 0; i < n_conv; i++) {
+        cl_conv_choice c;
+        TRY(tune_conv_shape(&ctx, &shapes[i], out, conv_lines, sizeof conv_lines, &c, err));
+        ctx.conv_choice[ctx.n_conv++] = c; /* in use for the batch measurement below */
+    }
     if (!o->dry_run) TRY(gemm_params_store(&ctx, own, have_best ? &best : NULL, note, conv_lines, err));
+    if (o->cfg) {
+        char key[17];
+        int batch = 0;
+        fprintf(out, "clcam tune: images/s of `clcam run` of the config (%s at %s, %d method%s) on %ld "
+                "images, by batch size:\n", o->cfg->model_arch, o->cfg->cam_layer, xp.n_methods,
+                xp.n_methods > 1 ? "s" : "", count < TUNE_BATCH_IMAGES ? count : (long)TUNE_BATCH_IMAGES);
+        TRY(tune_batch_measure(o->cfg, count, out, &batch, err));
+        tune_batch_key(&m, cam_layer, &xp, key);
+        fprintf(out, "clcam tune: batch: auto runs batches of %d for this config's work (key %s)\n", batch, key);
+        if (!o->dry_run) TRY(tune_batch_store(&ctx, key, batch, err));
+    }
 exit:
     bench_free(&t);
     cl_ctx_free(&ctx);
+    model_free(&m);
+    dataset_close(&d);
     return st;
 }

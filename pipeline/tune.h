@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "../io/config.h"
 #include "error.h"
 
 typedef struct {
@@ -12,6 +13,9 @@ typedef struct {
     int budget;          /* candidate parameter sets to time after the defaults */
     unsigned seed;       /* which random candidates */
     int dry_run;         /* measure, but write nothing */
+    /* NULL: SimpleCNN's convolutions. Else this config's model's convolutions, then the
+     * batch size of `batch: auto` for its whole pass (written to the device's batch file). */
+    const clcam_config *cfg;
 } tune_options;
 
 /* Progress and the table go to out; results: *best_gflops and *default_gflops. */

@@ -1,14 +1,16 @@
 #include "tune_batch.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../cl/gemm_params.h"
-#include "progress.h"
+#include "run.h"
 
 static const int SIZES[] = {16, 32, 64, 128, 256, 512};
-enum { N_SIZES = sizeof SIZES / sizeof *SIZES };
+enum { N_SIZES = sizeof SIZES / sizeof *SIZES, TUNE_BATCH_ROUNDS = 3 };
 
 static uint64_t fnv(uint64_t h, const void *data, size_t n)
 {
@@ -33,80 +35,47 @@ void tune_batch_key(const model *m, int cam_layer, const explain_params *p, char
     snprintf(key, 17, "%016llx", (unsigned long long)h);
 }
 
-/* Images per second of batches of b images, queued back to back as `run` does, for at least
- * half a second after one batch of warm-up. */
-static clcam_status time_batches(cl_ctx *ctx, explainer *e, const uint8_t *images,
-                                 const int32_t *labels, int b, const explain_out *out,
-                                 double *per_s, clcam_err *err)
+clcam_status tune_batch_measure(const clcam_config *cfg, long count, FILE *out, int *best,
+                                clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
-    cl_event ev = NULL;
-    int n = 0;
-    TRY(explainer_enqueue(ctx, e, images, labels, b, out, &ev, err));
-    CL_TRY(clWaitForEvents(1, &ev));
-    clReleaseEvent(ev);
-    ev = NULL;
-    double t0 = progress_now(), t = 0;
-    while (t < 0.5 || n < 2) {
-        for (int i = 0; i < 2; i++, n++) {
-            if (ev) clReleaseEvent(ev);
-            ev = NULL;
-            TRY(explainer_enqueue(ctx, e, images, labels, b, out, &ev, err));
-        }
-        CL_TRY(clWaitForEvents(1, &ev));
-        t = progress_now() - t0;
-    }
-    *per_s = (double)n * b / t;
-exit:
-    if (ev) clReleaseEvent(ev);
-    return st;
-}
-
-clcam_status tune_batch_measure(cl_ctx *ctx, model *m, int cam_layer, const explain_params *p,
-                                FILE *out, int *best, clcam_err *err)
-{
-    clcam_status st = CLCAM_OK;
-    int max = SIZES[N_SIZES - 1];
-    size_t px = (size_t)layer_shape_size(m->input);
-    uint8_t *images = malloc(px * max);
-    int32_t *labels = calloc((size_t)max, sizeof *labels);
+    const char *tmp = getenv("TMPDIR");
+    char dir[900], path[1024];
     double rate[N_SIZES] = {0}, top = 0;
-    unsigned state = 11;
-    if (!images || !labels) {
-        st = err_set(err, CLCAM_ERR_NOMEM, "out of memory");
-        goto exit;
-    }
-    for (size_t i = 0; i < px * max; i++) images[i] = (uint8_t)((state = state * 1103515245u + 12345u) >> 24);
-    for (int s = 0; s < N_SIZES; s++) {
-        explainer e = {0};
-        explain_out o = {0};
-        st = model_upload(ctx, m, SIZES[s], err);
-        if (st == CLCAM_OK) st = explainer_init(ctx, &e, m, cam_layer, p, SIZES[s], err);
-        if (st == CLCAM_OK) st = explain_out_alloc(&o, SIZES[s], &e, err);
-        if (st == CLCAM_OK) st = time_batches(ctx, &e, images, labels, SIZES[s], &o, &rate[s], err);
-        clFinish(ctx->queue);
-        explain_out_free(&o);
-        explainer_free(&e);
-        model_release_device(m);
-        if (st != CLCAM_OK && err_is_device_alloc(err) && s > 0) { /* the device is full: stop here */
-            fprintf(out, "  batch %4d: out of device memory (%s)\n", SIZES[s], cl_error_name(err->cl_code));
-            err_clear(err);
-            st = CLCAM_OK;
-            break;
+    clcam_config c = *cfg;
+    snprintf(dir, sizeof dir, "%s/clcam-tune-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) return err_set(err, CLCAM_ERR_IO, "%s: mkdtemp failed (%s)", dir, strerror(errno));
+    snprintf(path, sizeof path, "%s/run.h5", dir);
+    snprintf(c.output_file, sizeof c.output_file, "%s", path);
+    c.data_count = count < TUNE_BATCH_IMAGES ? count : TUNE_BATCH_IMAGES;
+    /* Rounds over all sizes, each size's best kept: machine noise hits every size alike. */
+    int n = 0;
+    while (n < N_SIZES && SIZES[n] <= c.data_count) n++;
+    for (int r = 0; r < TUNE_BATCH_ROUNDS; r++)
+        for (int s = 0; s < n; s++) {
+            run_report rep = {.quiet = 1, .overwrite = 1};
+            c.batch = SIZES[s];
+            TRY(run_explain(&c, &rep, err));
+            remove(path);
+            if (rep.batch < SIZES[s]) { /* the device had no memory for it: larger ones neither */
+                fprintf(out, "  batch %4d: too large for the device (it ran %d)\n", SIZES[s], rep.batch);
+                n = s;
+                break;
+            }
+            double v = (double)rep.images / (rep.seconds - rep.t_setup);
+            if (v > rate[s]) rate[s] = v;
+            if (rate[s] > top) top = rate[s];
         }
-        TRY(st);
-        fprintf(out, "  batch %4d: %8.1f images/s\n", SIZES[s], rate[s]);
-        fflush(out);
-        if (rate[s] > top) top = rate[s];
-    }
+    for (int s = 0; s < n; s++) fprintf(out, "  batch %4d: %8.1f images/s\n", SIZES[s], rate[s]);
+    *best = TUNE_BATCH_DEFAULT;
     for (int s = 0; s < N_SIZES; s++)
-        if (rate[s] >= 0.95 * top) {
+        if (top > 0 && rate[s] >= 0.95 * top) {
             *best = SIZES[s];
             break;
         }
 exit:
-    free(images);
-    free(labels);
+    remove(path);
+    rmdir(dir);
     return st;
 }
 

@@ -1,12 +1,12 @@
 /* The batch size of `batch: auto`, chosen by measurement: `clcam tune CONFIG` times the
- * config's whole explain pass (model, layer, methods, targets) at several batch sizes on the
- * device and stores the choice in the device's tuning file under a key of that work; `run`
+ * config's run (model, layer, methods, targets) at several batch sizes on the device and stores the choice in the device's tuning file under a key of that work; `run`
  * looks the key up. */
 #ifndef CLCAM_TUNE_BATCH_H
 #define CLCAM_TUNE_BATCH_H
 
 #include <stdio.h>
 
+#include "../io/config.h"
 #include "explain.h"
 
 /* Batch size of `batch: auto` where nothing was measured for this work on this device. */
@@ -16,12 +16,17 @@ enum { TUNE_BATCH_DEFAULT = 256 };
  * the methods and targets per image. 16 hex digits. */
 void tune_batch_key(const model *m, int cam_layer, const explain_params *p, char key[17]);
 
-/* Times batches of 16, 32, ... 512 images (synthetic pixels; each size's device buffers made
- * and freed in turn; a size the device has no memory for ends the search) and sets *best to
- * the smallest size within 5% of the fastest's images/s: less memory for the same speed.
- * A line per size goes to out. */
-clcam_status tune_batch_measure(cl_ctx *ctx, model *m, int cam_layer, const explain_params *p,
-                                FILE *out, int *best, clcam_err *err);
+/* Images each batch size is timed on. */
+enum { TUNE_BATCH_IMAGES = 4096 };
+
+/* Times `clcam run` of cfg on its first TUNE_BATCH_IMAGES images (of count), into a temporary
+ * results file, at batches of 16, 32, ... 512: the whole pipeline, reading and writing
+ * included, as a run will see it; three rounds over the sizes, each size's best kept. A size
+ * the device has no memory for ends the search.
+ * *best: the smallest size within 5% of the fastest's images/s (less memory for the same
+ * speed). A line per size goes to out. */
+clcam_status tune_batch_measure(const clcam_config *cfg, long count, FILE *out, int *best,
+                                clcam_err *err);
 
 /* The device's batch file (<cache folder>/batch-<device hash>.txt): "KEY BATCH" lines.
  * lookup: 1 and *batch when the key is there (a malformed file is ignored with a warning). */
