@@ -36,7 +36,8 @@ conv_method conv_method_for(const cl_ctx *ctx, const conv_shape *s)
             c->pad == s->pad && c->stride == s->stride)
             return (conv_method)c->method;
     }
-    return ctx->gemm_own ? CONV_PACKED : CONV_IM2COL;
+    if (!ctx->gemm_own) return CONV_IM2COL;
+    return s->stride == 1 ? CONV_DIRECT : CONV_PACKED; /* direct's other strides gather: unmeasured */
 }
 
 /* The backward passes: our GEMM or CLBlast's, by the engine, as before per-shape choices
