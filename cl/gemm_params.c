@@ -173,35 +173,42 @@ void gemm_params_load(cl_ctx *ctx)
         ctx->gemm_own = strcmp(engine, "own") == 0;
 }
 
+clcam_status device_file_begin(const cl_ctx *ctx, const char *prefix, const char *what,
+                               device_file *df, clcam_err *err)
+{
+    df->f = NULL;
+    if (!device_cache_path(ctx, prefix, df->path, sizeof df->path))
+        return err_set(err, CLCAM_ERR_IO, "no cache folder for the %s (set CLCAM_CACHE_DIR or HOME, "
+                       "and not CLCAM_CACHE=0)", what);
+    snprintf(df->tmp, sizeof df->tmp, "%s.tmp", df->path);
+    if (!(df->f = fopen(df->tmp, "w"))) return err_set(err, CLCAM_ERR_IO, "%s: cannot write the %s", df->tmp, what);
+    fprintf(df->f, "# %s, written by clcam tune\n# device: %s\n# platform: %s\n# driver: %s\n", what,
+            ctx->device_name, ctx->platform_name, ctx->driver_version);
+    return CLCAM_OK;
+}
+
+clcam_status device_file_commit(device_file *df, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    if (!df->f) return CLCAM_OK;
+    if (fclose(df->f) != 0) st = err_set(err, CLCAM_ERR_IO, "%s: write failed", df->tmp);
+    else if (rename(df->tmp, df->path) != 0) st = err_set(err, CLCAM_ERR_IO, "%s: cannot rename to %s", df->tmp, df->path);
+    else fprintf(stderr, "clcam tune: wrote %s\n", df->path);
+    df->f = NULL;
+    if (st != CLCAM_OK) remove(df->tmp);
+    return st;
+}
+
 clcam_status gemm_params_store(const cl_ctx *ctx, int own, const gemm_params *p, const char *note,
                                const char *conv_lines, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
-    char path[1024], tmp[1100];
-    FILE *f = NULL;
-    if (!gemm_params_path(ctx, path, sizeof path))
-        return err_set(err, CLCAM_ERR_IO, "no cache folder for the GEMM tuning (set CLCAM_CACHE_DIR or HOME, "
-                       "and not CLCAM_CACHE=0)");
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (!(f = fopen(tmp, "w"))) {
-        st = err_set(err, CLCAM_ERR_IO, "%s: cannot write the GEMM tuning", tmp);
-        goto exit;
-    }
-    fprintf(f, "# CLBlast Xgemm parameters (single precision) written by clcam tune\n"
-               "# device: %s\n# platform: %s\n# driver: %s\n# %s\n",
-            ctx->device_name, ctx->platform_name, ctx->driver_version, note);
-    fprintf(f, "ENGINE %s\n", own ? "own" : "clblast");
-    for (int i = 0; p && i < GEMM_N_PARAMS; i++) fprintf(f, "%s %zu\n", GEMM_PARAM_NAMES[i], p->v[i]);
-    if (conv_lines) fputs(conv_lines, f);
-    if (fclose(f) != 0) {
-        f = NULL;
-        st = err_set(err, CLCAM_ERR_IO, "%s: write failed", tmp);
-        goto exit;
-    }
-    f = NULL;
-    if (rename(tmp, path) != 0) st = err_set(err, CLCAM_ERR_IO, "%s: cannot rename to %s", tmp, path);
-    else fprintf(stderr, "clcam tune: wrote %s\n", path);
+    device_file df;
+    TRY(device_file_begin(ctx, "gemm", "GEMM tuning (CLBlast Xgemm parameters, single precision)", &df, err));
+    fprintf(df.f, "# %s\nENGINE %s\n", note, own ? "own" : "clblast");
+    for (int i = 0; p && i < GEMM_N_PARAMS; i++) fprintf(df.f, "%s %zu\n", GEMM_PARAM_NAMES[i], p->v[i]);
+    if (conv_lines) fputs(conv_lines, df.f);
+    TRY(device_file_commit(&df, err));
 exit:
-    if (st != CLCAM_OK) remove(tmp);
     return st;
 }

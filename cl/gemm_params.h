@@ -4,6 +4,8 @@
 #ifndef CLCAM_CL_GEMM_PARAMS_H
 #define CLCAM_CL_GEMM_PARAMS_H
 
+#include <stdio.h>
+
 #include "runtime.h"
 
 enum { GEMM_MWG, GEMM_NWG, GEMM_KWG, GEMM_MDIMC, GEMM_NDIMC, GEMM_MDIMA, GEMM_NDIMB, GEMM_KWI,
@@ -29,6 +31,16 @@ clcam_status gemm_params_apply(cl_ctx *ctx, const gemm_params *p, clcam_err *err
 int gemm_params_path(const cl_ctx *ctx, char *buf, size_t size);
 /* <cache folder>/<prefix>-<device hash>.txt, for any per-device measurement. */
 int device_cache_path(const cl_ctx *ctx, const char *prefix, char *buf, size_t size);
+/* A per-device file being written: a temporary file, renamed over the real one when done. */
+typedef struct {
+    char path[1024], tmp[1100];
+    FILE *f;
+} device_file;
+/* Opens prefix's file for writing, headed by comment lines naming what and the device. */
+clcam_status device_file_begin(const cl_ctx *ctx, const char *prefix, const char *what,
+                               device_file *df, clcam_err *err);
+/* Closes and renames it (the temporary file removed on failure); says so on stderr. */
+clcam_status device_file_commit(device_file *df, clcam_err *err);
 /* Sets ctx->gemm_own (which GEMM convolutions use), CLBlast's parameters and the per-shape
  * convolution methods (ctx->conv_choice): from the device's tuning file if there is one
  * (CLCAM_GEMM_TUNING=0: never), else our GEMM on CPUs and CLBlast's defaults elsewhere and no

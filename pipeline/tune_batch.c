@@ -124,33 +124,16 @@ int tune_batch_lookup(const cl_ctx *ctx, const char *key, int *batch)
 clcam_status tune_batch_store(const cl_ctx *ctx, const char *key, int batch, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
-    char path[1024], tmp[1100];
+    char path[1024];
     batch_line lines[MAX_KEYS];
-    FILE *f = NULL;
-    if (!device_cache_path(ctx, "batch", path, sizeof path))
-        return err_set(err, CLCAM_ERR_IO, "no cache folder for the batch measurement (set CLCAM_CACHE_DIR or "
-                       "HOME, and not CLCAM_CACHE=0)");
-    int n = read_lines(path, lines);
+    device_file df;
+    int n = device_cache_path(ctx, "batch", path, sizeof path) ? read_lines(path, lines) : 0;
     if (n < 0) n = 0; /* a malformed file is replaced */
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (!(f = fopen(tmp, "w"))) {
-        st = err_set(err, CLCAM_ERR_IO, "%s: cannot write the batch measurement", tmp);
-        goto exit;
-    }
-    fprintf(f, "# batch sizes of `batch: auto` measured by clcam tune CONFIG: work key, images\n"
-               "# device: %s\n# platform: %s\n# driver: %s\n",
-            ctx->device_name, ctx->platform_name, ctx->driver_version);
+    TRY(device_file_begin(ctx, "batch", "batch sizes of `batch: auto` (work key, images)", &df, err));
     for (int i = n == MAX_KEYS ? 1 : 0; i < n; i++) /* full: the oldest line goes */
-        if (strcmp(lines[i].key, key) != 0) fprintf(f, "%s %d\n", lines[i].key, lines[i].batch);
-    fprintf(f, "%s %d\n", key, batch);
-    if (fclose(f) != 0) {
-        f = NULL;
-        st = err_set(err, CLCAM_ERR_IO, "%s: write failed", tmp);
-        goto exit;
-    }
-    if (rename(tmp, path) != 0) st = err_set(err, CLCAM_ERR_IO, "%s: cannot rename to %s", tmp, path);
-    else fprintf(stderr, "clcam tune: wrote %s\n", path);
+        if (strcmp(lines[i].key, key) != 0) fprintf(df.f, "%s %d\n", lines[i].key, lines[i].batch);
+    fprintf(df.f, "%s %d\n", key, batch);
+    TRY(device_file_commit(&df, err));
 exit:
-    if (st != CLCAM_OK) remove(tmp);
     return st;
 }
