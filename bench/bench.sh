@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # clcam against PyTorch on the same CIFAR-10 test images, same weights, same batch size.
 #   bench/bench.sh [N] [BATCH]     (defaults: 10000 images, batch 250)
+#   CLCAM_BENCH_DEVICE=gpu TORCH_DEVICE=cuda bench/bench.sh   on a GPU machine
 # Prints a table and, on stdout, one JSON line per case. Not a test: figures, no verdicts.
 # Uses data/cifar10.h5 (imported from ../shared or $CLCAM_CIFAR10_ARCHIVE if missing) and the
 # weights in $CLCAM_WEIGHTS or ../shared/models/simplecnn_cifar10.h5.
@@ -10,6 +11,8 @@ n="${1:-10000}" batch="${2:-250}"
 shared="${CLCAM_SHARED:-$root/../shared}"
 weights="${CLCAM_WEIGHTS:-$shared/models/simplecnn_cifar10.h5}"
 clcam="$root/build/clcam"
+device_args=()
+if [[ -n "${CLCAM_BENCH_DEVICE:-}" ]]; then device_args=(--device "$CLCAM_BENCH_DEVICE"); fi
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
@@ -20,14 +23,14 @@ if [[ ! -f data/cifar10.h5 ]]; then
   "$clcam" import-cifar10 "${CLCAM_CIFAR10_ARCHIVE:-$shared/cifar10/cifar-10-binary.tar.gz}" data/cifar10.h5 >&2
 fi
 run_clcam() {  # extra env in "$@"
-  env "$@" /usr/bin/time -f "%M" -o "$tmp/rss" "$clcam" run configs/cifar10_gradcam.yaml --quiet --stats \
+  env "$@" /usr/bin/time -f "%M" -o "$tmp/rss" "$clcam" run configs/cifar10_gradcam.yaml --quiet --stats "${device_args[@]}" \
     --set "model.weights=$weights" --set "data.count=$n" --set "batch=$batch" \
     --set "output.file=$tmp/clcam.h5" --overwrite
 }
 
 # Cold start: PoCL's kernel cache and clcam's program cache empty (what a first run on a new
 # machine pays).
-cold=$(env POCL_CACHE_DIR="$tmp/pocl-cold" CLCAM_CACHE_DIR="$tmp/clcam-cold" "$clcam" run configs/cifar10_gradcam.yaml --quiet --stats \
+cold=$(env POCL_CACHE_DIR="$tmp/pocl-cold" CLCAM_CACHE_DIR="$tmp/clcam-cold" "$clcam" run configs/cifar10_gradcam.yaml --quiet --stats "${device_args[@]}" \
   --set "model.weights=$weights" --set "data.count=$batch" --set "batch=$batch" \
   --set "output.file=$tmp/cold.h5")
 run_clcam >/dev/null   # warm the cache the way a user's second run finds it
@@ -40,7 +43,7 @@ echo "$prof" | sed 's/^{"case": "clcam"/{"case": "clcam profiled"/'
 clcam_json=$(echo "$line" | sed "s/}$/, \"peak_rss_mb\": $rss, \"cold_first_batch_s\": $(echo "$cold" | sed 's/.*"first_batch_s": \([0-9.]*\).*/\1/')}/")
 echo "$clcam_json"
 torch_json=$(/usr/bin/python3 bench/torch_cases.py --data data/cifar10.h5 --weights "$weights" \
-  --out "$tmp" --count "$n" --batch "$batch")
+  --out "$tmp" --count "$n" --batch "$batch" --device "${TORCH_DEVICE:-cpu}")
 echo "$torch_json"
 
 /usr/bin/python3 - "$clcam_json" "$torch_json" "$n" "$prof" <<'PY' >&2

@@ -109,10 +109,12 @@ def main():
     ap.add_argument("--batch", type=int, default=250)
     ap.add_argument("--threads", type=int, default=0, help="0: os.cpu_count()")
     ap.add_argument("--cases", default="reference,best,forward")
+    ap.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 ...")
     args = ap.parse_args()
     import os
     torch.set_num_threads(args.threads or os.cpu_count())
-    model = load_model(args.weights)
+    device = torch.device(args.device)
+    model = load_model(args.weights).to(device)
     if args.threads == 0:
         args.threads = torch.get_num_threads()
     for case in args.cases.split(","):
@@ -132,15 +134,16 @@ def main():
                 compression_opts=4, shuffle=True)
             for s in range(0, n, args.batch):
                 e = min(n, s + args.batch)
-                logits, cam, raw = run_case(case, model, preprocess(images[s:e]))
-                d_pred[s:e] = logits.argmax(1).numpy()
+                logits, cam, raw = run_case(case, model, preprocess(images[s:e]).to(device))
+                d_pred[s:e] = logits.argmax(1).cpu().numpy()  # the copy back waits for the device
                 if d_cam is not None:
-                    d_cam[s:e] = cam.numpy()
+                    d_cam[s:e] = cam.cpu().numpy()
         sec = time.perf_counter() - t0
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
         print(json.dumps({"case": "torch_" + case, "images": n, "seconds": round(sec, 3),
                           "images_per_s": round(n / sec, 1), "threads": args.threads,
-                          "batch": args.batch, "peak_rss_mb": round(rss, 1)}), flush=True)
+                          "batch": args.batch, "device": args.device,
+                          "peak_rss_mb": round(rss, 1)}), flush=True)
 
 
 if __name__ == "__main__":
