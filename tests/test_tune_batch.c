@@ -107,7 +107,7 @@ int main(void)
     batch_file(path, sizeof path);
     CHECK(path[0] != '\0', "no batch file in %s/cache", dir);
     {
-        char want[64];
+        char want[96];
         snprintf(want, sizeof want, "\n%s %d\n", key, tuned);
         CHECK(strstr(file_text(path + strlen(dir) + 1, text, sizeof text), want) != NULL,
               "batch file without '%s %d': %s", key, tuned, text);
