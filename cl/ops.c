@@ -418,8 +418,9 @@ clcam_status op_eigencam(cl_ctx *ctx, cl_mem A, cl_mem Mc, cl_mem C, cl_mem C2, 
     TRY(cl_ctx_kernel(ctx, "eigencam_square", &k, err));
     for (int s = 0; s < squarings; s++) { /* an odd count ends in C2: the steps read that */
         cl_mem from = s % 2 ? C2 : C, to = s % 2 ? C : C2;
-        KARG(k, 0, from); KARG(k, 1, to); KARG(k, 2, K); KARG(k, 3, nkk);
-        TRY(cl_ctx_launch1d(ctx, k, (size_t)nkk, err));
+        int nsq = nk * ((K + 15) / 16); /* (image, row, block of 16 columns) */
+        KARG(k, 0, from); KARG(k, 1, to); KARG(k, 2, K); KARG(k, 3, nsq);
+        TRY(cl_ctx_launch1d(ctx, k, (size_t)nsq, err));
     }
     if (squarings % 2) C = C2;
     TRY(cl_ctx_kernel(ctx, "eigencam_start", &k, err));

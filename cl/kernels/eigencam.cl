@@ -30,17 +30,32 @@ __kernel void eigencam_gram(__global const float *Mc, __global float *C, int K, 
 
 /* out[n] = (C[n] / t)^2 with t = trace(C[n]) (0 when t is 0): same eigenvectors, the gap
  * between the first two eigenvalues squared, and entries kept below 1 (C is a Gram matrix).
- * One work-item per (image, j, k). */
+ * One work-item per (image, row j, block of 16 columns): the row of C[n] times 16 columns as
+ * one float16, so the trace is summed once per 16 outputs and the columns' values are read
+ * as contiguous rows. Each output is the same sum over q in order as one work-item per output
+ * computed (separate multiply and add). n = batch * K * ceil(K / 16). */
 __kernel void eigencam_square(__global const float *C, __global float *out, int K, int n)
 {
     int i = get_global_id(0);
     if (i >= n) return;
-    int img = i / (K * K), j = (i / K) % K, k = i % K;
-    __global const float *c = C + img * K * K;
-    float t = 0.0f, sum = 0.0f;
+    int KB = (K + 15) / 16;
+    int img = i / (K * KB), j = (i / KB) % K, k0 = (i % KB) * 16;
+    __global const float *c = C + img * K * K, *row = c + j * K;
+    float t = 0.0f;
     for (int q = 0; q < K; q++) t += c[q * K + q];
-    for (int q = 0; q < K; q++) sum += c[j * K + q] * c[q * K + k];
-    out[i] = t > 0.0f ? sum / (t * t) : 0.0f;
+    float scale = t > 0.0f ? t * t : 0.0f;
+    __global float *o = out + (img * K + j) * K + k0;
+    if (k0 + 16 <= K) {
+        float16 sum = 0.0f;
+        for (int q = 0; q < K; q++) sum += (float16)(row[q]) * vload16(0, c + q * K + k0);
+        vstore16(scale > 0.0f ? sum / (float16)(scale) : (float16)(0.0f), 0, o);
+        return;
+    }
+    for (int k = k0; k < K; k++) { /* the last columns when K is not a multiple of 16 */
+        float sum = 0.0f;
+        for (int q = 0; q < K; q++) sum += row[q] * c[q * K + k];
+        o[k - k0] = scale > 0.0f ? sum / scale : 0.0f;
+    }
 }
 
 /* One power step: out[n, j] = (C v)[j] / ||v||, 0 when v is zero; one work-item per
