@@ -372,6 +372,11 @@ static const struct {
     {"method gradcam_elementwise", case_m_elementwise},
     {"method eigencam", case_m_eigencam},
     {"scorecam minmax, masks, weights", case_scorecam},
+    {"train grads, own GEMM", case_grads_own},
+    {"train grads, CLBlast GEMM", case_grads_clblast},
+    {"softmax_xent, sgd_step", case_xent_sgd},
+    {"augment (crop, flip)", case_augment},
+    {"batchnorm train fwd/bwd", case_bn_train},
 };
 
 int selftest_case_count(void) { return (int)(sizeof CASES / sizeof *CASES); }

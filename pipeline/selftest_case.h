@@ -17,9 +17,9 @@ typedef struct {
     cl_mem dev;
 } operand;
 
-/* Scratch for one case: up to 12 operands, freed together. */
+/* Scratch for one case: up to 16 operands, freed together. */
 typedef struct {
-    operand op[12];
+    operand op[16];
     int n;
     unsigned seed;
 } scratch;
@@ -59,5 +59,12 @@ clcam_status case_m_hirescam(cl_ctx *ctx, scratch *s, int v, selftest_result *r,
 clcam_status case_m_layercam(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
 clcam_status case_m_elementwise(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
 clcam_status case_m_eigencam(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
+
+/* selftest_train.c */
+clcam_status case_grads_own(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
+clcam_status case_grads_clblast(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
+clcam_status case_xent_sgd(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
+clcam_status case_augment(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
+clcam_status case_bn_train(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
 
 #endif
