@@ -19,7 +19,8 @@ sizes consistent across a results file: N, classes, H, W, h, w, K); every docume
 be in at least one of them, and one marked "always" in all of them. docs/config.md's key table
 must list exactly the keys of the effective config (the results file's `config` attribute,
 which config_to_yaml writes from io/config_keys.c's table), with the default that the empty
-config's run shows. Last, the checks are shown to fail: on a results file with an extra
+config's run shows. Every docs/NAME.md that README.md, the notebook, the configs, the --help
+texts, tools/ and docs/ name must exist, and none may point at ../shared/docs. Last, the checks are shown to fail: on a results file with an extra
 dataset, an extra attribute or a documented dataset removed, on docs with a row removed, and
 on a config table missing a key or with a wrong default.
 Exit 0 pass, 1 fail, 77 (SKIP) without h5py and numpy.
@@ -331,6 +332,25 @@ def make_files(clcam, tmp):
     return files, config if isinstance(config, str) else config.decode()
 
 
+def check_pointers():
+    """What a user reads points inside the repository: every docs/NAME.md named in the README,
+    the notebook, the shipped configs, the --help texts, tools/ and docs/ exists, and nothing
+    points at ../shared/docs."""
+    fails, n = [], 0
+    paths = ["README.md", "pipeline/main.c"]
+    for d, ext in (("notebooks", ".ipynb"), ("configs", ".yaml"), ("tools", ".py"), ("docs", ".md")):
+        paths += [os.path.join(d, f) for f in sorted(os.listdir(os.path.join(ROOT, d))) if f.endswith(ext)]
+    for p in paths:
+        text = open(os.path.join(ROOT, p), encoding="utf-8").read()
+        for m in re.finditer(r"shared/docs|docs/interfaces\.md", text):
+            fails.append(f"{p}: points outside the repository ({m.group(0)})")
+        for m in re.finditer(r"(?<![\w/.])(?:\.\./)?docs/([\w-]+\.md)", text):
+            n += 1
+            if not os.path.isfile(os.path.join(ROOT, "docs", m.group(1))):
+                fails.append(f"{p}: names docs/{m.group(1)}, which does not exist")
+    return fails, n
+
+
 def check_all(files, formats_text, config_text, config_yaml):
     items = doc_items(formats_text)
     fails = []
@@ -361,6 +381,9 @@ def main():
               f"in {len(items)} sections, against "
               + ", ".join(f"{len(v)} {k} file{'s' if len(v) != 1 else ''}" for k, v in files.items()))
         print(f"== docs/config.md: {n_keys} keys against the effective config")
+        f, n_ptr = check_pointers()
+        fails += f
+        print(f"== {n_ptr} pointers to docs/ in README.md, notebooks, configs, --help, tools, docs")
 
         # The checks must be able to fail.
         can_fail = []
