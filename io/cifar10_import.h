@@ -1,4 +1,4 @@
-/* CIFAR-10 binary archive or folder -> dataset file (see docs/interfaces.md, "Dataset file"). */
+/* CIFAR-10 binary archive or folder -> dataset file (see docs/file_formats.md, "Dataset file"). */
 #ifndef CLCAM_CIFAR10_IMPORT_H
 #define CLCAM_CIFAR10_IMPORT_H
 

@@ -38,6 +38,10 @@ static clcam_status config_schedule_set(const config_key *k, const config_value 
                                         clcam_config *cfg);
 static void config_schedule_emit(const config_key *k, const clcam_config *cfg, config_buf *b);
 
+/* The naming rule of layer names (model.layers names, cam.layer), for messages. */
+#define CONFIG_MODULE_PATH_WHAT                                                                \
+    "a module path (letters, digits and '_' in parts joined by single dots: conv3, features.0, 4)"
+
 #define CK_STR(path, field, flags, what)                                                       \
     {path, CONFIG_KIND_STRING, offsetof(clcam_config, field),                                   \
      sizeof((clcam_config *)0)->field, 0, 0, flags, what, NULL, NULL}
@@ -66,7 +70,7 @@ const config_key CONFIG_KEYS[] = {
           config_layers),
     CK_FN("cam.methods", "a list of methods (supported: " CONFIG_METHODS_LIST ")",
           config_methods),
-    CK_STR("cam.layer", cam_layer, CONFIG_FLAG_IDENT, "a layer name (letters, digits, '_', '.')"),
+    CK_STR("cam.layer", cam_layer, CONFIG_FLAG_IDENT, "a layer name, " CONFIG_MODULE_PATH_WHAT),
     CK_FN("cam.target", "'predicted', 'label', a class index >= 0 or {topk: K} with K in 1..16",
           config_target),
     CK_STR("output.file", output_file, 0, "a file path"),
@@ -146,27 +150,51 @@ static int config_float_ok(const config_key *k, float f)
            (!(k->flags & CONFIG_FLAG_BELOW1) || f < 1.0f);
 }
 
+/* A PyTorch module path, as named_modules() and state_dict keys spell it: parts of letters,
+ * digits and '_' joined by single dots. Parts may be all digits (nn.Sequential numbers its
+ * children: "0", "features.0.1"); empty parts (".a", "a.", "a..b") would name no module. */
+static int config_module_path_ok(const char *s)
+{
+    size_t part = 0;
+    for (; *s; s++) {
+        if (*s == '.') {
+            if (part == 0) return 0;
+            part = 0;
+        } else if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+                   (*s >= '0' && *s <= '9') || *s == '_') {
+            part++;
+        } else {
+            return 0;
+        }
+    }
+    return part > 0;
+}
+
+/* A name that starts with a digit ("0", "4.1") is quoted when written back, so that YAML
+ * readers with a schema (PyYAML) read a string, not a number. */
+static void config_buf_name(config_buf *b, const char *s)
+{
+    if (s[0] >= '0' && s[0] <= '9')
+        config_buf_printf(b, "\"%s\"", s); /* module paths need no escapes */
+    else
+        config_buf_scalar(b, s);
+}
+
 static clcam_status config_string_set(const config_key *k, const config_value *v, char *dst)
 {
     const char *s = "";
     char got[96];
     clcam_status st = config_value_text(k, v, &s);
-    size_t n, i;
+    size_t n;
     if (st != CLCAM_OK) return st;
     n = strlen(s);
     if (n == 0) return config_value_fail(v, NULL, "expected %s, got an empty value", k->what);
     if (n >= k->size)
         return config_value_fail(v, NULL, "expected %s of at most %zu bytes, got %zu bytes",
                                  k->what, k->size - 1, n);
-    if (k->flags & CONFIG_FLAG_IDENT) {
-        int ok = (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_';
-        for (i = 1; ok && i < n; i++)
-            ok = (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
-                 (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '.';
-        if (!ok)
-            return config_value_fail(v, NULL, "expected %s, got %s", k->what,
-                                     config_node_describe(v->node, got, sizeof got));
-    }
+    if ((k->flags & CONFIG_FLAG_IDENT) && !config_module_path_ok(s))
+        return config_value_fail(v, NULL, "expected %s, got %s", k->what,
+                                 config_node_describe(v->node, got, sizeof got));
     memcpy(dst, s, n + 1);
     return CLCAM_OK;
 }
@@ -249,7 +277,12 @@ void config_key_emit(const config_key *k, const clcam_config *cfg, config_buf *b
     const char *field = (const char *)cfg + k->offset;
     const float *f3 = (const float *)(const void *)field;
     switch (k->kind) {
-    case CONFIG_KIND_STRING: config_buf_scalar(b, field); break;
+    case CONFIG_KIND_STRING:
+        if (k->flags & CONFIG_FLAG_IDENT)
+            config_buf_name(b, field);
+        else
+            config_buf_scalar(b, field);
+        break;
     case CONFIG_KIND_INT: config_buf_printf(b, "%d", *(const int *)(const void *)field); break;
     case CONFIG_KIND_LONG: config_buf_printf(b, "%ld", *(const long *)(const void *)field); break;
     case CONFIG_KIND_FLOAT: config_float_emit(b, f3[0]); break;
@@ -366,15 +399,6 @@ static const char *const CONFIG_LAYER_KEYS[] = {"out", "kernel", "stride", "padd
                                                 "global", "eps"};
 #define CONFIG_N_LAYER_KEYS ((int)(sizeof CONFIG_LAYER_KEYS / sizeof *CONFIG_LAYER_KEYS))
 
-static int config_layer_name_ok(const char *s)
-{
-    int ok = (s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') || s[0] == '_';
-    for (size_t i = 1; ok && s[i]; i++)
-        ok = (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
-             (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '.';
-    return ok;
-}
-
 /* One entry (a mapping node) into *out; i is its 0-based position, for messages. */
 static clcam_status config_layer_parse(const config_value *v, yaml_node_t *node, int i,
                                        config_layer *out)
@@ -429,9 +453,9 @@ static clcam_status config_layer_parse(const config_value *v, yaml_node_t *node,
                                  "state_dict prefix of its weights: {type: ..., name: conv1})", i + 1);
     {
         const char *name = (const char *)name_node->data.scalar.value;
-        if (!config_layer_name_ok(name) || strlen(name) != name_node->data.scalar.length)
-            return config_value_fail(v, name_node, "entry %d: name: expected letters, digits, '_' "
-                                     "and '.', starting with a letter or '_', got %s", i + 1,
+        if (!config_module_path_ok(name) || strlen(name) != name_node->data.scalar.length)
+            return config_value_fail(v, name_node, "entry %d: name: expected " CONFIG_MODULE_PATH_WHAT
+                                     ", got %s", i + 1,
                                      config_node_describe(name_node, got, sizeof got));
         if (strlen(name) >= sizeof out->name)
             return config_value_fail(v, name_node, "entry %d: name: at most %zu bytes, got %zu",
@@ -531,7 +555,7 @@ static void config_layers_emit(const config_key *k, const clcam_config *cfg, con
     for (int i = 0; i < cfg->model_n_layers; i++) {
         const config_layer *l = &cfg->model_layers[i];
         config_buf_printf(b, "\n    - {type: %s, name: ", l->type);
-        config_buf_scalar(b, l->name);
+        config_buf_name(b, l->name);
         if (l->out >= 0) config_buf_printf(b, ", out: %d", l->out);
         if (l->kernel >= 0) config_buf_printf(b, ", kernel: %d", l->kernel);
         if (l->stride >= 0) config_buf_printf(b, ", stride: %d", l->stride);

@@ -45,7 +45,7 @@ typedef clcam_status (*config_key_set_fn)(const config_key *k, const config_valu
 typedef void (*config_key_emit_fn)(const config_key *k, const clcam_config *cfg, config_buf *b);
 
 #define CONFIG_FLAG_POSITIVE 1u /* floats: each > 0 */
-#define CONFIG_FLAG_IDENT 2u    /* strings: [A-Za-z_][A-Za-z0-9_.]* */
+#define CONFIG_FLAG_IDENT 2u    /* strings: a module path, [A-Za-z0-9_]+ parts joined by single dots */
 #define CONFIG_FLAG_NONNEG 4u   /* floats: each >= 0 */
 #define CONFIG_FLAG_BELOW1 8u   /* floats: each < 1 */
 

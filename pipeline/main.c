@@ -84,7 +84,8 @@ static int cmd_import(int argc, char **argv)
     if (wants_help(argc, argv)) {
         printf("usage: clcam import-cifar10 SRC OUT.h5 [--quiet]\n\n"
                "SRC is the official cifar-10-binary.tar.gz or its unpacked cifar-10-batches-bin/\n"
-               "folder. Writes /train and /test (uint8 NHWC images, labels) and class_names.\n");
+               "folder. Writes /train and /test (uint8 NHWC images, labels) and class_names\n"
+               "(docs/file_formats.md in the clcam repository).\n");
         return 0;
     }
     for (int i = 0; i < argc; i++) {
@@ -197,7 +198,9 @@ static int cmd_run(int argc, char **argv)
                "\n"
                "A run stopped by Ctrl-C or SIGTERM finishes its batches in flight, saves, and exits 130/143;\n"
                "killed outright, it has saved every batch but the last. Either way the same\n"
-               "command resumes it. A complete results file of the same config is kept as it is.\n");
+               "command resumes it. A complete results file of the same config is kept as it is.\n"
+               "Every config key: docs/config.md; the results file: docs/file_formats.md (in the\n"
+               "clcam repository).\n");
         return 0;
     }
     if ((rc = parse_config_args("run", argc, argv, &args)) >= 0) return rc;
@@ -264,7 +267,9 @@ static int cmd_train(int argc, char **argv)
                "  --stats          print the run's figures as one JSON line on stdout\n"
                "  --profile        time every kernel and copy on the device: a table by stage\n"
                "                   (upload, augment, forward, loss, backward, weight-grad, sgd,\n"
-               "                   eval) and kernel on stderr (same as CLCAM_PROFILE=1)\n");
+               "                   eval) and kernel on stderr (same as CLCAM_PROFILE=1)\n"
+               "Every config key: docs/config.md; the weights file and checkpoint:\n"
+               "docs/file_formats.md (in the clcam repository).\n");
         return 0;
     }
     if ((rc = parse_config_args("train", argc, argv, &args)) >= 0) return rc;

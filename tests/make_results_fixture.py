@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write a small synthetic clcam results file and its dataset file.
 
-The layout is the one in docs/interfaces.md ("Dataset file", "Results file"), so the notebook
+The layout is the one in docs/file_formats.md ("Dataset file", "Results file"), so the notebook
 and other readers can be tested without OpenCL, weights or CIFAR-10:
 
     DIR/dataset.h5   /<split>/images uint8 [M,H,W,3], /<split>/labels uint8 [M], class_names

@@ -29,7 +29,7 @@ def find_chromium():
 
 
 def write_fixture(folder, h5py, np):
-    """A dataset and a results file in the contract's layouts (docs/interfaces.md)."""
+    """A dataset and a results file in the contract's layouts (docs/file_formats.md)."""
     rng = np.random.default_rng(7)
     n_data, n, h, w, k = 40, 30, 9, 11, 4
     data = os.path.join(folder, "data.h5")

@@ -255,7 +255,8 @@ static void test_file_errors(void)
     EXPECT_FILE_FAIL("cam:\n  methods: [a, b, c, d, e, f, g, h, i]\n", "bad.yaml:2: cam.methods",
                      "got 9", NULL);
     EXPECT_FILE_FAIL("cam:\n  layer: \"conv 3\"\n", "bad.yaml:2: cam.layer",
-                     "expected a layer name", "got 'conv 3'");
+                     "expected a layer name, a module path (letters, digits and '_' in parts "
+                     "joined by single dots", "got 'conv 3'");
     EXPECT_FILE_FAIL("cam:\n  layer: ''\n", "bad.yaml:2: cam.layer", "empty", NULL);
     EXPECT_FILE_FAIL("cam:\n  target: -1\n", "bad.yaml:2: cam.target",
                      "'predicted', 'label', a class index >= 0 or {topk: K}", "got '-1'");
@@ -538,13 +539,73 @@ static void test_model_layers(void)
     EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: avgpool, name: p, kernel: 2, global: true}\n",
                      "entry 1 (p): an avgpool layer needs either a kernel or global: true", NULL, NULL);
     EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: relu, name: \"a b\"}\n",
-                     "bad.yaml:3: model.layers: entry 1: name: expected letters", NULL, NULL);
+                     "bad.yaml:3: model.layers: entry 1: name: expected a module path (letters, "
+                     "digits and '_' in parts joined by single dots", "got 'a b'", NULL);
     EXPECT_FILE_FAIL("model:\n  layers:\n    - relu\n", "bad.yaml:3: model.layers: entry 1: expected a mapping",
                      NULL, NULL);
     EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: relu, name: r, name: s}\n",
                      "entry 1: duplicate key 'name'", NULL, NULL);
     EXPECT_SET_FAIL("model.layers=[{type: relu}]", CLCAM_ERR_INPUT,
                     "--set model.layers: entry 1: missing name", NULL, NULL);
+}
+
+/* Layer names are PyTorch module paths: nn.Sequential numbers its children, so "0",
+ * "features.0.1" and a bare YAML number (name: 0, cam.layer: 4) are names; empty parts and
+ * other characters are not. Names that start with a digit are written back quoted. */
+static void test_module_path_names(void)
+{
+    static const char *const bad[] = {".a", "a.", "a..b", ".", "..", "0.", ".0", "0..1",
+                                      "a-b", "a/b", "4 ", "a:b", "\\u00e9"};
+    clcam_config cfg;
+    clcam_err err = {0};
+    char text[256];
+    const char *p = write_tmp("t.yaml",
+                              "model:\n"
+                              "  layers:\n"
+                              "    - {type: conv, name: 0, out: 8, kernel: 3, padding: 1}\n"
+                              "    - {type: relu, name: 1}\n"
+                              "    - {type: conv, name: features.0.0, out: 8}\n"
+                              "    - {type: relu, name: \"2.10\"}\n"
+                              "    - {type: avgpool, name: 3_a, global: true}\n"
+                              "    - {type: flatten, name: _4}\n"
+                              "    - {type: linear, name: 5, out: 10}\n"
+                              "cam:\n  layer: 1\n");
+    CHECK(config_load(p, NULL, 0, &cfg, &err) == CLCAM_OK, "digit names: %s", err.msg);
+    CHECK(cfg.model_n_layers == 7 && strcmp(cfg.model_layers[0].name, "0") == 0 &&
+              strcmp(cfg.model_layers[2].name, "features.0.0") == 0 &&
+              strcmp(cfg.model_layers[3].name, "2.10") == 0 &&
+              strcmp(cfg.model_layers[6].name, "5") == 0,
+          "digit names read as strings");
+    CHECK(strcmp(cfg.cam_layer, "1") == 0, "cam.layer: 1 is the name '1', got '%s'", cfg.cam_layer);
+    round_trip("digit names", &cfg);
+    {
+        char *yaml = config_to_yaml(&cfg);
+        CHECK(yaml && strstr(yaml, "    - {type: conv, name: \"0\", out: 8") &&
+                  strstr(yaml, "{type: relu, name: \"2.10\"}") &&
+                  strstr(yaml, "{type: conv, name: features.0.0, out: 8}") &&
+                  strstr(yaml, "{type: flatten, name: _4}") && strstr(yaml, "  layer: \"1\"\n"),
+              "digit names quoted when written: %s", yaml ? yaml : "(null)");
+        free(yaml);
+    }
+    {
+        const char *sets[] = {"cam.layer=4", "model.layers=[{type: relu, name: 4}, {type: relu, name: 0.1}]"};
+        CHECK(config_load(NULL, sets, 2, &cfg, &err) == CLCAM_OK, "--set digits: %s", err.msg);
+        CHECK(strcmp(cfg.cam_layer, "4") == 0 && strcmp(cfg.model_layers[1].name, "0.1") == 0,
+              "--set cam.layer=4: '%s'", cfg.cam_layer);
+        round_trip("--set digit names", &cfg);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(text, sizeof text, "model:\n  layers:\n    - {type: relu, name: \"%s\"}\n", bad[i]);
+        EXPECT_FILE_FAIL(text, "bad.yaml:3: model.layers: entry 1: name: expected a module path", NULL, NULL);
+        snprintf(text, sizeof text, "cam:\n  layer: \"%s\"\n", bad[i]);
+        EXPECT_FILE_FAIL(text, "bad.yaml:2: cam.layer: expected a layer name, a module path", NULL, NULL);
+    }
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: relu, name: \"\"}\n",
+                     "bad.yaml:3: model.layers: entry 1: name: expected a module path", NULL, NULL);
+    EXPECT_SET_FAIL("cam.layer=a..b", CLCAM_ERR_INPUT, "--set cam.layer: expected a layer name",
+                    "got 'a..b'", NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: relu, name: 0}\n    - {type: relu, name: \"0\"}\n",
+                     "bad.yaml:4: model.layers: entry 2: duplicate name '0'", NULL, NULL);
 }
 
 int main(void)
@@ -562,6 +623,7 @@ int main(void)
     test_sets();
     test_round_trip();
     test_model_layers();
+    test_module_path_names();
     {
         /* Leave no litter: the files this test wrote, then the directory. */
         static const char *const names[] = {"bad.yaml", "empty.yaml", "comments.yaml",

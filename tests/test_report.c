@@ -60,7 +60,7 @@ static herr_t ints_write(hid_t f, const char *name, hid_t type, hid_t mem, int r
     return rc;
 }
 
-/* The results layout of docs/interfaces.md. method: the group holding cam. */
+/* The results layout of docs/file_formats.md. method: the group holding cam. */
 static void results_fixture2(const char *path, const char *data_file, const char *method,
                              const char *method2, int complete);
 

@@ -51,7 +51,7 @@ layers)
   done
   # Every method after a ReLU, where A >= 0 keeps Grad-CAM++'s and XGrad-CAM's sums of A
   # away from zero: their final maps are compared there, most of them (conv3, before its
-  # ReLU, is ill-conditioned for both; see ../shared/docs/numerics.md). The raw tolerance is
+  # ReLU, is ill-conditioned for both; see docs/numerics.md). The raw tolerance is
   # 10x tighter than the default here (still 10-100x the error measured), so that fewer maps
   # count as ill-conditioned.
   all="[gradcam, gradcampp, xgradcam, hirescam, layercam, gradcam_elementwise, eigencam, scorecam]"

@@ -16,7 +16,13 @@ forward does the same). Supported leaves: Conv2d (square kernel, symmetric paddi
 dilation=1, bias or not), BatchNorm2d (eval mode: running statistics; clcam folds it into the
 conv before it), ReLU, MaxPool2d and AvgPool2d (no padding, floor mode), AdaptiveAvgPool2d(1)
 (a global average pool), Flatten (start_dim=1), Dropout, Linear. Each layer's `name` is its
-state_dict prefix (features.0), so cam.layer can name any of them.
+state_dict prefix, its module path (features.0; a plain nn.Sequential's 0, 1, ...; nested
+Sequentials' features.0.1), so cam.layer can name any of them (cam.layer: "4"). Names that
+start with a digit are printed quoted, so that every YAML reader keeps them strings.
+
+Needs torch, numpy and h5py (Debian: python3-torch python3-numpy python3-h5py; pip: torch
+numpy h5py); without one it says which, in one line, and exits 2. docs/file_formats.md in the
+repository describes the weights file it writes.
 
 The weights file holds one float32 dataset per floating-point state_dict entry, its key's dots
 turned into groups (features.0.weight -> /features/0/weight); BatchNorm's integer
@@ -25,13 +31,36 @@ num_batches_tracked is left out. Root attributes input_mean and input_std record
 import argparse
 import importlib
 import json
+import re
 import sys
 
-import h5py
-import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+# Which Debian package and which pip package provide each module this tool needs.
+PACKAGES = (("numpy", "python3-numpy", "numpy"), ("h5py", "python3-h5py", "h5py"),
+            ("torch", "python3-torch", "torch"))
+
+
+def _require():
+    """Imports the modules in turn; one that fails gets one line naming it and the package
+    that provides it (no traceback), exit 2."""
+    for name, deb, pip in PACKAGES:
+        try:
+            importlib.import_module(name)
+        except ImportError as e:
+            print(f"export_torch.py: cannot import {name} ({e}); install it with 'apt-get install "
+                  f"{deb}' (Debian, Ubuntu) or 'pip install {pip}'", file=sys.stderr)
+            sys.exit(2)
+
+
+try:
+    import h5py
+    import numpy as np
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except ImportError:
+    if __name__ != "__main__":
+        raise
+    h5py = np = torch = nn = F = None  # main() says which is missing, after --help had its turn
 
 DEFAULT_MEAN = (0.4914, 0.4822, 0.4465)
 DEFAULT_STD = (0.2470, 0.2435, 0.2616)
@@ -74,56 +103,83 @@ def _pair(v, what, name):
     return int(v)
 
 
+NAME_RE = re.compile(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*")  # clcam's layer-name rule
+
+
+def yaml_name(name):
+    """A module path as a YAML scalar: quoted where it starts with a digit (nn.Sequential's
+    "0", "1.0"), so that YAML readers with a schema keep it a string."""
+    return json.dumps(name) if name[:1].isdigit() else name
+
+
 def layers_yaml(model):
     """model.layers entries (a list of strings) for a Sequential-style model."""
     out = []
-    for name, m in model.named_modules():
+    for path, m in model.named_modules():
         if len(list(m.children())) > 0 or isinstance(m, nn.Sequential):
             continue  # containers: their leaves follow
-        if not name:
+        if not path:
             raise ValueError("the model is a single layer, not a network")
+        if not NAME_RE.fullmatch(path):
+            raise ValueError(f"{path}: clcam names layers by module paths of letters, digits "
+                             "and '_' joined by dots; rename this module")
+        name = yaml_name(path)
         if isinstance(m, nn.Conv2d):
-            k = _pair(m.kernel_size, "kernel", name)
-            s = _pair(m.stride, "stride", name)
+            k = _pair(m.kernel_size, "kernel", path)
+            s = _pair(m.stride, "stride", path)
             if isinstance(m.padding, str):
-                raise ValueError(f"{name}: padding='{m.padding}'; give it as a number")
-            p = _pair(m.padding, "padding", name)
-            if _pair(m.dilation, "dilation", name) != 1 or m.groups != 1 or m.padding_mode != "zeros":
-                raise ValueError(f"{name}: dilation, groups and padding_mode must be the defaults")
+                raise ValueError(f"{path}: padding='{m.padding}'; give it as a number")
+            p = _pair(m.padding, "padding", path)
+            if _pair(m.dilation, "dilation", path) != 1 or m.groups != 1 or m.padding_mode != "zeros":
+                raise ValueError(f"{path}: dilation, groups and padding_mode must be the defaults")
             e = f"{{type: conv, name: {name}, out: {m.out_channels}, kernel: {k}, stride: {s}, padding: {p}"
             out.append(e + (", bias: false}" if m.bias is None else "}"))
         elif isinstance(m, nn.BatchNorm2d):
             if not m.track_running_stats or m.running_mean is None:
-                raise ValueError(f"{name}: BatchNorm2d without running statistics")
+                raise ValueError(f"{path}: BatchNorm2d without running statistics")
             if not m.affine:
-                raise ValueError(f"{name}: BatchNorm2d(affine=False) is not supported")
+                raise ValueError(f"{path}: BatchNorm2d(affine=False) is not supported")
             out.append(f"{{type: batchnorm, name: {name}, eps: {m.eps:g}}}")
         elif isinstance(m, nn.ReLU):
             out.append(f"{{type: relu, name: {name}}}")
         elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
             kind = "maxpool" if isinstance(m, nn.MaxPool2d) else "avgpool"
-            k = _pair(m.kernel_size, "kernel", name)
-            s = _pair(m.stride if m.stride is not None else m.kernel_size, "stride", name)
-            if _pair(m.padding, "padding", name) != 0 or m.ceil_mode or \
-                    (kind == "maxpool" and _pair(m.dilation, "dilation", name) != 1):
-                raise ValueError(f"{name}: pooling needs padding 0, ceil_mode False, dilation 1")
+            k = _pair(m.kernel_size, "kernel", path)
+            s = _pair(m.stride if m.stride is not None else m.kernel_size, "stride", path)
+            if _pair(m.padding, "padding", path) != 0 or m.ceil_mode or \
+                    (kind == "maxpool" and _pair(m.dilation, "dilation", path) != 1):
+                raise ValueError(f"{path}: pooling needs padding 0, ceil_mode False, dilation 1")
             out.append(f"{{type: {kind}, name: {name}, kernel: {k}, stride: {s}}}")
         elif isinstance(m, nn.AdaptiveAvgPool2d):
             size = m.output_size if isinstance(m.output_size, (tuple, list)) else (m.output_size,)
             if any(v != 1 for v in size):
-                raise ValueError(f"{name}: only AdaptiveAvgPool2d(1) (global average pooling)")
+                raise ValueError(f"{path}: only AdaptiveAvgPool2d(1) (global average pooling)")
             out.append(f"{{type: avgpool, name: {name}, global: true}}")
         elif isinstance(m, nn.Flatten):
             if m.start_dim != 1 or m.end_dim != -1:
-                raise ValueError(f"{name}: only Flatten(start_dim=1)")
+                raise ValueError(f"{path}: only Flatten(start_dim=1)")
             out.append(f"{{type: flatten, name: {name}}}")
         elif isinstance(m, (nn.Dropout, nn.Dropout2d)):
             out.append(f"{{type: dropout, name: {name}}}")
         elif isinstance(m, nn.Linear):
             out.append(f"{{type: linear, name: {name}, out: {m.out_features}}}")
         else:
-            raise ValueError(f"{name}: {type(m).__name__} is not supported by clcam")
+            raise ValueError(f"{path}: {type(m).__name__} is not supported by clcam")
     return out
+
+
+def last_spatial(model):
+    """The module path of the last leaf before the first flatten, global pool or linear layer:
+    the deepest layer whose output is still a map (None if there is none)."""
+    last = None
+    for path, m in model.named_modules():
+        if len(list(m.children())) > 0 or isinstance(m, nn.Sequential) or not path:
+            continue
+        if isinstance(m, (nn.Flatten, nn.AdaptiveAvgPool2d, nn.Linear)):
+            break
+        if not isinstance(m, (nn.Dropout, nn.Dropout2d)):
+            last = path
+    return last
 
 
 def write_weights(path, state_dict, mean=DEFAULT_MEAN, std=DEFAULT_STD):
@@ -147,6 +203,7 @@ def main(argv=None):
     p.add_argument("--mean", type=float, nargs=3, default=list(DEFAULT_MEAN))
     p.add_argument("--std", type=float, nargs=3, default=list(DEFAULT_STD))
     a = p.parse_args(argv)
+    _require()
 
     obj = torch.load(a.pth, map_location="cpu")
     if isinstance(obj, nn.Module):
@@ -174,7 +231,10 @@ def main(argv=None):
     if a.yaml:
         with open(a.yaml, "w") as f:
             f.write(block)
-    print(f"wrote {a.out} ({len(entries)} layers)", file=sys.stderr)
+    spatial = last_spatial(model)
+    print(f"wrote {a.out} ({len(entries)} layers)" +
+          (f"; cam.layer can name any layer with a spatial output, the last being "
+           f"{yaml_name(spatial)}" if spatial else ""), file=sys.stderr)
     return 0
 
 
