@@ -80,13 +80,13 @@ static clcam_status conv_direct(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_
     n_pad = (int)((size_t)s->batch * s->C * hp);
     TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * padded, &inp, err));
     TRY(cl_ctx_kernel(ctx, "conv_direct_pad", &kp, err));
-    KARG(kp, 0, in); KARG(kp, 1, inp); KARG(kp, 2, s->H); KARG(kp, 3, s->W); KARG(kp, 4, s->pad);
-    KARG(kp, 5, hp); KARG(kp, 6, wp); KARG(kp, 7, n_pad);
+    TRY(CL_ARGS(ctx, kp, err, CL_ARG(in), CL_ARG(inp), CL_ARG(s->H), CL_ARG(s->W), CL_ARG(s->pad),
+                CL_ARG(hp), CL_ARG(wp), CL_ARG(n_pad)));
     TRY(cl_ctx_launch1d(ctx, kp, (size_t)n_pad, err));
     TRY(cl_ctx_kernel(ctx, "conv_direct_forward", &k, err));
-    KARG(k, 0, inp); KARG(k, 1, weight); KARG(k, 2, bias); KARG(k, 3, out); KARG(k, 4, s->C);
-    KARG(k, 5, hp); KARG(k, 6, wp); KARG(k, 7, s->K); KARG(k, 8, s->kernel); KARG(k, 9, s->stride);
-    KARG(k, 10, s->OH); KARG(k, 11, s->OW); KARG(k, 12, sw); KARG(k, 13, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(inp), CL_ARG(weight), CL_ARG(bias), CL_ARG(out), CL_ARG(s->C),
+                CL_ARG(hp), CL_ARG(wp), CL_ARG(s->K), CL_ARG(s->kernel), CL_ARG(s->stride),
+                CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(sw), CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, items, err));
 exit:
     return st;
