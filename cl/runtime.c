@@ -319,6 +319,7 @@ exit:
 
 void cl_ctx_free(cl_ctx *ctx)
 {
+    if (ctx->queue) clFinish(ctx->queue); /* nothing queued may outlive what it uses */
     cl_profile_free(ctx);
     for (int i = 0; i < ctx->n_kernels; i++) clReleaseKernel(ctx->kernels[i].kernel);
     ctx->n_kernels = 0;
@@ -335,7 +336,7 @@ void cl_ctx_free(cl_ctx *ctx)
     free(ctx->prelude_owned);
     ctx->prelude_owned = NULL;
     ctx->prelude = NULL;
-    if (ctx->queue) { clFinish(ctx->queue); clReleaseCommandQueue(ctx->queue); }
+    if (ctx->queue) clReleaseCommandQueue(ctx->queue);
     if (ctx->context) clReleaseContext(ctx->context);
     ctx->queue = NULL;
     ctx->context = NULL;
@@ -530,15 +531,28 @@ size_t cl_ctx_reduce_wg(const cl_ctx *ctx, const char *kernel_name, size_t cap)
     return wg;
 }
 
+clcam_status cl_check_elems(const char *what, unsigned long long n, clcam_err *err)
+{
+    if (n <= CL_CTX_MAX_ELEMS) return CLCAM_OK;
+    return err_set_alloc(err, CL_INVALID_BUFFER_SIZE, "%s: %llu elements, more than the int indices "
+                         "of the kernels reach (%llu): lower the batch size", what, n, CL_CTX_MAX_ELEMS);
+}
+
 clcam_status cl_ctx_alloc(cl_ctx *ctx, size_t bytes, cl_mem *out, const char *what, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     cl_int rc;
+    *out = NULL;
     if (bytes == 0) bytes = 4; /* zero-sized buffers are invalid in OpenCL */
+    if (bytes / sizeof(float) > CL_CTX_MAX_ELEMS) {
+        char desc[160];
+        snprintf(desc, sizeof desc, "buffer %s (%zu bytes)", what, bytes);
+        TRY(cl_check_elems(desc, bytes / sizeof(float), err));
+    }
     if (bytes > ctx->max_alloc) {
-        st = err_set_cl(err, CL_INVALID_BUFFER_SIZE, "buffer %s needs %zu bytes, more than the device's "
-                        "largest allocation (%llu bytes): lower the batch size", what, bytes,
-                        (unsigned long long)ctx->max_alloc);
+        st = err_set_alloc(err, CL_INVALID_BUFFER_SIZE, "buffer %s needs %zu bytes, more than the device's "
+                           "largest allocation (%llu bytes): lower the batch size", what, bytes,
+                           (unsigned long long)ctx->max_alloc);
         goto exit;
     }
     if (ctx->fault_alloc_limit && bytes > ctx->fault_alloc_limit) {
@@ -548,8 +562,8 @@ clcam_status cl_ctx_alloc(cl_ctx *ctx, size_t bytes, cl_mem *out, const char *wh
         *out = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &rc);
     }
     if (rc != CL_SUCCESS) {
-        st = err_set_cl(err, rc, "clCreateBuffer(%s, %zu bytes) failed: %s (%d)", what, bytes,
-                        cl_error_name(rc), (int)rc);
+        st = err_set_alloc(err, rc, "clCreateBuffer(%s, %zu bytes) failed: %s (%d)", what, bytes,
+                           cl_error_name(rc), (int)rc);
         *out = NULL;
     }
 exit:

@@ -129,7 +129,18 @@ clcam_status cl_ctx_launch_groups(cl_ctx *ctx, cl_kernel k, size_t n_groups, siz
 /* A power-of-two work-group size <= cap that kernel k and the device accept. */
 size_t cl_ctx_reduce_wg(const cl_ctx *ctx, const char *kernel_name, size_t cap);
 
-/* Buffer helpers: allocation, blocking upload/download, fill with zero. */
+/* Kernels and launchers index with int: a buffer of more elements than this would overflow
+ * them (at 224x224 a batch's column matrix can pass it on a large GPU). */
+#define CL_CTX_MAX_ELEMS 2147483647ull /* INT_MAX */
+
+/* Refuses n elements (counted in 64 bits) for the buffer described by what: an allocation
+ * error (err_set_alloc, CL_INVALID_BUFFER_SIZE), so `clcam run` retries with a smaller batch,
+ * and elsewhere a one-line error that names the buffer and its size. */
+clcam_status cl_check_elems(const char *what, unsigned long long n, clcam_err *err);
+
+/* Buffer helpers: allocation (refused past CL_CTX_MAX_ELEMS floats: all our buffers hold 4-byte
+ * elements but the uint8 images, whose count is the float network input's), blocking
+ * upload/download. */
 clcam_status cl_ctx_alloc(cl_ctx *ctx, size_t bytes, cl_mem *out, const char *what,
                           clcam_err *err);
 clcam_status cl_ctx_upload(cl_ctx *ctx, cl_mem buf, const void *src, size_t bytes,
