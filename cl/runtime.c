@@ -2,16 +2,13 @@
 
 #include "gemm_params.h"
 #include "profile.h"
-#include "program_cache.h"
+#include "programs.h"
 #include "../pipeline/fault.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-const char *cl_embedded_source(const char *name);
-const char *cl_embedded_source_at(size_t i, const char **name);
 
 #define MAX_PLATFORMS 16
 #define MAX_DEVICES 64
@@ -168,115 +165,6 @@ exit:
     return st;
 }
 
-/* The text of $CLCAM_KERNEL_DIR/NAME.cl (development: edit kernels without rebuilding), or
- * NULL when there is no such file; an unreadable file is an error. */
-static clcam_status read_override(const char *name, char **out, clcam_err *err)
-{
-    clcam_status st = CLCAM_OK;
-    const char *dir = getenv("CLCAM_KERNEL_DIR");
-    char path[1024];
-    FILE *f = NULL;
-    long len;
-    *out = NULL;
-    if (!dir || !*dir) goto exit;
-    snprintf(path, sizeof path, "%s/%s.cl", dir, name);
-    if (!(f = fopen(path, "rb"))) goto exit;
-    len = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    if (len < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        st = err_set(err, CLCAM_ERR_IO, "%s: cannot read (CLCAM_KERNEL_DIR)", path);
-        goto exit;
-    }
-    if (!(*out = calloc((size_t)len + 1, 1))) {
-        st = err_set(err, CLCAM_ERR_NOMEM, "out of memory for %s", path);
-        goto exit;
-    }
-    if (fread(*out, 1, (size_t)len, f) != (size_t)len) {
-        free(*out);
-        *out = NULL;
-        st = err_set(err, CLCAM_ERR_IO, "%s: cannot read (CLCAM_KERNEL_DIR)", path);
-    }
-exit:
-    if (f) fclose(f);
-    return st;
-}
-
-/* The prelude and one program per kernel file; nothing is built here. */
-static clcam_status load_sources(cl_ctx *ctx, clcam_err *err)
-{
-    clcam_status st = CLCAM_OK;
-    const char *name, *text;
-    for (size_t i = 0; (text = cl_embedded_source_at(i, &name)) != NULL; i++) {
-        char *owned = NULL;
-        TRY(read_override(name, &owned, err));
-        if (strcmp(name, "prelude") == 0) {
-            ctx->prelude = owned ? owned : text;
-            ctx->prelude_owned = owned;
-            continue;
-        }
-        if (ctx->n_programs >= CL_CTX_MAX_PROGRAMS || strlen(name) >= sizeof ctx->programs[0].name) {
-            free(owned);
-            st = err_set(err, CLCAM_ERR_CL, "kernel file %s.cl: too many files or too long a name "
-                         "(raise CL_CTX_MAX_PROGRAMS)", name);
-            goto exit;
-        }
-        cl_ctx_program *p = &ctx->programs[ctx->n_programs++];
-        snprintf(p->name, sizeof p->name, "%s", name);
-        p->source = owned ? owned : text;
-        p->owned = owned;
-    }
-    if (!ctx->prelude) st = err_set(err, CLCAM_ERR_CL, "kernel prelude missing from the build");
-exit:
-    return st;
-}
-
-/* Builds program p from the prelude and its file (or loads it from the binary cache). The
- * #line resets line numbers, so the build log points into the file itself. */
-static clcam_status program_build(cl_ctx *ctx, cl_ctx_program *p, clcam_err *err)
-{
-    clcam_status st = CLCAM_OK;
-    const char *options = "-cl-std=CL1.2";
-    char line[64];
-    const char *texts[3];
-    uint64_t key;
-    cl_program prog = NULL;
-    cl_int rc;
-    if (p->failed) {
-        st = err_set(err, CLCAM_ERR_CL, "kernel file %s.cl did not build for device %s (build log "
-                     "above)", p->name, ctx->device_name);
-        goto exit;
-    }
-    snprintf(line, sizeof line, "#line 1 \"%s.cl\"\n", p->name);
-    texts[0] = ctx->prelude;
-    texts[1] = line;
-    texts[2] = p->source;
-    key = program_cache_key(ctx, texts, 3, options);
-    if ((p->program = program_cache_load(ctx, key, options)) != NULL) goto exit;
-    prog = clCreateProgramWithSource(ctx->context, 3, texts, NULL, &rc);
-    CL_TRY(rc);
-    rc = clBuildProgram(prog, 1, &ctx->device, options, NULL, NULL);
-    if (rc != CL_SUCCESS) {
-        size_t size = 0;
-        char *log = NULL;
-        if (clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &size) == CL_SUCCESS &&
-            (log = calloc(size + 1, 1)) != NULL &&
-            clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, size, log, NULL) != CL_SUCCESS)
-            log[0] = '\0';
-        fprintf(stderr, "clcam: OpenCL build log of %s.cl for %s:\n%s\n", p->name, ctx->device_name,
-                log ? log : "(no log)");
-        free(log);
-        p->failed = 1;
-        st = err_set_cl(err, rc, "clBuildProgram failed for kernel file %s.cl on device %s: %s (%d); "
-                        "build log above", p->name, ctx->device_name, cl_error_name(rc), (int)rc);
-        goto exit;
-    }
-    program_cache_store(ctx, prog, key);
-    p->program = prog;
-    prog = NULL;
-exit:
-    if (prog) clReleaseProgram(prog);
-    return st;
-}
-
 clcam_status cl_ctx_init(cl_ctx *ctx, const char *spec, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
@@ -310,7 +198,7 @@ clcam_status cl_ctx_init(cl_ctx *ctx, const char *spec, clcam_err *err)
     }
     ctx->queue = clCreateCommandQueue(ctx->context, ctx->device, ctx->prof ? CL_QUEUE_PROFILING_ENABLE : 0, &rc);
     CL_TRY(rc);
-    TRY(load_sources(ctx, err));
+    TRY(cl_programs_load(ctx, err));
     gemm_params_load(ctx);
 exit:
     if (st != CLCAM_OK) cl_ctx_free(ctx);
@@ -328,14 +216,7 @@ void cl_ctx_free(cl_ctx *ctx)
         ctx->scratch[i] = NULL;
         ctx->scratch_bytes[i] = 0;
     }
-    for (int i = 0; i < ctx->n_programs; i++) {
-        if (ctx->programs[i].program) clReleaseProgram(ctx->programs[i].program);
-        free(ctx->programs[i].owned);
-    }
-    ctx->n_programs = 0;
-    free(ctx->prelude_owned);
-    ctx->prelude_owned = NULL;
-    ctx->prelude = NULL;
+    cl_programs_free(ctx);
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
     if (ctx->context) clReleaseContext(ctx->context);
     ctx->queue = NULL;
@@ -347,46 +228,6 @@ static int find_kernel(const cl_ctx *ctx, const char *name)
     for (int i = 0; i < ctx->n_kernels; i++)
         if (strcmp(ctx->kernels[i].name, name) == 0) return i;
     return -1;
-}
-
-static int is_ident(char c)
-{
-    return isalnum((unsigned char)c) || c == '_';
-}
-
-/* Does text define kernel name: "kernel void name (" or "__kernel void name ("? */
-static int defines_kernel(const char *text, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *p = strstr(text, name); p; p = strstr(p + 1, name)) {
-        const char *q = p + n, *b = p;
-        if (is_ident(*q) || (b > text && is_ident(b[-1]))) continue;
-        while (isspace((unsigned char)*q)) q++;
-        if (*q != '(') continue;
-        while (b > text && isspace((unsigned char)b[-1])) b--;
-        if (b - text < 4 || strncmp(b - 4, "void", 4) != 0) continue;
-        b -= 4;
-        if (b == text || !isspace((unsigned char)b[-1])) continue;
-        while (b > text && isspace((unsigned char)b[-1])) b--;
-        if (b - text >= 6 && strncmp(b - 6, "kernel", 6) == 0) return 1;
-    }
-    return 0;
-}
-
-/* The program of the file that defines kernel name, built if it is not yet. */
-static clcam_status program_for(cl_ctx *ctx, const char *name, cl_program *out, clcam_err *err)
-{
-    clcam_status st = CLCAM_OK;
-    for (int i = 0; i < ctx->n_programs; i++) {
-        cl_ctx_program *p = &ctx->programs[i];
-        if (!defines_kernel(p->source, name)) continue;
-        if (!p->program) TRY(program_build(ctx, p, err));
-        *out = p->program;
-        goto exit;
-    }
-    st = err_set(err, CLCAM_ERR_CL, "no kernel %s in any kernel file (cl/kernels)", name);
-exit:
-    return st;
 }
 
 clcam_status cl_ctx_kernel(cl_ctx *ctx, const char *name, cl_kernel *out, clcam_err *err)
@@ -406,7 +247,7 @@ clcam_status cl_ctx_kernel(cl_ctx *ctx, const char *name, cl_kernel *out, clcam_
         st = err_set(err, CLCAM_ERR_CL, "too many kernels (raise CL_CTX_MAX_KERNELS)");
         goto exit;
     }
-    TRY(program_for(ctx, name, &prog, err));
+    TRY(cl_programs_for_kernel(ctx, name, &prog, err));
     k = clCreateKernel(prog, name, &rc);
     if (rc != CL_SUCCESS) {
         st = err_set_cl(err, rc, "clCreateKernel(%s) failed: %s (%d)", name, cl_error_name(rc), (int)rc);
