@@ -50,6 +50,17 @@ static int conv_backward_packed(const cl_ctx *ctx)
     return ctx->gemm_own;
 }
 
+/* Refuses a buffer of n elements for shape s that kernels could not index with int, naming
+ * the convolution and the buffer (see cl_check_elems). */
+static clcam_status conv_check(const conv_shape *s, const char *buffer, size_t n, clcam_err *err)
+{
+    char what[192];
+    if (n <= CL_CTX_MAX_ELEMS) return CLCAM_OK;
+    snprintf(what, sizeof what, "convolution %dx%dx%d -> %d (%dx%d, stride %d, pad %d), batch %d: %s",
+             s->C, s->H, s->W, s->K, s->kernel, s->kernel, s->stride, s->pad, s->batch, buffer);
+    return cl_check_elems(what, n, err);
+}
+
 /* Output rows of 16 pixels, or SW columns of 16 / SW rows where the output is narrower (SW a
  * power of two >= OW), so 8x8 planes fill the float16 lanes; the input copied with its
  * padding into scratch buffer 0 first, big enough for every read of the last, partial
@@ -71,22 +82,19 @@ static clcam_status conv_direct(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_
     size_t padded = (size_t)s->batch * s->C * hp * wp;
     size_t items = (size_t)n_seg * n_rows * (size_t)((s->K + 7) / 8) * (size_t)s->batch;
     int n, n_pad;
-    if (items > 0x7fffffff || padded > 0x7fffffff) { /* the kernels index with int */
-        st = err_set(err, CLCAM_ERR_USAGE, "conv_direct_forward: %zu work-items or %zu padded inputs "
-                     "do not fit an int", items, padded);
-        goto exit;
-    }
+    TRY(conv_check(s, "direct's padded input", padded, err));
+    TRY(conv_check(s, "direct's work-items", items, err));
     n = (int)items;
     n_pad = (int)((size_t)s->batch * s->C * hp);
     TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * padded, &inp, err));
     TRY(cl_ctx_kernel(ctx, "conv_direct_pad", &kp, err));
-    KARG(kp, 0, in); KARG(kp, 1, inp); KARG(kp, 2, s->H); KARG(kp, 3, s->W); KARG(kp, 4, s->pad);
-    KARG(kp, 5, hp); KARG(kp, 6, wp); KARG(kp, 7, n_pad);
+    TRY(CL_ARGS(ctx, kp, err, CL_ARG(in), CL_ARG(inp), CL_ARG(s->H), CL_ARG(s->W), CL_ARG(s->pad),
+                CL_ARG(hp), CL_ARG(wp), CL_ARG(n_pad)));
     TRY(cl_ctx_launch1d(ctx, kp, (size_t)n_pad, err));
     TRY(cl_ctx_kernel(ctx, "conv_direct_forward", &k, err));
-    KARG(k, 0, inp); KARG(k, 1, weight); KARG(k, 2, bias); KARG(k, 3, out); KARG(k, 4, s->C);
-    KARG(k, 5, hp); KARG(k, 6, wp); KARG(k, 7, s->K); KARG(k, 8, s->kernel); KARG(k, 9, s->stride);
-    KARG(k, 10, s->OH); KARG(k, 11, s->OW); KARG(k, 12, sw); KARG(k, 13, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(inp), CL_ARG(weight), CL_ARG(bias), CL_ARG(out), CL_ARG(s->C),
+                CL_ARG(hp), CL_ARG(wp), CL_ARG(s->K), CL_ARG(s->kernel), CL_ARG(s->stride),
+                CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(sw), CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, items, err));
 exit:
     return st;
@@ -118,7 +126,9 @@ clcam_status conv_forward(cl_ctx *ctx, conv_method method, const conv_shape *s, 
         if (slice < 1) slice = 1;
         if (slice > s->batch) slice = s->batch;
         if (method == CONV_PACKED) { /* columns rounded up to whole panels of 16 */
-            TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * ckk * ((slice * ohw + 15) / 16 * 16), &col, err));
+            size_t n_col = ckk * ((slice * ohw + 15) / 16 * 16);
+            TRY(conv_check(s, "packed im2col columns", n_col, err));
+            TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * n_col, &col, err));
             for (int img0 = 0; img0 < s->batch; img0 += slice) {
                 int b = s->batch - img0 < slice ? s->batch - img0 : slice;
                 TRY(op_im2col_packed(ctx, in, img0, col, b, s->C, s->H, s->W, s->kernel, s->pad,
@@ -128,6 +138,8 @@ clcam_status conv_forward(cl_ctx *ctx, conv_method method, const conv_shape *s, 
             }
             goto exit;
         }
+        TRY(conv_check(s, "im2col columns", ckk * slice * ohw, err));
+        TRY(conv_check(s, "GEMM output", (size_t)s->K * slice * ohw, err));
         TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * ckk * slice * ohw, &col, err));
         TRY(cl_ctx_scratch(ctx, 1, sizeof(float) * (size_t)s->K * slice * ohw, &tmp, err));
         for (int img0 = 0; img0 < s->batch; img0 += slice) {
@@ -148,6 +160,8 @@ clcam_status conv_backward_data(cl_ctx *ctx, const conv_shape *s, cl_mem dout, c
     clcam_status st = CLCAM_OK;
     size_t ohw = (size_t)s->OH * s->OW, ckk = (size_t)s->C * s->kernel * s->kernel;
     cl_mem col, tmp, wt;
+    TRY(conv_check(s, "backward-data columns", ckk * s->batch * ohw, err));
+    TRY(conv_check(s, "backward-data gradient rows", (size_t)s->K * ((s->batch * ohw + 15) / 16 * 16), err));
     if (conv_backward_packed(ctx)) {
         /* Our GEMM: W^T [C*k*k, K] x dout packed as [K, batch*OH*OW] -> columns, row-major */
         size_t cols16 = ((size_t)s->batch * ohw + 15) / 16 * 16;
@@ -180,6 +194,8 @@ clcam_status conv_backward_weight(cl_ctx *ctx, const conv_shape *s, cl_mem in, c
     clcam_status st = CLCAM_OK;
     size_t ohw = (size_t)s->OH * s->OW, ckk = (size_t)s->C * s->kernel * s->kernel;
     cl_mem col, tmp;
+    TRY(conv_check(s, "backward-weight columns", (ckk + 15) / 16 * 16 * s->batch * ohw, err));
+    TRY(conv_check(s, "backward-weight gradient rows", (size_t)s->K * s->batch * ohw, err));
     if (conv_backward_packed(ctx)) {
         /* Our GEMM: dout as [K, b*OHW] row-major x im2col^T packed [b*OHW, C*k*k] */
         size_t ckk16 = (ckk + 15) / 16 * 16;

@@ -1,5 +1,4 @@
 #include "ops.h"
-#include "profile.h"
 
 /* Each launcher: look the kernel up, set its arguments in order, launch one item per output. */
 
@@ -10,8 +9,8 @@ clcam_status op_preprocess(cl_ctx *ctx, cl_mem src_u8, cl_mem dst, cl_mem mean_s
     cl_kernel k;
     int n = batch * C * HW;
     TRY(cl_ctx_kernel(ctx, "preprocess_u8_nhwc", &k, err));
-    KARG(k, 0, src_u8); KARG(k, 1, dst); KARG(k, 2, mean_std); KARG(k, 3, scale);
-    KARG(k, 4, C); KARG(k, 5, HW); KARG(k, 6, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(src_u8), CL_ARG(dst), CL_ARG(mean_std), CL_ARG(scale),
+                CL_ARG(C), CL_ARG(HW), CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
@@ -24,7 +23,7 @@ clcam_status op_bias_add(cl_ctx *ctx, cl_mem x, cl_mem bias, int batch, int C, i
     cl_kernel k;
     int n = batch * C * HW;
     TRY(cl_ctx_kernel(ctx, "bias_add_nchw", &k, err));
-    KARG(k, 0, x); KARG(k, 1, bias); KARG(k, 2, C); KARG(k, 3, HW); KARG(k, 4, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(x), CL_ARG(bias), CL_ARG(C), CL_ARG(HW), CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
@@ -39,9 +38,9 @@ static clcam_status im2col_launch(cl_ctx *ctx, const char *name, int n, cl_mem i
     cl_kernel kn;
     int off = img0 * C * H * W;
     TRY(cl_ctx_kernel(ctx, name, &kn, err));
-    KARG(kn, 0, in); KARG(kn, 1, off); KARG(kn, 2, col); KARG(kn, 3, C); KARG(kn, 4, H);
-    KARG(kn, 5, W); KARG(kn, 6, k); KARG(kn, 7, pad); KARG(kn, 8, stride); KARG(kn, 9, OH);
-    KARG(kn, 10, OW); KARG(kn, 11, batch); KARG(kn, 12, n);
+    TRY(CL_ARGS(ctx, kn, err, CL_ARG(in), CL_ARG(off), CL_ARG(col), CL_ARG(C), CL_ARG(H), CL_ARG(W),
+                CL_ARG(k), CL_ARG(pad), CL_ARG(stride), CL_ARG(OH), CL_ARG(OW), CL_ARG(batch),
+                CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, kn, (size_t)n, err));
 exit:
     return st;
@@ -73,11 +72,9 @@ clcam_status op_gemm_nchw(cl_ctx *ctx, int M, int N, int K, cl_mem A, cl_mem B, 
     cl_mem b = has_bias ? bias : A; /* any valid buffer when there is no bias */
     size_t global[2] = {(size_t)(M + 7) / 8, (size_t)(N + 15) / 16};
     TRY(cl_ctx_kernel(ctx, "gemm_packed_nchw", &k, err));
-    KARG(k, 0, M); KARG(k, 1, N); KARG(k, 2, K); KARG(k, 3, A); KARG(k, 4, B); KARG(k, 5, b);
-    KARG(k, 6, has_bias); KARG(k, 7, out); KARG(k, 8, out_base); KARG(k, 9, P);
-    CL_TRY(clEnqueueNDRangeKernel(ctx->queue, k, 2, NULL, global, NULL, 0, NULL,
-                                  cl_profile_slot(ctx, "gemm_packed_nchw")));
-    TRY(cl_ctx_after_enqueue(ctx, "gemm_packed_nchw", err));
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(M), CL_ARG(N), CL_ARG(K), CL_ARG(A), CL_ARG(B), CL_ARG(b),
+                CL_ARG(has_bias), CL_ARG(out), CL_ARG(out_base), CL_ARG(P)));
+    TRY(cl_ctx_launch2d(ctx, k, global, err));
 exit:
     return st;
 }
@@ -89,8 +86,8 @@ clcam_status op_conv_permute_bias(cl_ctx *ctx, cl_mem tmp, cl_mem bias, cl_mem o
     cl_kernel k;
     int n = batch * K * HW, off = img0 * K * HW;
     TRY(cl_ctx_kernel(ctx, "conv_permute_bias", &k, err));
-    KARG(k, 0, tmp); KARG(k, 1, bias); KARG(k, 2, out); KARG(k, 3, off); KARG(k, 4, K);
-    KARG(k, 5, HW); KARG(k, 6, batch); KARG(k, 7, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(tmp), CL_ARG(bias), CL_ARG(out), CL_ARG(off), CL_ARG(K),
+                CL_ARG(HW), CL_ARG(batch), CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
@@ -103,8 +100,8 @@ clcam_status op_conv_unpermute(cl_ctx *ctx, cl_mem dout, cl_mem tmp, int batch, 
     cl_kernel k;
     int n = batch * K * HW;
     TRY(cl_ctx_kernel(ctx, "conv_unpermute", &k, err));
-    KARG(k, 0, dout); KARG(k, 1, tmp); KARG(k, 2, K); KARG(k, 3, HW); KARG(k, 4, batch);
-    KARG(k, 5, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(dout), CL_ARG(tmp), CL_ARG(K), CL_ARG(HW), CL_ARG(batch),
+                CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
@@ -117,9 +114,8 @@ clcam_status op_col2im(cl_ctx *ctx, cl_mem col, cl_mem din, int batch, int C, in
     cl_kernel kn;
     int n = batch * C * H; /* a work-item per input row */
     TRY(cl_ctx_kernel(ctx, "col2im_rows", &kn, err));
-    KARG(kn, 0, col); KARG(kn, 1, din); KARG(kn, 2, C); KARG(kn, 3, H); KARG(kn, 4, W);
-    KARG(kn, 5, k); KARG(kn, 6, pad); KARG(kn, 7, stride); KARG(kn, 8, OH); KARG(kn, 9, OW);
-    KARG(kn, 10, batch); KARG(kn, 11, n);
+    TRY(CL_ARGS(ctx, kn, err, CL_ARG(col), CL_ARG(din), CL_ARG(C), CL_ARG(H), CL_ARG(W), CL_ARG(k),
+                CL_ARG(pad), CL_ARG(stride), CL_ARG(OH), CL_ARG(OW), CL_ARG(batch), CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, kn, (size_t)n, err));
 exit:
     return st;
@@ -130,7 +126,7 @@ clcam_status op_relu_forward(cl_ctx *ctx, cl_mem in, cl_mem out, int n, clcam_er
     clcam_status st = CLCAM_OK;
     cl_kernel k;
     TRY(cl_ctx_kernel(ctx, "relu_forward", &k, err));
-    KARG(k, 0, in); KARG(k, 1, out); KARG(k, 2, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(in), CL_ARG(out), CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
@@ -142,7 +138,7 @@ clcam_status op_relu_backward(cl_ctx *ctx, cl_mem out, cl_mem dout, cl_mem din, 
     clcam_status st = CLCAM_OK;
     cl_kernel k;
     TRY(cl_ctx_kernel(ctx, "relu_backward", &k, err));
-    KARG(k, 0, out); KARG(k, 1, dout); KARG(k, 2, din); KARG(k, 3, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(out), CL_ARG(dout), CL_ARG(din), CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
@@ -157,8 +153,8 @@ static clcam_status maxpool_launch(cl_ctx *ctx, const char *name, cl_mem a, cl_m
     int OH = pool_out_size(H, K, S), OW = pool_out_size(W, K, S);
     int n = forward ? planes * OH : planes * H; /* a work-item per output / input row */
     TRY(cl_ctx_kernel(ctx, name, &k, err));
-    KARG(k, 0, a); KARG(k, 1, b); KARG(k, 2, c); KARG(k, 3, H); KARG(k, 4, W);
-    KARG(k, 5, OH); KARG(k, 6, OW); KARG(k, 7, K); KARG(k, 8, S); KARG(k, 9, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(a), CL_ARG(b), CL_ARG(c), CL_ARG(H), CL_ARG(W), CL_ARG(OH),
+                CL_ARG(OW), CL_ARG(K), CL_ARG(S), CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
@@ -191,8 +187,8 @@ static clcam_status avgpool_launch(cl_ctx *ctx, const char *name, cl_mem a, cl_m
     int OH = pool_out_size(H, KH, SH), OW = pool_out_size(W, KW, SW);
     int n = forward ? planes * OH * OW : planes * H * W;
     TRY(cl_ctx_kernel(ctx, name, &k, err));
-    KARG(k, 0, a); KARG(k, 1, b); KARG(k, 2, H); KARG(k, 3, W); KARG(k, 4, OH); KARG(k, 5, OW);
-    KARG(k, 6, KH); KARG(k, 7, KW); KARG(k, 8, SH); KARG(k, 9, SW); KARG(k, 10, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(a), CL_ARG(b), CL_ARG(H), CL_ARG(W), CL_ARG(OH), CL_ARG(OW),
+                CL_ARG(KH), CL_ARG(KW), CL_ARG(SH), CL_ARG(SW), CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
@@ -216,7 +212,7 @@ clcam_status op_softmax(cl_ctx *ctx, cl_mem logits, cl_mem probs, int batch, int
     clcam_status st = CLCAM_OK;
     cl_kernel k;
     TRY(cl_ctx_kernel(ctx, "softmax_rows", &k, err));
-    KARG(k, 0, logits); KARG(k, 1, probs); KARG(k, 2, classes); KARG(k, 3, batch);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(logits), CL_ARG(probs), CL_ARG(classes), CL_ARG(batch)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)batch, err));
 exit:
     return st;
@@ -230,8 +226,8 @@ clcam_status op_select_targets(cl_ctx *ctx, cl_mem logits, cl_mem labels, cl_mem
     cl_kernel k;
     if (!labels) labels = pred; /* never read unless mode is 1; a valid buffer keeps drivers happy */
     TRY(cl_ctx_kernel(ctx, "select_targets", &k, err));
-    KARG(k, 0, logits); KARG(k, 1, labels); KARG(k, 2, pred); KARG(k, 3, targets);
-    KARG(k, 4, classes); KARG(k, 5, mode); KARG(k, 6, cls); KARG(k, 7, T); KARG(k, 8, batch);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(logits), CL_ARG(labels), CL_ARG(pred), CL_ARG(targets),
+                CL_ARG(classes), CL_ARG(mode), CL_ARG(cls), CL_ARG(T), CL_ARG(batch)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)batch, err));
 exit:
     return st;
@@ -244,8 +240,8 @@ clcam_status op_onehot_rank(cl_ctx *ctx, cl_mem targets, cl_mem dlogits, int bat
     cl_kernel k;
     int n = batch * classes;
     TRY(cl_ctx_kernel(ctx, "onehot_rank", &k, err));
-    KARG(k, 0, targets); KARG(k, 1, dlogits); KARG(k, 2, classes); KARG(k, 3, T);
-    KARG(k, 4, rank); KARG(k, 5, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(targets), CL_ARG(dlogits), CL_ARG(classes), CL_ARG(T),
+                CL_ARG(rank), CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
@@ -258,7 +254,7 @@ clcam_status op_gradcam_weights(cl_ctx *ctx, cl_mem dA, cl_mem w, int batch, int
     cl_kernel k;
     int n = batch * K;
     TRY(cl_ctx_kernel(ctx, "gradcam_weights", &k, err));
-    KARG(k, 0, dA); KARG(k, 1, w); KARG(k, 2, HW); KARG(k, 3, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(dA), CL_ARG(w), CL_ARG(HW), CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
@@ -271,7 +267,7 @@ clcam_status op_cam_weighted_relu(cl_ctx *ctx, cl_mem A, cl_mem w, cl_mem raw, i
     cl_kernel k;
     int n = batch * HW;
     TRY(cl_ctx_kernel(ctx, "cam_weighted_relu", &k, err));
-    KARG(k, 0, A); KARG(k, 1, w); KARG(k, 2, raw); KARG(k, 3, K); KARG(k, 4, HW); KARG(k, 5, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(A), CL_ARG(w), CL_ARG(raw), CL_ARG(K), CL_ARG(HW), CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
@@ -293,8 +289,8 @@ clcam_status op_gradcam_fused(cl_ctx *ctx, cl_mem dA, cl_mem A, cl_mem raw, int 
      * kernel's and device's limits */
     local = cl_ctx_reduce_wg(ctx, "gradcam_fused", 256);
     while (local > 1 && local / 2 >= (size_t)(K > HW ? K : HW)) local /= 2;
-    KARG(k, 0, dA); KARG(k, 1, A); KARG(k, 2, raw); KARG(k, 3, K); KARG(k, 4, HW);
-    CL_TRY(clSetKernelArg(k, 5, sizeof(float) * (size_t)K, NULL));
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(dA), CL_ARG(A), CL_ARG(raw), CL_ARG(K), CL_ARG(HW),
+                CL_ARG_LOCAL(sizeof(float) * (size_t)K)));
     TRY(cl_ctx_launch_groups(ctx, k, (size_t)batch, local, err));
 exit:
     return st;
@@ -307,8 +303,8 @@ clcam_status op_cam_upsample(cl_ctx *ctx, cl_mem raw, cl_mem up, int batch, int 
     cl_kernel k;
     int n = batch * H * W;
     TRY(cl_ctx_kernel(ctx, "cam_upsample_bilinear", &k, err));
-    KARG(k, 0, raw); KARG(k, 1, up); KARG(k, 2, h); KARG(k, 3, w); KARG(k, 4, H);
-    KARG(k, 5, W); KARG(k, 6, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(raw), CL_ARG(up), CL_ARG(h), CL_ARG(w), CL_ARG(H), CL_ARG(W),
+                CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
@@ -324,8 +320,8 @@ clcam_status op_cam_normalise(cl_ctx *ctx, cl_mem up, cl_mem cam, int batch, int
     /* Work-group size from the kernel's and device's limits, and local memory to match. */
     local = cl_ctx_reduce_wg(ctx, "cam_minmax_normalise", 256);
     while (local > 1 && 2 * local * sizeof(float) > ctx->local_mem) local /= 2;
-    KARG(k, 0, up); KARG(k, 1, cam); KARG(k, 2, HW); KARG(k, 3, T); KARG(k, 4, rank);
-    CL_TRY(clSetKernelArg(k, 5, 2 * local * sizeof(float), NULL));
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(up), CL_ARG(cam), CL_ARG(HW), CL_ARG(T), CL_ARG(rank),
+                CL_ARG_LOCAL(2 * local * sizeof(float))));
     TRY(cl_ctx_launch_groups(ctx, k, (size_t)batch, local, err));
 exit:
     return st;
@@ -341,9 +337,8 @@ clcam_status op_cam_upsample_normalise(cl_ctx *ctx, cl_mem raw, cl_mem cam, int 
     /* as op_cam_normalise: the work-group from the limits, local memory to match */
     local = cl_ctx_reduce_wg(ctx, "cam_upsample_normalise", 256);
     while (local > 1 && 2 * local * sizeof(float) > ctx->local_mem) local /= 2;
-    KARG(k, 0, raw); KARG(k, 1, cam); KARG(k, 2, h); KARG(k, 3, w); KARG(k, 4, H); KARG(k, 5, W);
-    KARG(k, 6, T); KARG(k, 7, rank);
-    CL_TRY(clSetKernelArg(k, 8, 2 * local * sizeof(float), NULL));
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(raw), CL_ARG(cam), CL_ARG(h), CL_ARG(w), CL_ARG(H), CL_ARG(W),
+                CL_ARG(T), CL_ARG(rank), CL_ARG_LOCAL(2 * local * sizeof(float))));
     TRY(cl_ctx_launch_groups(ctx, k, (size_t)batch, local, err));
 exit:
     return st;
@@ -356,7 +351,8 @@ clcam_status op_cam_store_rank(cl_ctx *ctx, cl_mem src, cl_mem dst, int batch, i
     cl_kernel k;
     int n = batch * HW;
     TRY(cl_ctx_kernel(ctx, "cam_store_rank", &k, err));
-    KARG(k, 0, src); KARG(k, 1, dst); KARG(k, 2, HW); KARG(k, 3, T); KARG(k, 4, rank); KARG(k, 5, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(src), CL_ARG(dst), CL_ARG(HW), CL_ARG(T), CL_ARG(rank),
+                CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
@@ -369,7 +365,7 @@ static clcam_status cam_ag_weights(cl_ctx *ctx, const char *name, cl_mem A, cl_m
     cl_kernel k;
     int n = batch * K;
     TRY(cl_ctx_kernel(ctx, name, &k, err));
-    KARG(k, 0, A); KARG(k, 1, G); KARG(k, 2, w); KARG(k, 3, HW); KARG(k, 4, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(A), CL_ARG(G), CL_ARG(w), CL_ARG(HW), CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
@@ -394,8 +390,8 @@ clcam_status op_cam_elementwise_relu(cl_ctx *ctx, cl_mem A, cl_mem G, cl_mem raw
     cl_kernel k;
     int n = batch * HW;
     TRY(cl_ctx_kernel(ctx, "cam_elementwise_relu", &k, err));
-    KARG(k, 0, A); KARG(k, 1, G); KARG(k, 2, raw); KARG(k, 3, K); KARG(k, 4, HW);
-    KARG(k, 5, mode); KARG(k, 6, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(A), CL_ARG(G), CL_ARG(raw), CL_ARG(K), CL_ARG(HW), CL_ARG(mode),
+                CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
@@ -410,35 +406,36 @@ clcam_status op_eigencam(cl_ctx *ctx, cl_mem A, cl_mem Mc, cl_mem C, cl_mem C2, 
     int nk = batch * K, nkk = batch * K * K, nr = batch * HW;
     cl_mem src = v, dst = tmp;
     TRY(cl_ctx_kernel(ctx, "eigencam_centre", &k, err));
-    KARG(k, 0, A); KARG(k, 1, Mc); KARG(k, 2, HW); KARG(k, 3, nk);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(A), CL_ARG(Mc), CL_ARG(HW), CL_ARG(nk)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)nk, err));
     TRY(cl_ctx_kernel(ctx, "eigencam_gram", &k, err));
-    KARG(k, 0, Mc); KARG(k, 1, C); KARG(k, 2, K); KARG(k, 3, HW); KARG(k, 4, nkk);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(Mc), CL_ARG(C), CL_ARG(K), CL_ARG(HW), CL_ARG(nkk)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)nkk, err));
     TRY(cl_ctx_kernel(ctx, "eigencam_square", &k, err));
     for (int s = 0; s < squarings; s++) { /* an odd count ends in C2: the steps read that */
         cl_mem from = s % 2 ? C2 : C, to = s % 2 ? C : C2;
         int nsq = nk * ((K + 15) / 16); /* (image, row, block of 16 columns) */
-        KARG(k, 0, from); KARG(k, 1, to); KARG(k, 2, K); KARG(k, 3, nsq);
+        TRY(CL_ARGS(ctx, k, err, CL_ARG(from), CL_ARG(to), CL_ARG(K), CL_ARG(nsq)));
         TRY(cl_ctx_launch1d(ctx, k, (size_t)nsq, err));
     }
     if (squarings % 2) C = C2;
     TRY(cl_ctx_kernel(ctx, "eigencam_start", &k, err));
-    KARG(k, 0, v); KARG(k, 1, K); KARG(k, 2, nk);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(v), CL_ARG(K), CL_ARG(nk)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)nk, err));
     TRY(cl_ctx_kernel(ctx, "eigencam_power_step", &k, err));
     /* an even number of steps ends in v */
     for (int it = 0; it < iters + (iters & 1); it++) {
-        KARG(k, 0, C); KARG(k, 1, src); KARG(k, 2, dst); KARG(k, 3, K); KARG(k, 4, nk);
+        TRY(CL_ARGS(ctx, k, err, CL_ARG(C), CL_ARG(src), CL_ARG(dst), CL_ARG(K), CL_ARG(nk)));
         TRY(cl_ctx_launch1d(ctx, k, (size_t)nk, err));
         src = dst;
         dst = src == v ? tmp : v;
     }
     TRY(cl_ctx_kernel(ctx, "eigencam_sign", &k, err));
-    KARG(k, 0, Mc); KARG(k, 1, v); KARG(k, 2, K); KARG(k, 3, HW); KARG(k, 4, batch);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(Mc), CL_ARG(v), CL_ARG(K), CL_ARG(HW), CL_ARG(batch)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)batch, err));
     TRY(cl_ctx_kernel(ctx, "eigencam_project", &k, err));
-    KARG(k, 0, Mc); KARG(k, 1, v); KARG(k, 2, raw); KARG(k, 3, K); KARG(k, 4, HW); KARG(k, 5, nr);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(Mc), CL_ARG(v), CL_ARG(raw), CL_ARG(K), CL_ARG(HW),
+                CL_ARG(nr)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)nr, err));
 exit:
     return st;
@@ -451,8 +448,8 @@ clcam_status op_scorecam_minmax(cl_ctx *ctx, cl_mem A, cl_mem mm, int batch, int
     cl_kernel k;
     int n = batch * K;
     TRY(cl_ctx_kernel(ctx, "scorecam_minmax", &k, err));
-    KARG(k, 0, A); KARG(k, 1, mm); KARG(k, 2, h); KARG(k, 3, w); KARG(k, 4, H); KARG(k, 5, W);
-    KARG(k, 6, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(A), CL_ARG(mm), CL_ARG(h), CL_ARG(w), CL_ARG(H), CL_ARG(W),
+                CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
@@ -466,9 +463,8 @@ clcam_status op_scorecam_mask_input(cl_ctx *ctx, cl_mem input, cl_mem A, cl_mem 
     cl_kernel k;
     int n = count * C * H * W;
     TRY(cl_ctx_kernel(ctx, "scorecam_mask_input", &k, err));
-    KARG(k, 0, input); KARG(k, 1, A); KARG(k, 2, mm); KARG(k, 3, masked); KARG(k, 4, C);
-    KARG(k, 5, h); KARG(k, 6, w); KARG(k, 7, H); KARG(k, 8, W); KARG(k, 9, K);
-    KARG(k, 10, first); KARG(k, 11, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(input), CL_ARG(A), CL_ARG(mm), CL_ARG(masked), CL_ARG(C),
+                CL_ARG(h), CL_ARG(w), CL_ARG(H), CL_ARG(W), CL_ARG(K), CL_ARG(first), CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
@@ -480,8 +476,8 @@ clcam_status op_scorecam_weights(cl_ctx *ctx, cl_mem logits, cl_mem targets, cl_
     clcam_status st = CLCAM_OK;
     cl_kernel k;
     TRY(cl_ctx_kernel(ctx, "scorecam_weights", &k, err));
-    KARG(k, 0, logits); KARG(k, 1, targets); KARG(k, 2, w); KARG(k, 3, K); KARG(k, 4, classes);
-    KARG(k, 5, T); KARG(k, 6, rank); KARG(k, 7, batch);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(logits), CL_ARG(targets), CL_ARG(w), CL_ARG(K), CL_ARG(classes),
+                CL_ARG(T), CL_ARG(rank), CL_ARG(batch)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)batch, err));
 exit:
     return st;

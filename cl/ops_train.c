@@ -10,8 +10,8 @@ clcam_status op_bias_grad(cl_ctx *ctx, cl_mem dout, cl_mem db, int batch, int C,
     /* Work-group size from the kernel's and device's limits, and local memory to match. */
     local = cl_ctx_reduce_wg(ctx, "bias_grad_nchw", 256);
     while (local > 1 && local * sizeof(float) > ctx->local_mem) local /= 2;
-    KARG(k, 0, dout); KARG(k, 1, db); KARG(k, 2, C); KARG(k, 3, HW); KARG(k, 4, batch);
-    CL_TRY(clSetKernelArg(k, 5, local * sizeof(float), NULL));
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(dout), CL_ARG(db), CL_ARG(C), CL_ARG(HW), CL_ARG(batch),
+                CL_ARG_LOCAL(local * sizeof(float))));
     TRY(cl_ctx_launch_groups(ctx, k, (size_t)C, local, err));
 exit:
     return st;
@@ -24,8 +24,8 @@ clcam_status op_softmax_xent(cl_ctx *ctx, cl_mem logits, cl_mem labels, cl_mem d
     cl_kernel k;
     float inv_batch = 1.0f / (float)batch;
     TRY(cl_ctx_kernel(ctx, "softmax_xent", &k, err));
-    KARG(k, 0, logits); KARG(k, 1, labels); KARG(k, 2, dlogits); KARG(k, 3, loss);
-    KARG(k, 4, correct); KARG(k, 5, classes); KARG(k, 6, inv_batch); KARG(k, 7, batch);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(logits), CL_ARG(labels), CL_ARG(dlogits), CL_ARG(loss),
+                CL_ARG(correct), CL_ARG(classes), CL_ARG(inv_batch), CL_ARG(batch)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)batch, err));
 exit:
     return st;
@@ -37,8 +37,8 @@ clcam_status op_sgd_step(cl_ctx *ctx, cl_mem w, cl_mem grad, cl_mem buf, float l
     clcam_status st = CLCAM_OK;
     cl_kernel k;
     TRY(cl_ctx_kernel(ctx, "sgd_step", &k, err));
-    KARG(k, 0, w); KARG(k, 1, grad); KARG(k, 2, buf); KARG(k, 3, lr); KARG(k, 4, momentum);
-    KARG(k, 5, weight_decay); KARG(k, 6, nesterov); KARG(k, 7, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(w), CL_ARG(grad), CL_ARG(buf), CL_ARG(lr), CL_ARG(momentum),
+                CL_ARG(weight_decay), CL_ARG(nesterov), CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
@@ -53,8 +53,8 @@ clcam_status op_augment(cl_ctx *ctx, cl_mem src, cl_mem dst, cl_mem index, unsig
     cl_uint s = seed, e = epoch;
     int n = batch * H * W * C;
     TRY(cl_ctx_kernel(ctx, "augment_crop_flip", &k, err));
-    KARG(k, 0, src); KARG(k, 1, dst); KARG(k, 2, index); KARG(k, 3, s); KARG(k, 4, e);
-    KARG(k, 5, H); KARG(k, 6, W); KARG(k, 7, C); KARG(k, 8, pad); KARG(k, 9, flip); KARG(k, 10, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(src), CL_ARG(dst), CL_ARG(index), CL_ARG(s), CL_ARG(e),
+                CL_ARG(H), CL_ARG(W), CL_ARG(C), CL_ARG(pad), CL_ARG(flip), CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
@@ -67,8 +67,8 @@ clcam_status op_nchw_rows16(cl_ctx *ctx, cl_mem src, cl_mem dst, int batch, int 
     cl_kernel k;
     int n = K * ((batch * HW + 15) / 16);
     TRY(cl_ctx_kernel(ctx, "nchw_rows16", &k, err));
-    KARG(k, 0, src); KARG(k, 1, dst); KARG(k, 2, K); KARG(k, 3, HW); KARG(k, 4, batch);
-    KARG(k, 5, packed); KARG(k, 6, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(src), CL_ARG(dst), CL_ARG(K), CL_ARG(HW), CL_ARG(batch),
+                CL_ARG(packed), CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
@@ -81,9 +81,8 @@ clcam_status op_im2col_tpacked(cl_ctx *ctx, cl_mem in, cl_mem dst, int batch, in
     cl_kernel kn;
     int n = (C * k * k + 15) / 16 * batch * OH;
     TRY(cl_ctx_kernel(ctx, "im2col_tpacked", &kn, err));
-    KARG(kn, 0, in); KARG(kn, 1, dst); KARG(kn, 2, C); KARG(kn, 3, H); KARG(kn, 4, W);
-    KARG(kn, 5, k); KARG(kn, 6, pad); KARG(kn, 7, stride); KARG(kn, 8, OH); KARG(kn, 9, OW);
-    KARG(kn, 10, batch); KARG(kn, 11, n);
+    TRY(CL_ARGS(ctx, kn, err, CL_ARG(in), CL_ARG(dst), CL_ARG(C), CL_ARG(H), CL_ARG(W), CL_ARG(k),
+                CL_ARG(pad), CL_ARG(stride), CL_ARG(OH), CL_ARG(OW), CL_ARG(batch), CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, kn, (size_t)n, err));
 exit:
     return st;
@@ -95,7 +94,7 @@ clcam_status op_transpose(cl_ctx *ctx, cl_mem src, cl_mem dst, int rows, int col
     cl_kernel k;
     int n = rows * cols;
     TRY(cl_ctx_kernel(ctx, "transpose_rows", &k, err));
-    KARG(k, 0, src); KARG(k, 1, dst); KARG(k, 2, rows); KARG(k, 3, cols); KARG(k, 4, n);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(src), CL_ARG(dst), CL_ARG(rows), CL_ARG(cols), CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
 exit:
     return st;
@@ -123,10 +122,9 @@ clcam_status op_bn_stats(cl_ctx *ctx, cl_mem x, cl_mem mean, cl_mem invstd, cl_m
     }
     TRY(cl_ctx_kernel(ctx, "bn_stats", &k, err));
     local = bn_group(ctx, "bn_stats");
-    KARG(k, 0, x); KARG(k, 1, mean); KARG(k, 2, invstd); KARG(k, 3, running_mean);
-    KARG(k, 4, running_var); KARG(k, 5, C); KARG(k, 6, HW); KARG(k, 7, batch); KARG(k, 8, eps);
-    KARG(k, 9, momentum); KARG(k, 10, update);
-    CL_TRY(clSetKernelArg(k, 11, local * sizeof(float), NULL));
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(x), CL_ARG(mean), CL_ARG(invstd), CL_ARG(running_mean),
+                CL_ARG(running_var), CL_ARG(C), CL_ARG(HW), CL_ARG(batch), CL_ARG(eps),
+                CL_ARG(momentum), CL_ARG(update), CL_ARG_LOCAL(local * sizeof(float))));
     TRY(cl_ctx_launch_groups(ctx, k, (size_t)C, local, err));
 exit:
     return st;
@@ -139,8 +137,8 @@ clcam_status op_bn_forward(cl_ctx *ctx, cl_mem x, cl_mem y, cl_mem mean, cl_mem 
     cl_kernel k;
     int rows = batch * C;
     TRY(cl_ctx_kernel(ctx, "bn_forward", &k, err));
-    KARG(k, 0, x); KARG(k, 1, y); KARG(k, 2, mean); KARG(k, 3, invstd); KARG(k, 4, gamma);
-    KARG(k, 5, beta); KARG(k, 6, C); KARG(k, 7, HW); KARG(k, 8, rows);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(x), CL_ARG(y), CL_ARG(mean), CL_ARG(invstd), CL_ARG(gamma),
+                CL_ARG(beta), CL_ARG(C), CL_ARG(HW), CL_ARG(rows)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)rows, err));
 exit:
     return st;
@@ -155,9 +153,9 @@ clcam_status op_bn_backward_params(cl_ctx *ctx, cl_mem x, cl_mem dy, cl_mem mean
     size_t local;
     TRY(cl_ctx_kernel(ctx, "bn_backward_params", &k, err));
     local = bn_group(ctx, "bn_backward_params");
-    KARG(k, 0, x); KARG(k, 1, dy); KARG(k, 2, mean); KARG(k, 3, invstd); KARG(k, 4, dgamma);
-    KARG(k, 5, dbeta); KARG(k, 6, C); KARG(k, 7, HW); KARG(k, 8, batch);
-    CL_TRY(clSetKernelArg(k, 9, local * sizeof(float), NULL));
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(x), CL_ARG(dy), CL_ARG(mean), CL_ARG(invstd), CL_ARG(dgamma),
+                CL_ARG(dbeta), CL_ARG(C), CL_ARG(HW), CL_ARG(batch),
+                CL_ARG_LOCAL(local * sizeof(float))));
     TRY(cl_ctx_launch_groups(ctx, k, (size_t)C, local, err));
 exit:
     return st;
@@ -171,9 +169,9 @@ clcam_status op_bn_backward_data(cl_ctx *ctx, cl_mem x, cl_mem dy, cl_mem dx, cl
     cl_kernel k;
     int rows = batch * C;
     TRY(cl_ctx_kernel(ctx, "bn_backward_data", &k, err));
-    KARG(k, 0, x); KARG(k, 1, dy); KARG(k, 2, dx); KARG(k, 3, mean); KARG(k, 4, invstd);
-    KARG(k, 5, gamma); KARG(k, 6, dgamma); KARG(k, 7, dbeta); KARG(k, 8, C); KARG(k, 9, HW);
-    KARG(k, 10, batch); KARG(k, 11, rows);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(x), CL_ARG(dy), CL_ARG(dx), CL_ARG(mean), CL_ARG(invstd),
+                CL_ARG(gamma), CL_ARG(dgamma), CL_ARG(dbeta), CL_ARG(C), CL_ARG(HW), CL_ARG(batch),
+                CL_ARG(rows)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)rows, err));
 exit:
     return st;
@@ -185,8 +183,8 @@ clcam_status op_bn_running(cl_ctx *ctx, cl_mem running_mean, cl_mem running_var,
     clcam_status st = CLCAM_OK;
     cl_kernel k;
     TRY(cl_ctx_kernel(ctx, "bn_running", &k, err));
-    KARG(k, 0, running_mean); KARG(k, 1, running_var); KARG(k, 2, mean); KARG(k, 3, invstd);
-    KARG(k, 4, eps); KARG(k, 5, C);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(running_mean), CL_ARG(running_var), CL_ARG(mean),
+                CL_ARG(invstd), CL_ARG(eps), CL_ARG(C)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)C, err));
 exit:
     return st;

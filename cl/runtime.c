@@ -2,16 +2,13 @@
 
 #include "gemm_params.h"
 #include "profile.h"
-#include "program_cache.h"
+#include "programs.h"
 #include "../pipeline/fault.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-const char *cl_embedded_source(const char *name);
-const char *cl_embedded_source_at(size_t i, const char **name);
 
 #define MAX_PLATFORMS 16
 #define MAX_DEVICES 64
@@ -168,51 +165,6 @@ exit:
     return st;
 }
 
-static clcam_status build_program(cl_ctx *ctx, clcam_err *err)
-{
-    clcam_status st = CLCAM_OK;
-    const char *texts[32];
-    char *owned[32] = {0};
-    size_t n = 0;
-    const char *dir = getenv("CLCAM_KERNEL_DIR"); /* development: edit .cl without rebuilding */
-    const char *name, *options = "-cl-std=CL1.2";
-    uint64_t key;
-    cl_int rc;
-    for (const char *t; n < 32 && (t = cl_embedded_source_at(n, &name)); n++) {
-        texts[n] = t;
-        if (dir && *dir) {
-            char path[1024];
-            FILE *f;
-            snprintf(path, sizeof path, "%s/%s.cl", dir, name);
-            if ((f = fopen(path, "rb"))) {
-                long len = (fseek(f, 0, SEEK_END) == 0) ? ftell(f) : -1;
-                if (len >= 0 && fseek(f, 0, SEEK_SET) == 0 && (owned[n] = calloc((size_t)len + 1, 1)) &&
-                    fread(owned[n], 1, (size_t)len, f) == (size_t)len)
-                    texts[n] = owned[n];
-                fclose(f);
-            }
-        }
-    }
-    key = program_cache_key(ctx, texts, n, options);
-    if ((ctx->program = program_cache_load(ctx, key, options)) != NULL) goto exit;
-    ctx->program = clCreateProgramWithSource(ctx->context, (cl_uint)n, texts, NULL, &rc);
-    CL_TRY(rc);
-    rc = clBuildProgram(ctx->program, 1, &ctx->device, options, NULL, NULL);
-    if (rc != CL_SUCCESS) {
-        char log[8192] = "";
-        clGetProgramBuildInfo(ctx->program, ctx->device, CL_PROGRAM_BUILD_LOG, sizeof log, log, NULL);
-        log[sizeof log - 1] = '\0';
-        fprintf(stderr, "clcam: OpenCL build log for %s:\n%s\n", ctx->device_name, log);
-        st = err_set(err, CLCAM_ERR_CL, "clBuildProgram failed for device %s: %s (%d); build log above",
-                     ctx->device_name, cl_error_name(rc), (int)rc);
-        goto exit;
-    }
-    program_cache_store(ctx, ctx->program, key);
-exit:
-    for (size_t i = 0; i < n; i++) free(owned[i]);
-    return st;
-}
-
 clcam_status cl_ctx_init(cl_ctx *ctx, const char *spec, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
@@ -222,6 +174,7 @@ clcam_status cl_ctx_init(cl_ctx *ctx, const char *spec, clcam_err *err)
     memset(ctx, 0, sizeof *ctx);
     ctx->sync_each = sync && *sync && strcmp(sync, "0") != 0;
     ctx->fault_alloc_limit = (size_t)fault_value("device_alloc_limit");
+    ctx->fault_launch = fault_value("launch_out_of_resources");
     TRY(select_device(spec && *spec ? spec : "any", &d, err));
     ctx->platform = d.platform;
     ctx->device = d.device;
@@ -245,7 +198,7 @@ clcam_status cl_ctx_init(cl_ctx *ctx, const char *spec, clcam_err *err)
     }
     ctx->queue = clCreateCommandQueue(ctx->context, ctx->device, ctx->prof ? CL_QUEUE_PROFILING_ENABLE : 0, &rc);
     CL_TRY(rc);
-    TRY(build_program(ctx, err));
+    TRY(cl_programs_load(ctx, err));
     gemm_params_load(ctx);
 exit:
     if (st != CLCAM_OK) cl_ctx_free(ctx);
@@ -254,6 +207,7 @@ exit:
 
 void cl_ctx_free(cl_ctx *ctx)
 {
+    if (ctx->queue) clFinish(ctx->queue); /* nothing queued may outlive what it uses */
     cl_profile_free(ctx);
     for (int i = 0; i < ctx->n_kernels; i++) clReleaseKernel(ctx->kernels[i].kernel);
     ctx->n_kernels = 0;
@@ -262,10 +216,9 @@ void cl_ctx_free(cl_ctx *ctx)
         ctx->scratch[i] = NULL;
         ctx->scratch_bytes[i] = 0;
     }
-    if (ctx->program) clReleaseProgram(ctx->program);
-    if (ctx->queue) { clFinish(ctx->queue); clReleaseCommandQueue(ctx->queue); }
+    cl_programs_free(ctx);
+    if (ctx->queue) clReleaseCommandQueue(ctx->queue);
     if (ctx->context) clReleaseContext(ctx->context);
-    ctx->program = NULL;
     ctx->queue = NULL;
     ctx->context = NULL;
 }
@@ -280,40 +233,68 @@ static int find_kernel(const cl_ctx *ctx, const char *name)
 clcam_status cl_ctx_kernel(cl_ctx *ctx, const char *name, cl_kernel *out, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
+    cl_kernel k = NULL;
+    cl_program prog = NULL;
     cl_int rc;
+    size_t wg = 1;
+    cl_uint n_args = 0;
     int i = find_kernel(ctx, name);
-    if (i < 0) {
-        cl_kernel k;
-        size_t wg = 1;
-        if (ctx->n_kernels >= CL_CTX_MAX_KERNELS) {
-            st = err_set(err, CLCAM_ERR_CL, "too many kernels (raise CL_CTX_MAX_KERNELS)");
-            goto exit;
-        }
-        k = clCreateKernel(ctx->program, name, &rc);
-        if (rc != CL_SUCCESS) {
-            st = err_set(err, CLCAM_ERR_CL, "clCreateKernel(%s) failed: %s (%d)", name, cl_error_name(rc), (int)rc);
-            goto exit;
-        }
-        rc = clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
-        if (rc != CL_SUCCESS) {
-            clReleaseKernel(k);
-            CL_TRY(rc);
-        }
-        i = ctx->n_kernels++;
-        snprintf(ctx->kernels[i].name, sizeof ctx->kernels[i].name, "%s", name);
-        ctx->kernels[i].kernel = k;
-        ctx->kernels[i].wg = wg;
+    if (i >= 0) {
+        *out = ctx->kernels[i].kernel;
+        goto exit;
     }
-    *out = ctx->kernels[i].kernel;
+    if (ctx->n_kernels >= CL_CTX_MAX_KERNELS) {
+        st = err_set(err, CLCAM_ERR_CL, "too many kernels (raise CL_CTX_MAX_KERNELS)");
+        goto exit;
+    }
+    TRY(cl_programs_for_kernel(ctx, name, &prog, err));
+    k = clCreateKernel(prog, name, &rc);
+    if (rc != CL_SUCCESS) {
+        st = err_set_cl(err, rc, "clCreateKernel(%s) failed: %s (%d)", name, cl_error_name(rc), (int)rc);
+        goto exit;
+    }
+    CL_TRY(clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg, &wg, NULL));
+    CL_TRY(clGetKernelInfo(k, CL_KERNEL_NUM_ARGS, sizeof n_args, &n_args, NULL));
+    i = ctx->n_kernels++;
+    snprintf(ctx->kernels[i].name, sizeof ctx->kernels[i].name, "%s", name);
+    ctx->kernels[i].kernel = k;
+    ctx->kernels[i].wg = wg;
+    ctx->kernels[i].n_args = n_args;
+    *out = k;
+    k = NULL;
 exit:
+    if (k) clReleaseKernel(k);
     return st;
 }
 
-static size_t kernel_wg(const cl_ctx *ctx, cl_kernel k)
+static int kernel_index(const cl_ctx *ctx, cl_kernel k)
 {
     for (int i = 0; i < ctx->n_kernels; i++)
-        if (ctx->kernels[i].kernel == k) return ctx->kernels[i].wg;
-    return 1;
+        if (ctx->kernels[i].kernel == k) return i;
+    return -1;
+}
+
+clcam_status cl_ctx_set_args(cl_ctx *ctx, cl_kernel k, const cl_karg *args, size_t n,
+                             const char *file, int line, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    int i = kernel_index(ctx, k);
+    const char *name = i >= 0 ? ctx->kernels[i].name : "(a kernel not from cl_ctx_kernel)";
+    if (i < 0 || ctx->kernels[i].n_args != n) {
+        st = err_set(err, CLCAM_ERR_CL, "kernel %s takes %u arguments, its launcher (%s:%d) sets %zu",
+                     name, i >= 0 ? (unsigned)ctx->kernels[i].n_args : 0u, file, line, n);
+        goto exit;
+    }
+    for (size_t a = 0; a < n; a++) {
+        cl_int rc = clSetKernelArg(k, (cl_uint)a, args[a].size, args[a].value);
+        if (rc != CL_SUCCESS) {
+            st = err_set_cl(err, rc, "clSetKernelArg(%s, argument %zu of %zu, %zu bytes) failed at %s:%d: "
+                            "%s (%d)", name, a, n, args[a].size, file, line, cl_error_name(rc), (int)rc);
+            goto exit;
+        }
+    }
+exit:
+    return st;
 }
 
 clcam_status cl_ctx_after_enqueue(cl_ctx *ctx, const char *what, clcam_err *err)
@@ -328,53 +309,57 @@ exit:
     return st;
 }
 
-clcam_status cl_ctx_launch1d(cl_ctx *ctx, cl_kernel k, size_t n, clcam_err *err)
+/* Every launch: the enqueue, the fault switch of the tests, the profile slot, CLCAM_SYNC. */
+static clcam_status enqueue_kernel(cl_ctx *ctx, cl_kernel k, cl_uint dims, const size_t *global,
+                                   const size_t *local, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
-    size_t local = 64, cap = kernel_wg(ctx, k), global;
     char name[64] = "kernel";
-    if (n == 0) goto exit;
-    while (local > cap) local /= 2;
-    if (local > ctx->max_work_group) local = ctx->max_work_group;
-    if (local == 0) local = 1;
-    global = (n + local - 1) / local * local;
+    cl_int rc;
     clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
     name[sizeof name - 1] = '\0';
-    {
-        cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, &local, 0, NULL,
-                                           cl_profile_slot(ctx, name));
-        if (rc != CL_SUCCESS) {
-            st = err_set_cl(err, rc, "clEnqueueNDRangeKernel(%s, %zu items) failed: %s (%d)",
-                         name, n, cl_error_name(rc), (int)rc);
-            goto exit;
-        }
+    if (ctx->fault_launch && ++ctx->n_launches == ctx->fault_launch)
+        rc = CL_OUT_OF_RESOURCES; /* CLCAM_FAULT=launch_out_of_resources:N: a kernel fault */
+    else
+        rc = clEnqueueNDRangeKernel(ctx->queue, k, dims, NULL, global, local, 0, NULL,
+                                    cl_profile_slot(ctx, name));
+    if (rc != CL_SUCCESS) {
+        char range[96];
+        if (dims > 1) snprintf(range, sizeof range, "%zu x %zu items", global[0], global[1]);
+        else snprintf(range, sizeof range, "%zu groups of %zu", global[0] / local[0], local[0]);
+        st = err_set_cl(err, rc, "clEnqueueNDRangeKernel(%s, %s) failed: %s (%d)", name, range,
+                        cl_error_name(rc), (int)rc);
+        goto exit;
     }
     TRY(cl_ctx_after_enqueue(ctx, name, err));
 exit:
     return st;
 }
 
+clcam_status cl_ctx_launch1d(cl_ctx *ctx, cl_kernel k, size_t n, clcam_err *err)
+{
+    int i = kernel_index(ctx, k);
+    size_t local = 64, cap = i >= 0 ? ctx->kernels[i].wg : 1, global;
+    if (n == 0) return CLCAM_OK;
+    while (local > cap) local /= 2;
+    if (local > ctx->max_work_group) local = ctx->max_work_group;
+    if (local == 0) local = 1;
+    global = (n + local - 1) / local * local;
+    return enqueue_kernel(ctx, k, 1, &global, &local, err);
+}
+
+clcam_status cl_ctx_launch2d(cl_ctx *ctx, cl_kernel k, const size_t global[2], clcam_err *err)
+{
+    if (global[0] == 0 || global[1] == 0) return CLCAM_OK;
+    return enqueue_kernel(ctx, k, 2, global, NULL, err);
+}
+
 clcam_status cl_ctx_launch_groups(cl_ctx *ctx, cl_kernel k, size_t n_groups, size_t local,
                                   clcam_err *err)
 {
-    clcam_status st = CLCAM_OK;
     size_t global = n_groups * local;
-    char name[64] = "kernel";
-    if (n_groups == 0) goto exit;
-    clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
-    name[sizeof name - 1] = '\0';
-    {
-        cl_int rc = clEnqueueNDRangeKernel(ctx->queue, k, 1, NULL, &global, &local, 0, NULL,
-                                           cl_profile_slot(ctx, name));
-        if (rc != CL_SUCCESS) {
-            st = err_set_cl(err, rc, "clEnqueueNDRangeKernel(%s, %zu groups of %zu) failed: %s (%d)",
-                         name, n_groups, local, cl_error_name(rc), (int)rc);
-            goto exit;
-        }
-    }
-    TRY(cl_ctx_after_enqueue(ctx, name, err));
-exit:
-    return st;
+    if (n_groups == 0) return CLCAM_OK;
+    return enqueue_kernel(ctx, k, 1, &global, &local, err);
 }
 
 size_t cl_ctx_reduce_wg(const cl_ctx *ctx, const char *kernel_name, size_t cap)
@@ -387,15 +372,28 @@ size_t cl_ctx_reduce_wg(const cl_ctx *ctx, const char *kernel_name, size_t cap)
     return wg;
 }
 
+clcam_status cl_check_elems(const char *what, unsigned long long n, clcam_err *err)
+{
+    if (n <= CL_CTX_MAX_ELEMS) return CLCAM_OK;
+    return err_set_alloc(err, CL_INVALID_BUFFER_SIZE, "%s: %llu elements, more than the int indices "
+                         "of the kernels reach (%llu): lower the batch size", what, n, CL_CTX_MAX_ELEMS);
+}
+
 clcam_status cl_ctx_alloc(cl_ctx *ctx, size_t bytes, cl_mem *out, const char *what, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     cl_int rc;
+    *out = NULL;
     if (bytes == 0) bytes = 4; /* zero-sized buffers are invalid in OpenCL */
+    if (bytes / sizeof(float) > CL_CTX_MAX_ELEMS) {
+        char desc[160];
+        snprintf(desc, sizeof desc, "buffer %s (%zu bytes)", what, bytes);
+        TRY(cl_check_elems(desc, bytes / sizeof(float), err));
+    }
     if (bytes > ctx->max_alloc) {
-        st = err_set_cl(err, CL_INVALID_BUFFER_SIZE, "buffer %s needs %zu bytes, more than the device's "
-                        "largest allocation (%llu bytes): lower the batch size", what, bytes,
-                        (unsigned long long)ctx->max_alloc);
+        st = err_set_alloc(err, CL_INVALID_BUFFER_SIZE, "buffer %s needs %zu bytes, more than the device's "
+                           "largest allocation (%llu bytes): lower the batch size", what, bytes,
+                           (unsigned long long)ctx->max_alloc);
         goto exit;
     }
     if (ctx->fault_alloc_limit && bytes > ctx->fault_alloc_limit) {
@@ -405,8 +403,8 @@ clcam_status cl_ctx_alloc(cl_ctx *ctx, size_t bytes, cl_mem *out, const char *wh
         *out = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &rc);
     }
     if (rc != CL_SUCCESS) {
-        st = err_set_cl(err, rc, "clCreateBuffer(%s, %zu bytes) failed: %s (%d)", what, bytes,
-                        cl_error_name(rc), (int)rc);
+        st = err_set_alloc(err, rc, "clCreateBuffer(%s, %zu bytes) failed: %s (%d)", what, bytes,
+                           cl_error_name(rc), (int)rc);
         *out = NULL;
     }
 exit:

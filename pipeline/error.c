@@ -3,19 +3,21 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static void err_vset(clcam_err *err, clcam_status st, int cl_code, const char *fmt, va_list ap)
+static void err_vset(clcam_err *err, clcam_status st, int cl_code, int alloc, const char *fmt,
+                     va_list ap)
 {
     if (!err || err->status != CLCAM_OK) return;
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     err->status = st;
     err->cl_code = cl_code;
+    err->alloc = alloc;
 }
 
 clcam_status err_set(clcam_err *err, clcam_status st, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    err_vset(err, st, 0, fmt, ap);
+    err_vset(err, st, 0, 0, fmt, ap);
     va_end(ap);
     return st;
 }
@@ -24,7 +26,16 @@ clcam_status err_set_cl(clcam_err *err, int cl_code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    err_vset(err, CLCAM_ERR_CL, cl_code, fmt, ap);
+    err_vset(err, CLCAM_ERR_CL, cl_code, 0, fmt, ap);
+    va_end(ap);
+    return CLCAM_ERR_CL;
+}
+
+clcam_status err_set_alloc(clcam_err *err, int cl_code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    err_vset(err, CLCAM_ERR_CL, cl_code, 1, fmt, ap);
     va_end(ap);
     return CLCAM_ERR_CL;
 }
@@ -34,14 +45,13 @@ void err_clear(clcam_err *err)
     err->status = CLCAM_OK;
     err->msg[0] = '\0';
     err->cl_code = 0;
+    err->alloc = 0;
 }
 
 int err_is_device_alloc(const clcam_err *err)
 {
-    /* The values of CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_OUT_OF_RESOURCES and
-     * CL_INVALID_BUFFER_SIZE; CLBlast passes OpenCL's codes through unchanged. */
-    return err->status == CLCAM_ERR_CL &&
-           (err->cl_code == -4 || err->cl_code == -5 || err->cl_code == -61);
+    /* -4: CL_MEM_OBJECT_ALLOCATION_FAILURE (error.c does not include OpenCL's headers) */
+    return err->status == CLCAM_ERR_CL && (err->alloc || err->cl_code == -4);
 }
 
 const char *clcam_status_str(clcam_status st)

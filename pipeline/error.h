@@ -17,6 +17,7 @@ typedef struct {
     clcam_status status;
     char msg[1024];
     int cl_code;          /* the OpenCL (or CLBlast) status behind a CLCAM_ERR_CL, else 0 */
+    int alloc;            /* the failed call allocated device memory (err_set_alloc) */
 } clcam_err;
 
 #if defined(__GNUC__)
@@ -35,10 +36,18 @@ typedef struct {
 clcam_status err_set(clcam_err *err, clcam_status st, const char *fmt, ...) CLCAM_PRINTF(3, 4);
 /* err_set for a failed OpenCL or CLBlast call: also keeps its status code. */
 clcam_status err_set_cl(clcam_err *err, int cl_code, const char *fmt, ...) CLCAM_PRINTF(3, 4);
+/* err_set_cl for a failed allocation of device memory (clCreateBuffer, our size checks). */
+clcam_status err_set_alloc(clcam_err *err, int cl_code, const char *fmt, ...) CLCAM_PRINTF(3, 4);
 /* Forgets the recorded error, for a caller that handles it and tries again. */
 void err_clear(clcam_err *err);
-/* Did the device run out of memory (CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_OUT_OF_RESOURCES,
- * or a buffer over the device's largest allocation)? Then a smaller batch may fit. */
+/* Did the device run out of memory? Then a smaller batch may fit. True for an error of an
+ * allocation (err_set_alloc: any code, CL_OUT_OF_RESOURCES included, or a buffer over the
+ * device's largest allocation) and for CL_MEM_OBJECT_ALLOCATION_FAILURE from any call (a
+ * driver that allocates lazily reports it at the first launch that uses the buffer; CLBlast
+ * passes it through from its temporary buffers). Not for CL_OUT_OF_RESOURCES from a launch or
+ * a wait: NVIDIA's drivers report a kernel's out-of-bounds access so, and a smaller batch
+ * would only hide the fault. Nor for CLBlast's kInsufficientMemory* codes: they say that a
+ * buffer we passed is too small for the sizes we gave, a bug of ours. */
 int err_is_device_alloc(const clcam_err *err);
 const char *clcam_status_str(clcam_status st);
 /* 2 for usage and input errors, 1 for run-time failures, 0 for success. */

@@ -9,6 +9,8 @@
  * and CLCAM_FAULT=NAME:VALUE sets a value that a part of clcam reads with fault_value:
  *   device_alloc_limit:BYTES  a device buffer larger than BYTES fails to allocate with
  *                             CL_MEM_OBJECT_ALLOCATION_FAILURE, as on a device with little memory
+ *   launch_out_of_resources:N  the N-th kernel launch of the process fails with
+ *                             CL_OUT_OF_RESOURCES, as NVIDIA's drivers report a kernel fault
  * Unset in normal use: then fault_point does nothing and fault_value gives 0. */
 #ifndef CLCAM_FAULT_H
 #define CLCAM_FAULT_H

@@ -121,14 +121,30 @@ exit:
     return st;
 }
 
-/* Halves *batch after the device ran out of memory, saying so; 0 when it cannot. */
+/* Halves *batch after the device ran out of memory, or a buffer passed a limit of the device
+ * or of the kernels' int indices, saying so; 0 when it cannot. */
 static int halve_batch(int *batch, const clcam_err *err)
 {
     if (!err_is_device_alloc(err) || *batch <= 1) return 0;
-    fprintf(stderr, "clcam run: the device ran out of memory with batches of %d images (%s); "
-            "retrying with %d\n", *batch, cl_error_name(err->cl_code), *batch / 2);
+    if (err->cl_code == CL_INVALID_BUFFER_SIZE)
+        fprintf(stderr, "clcam run: with batches of %d images, %s; retrying with %d\n", *batch,
+                err->msg, *batch / 2);
+    else
+        fprintf(stderr, "clcam run: the device ran out of memory with batches of %d images (%s); "
+                "retrying with %d\n", *batch, cl_error_name(err->cl_code), *batch / 2);
     *batch /= 2;
     return 1;
+}
+
+/* Waits for all the device was given, before host memory it may read or write is freed: an
+ * enqueue that failed part-way leaves non-blocking copies from and into a slot behind it, with
+ * no event to wait for. A failure here is recorded only if nothing failed before it. */
+static void queue_drain(cl_ctx *ctx, clcam_status *st, clcam_err *err)
+{
+    cl_int rc = clFinish(ctx->queue);
+    if (rc != CL_SUCCESS && *st == CLCAM_OK)
+        *st = err_set_cl(err, rc, "clFinish before freeing the batches failed: %s (%d)",
+                         cl_error_name(rc), (int)rc);
 }
 
 /* Frees the device side of the model and explainer, after the queue has drained. */
@@ -356,6 +372,7 @@ exit:
                      "%s is resumable: run the same command again", (int)*L->stop, L->saved,
                      L->count, L->w->path);
     progress_end(&r.prog);
+    queue_drain(L->ctx, &st, err);
     for (int s = 0; s < RING; s++) slot_free(&r.slot[s]);
     pthread_cond_destroy(&r.cv);
     pthread_mutex_destroy(&r.mu);

@@ -1,5 +1,8 @@
 /* Grad-CAM's steps 3-6 for a batch: channel weights, weighted sum with ReLU, bilinear
  * upsampling (PyTorch's align_corners=False) and per-image min-max normalisation. */
+/* No contraction into FMA: the weighted sums and the interpolation follow the plain-C
+ * references' float arithmetic, and the fused kernels match the separate ones bitwise. */
+#pragma OPENCL FP_CONTRACT OFF
 
 /* w[n, k] = mean over the plane of dA[n, k]. One work-item per (image, channel). */
 __kernel void gradcam_weights(__global const float *dA, __global float *w, int HW, int n)
