@@ -12,7 +12,7 @@ clcam_status cam_stage_init(cl_ctx *ctx, cam_stage *c, const cam_method_ops *con
     size_t b = (size_t)max_batch;
     memset(c, 0, sizeof *c);
     if (n_methods < 1 || n_methods > CAM_STAGE_MAX_METHODS)
-        return err_set(err, CLCAM_ERR_USAGE, "cam stage: %d methods (1..%d)", n_methods, CAM_STAGE_MAX_METHODS);
+        return err_set(err, CLCAM_ERR_LIMIT, "cam stage: %d methods (1..%d)", n_methods, CAM_STAGE_MAX_METHODS);
     c->n_methods = n_methods;
     c->T = T;
     c->K = a.c;

@@ -65,6 +65,7 @@ const char *clcam_status_str(clcam_status st)
     case CLCAM_ERR_IO: return "I/O error";
     case CLCAM_ERR_NOMEM: return "out of memory";
     case CLCAM_ERR_INTERRUPTED: return "interrupted";
+    case CLCAM_ERR_LIMIT: return "internal limit reached";
     }
     return "unknown status";
 }

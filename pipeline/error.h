@@ -10,7 +10,9 @@ typedef enum {
     CLCAM_ERR_HDF5 = -4,  /* HDF5 failure on a file we own */
     CLCAM_ERR_IO = -5,    /* file system */
     CLCAM_ERR_NOMEM = -6,
-    CLCAM_ERR_INTERRUPTED = -7 /* stopped by a signal after saving its progress */
+    CLCAM_ERR_INTERRUPTED = -7, /* stopped by a signal after saving its progress */
+    CLCAM_ERR_LIMIT = -8  /* a fixed limit of clcam's own reached at run time: not the user's
+                           * input, so exit 1, not 2 */
 } clcam_status;
 
 typedef struct {

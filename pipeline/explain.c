@@ -47,7 +47,7 @@ clcam_status explainer_init(cl_ctx *ctx, explainer *e, model *m, int cam_layer,
     float mean_std[6];
     memset(e, 0, sizeof *e);
     if (m->layers[cam_layer].kind == LAYER_RELU && m->layers[cam_layer].fuse_relu)
-        return err_set(err, CLCAM_ERR_USAGE, "explainer: layer %s is fused and has no output of its "
+        return err_set(err, CLCAM_ERR_LIMIT, "explainer: layer %s is fused and has no output of its "
                        "own (model_check_cam_layer must run before model_upload)", m->layers[cam_layer].name);
     e->m = m;
     e->cam_layer = cam_layer;
@@ -99,7 +99,7 @@ clcam_status explainer_enqueue(cl_ctx *ctx, explainer *e, const uint8_t *images,
     cl_event ev = NULL;
     *done = NULL;
     if (batch < 1 || batch > e->max_batch) {
-        st = err_set(err, CLCAM_ERR_USAGE, "explainer: batch %d outside 1..%d", batch, e->max_batch);
+        st = err_set(err, CLCAM_ERR_LIMIT, "explainer: batch %d outside 1..%d", batch, e->max_batch);
         goto exit;
     }
     ctx->stage = "upload";

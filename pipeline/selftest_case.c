@@ -28,7 +28,7 @@ clcam_status scratch_add(cl_ctx *ctx, scratch *s, size_t n, size_t elem, int fil
     clcam_status st = CLCAM_OK;
     operand *o = NULL;
     if (s->n >= (int)(sizeof s->op / sizeof *s->op)) {
-        st = err_set(err, CLCAM_ERR_USAGE, "selftest: too many operands in one case");
+        st = err_set(err, CLCAM_ERR_LIMIT, "selftest: too many operands in one case");
         goto exit;
     }
     o = &s->op[s->n++];

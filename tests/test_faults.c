@@ -79,6 +79,12 @@ static void test_error_classes(void)
     CHECK(!err_is_device_alloc(&e), "CL_INVALID_BUFFER_SIZE outside an allocation");
     err_clear(&e);
     CHECK(!e.alloc && e.status == CLCAM_OK, "err_clear forgets the allocation flag");
+    /* exit codes: 2 only for what the user can fix in the command, config or input */
+    CHECK(clcam_exit_code(CLCAM_ERR_USAGE) == 2 && clcam_exit_code(CLCAM_ERR_INPUT) == 2,
+          "usage and input errors exit 2");
+    CHECK(clcam_exit_code(CLCAM_ERR_LIMIT) == 1 && clcam_exit_code(CLCAM_ERR_CL) == 1 &&
+              clcam_exit_code(CLCAM_ERR_NOMEM) == 1 && clcam_exit_code(CLCAM_OK) == 0,
+          "a limit hit at run time, a device failure and no memory exit 1");
 }
 
 static void test_size_checks(void)
