@@ -175,6 +175,25 @@ static void catch_stop_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
+/* `run --stats`: one JSON line on stdout. resumed_from and rows_computed say where the run
+ * started and how many rows it computed (a complete file: its row count, 0). */
+static void print_run_stats(const run_report *rep)
+{
+    printf("{\"case\": \"clcam\", \"images\": %ld, \"resumed_from\": %d, \"rows_computed\": %ld, "
+           "\"gemm\": \"%s\", \"batch\": %d, \"batch_source\": \"%s\", \"seconds\": %.3f, "
+           "\"images_per_s\": %.1f, \"first_batch_s\": %.3f, \"setup_s\": %.3f, \"read_s\": %.3f, "
+           "\"write_s\": %.3f, \"device_wait_s\": %.3f, \"accuracy\": %.4f",
+           rep->images, rep->resumed_from, rep->rows_computed, rep->gemm_own ? "own" : "clblast", rep->batch,
+           rep->batch_source[0] ? rep->batch_source : "config", rep->seconds,
+           rep->seconds > 0 ? rep->images / rep->seconds : 0.0, rep->t_first_batch, rep->t_setup, rep->t_read,
+           rep->t_write, rep->t_wait, rep->correct >= 0 ? (double)rep->correct / rep->images : -1.0);
+    if (rep->profiled)
+        printf(", \"device_upload_s\": %.3f, \"device_forward_s\": %.3f, \"device_backward_s\": %.3f, "
+               "\"device_cam_s\": %.3f, \"device_scorecam_s\": %.3f, \"device_download_s\": %.3f",
+               rep->d_upload, rep->d_forward, rep->d_backward, rep->d_cam, rep->d_scorecam, rep->d_download);
+    printf("}\n");
+}
+
 static int cmd_run(int argc, char **argv)
 {
     clcam_err err = {0};
@@ -219,6 +238,7 @@ static int cmd_run(int argc, char **argv)
         if (!rep.quiet)
             fprintf(stderr, "clcam run: %s is already complete for this config; nothing to do "
                             "(--overwrite recomputes it)\n", cfg.output_file);
+        if (args.stats) print_run_stats(&rep);
         return 0;
     }
     if (!rep.quiet && rep.resumed_from)
@@ -229,18 +249,7 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, ", %.1f s (%.0f img/s), device %s\n", rep.seconds, rep.images / rep.seconds, rep.device);
         fprintf(stderr, "clcam run: results in %s\n", cfg.output_file);
     }
-    if (args.stats) {
-        printf("{\"case\": \"clcam\", \"images\": %ld, \"batch\": %d, \"batch_source\": \"%s\", \"seconds\": %.3f, "
-               "\"images_per_s\": %.1f, \"first_batch_s\": %.3f, \"setup_s\": %.3f, \"read_s\": %.3f, "
-               "\"write_s\": %.3f, \"device_wait_s\": %.3f, \"accuracy\": %.4f",
-               rep.images, rep.batch, rep.batch_source[0] ? rep.batch_source : "config", rep.seconds, rep.images / rep.seconds, rep.t_first_batch, rep.t_setup,
-               rep.t_read, rep.t_write, rep.t_wait, rep.correct >= 0 ? (double)rep.correct / rep.images : -1.0);
-        if (rep.profiled)
-            printf(", \"device_upload_s\": %.3f, \"device_forward_s\": %.3f, \"device_backward_s\": %.3f, "
-                   "\"device_cam_s\": %.3f, \"device_scorecam_s\": %.3f, \"device_download_s\": %.3f",
-                   rep.d_upload, rep.d_forward, rep.d_backward, rep.d_cam, rep.d_scorecam, rep.d_download);
-        printf("}\n");
-    }
+    if (args.stats) print_run_stats(&rep);
     return 0;
 }
 
@@ -295,10 +304,11 @@ static int cmd_train(int argc, char **argv)
                     rep.test_accuracy >= 0 ? ", see above for the eval accuracy" : "", cfg.train_output);
     }
     if (args.stats)
-        printf("{\"case\": \"clcam_train\", \"steps\": %ld, \"images\": %ld, \"batch\": %d, "
+        printf("{\"case\": \"clcam_train\", \"resumed_epoch\": %d, \"epochs_done\": %d, \"steps\": %ld, "
+               "\"images\": %ld, \"batch\": %d, "
                "\"train_seconds\": %.3f, \"images_per_s\": %.1f, \"seconds\": %.3f, \"train_loss\": %.6f, "
-               "\"train_accuracy\": %.6f, \"test_accuracy\": %.6f}\n", rep.steps, rep.images,
-               cfg.train_batch, rep.train_seconds, rep.train_seconds > 0 ? rep.images / rep.train_seconds : 0.0,
+               "\"train_accuracy\": %.6f, \"test_accuracy\": %.6f}\n", rep.resumed_epoch, rep.epochs_done,
+               rep.steps, rep.images, cfg.train_batch, rep.train_seconds, rep.train_seconds > 0 ? rep.images / rep.train_seconds : 0.0,
                rep.seconds, rep.train_loss, rep.train_accuracy, rep.test_accuracy);
     return 0;
 }

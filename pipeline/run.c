@@ -95,6 +95,7 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
 
     TRY(cl_ctx_init(&ctx, cfg->device, err));
     snprintf(rep->device, sizeof rep->device, "%s (%s)", ctx.device_name, ctx.platform_name);
+    rep->gemm_own = ctx.gemm_own;
     batch = cfg->batch ? cfg->batch : auto_batch(&ctx, &m, t, &p, rep);
     if (batch > count) batch = (int)count;
     TRY(run_device_setup(&ctx, &m, &e, t, &p, &batch, err));
@@ -117,15 +118,13 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
     }
     if (kind == RESULTS_COMPLETE) {
         rep->already_complete = 1;
+        rep->resumed_from = (int)count;
         rep->images = count;
         rep->correct = -1;
         rep->seconds = progress_now() - t0;
         goto exit;
     }
-    if (kind == RESULTS_RESUMED) {
-        TRY(results_count_correct(&w, rows_done, &correct, err));
-        rep->resumed_from = (int)rows_done;
-    }
+    if (kind == RESULTS_RESUMED) TRY(results_count_correct(&w, rows_done, &correct, err));
 
     /* Rows are written in order, and after each batch the file records how many are final,
      * so a rerun resumes there. */
@@ -136,7 +135,10 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
             .first = cfg->data_start, .count = count, .pos = rows_done, .batch = batch,
             .correct = correct, .has_labels = has_labels, .quiet = rep->quiet, .stop = rep->stop,
         };
+        /* what the loop did, not what the file said: a loop that started elsewhere shows */
+        rep->resumed_from = (int)L.pos;
         st = run_loop_rows(&L, err);
+        rep->rows_computed = L.saved - L.pos;
         rep->batch = L.batch;
         rep->t_read = L.t_read;
         rep->t_write = L.t_write;

@@ -14,7 +14,9 @@ typedef struct {
     /* Set (to the signal number) by a SIGINT/SIGTERM handler: the run finishes the batch in
      * flight, records its progress and returns CLCAM_ERR_INTERRUPTED. May be NULL. */
     const volatile sig_atomic_t *stop;
-    int resumed_from;       /* rows already done when the run started (resume), else 0 */
+    int resumed_from;       /* the row the run started at: rows already final in the file (resume), else 0 */
+    long rows_computed;     /* rows this run computed and saved (the tests' check that a resume starts there) */
+    int gemm_own;           /* the GEMM engine the run used: 1 clcam's own, 0 CLBlast (ctx.gemm_own) */
     int already_complete;   /* the results file was complete for this config: nothing done */
     /* Filled in on success, for the summary and tests. */
     long images;

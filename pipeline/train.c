@@ -179,7 +179,7 @@ clcam_status train_run(const clcam_config *cfg, train_report *rep, clcam_err *er
     meta.seed = (uint32_t)cfg->train_seed;
     if (rep->max_steps <= 0) TRY(train_checkpoint_read(ckpt, &m, mom_w, mom_b, yaml, &meta, &found, err));
     if (found) {
-        start_epoch = rep->resumed_epoch = meta.epochs;
+        start_epoch = meta.epochs;
         rep->train_loss = meta.train_loss;
         rep->train_accuracy = meta.train_accuracy;
         rep->test_accuracy = meta.test_accuracy;
@@ -196,6 +196,7 @@ clcam_status train_run(const clcam_config *cfg, train_report *rep, clcam_err *er
                 "device %s\n", tr.n, cfg->data_file, cfg->train_split, cfg->train_epochs,
                 steps_per_epoch, batch, rep->device);
 
+    rep->resumed_epoch = start_epoch; /* where the loop starts, for --stats and the tests */
     for (int epoch = start_epoch; epoch < cfg->train_epochs; epoch++) {
         double te = progress_now(), loss_sum = 0.0;
         long correct = 0, seen = 0, ecorrect = 0;

@@ -11,7 +11,8 @@ typedef struct {
     volatile sig_atomic_t *stop;       /* set by a signal: stop after the step in flight */
     long max_steps;                    /* > 0: measure only: stop after this many steps, write nothing */
     /* filled in */
-    int epochs_done, resumed_epoch;    /* resumed_epoch: epochs found in the checkpoint */
+    int epochs_done, resumed_epoch;    /* resumed_epoch: the epoch training started at (the
+                                        * checkpoint's epochs done), else 0 */
     long steps, images;                /* trained in this process */
     double seconds, train_seconds;     /* all; only the steps (no setup, evaluation, saving) */
     double train_loss, train_accuracy, test_accuracy; /* last epoch; test < 0: none */

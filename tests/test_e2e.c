@@ -140,6 +140,7 @@ static void check_run(const char *dir, const char *target, int batch, int T)
     for (int i = 0; i < 7; i++) setp[i] = sets[i];
     CHECK(config_load(NULL, setp, 7, &cfg, &err) == CLCAM_OK, "config: %s", err.msg);
     CHECK(run_explain(&cfg, &rep, &err) == CLCAM_OK, "run (%s): %s", target, err.msg);
+    test_check_engine(rep.gemm_own);
     CHECK(rep.images == N, "images %ld", rep.images);
 
     /* The reference, from the same files. */
@@ -268,6 +269,7 @@ static void check_fusion(const char *dir, const char *cam_layer, int batch)
         if (k == 1) setenv("CLCAM_FUSE", "0", 1);
         CHECK(config_load(NULL, setp, 8, &cfg, &err) == CLCAM_OK, "config: %s", err.msg);
         CHECK(run_explain(&cfg, &rep, &err) == CLCAM_OK, "run (%s, fuse %d): %s", cam_layer, !k, err.msg);
+        test_check_engine(rep.gemm_own);
         unsetenv("CLCAM_FUSE");
     }
     hid_t f[2] = {H5Fopen(out[0], H5F_ACC_RDONLY, H5P_DEFAULT), H5Fopen(out[1], H5F_ACC_RDONLY, H5P_DEFAULT)};

@@ -93,6 +93,7 @@ int main(void)
         fprintf(stderr, "cannot open an OpenCL device: %s\n", err.msg);
         return 1;
     }
+    test_check_engine(ctx.gemm_own);
     for (int batch = 1; batch <= 3; batch += 2) {
         check_layer(LAYER_CONV, (layer_shape){3, 7, 9}, 3, 1, 1, 5, batch);
         /* column matrix limited to one image: the batch goes through in slices */

@@ -1,7 +1,9 @@
 /* Runs survive interruption: killed (SIGKILL) or stopped (SIGTERM, SIGINT) at several points
- * and run again with the same command, the results file ends bitwise identical to an
- * uninterrupted run's; a different config is refused; a complete file is kept; a device that
- * runs out of memory gets smaller batches. */
+ * and run again with the same command, the rerun starts at the row the cut file recorded as
+ * final and computes only the rest (run --stats: resumed_from, rows_computed), and the results
+ * file ends bitwise identical to an uninterrupted run's; a different config is refused; a
+ * complete file is kept (nothing computed); a device that runs out of memory gets smaller
+ * batches. */
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,26 @@ static int run(const char *fault, const char *out, const char *extra)
              fault ? "CLCAM_FAULT=" : "", fault ? fault : "", CLCAM_BINARY, out, extra ? extra : "");
     int rc = fixture_run(cmd, msg, sizeof msg);
     if (rc != 0 && rc != 137 && rc != 143 && rc != 130 && msg[0]) fprintf(stderr, "     (%s)\n", msg);
+    return rc;
+}
+
+/* Where a run started and how much it computed: `run --stats`'s resumed_from and rows_computed
+ * (-1 each when the run failed or the line lacks them). Returns the exit status. */
+static int run_stats(const char *out, long *resumed_from, long *rows_computed)
+{
+    char cmd[2048], msg[512], json[2048] = "", *at;
+    FILE *f;
+    snprintf(cmd, sizeof cmd, "cd %s && (%s run cfg.yaml --quiet --set output.file=%s --stats >stats.json)",
+             dir, CLCAM_BINARY, out);
+    int rc = fixture_run(cmd, msg, sizeof msg);
+    if (rc != 0 && msg[0]) fprintf(stderr, "     (%s)\n", msg);
+    snprintf(cmd, sizeof cmd, "%s/stats.json", dir);
+    if ((f = fopen(cmd, "r"))) {
+        if (!fgets(json, sizeof json, f)) json[0] = '\0';
+        fclose(f);
+    }
+    *resumed_from = (at = strstr(json, "\"resumed_from\": ")) ? strtol(at + 16, NULL, 10) : -1;
+    *rows_computed = (at = strstr(json, "\"rows_computed\": ")) ? strtol(at + 17, NULL, 10) : -1;
     return rc;
 }
 
@@ -127,22 +149,39 @@ int main(void)
         {"kill_after_mark:6", 137}, {"kill_after_write:7", 137}, {"term_after_mark:2", 143},
         {"int_after_mark:3", 130},
     };
+    int resumed_mid = 0; /* cases whose cut file had rows final: a resume must start there */
     for (size_t i = 0; i < sizeof CASES / sizeof *CASES; i++) {
-        int rc = run(CASES[i].fault, "cut.h5", "--overwrite");
+        int rc = run(CASES[i].fault, "cut.h5", "--overwrite"), done = -1;
+        long from = -1, computed = -1;
         CHECK(rc == CASES[i].rc, "%s: exit %d, expected %d", CASES[i].fault, rc, CASES[i].rc);
         snprintf(path, sizeof path, "%s/cut.h5", dir);
         hid_t h = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
         CHECK(h >= 0 && attr_int(h, "complete") == 0, "%s: the cut file must say it is not complete", CASES[i].fault);
-        if (h >= 0) H5Fclose(h);
-        CHECK(run(NULL, "cut.h5", NULL) == 0, "%s: resume", CASES[i].fault);
+        if (h >= 0) {
+            done = attr_int(h, "rows_done");
+            H5Fclose(h);
+        }
+        CHECK(done >= 0 && done < N && done % BATCH == 0, "%s: the cut file records %d rows final",
+              CASES[i].fault, done);
+        resumed_mid += done > 0;
+        CHECK(run_stats("cut.h5", &from, &computed) == 0, "%s: resume", CASES[i].fault);
+        CHECK(from == done && computed == N - done, "%s: the cut file had %d rows final; the resume "
+              "started at row %ld and computed %ld rows (want %d and %d)", CASES[i].fault, done, from,
+              computed, done, N - done);
         same_results(CASES[i].fault, "clean.h5", "cut.h5");
     }
+    CHECK(resumed_mid >= 4, "only %d cut files had rows final: the resume checks need them", resumed_mid);
 
     CHECK(run(NULL, "cut.h5", "--set batch=4") == 2, "a different config must be refused");
     CHECK(run("kill_after_mark:1", "cut.h5", "--overwrite") == 137, "cut once more");
     CHECK(run(NULL, "cut.h5", "--set batch=4") == 2, "a different config must not resume");
     CHECK(run(NULL, "cut.h5", NULL) == 0, "resume");
     CHECK(run("kill_after_write:1", "clean.h5", NULL) == 0, "a complete file is kept: nothing runs");
+    {
+        long from = -1, computed = -1;
+        CHECK(run_stats("clean.h5", &from, &computed) == 0 && from == N && computed == 0,
+              "a complete file: started at row %ld, computed %ld rows (want %d and 0)", from, computed, N);
+    }
     same_results("complete file kept", "again.h5", "clean.h5");
     snprintf(path, sizeof path, "rm -rf '%s'", dir);
     if (test_failed == 0 && system(path) != 0) fprintf(stderr, "could not remove %s\n", dir);

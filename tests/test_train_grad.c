@@ -498,6 +498,7 @@ int main(void)
         fprintf(stderr, "cannot open an OpenCL device: %s\n", err.msg);
         return 1;
     }
+    test_check_engine(ctx.gemm_own);
     for (int batch = 1; batch <= 5; batch += 4) {
         check_params_device(LAYER_CONV, (layer_shape){3, 7, 9}, 3, 1, 1, 5, batch);
         check_params_device(LAYER_CONV, (layer_shape){2, 9, 7}, 3, 2, 0, 3, batch);

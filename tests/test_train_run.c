@@ -1,6 +1,7 @@
 /* clcam train end to end on a small synthetic dataset whose classes are separable by colour:
  * a short run reaches >= 98% training accuracy; the same seed gives bitwise identical weights;
- * a run killed mid-epoch resumes from its checkpoint and ends bitwise identical too; the
+ * a run killed mid-epoch resumes from its checkpoint, at the epoch the checkpoint recorded and
+ * with only the remaining epochs' steps (train --stats), and ends bitwise identical too; the
  * weights file has the contract's layout and attributes. A model with batchnorm trains (batch
  * statistics), evaluates (running statistics), resumes bitwise, and its weights file runs in
  * clcam run (which folds the batchnorm) with the accuracy the trainer measured. */
@@ -59,6 +60,40 @@ static int run(const char *env, const char *cfg, const char *extra)
     snprintf(cmd, sizeof cmd, "%s '%s' train '%s' --quiet %s 2>%s.log", env, CLCAM_BINARY, cfg, extra, cfg);
     int rc = system(cmd);
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128 + (WIFSIGNALED(rc) ? WTERMSIG(rc) : 0);
+}
+
+static double attr_double(hid_t f, const char *name);
+
+/* A resumed run's start: `train --stats`'s resumed_epoch and steps, after the checkpoint
+ * recorded ckpt_epochs (read before the run). The run must start at that epoch and take the
+ * remaining epochs' steps only, not retrain from epoch 0. Returns the exit status. */
+static int run_resumed(const char *cfg, const char *set, const char *ckpt, int epochs, long steps_per_epoch,
+                       const char *what)
+{
+    char extra[1600], json[2048] = "", path[1200], *at;
+    int ckpt_epochs = -1, rc;
+    long from = -1, steps = -1;
+    FILE *fp;
+    hid_t f = H5Fopen(ckpt, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f >= 0) {
+        ckpt_epochs = (int)attr_double(f, "epochs");
+        H5Fclose(f);
+    }
+    CHECK(ckpt_epochs >= 1 && ckpt_epochs < epochs, "%s: the checkpoint records %d epochs done", what, ckpt_epochs);
+    snprintf(path, sizeof path, "%s.stats", cfg);
+    snprintf(extra, sizeof extra, "%s --stats >'%s'", set, path);
+    rc = run("", cfg, extra);
+    if ((fp = fopen(path, "r"))) {
+        if (!fgets(json, sizeof json, fp)) json[0] = '\0';
+        fclose(fp);
+    }
+    if ((at = strstr(json, "\"resumed_epoch\": "))) from = strtol(at + 17, NULL, 10);
+    if ((at = strstr(json, "\"steps\": "))) steps = strtol(at + 9, NULL, 10);
+    CHECK(from == ckpt_epochs && steps == (epochs - ckpt_epochs) * steps_per_epoch,
+          "%s: the checkpoint had %d epochs done; the resumed run started at epoch %ld and took %ld "
+          "steps (want %d and %ld)", what, ckpt_epochs, from, steps, ckpt_epochs,
+          (epochs - ckpt_epochs) * steps_per_epoch);
+    return rc;
 }
 
 static double attr_double(hid_t f, const char *name)
@@ -183,7 +218,7 @@ static void check_batchnorm(const char *dir, const char *data)
     CHECK(run("CLCAM_FAULT=kill_after_step:13", cfg, set) == 128 + 9, "batchnorm: the fault should kill the run");
     snprintf(ckpt, sizeof ckpt, "%s.ckpt", out2);
     CHECK(access(ckpt, F_OK) == 0, "batchnorm: killed run left a checkpoint");
-    CHECK(run("", cfg, set) == 0, "batchnorm: resumed run failed");
+    CHECK(run_resumed(cfg, set, ckpt, 4, 8, "batchnorm") == 0, "batchnorm: resumed run failed");
     w2 = read_list(out2, BN_PARAMS, sizeof BN_PARAMS / sizeof *BN_PARAMS, &n2);
     CHECK(w1 && w2 && n1 == n2 && memcmp(w1, w2, sizeof(float) * n1) == 0,
           "batchnorm: resumed run differs from an uninterrupted one");
@@ -276,7 +311,7 @@ int main(void)
     CHECK(run("CLCAM_FAULT=kill_after_step:20", cfg, set) == 128 + 9, "the fault should kill the run");
     snprintf(ckpt, sizeof ckpt, "%s.ckpt", out3);
     CHECK(access(ckpt, F_OK) == 0 && access(out3, F_OK) != 0, "killed: a checkpoint, no weights file");
-    CHECK(run("", cfg, set) == 0, "resumed run failed");
+    CHECK(run_resumed(cfg, set, ckpt, 8, 8, "killed at step 20") == 0, "resumed run failed");
     w3 = read_params(out3, &n3);
     CHECK(w1 && w3 && n1 == n3 && memcmp(w1, w3, sizeof(float) * n1) == 0,
           "resumed run differs from an uninterrupted one");

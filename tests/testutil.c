@@ -36,6 +36,17 @@ int test_skip(const char *name, const char *why)
     return 77;
 }
 
+void test_check_engine(int gemm_own)
+{
+    static int said;
+    const char *want = getenv("CLCAM_GEMM");
+    if (!said++) printf("GEMM engine: %s (CLCAM_GEMM=%s)\n", gemm_own ? "own" : "clblast", want ? want : "unset");
+    if (!want) return;
+    CHECK(strcmp(want, "own") == 0 || strcmp(want, "clblast") == 0, "CLCAM_GEMM=%s: expected own or clblast", want);
+    CHECK(gemm_own == (strcmp(want, "own") == 0), "CLCAM_GEMM=%s, but the engine in use is %s", want,
+          gemm_own ? "own" : "clblast");
+}
+
 const char *test_shared_dir(void)
 {
     static char buf[1024];

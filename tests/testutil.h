@@ -24,6 +24,10 @@ int test_finish(const char *name);
 /* Exit code 77 with a reason: ctest reports the test as skipped. */
 int test_skip(const char *name, const char *why);
 
+/* The GEMM engine in use (gemm_own: cl_ctx.gemm_own or run_report.gemm_own) is the one
+ * CLCAM_GEMM asks for, where it asks: a CHECK, so an engine variable that is ignored or
+ * misspelt fails the test instead of testing the default engine twice. */
+void test_check_engine(int gemm_own);
 /* ../shared by default, or $CLCAM_SHARED; NULL if the folder is absent. */
 const char *test_shared_dir(void);
 /* Deterministic uniform floats in [lo, hi). */
