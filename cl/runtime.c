@@ -5,6 +5,7 @@
 #include "programs.h"
 #include "../pipeline/fault.h"
 
+#include <clblast_c.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,6 +219,11 @@ void cl_ctx_free(cl_ctx *ctx)
     }
     cl_programs_free(ctx);
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
+    /* CLBlast keeps the programs it built for this context in a process-wide cache, released
+     * otherwise by a static destructor at exit, after the OpenCL runtime's thread-local state
+     * is gone (under oclgrind that write into freed memory corrupts the heap). A failure here
+     * only leaves cached builds behind, so it is not reported. */
+    (void)CLBlastClearCache();
     if (ctx->context) clReleaseContext(ctx->context);
     ctx->queue = NULL;
     ctx->context = NULL;

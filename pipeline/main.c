@@ -319,16 +319,24 @@ static int cmd_selftest(int argc, char **argv)
     clcam_status st;
     const char *device = "any";
     cl_ctx ctx;
-    int failed = 0;
+    int failed = 0, variants = SELFTEST_VARIANTS;
     if (wants_help(argc, argv)) {
-        printf("usage: clcam selftest [--device SPEC]\n\n"
+        printf("usage: clcam selftest [--device SPEC] [--variants N]\n\n"
                "Runs every kernel and CLBlast call clcam uses on the device, at odd sizes and\n"
-               "batch 1, against the plain-C reference, and prints a pass/fail table.\n");
+               "batch 1, against the plain-C reference, and prints a pass/fail table.\n"
+               "--variants N runs each check at its N smallest sizes only (1..%d, default %d),\n"
+               "for slow devices such as a simulator.\n", SELFTEST_VARIANTS, SELFTEST_VARIANTS);
         return 0;
     }
     for (int i = 0; i < argc; i++) {
+        char *end = NULL;
         if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) device = argv[++i];
-        else return usage_error("selftest", "unknown argument");
+        else if (strcmp(argv[i], "--variants") == 0 && i + 1 < argc) {
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < 1 || v > SELFTEST_VARIANTS)
+                return usage_error("selftest", "--variants: expected 1..3");
+            variants = (int)v;
+        } else return usage_error("selftest", "unknown argument");
     }
     if ((st = cl_ctx_init(&ctx, device, &err)) != CLCAM_OK) return fail("selftest", &err, st);
     printf("device: %s (%s, driver %s)\ngemm: convolutions on %s; CLBlast with %s\n", ctx.device_name,
@@ -341,7 +349,7 @@ static int cmd_selftest(int argc, char **argv)
         printf("conv: %dx%dx%d -> %d, %dx%d/%d pad %d: %s\n", c->C, c->H, c->W, c->K, c->kernel,
                c->kernel, c->stride, c->pad, conv_method_name((conv_method)c->method));
     }
-    st = selftest_run(&ctx, stdout, &failed, &err);
+    st = selftest_run(&ctx, stdout, variants, &failed, &err);
     cl_ctx_free(&ctx);
     if (st != CLCAM_OK) return fail("selftest", &err, st);
     printf("%s: %d check%s failed\n", failed ? "FAIL" : "PASS", failed, failed == 1 ? "" : "s");

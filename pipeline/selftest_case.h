@@ -8,7 +8,7 @@
 
 #include "selftest.h"
 
-#define VARIANTS 3
+#define VARIANTS SELFTEST_VARIANTS
 
 /* Host and device copies of one operand. */
 typedef struct {

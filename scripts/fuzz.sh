@@ -11,8 +11,8 @@ if ! command -v clang >/dev/null; then
 fi
 CC=clang cmake -S "$root" -B "$root/build-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLCAM_FUZZ=ON >/dev/null
 cmake --build "$root/build-fuzz" -j "$(nproc)" --target fuzz_config fuzz_cifar fuzz_weights
-export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1" UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
-export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
+# The same sanitizer options as the ASan pass of scripts/test.sh (why: scripts/sanitizers.sh).
+source "$root/scripts/sanitizers.sh" "$root"
 for t in config cifar weights; do
   work="$root/build-fuzz/corpus-$t"
   mkdir -p "$work"
