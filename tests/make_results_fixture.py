@@ -57,7 +57,7 @@ def upsample_bilinear(a, rows, cols):
     return top * (1 - fy) + bot * fy
 
 
-def make(out, n, seed, labels, zero_cams):
+def make(out, n, seed, labels, zero_cams, topk=0):
     rng = np.random.default_rng(seed)
     c = len(CLASS_NAMES)
     m = n + OFFSET + 2                      # dataset rows; a few are never explained
@@ -122,9 +122,16 @@ def make(out, n, seed, labels, zero_cams):
         put("logits", logits)
         put("probs", probs)
         put("pred", pred)
-        put("target", target)
-        put("gradcam/cam", cam)
-        put("gradcam/cam_raw", cam_raw)
+        if topk:  # clcam's top-k layout: a rank axis after N, rank 0 the most probable class
+            order = np.argsort(-logits, axis=1, kind="stable")[:, :topk].astype(np.int32)
+            assert (order[:, 0] == pred).all()
+            put("target", order)
+            put("gradcam/cam", np.stack([np.roll(cam, r, axis=2) for r in range(topk)], axis=1))
+            put("gradcam/cam_raw", np.stack([np.roll(cam_raw, r, axis=2) for r in range(topk)], axis=1))
+        else:
+            put("target", target)
+            put("gradcam/cam", cam)
+            put("gradcam/cam_raw", cam_raw)
         a = f.attrs
         a["clcam_version"] = "fixture"
         a["created"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -142,6 +149,7 @@ def make(out, n, seed, labels, zero_cams):
         a["methods"] = str_array(["gradcam"])
         a["class_names"] = str_array(CLASS_NAMES)
         a["complete"] = np.int32(1)
+        a["topk"] = np.int32(topk)
     return results_path, dataset_path
 
 
@@ -152,10 +160,12 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-labels", action="store_true", help="leave out /label and the dataset's labels")
     p.add_argument("--zero-cams", type=int, default=0, metavar="K", help="make the first K heatmaps all zero")
+    p.add_argument("--topk", type=int, default=0, metavar="K",
+                   help="cam.target {topk: K}'s layout: /target [N, K], cams [N, K, H, W]")
     args = p.parse_args(argv)
     if args.n < 1:
         p.error("--n must be at least 1")
-    results, dataset = make(args.out, args.n, args.seed, not args.no_labels, args.zero_cams)
+    results, dataset = make(args.out, args.n, args.seed, not args.no_labels, args.zero_cams, args.topk)
     print(results)
     print(dataset)
     return 0

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs notebooks/explore_results.ipynb headlessly on synthetic results files (one with labels,
-# one without) and fails if any cell raises or the notebook shows nothing.
+# one without, one with top-k's rank axis) and fails if any cell raises or the notebook shows nothing.
 #   usage: tests/notebook_test.sh [REPO_ROOT]     (default: the folder above this script)
 #   exit 77 (SKIP) when jupyter-nbconvert, the python3 kernel or h5py/numpy/matplotlib are missing
 #   CLCAM_KEEP_TMP=1 keeps the temporary folder (fixtures and executed notebooks)
@@ -45,6 +45,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION=1   # quiets ipykernel's debugger warning
 
 "$py" "$here/make_results_fixture.py" --out "$tmp/labels" --n 40 --seed 1 >/dev/null
 "$py" "$here/make_results_fixture.py" --out "$tmp/nolabels" --n 40 --seed 2 --no-labels --zero-cams 2 >/dev/null
+"$py" "$here/make_results_fixture.py" --out "$tmp/topk" --n 40 --seed 3 --topk 3 >/dev/null
 
 # run NAME CHECK [VAR=VALUE]...: execute the notebook with the variables set, then check it
 # (CHECK is "accuracy=0.xxxx" or "nolabels").
@@ -63,6 +64,9 @@ run() {
 import sys, nbformat
 nb = nbformat.read(sys.argv[1], as_version=4)
 check = sys.argv[2]
+topk = check.startswith("topk:")
+if topk:  # a top-k file: the accuracy as usual, and the note that rank 0 is shown
+    check = check[len("topk:"):]
 text, images, errors = [], 0, []
 for cell in nb.cells:
     for out in cell.get("outputs", []):
@@ -89,6 +93,8 @@ else:
         problems.append("an accuracy was printed for a file without labels")
     if images < 3:
         problems.append(f"{images} pictures, expected 3 (mean cams, overlays, histogram)")
+if topk and "shown here: rank 0" not in text:
+    problems.append("no note that the top-k file's rank 0 is shown")
 if "mean central fraction" not in text:
     problems.append("no central-mass summary")
 if problems:
@@ -104,9 +110,16 @@ import sys, h5py
 with h5py.File(sys.argv[1], "r") as f:
     pred, label = f["pred"][:], f["label"][:]
 print("%.4f" % (pred == label).mean())' "$tmp/labels/results.h5")"
+acc_topk="$("$py" -c '
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    pred, label = f["pred"][:], f["label"][:]
+print("%.4f" % (pred == label).mean())' "$tmp/topk/results.h5")"
 
 total=$SECONDS
 run labels "accuracy=$acc" CLCAM_RESULTS="$tmp/labels/results.h5"
 # No labels, and the dataset found through CLCAM_DATA rather than the recorded path.
 run nolabels nolabels CLCAM_RESULTS="$tmp/nolabels/results.h5" CLCAM_DATA="$tmp/nolabels/dataset.h5"
-echo "PASS: notebook ran on both fixtures in $((SECONDS - total)) s"
+# cam.target {topk: 3}'s layout: /target [N, 3], cams [N, 3, H, W].
+run topk "topk:accuracy=$acc_topk" CLCAM_RESULTS="$tmp/topk/results.h5"
+echo "PASS: notebook ran on the three fixtures in $((SECONDS - total)) s"
