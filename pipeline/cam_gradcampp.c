@@ -1,6 +1,7 @@
 /* Grad-CAM++ (Chattopadhyay et al. 2018, eq. 19, as pytorch-grad-cam): sumA_k = sum_ij A_k;
  * a_ij = G^2 / (2 G^2 + sumA_k G^3 + 1e-6) where G != 0, else 0; w_k = sum_ij relu(G) a_ij;
- * raw = ReLU(sum_k w_k A_k). */
+ * raw = ReLU(sum_k w_k A_k). The denominator is evaluated as G^2 (2 + sumA_k G) + 1e-6 with
+ * 2 + sumA_k G formed without rounding (cl/kernels/cam_methods.cl says why). */
 #include <stdlib.h>
 
 #include "../cl/ops.h"

@@ -1,24 +1,47 @@
 /* Plain-C references of the CAM methods' kernels (cl/kernels/cam_methods.cl, eigencam.cl,
  * scorecam.cl). Grad-CAM++ and XGrad-CAM divide by channel sums that are often near zero at
  * conv3 (see README, "What is computed"), so their references repeat the kernels' float
- * arithmetic in the same order; the others sum in double. */
+ * arithmetic in the same order (Grad-CAM++'s with the same error-free transformations); the
+ * others sum in double. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "reference.h"
 
+/* TwoSum and Dekker's TwoProd, as cl/kernels/cam_methods.cl (C11 mode: no FMA contraction). */
+static float ref_two_sum(float a, float b, float *e)
+{
+    float s = a + b, bb = s - a;
+    *e = (a - (s - bb)) + (b - bb);
+    return s;
+}
+
+static float ref_two_prod(float a, float b, float *e)
+{
+    float p = a * b, ca = 4097.0f * a, cb = 4097.0f * b;
+    float ah = ca - (ca - a), al = a - ah, bh = cb - (cb - b), bl = b - bh;
+    *e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+    return p;
+}
+
 void ref_gradcampp_weights(const float *A, const float *G, float *w, int batch, int K, int HW)
 {
     for (int i = 0; i < batch * K; i++) {
         const float *a = A + (size_t)i * HW, *g = G + (size_t)i * HW;
-        float sum_a = 0.0f, sum = 0.0f;
-        for (int p = 0; p < HW; p++) sum_a += a[p];
+        float s_hi = 0.0f, s_lo = 0.0f, sum = 0.0f, e, f;
         for (int p = 0; p < HW; p++) {
-            float g1 = g[p], g2 = g1 * g1, g3 = g2 * g1;
-            float denom = 2.0f * g2 + sum_a * g3 + 1e-6f;
-            float aij = g1 != 0.0f ? g2 / denom : 0.0f;
-            sum += (g1 > 0.0f ? g1 : 0.0f) * aij;
+            s_hi = ref_two_sum(s_hi, a[p], &e);
+            s_lo += e;
+        }
+        for (int p = 0; p < HW; p++) {
+            float g1 = g[p];
+            if (g1 <= 0.0f) continue;
+            float sg = ref_two_prod(s_hi, g1, &e);
+            float u = ref_two_sum(2.0f, sg, &f);
+            u += f + (e + s_lo * g1);
+            float g2 = g1 * g1;
+            sum += g2 * g1 / (g2 * u + 1e-6f);
         }
         w[i] = sum;
     }

@@ -114,15 +114,16 @@ def gradcam(model, images, targets, layer):
 
 def methods(model, images, targets, names, layer):
     """Every method's formulas (torch_crosscheck.method_raw) in float64 at the named module's
-    output: {name: dict(cam_raw, cam, up_range, mag)} for tc.compare_methods."""
+    output: {name: dict(cam_raw, cam, up_range, mag, cmag)} for tc.compare_methods."""
     x, _, A, G = hooked(model, images, targets, layer)
     t = torch.as_tensor(targets, dtype=torch.int64)
     out = {}
     for name in names:
-        raw, mag = tc.method_raw(name, A, G, model, x, t)
+        raw, mag, cmag = tc.method_raw(name, A, G, model, x, t)
         cam, rng = tc.cam_from_raw(raw, x.shape[2:])
         out[name] = {"cam_raw": raw.numpy(), "cam": cam.numpy(), "up_range": rng.numpy(),
-                     "mag": np.asarray(mag, dtype=np.float64)}
+                     "mag": np.asarray(mag, dtype=np.float64),
+                     "cmag": np.asarray(cmag, dtype=np.float64)}
     return out
 
 

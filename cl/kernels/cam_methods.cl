@@ -4,22 +4,49 @@
  * references (pipeline/reference_cam.c) follow the same float arithmetic. */
 #pragma OPENCL FP_CONTRACT OFF
 
+/* Error-free float transformations (no FMA: FP_CONTRACT is off above): s + e == a + b and
+ * p + e == a * b exactly (Knuth's TwoSum; Dekker's product with Veltkamp's 12-bit split). */
+static float cam_two_sum(float a, float b, float *e)
+{
+    float s = a + b, bb = s - a;
+    *e = (a - (s - bb)) + (b - bb);
+    return s;
+}
+
+static float cam_two_prod(float a, float b, float *e)
+{
+    float p = a * b, ca = 4097.0f * a, cb = 4097.0f * b;
+    float ah = ca - (ca - a), al = a - ah, bh = cb - (cb - b), bl = b - bh;
+    *e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+    return p;
+}
+
 /* Grad-CAM++ (pytorch-grad-cam's closed form, eq. 19 of the paper), one work-item per
- * (image, channel): sumA = sum_p A; a_p = G^2 / (2 G^2 + sumA G^3 + 1e-6) where G != 0,
- * else 0; w = sum_p relu(G) a_p. */
+ * (image, channel): S = sum_p A; w = sum_p relu(G) G^2 / (2 G^2 + S G^3 + 1e-6).
+ * At conv3 S is large and negative, so for some G > 0, 2 + S G is near 0: 2 G^2 and S G^3
+ * nearly cancel, and in float32 their roundings (and the HW roundings of S) become the whole
+ * error of the difference. So S keeps its rounding error (s_hi + s_lo), u = 2 + S G is formed
+ * exactly (TwoProd, TwoSum) and rounded once, and the denominator is G^2 u + 1e-6: what is
+ * left is the error of A and G themselves. G <= 0 adds 0 (relu), never 0 * inf; NaN stays. */
 __kernel void gradcampp_weights(__global const float *A, __global const float *G,
                                 __global float *w, int HW, int n)
 {
     int i = get_global_id(0);
     if (i >= n) return;
     __global const float *a = A + i * HW, *g = G + i * HW;
-    float sum_a = 0.0f, sum = 0.0f;
-    for (int p = 0; p < HW; p++) sum_a += a[p];
+    float s_hi = 0.0f, s_lo = 0.0f, sum = 0.0f, e, f;
     for (int p = 0; p < HW; p++) {
-        float g1 = g[p], g2 = g1 * g1, g3 = g2 * g1;
-        float denom = 2.0f * g2 + sum_a * g3 + 1e-6f;
-        float aij = g1 != 0.0f ? g2 / denom : 0.0f;
-        sum += (g1 > 0.0f ? g1 : 0.0f) * aij;
+        s_hi = cam_two_sum(s_hi, a[p], &e);
+        s_lo += e;
+    }
+    for (int p = 0; p < HW; p++) {
+        float g1 = g[p];
+        if (g1 <= 0.0f) continue;
+        float sg = cam_two_prod(s_hi, g1, &e);
+        float u = cam_two_sum(2.0f, sg, &f);
+        u += f + (e + s_lo * g1);
+        float g2 = g1 * g1;
+        sum += g2 * g1 / (g2 * u + 1e-6f);
     }
     w[i] = sum;
 }
