@@ -23,12 +23,11 @@ set_tests_properties(torch_layers torch_vgg PROPERTIES TIMEOUT 900 LABELS torch)
 
 # Grad-CAM++ at conv3 within PyTorch's own float32 error of a float64 reference: random weights,
 # and ../shared's SimpleCNN on the first 200 CIFAR-10 test images.
-add_test(NAME torch_precision COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/torch_check.sh
+clcam_add_test(torch_precision bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/torch_check.sh
   $<TARGET_FILE:clcam> precision)
-add_test(NAME torch_precision_shared COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/torch_check.sh
+clcam_add_test(torch_precision_shared bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/torch_check.sh
   $<TARGET_FILE:clcam> precision_shared)
-set_tests_properties(torch_precision torch_precision_shared PROPERTIES SKIP_RETURN_CODE 77
-  TIMEOUT 900 LABELS torch)
+set_tests_properties(torch_precision torch_precision_shared PROPERTIES TIMEOUT 900 LABELS torch)
 set_tests_properties(torch_precision_shared PROPERTIES LABELS "torch;shared")
 
 # The bad-input corpus: broken files, configs and limits, each with its exit code and message.
