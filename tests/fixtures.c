@@ -126,3 +126,18 @@ int fixture_run(const char *cmd, char *msg, size_t msg_size)
     msg[strcspn(msg, "\n")] = '\0';
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+int fixture_run_dir(const char *dir, int n, int h, int w, int classes, int hidden,
+                    const char *batch, unsigned seed)
+{
+    char path[1024];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/data.h5", dir);
+    if (fixture_dataset(path, "test", n, h, w, classes, seed) != 0) return -1;
+    snprintf(path, sizeof path, "%s/weights.h5", dir);
+    if (fixture_simplecnn(path, h, w, hidden, classes, seed + 1u) != 0) return -1;
+    snprintf(path, sizeof path, "%s/cfg.yaml", dir);
+    if (!(f = fopen(path, "w"))) return -1;
+    fprintf(f, "batch: %s\ndata: {file: data.h5}\nmodel: {weights: weights.h5}\n", batch);
+    return fclose(f) == 0 ? 0 : -1;
+}

@@ -13,6 +13,12 @@ int fixture_dataset(const char *path, const char *split, int n, int h, int w, in
  * fc2 -> classes; uniform values scaled like PyTorch's default init. */
 int fixture_simplecnn(const char *path, int h, int w, int hidden, int classes, unsigned seed);
 
+/* A folder for `clcam run`: dir/data.h5 (split "test", n images h x w, `classes` classes),
+ * dir/weights.h5 (SimpleCNN, fc1 -> hidden) and dir/cfg.yaml with `batch: <batch>` (a number
+ * or auto) reading them. seed drives both files. Returns 0 on success. */
+int fixture_run_dir(const char *dir, int n, int h, int w, int classes, int hidden,
+                    const char *batch, unsigned seed);
+
 /* Writes one float32 dataset (creating groups on the way). */
 int fixture_write_floats(hid_t file, const char *name, int rank, const hsize_t *dims,
                          const float *data);

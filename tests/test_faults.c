@@ -208,22 +208,14 @@ static void test_launch_faults(void)
 
 int main(void)
 {
-    char path[1024];
-    FILE *f;
+    char batch[16], path[1100];
     test_error_classes();
     test_size_checks();
     test_kernel_args();
 
     snprintf(dir, sizeof dir, "%s", test_tmpdir());
-    snprintf(path, sizeof path, "%s/data.h5", dir);
-    CHECK(fixture_dataset(path, "test", N, IH, IW, 5, 3u) == 0, "write data");
-    snprintf(path, sizeof path, "%s/weights.h5", dir);
-    CHECK(fixture_simplecnn(path, IH, IW, 16, 5, 8u) == 0, "write weights");
-    snprintf(path, sizeof path, "%s/cfg.yaml", dir);
-    CHECK((f = fopen(path, "w")) != NULL, "write config");
-    if (!f) return test_finish("test_faults");
-    fprintf(f, "batch: %d\ndata: {file: data.h5}\nmodel: {weights: weights.h5}\n", BATCH);
-    fclose(f);
+    snprintf(batch, sizeof batch, "%d", BATCH);
+    CHECK(fixture_run_dir(dir, N, IH, IW, 5, 16, batch, 3u) == 0, "write the run's files");
 
     test_launch_faults();
     test_broken_kernel_file();

@@ -106,18 +106,10 @@ static void same_results(const char *what, const char *want, const char *got)
 
 int main(void)
 {
-    char path[1024];
-    FILE *f;
+    char batch[16], path[1100];
     snprintf(dir, sizeof dir, "%s", test_tmpdir());
-    snprintf(path, sizeof path, "%s/data.h5", dir);
-    CHECK(fixture_dataset(path, "test", N, IH, IW, 7, 4u) == 0, "write data");
-    snprintf(path, sizeof path, "%s/weights.h5", dir);
-    CHECK(fixture_simplecnn(path, IH, IW, 24, 7, 6u) == 0, "write weights");
-    snprintf(path, sizeof path, "%s/cfg.yaml", dir);
-    CHECK((f = fopen(path, "w")) != NULL, "write config");
-    if (!f) return test_finish("test_resume");
-    fprintf(f, "batch: %d\ndata: {file: data.h5}\nmodel: {weights: weights.h5}\n", BATCH);
-    fclose(f);
+    snprintf(batch, sizeof batch, "%d", BATCH);
+    CHECK(fixture_run_dir(dir, N, IH, IW, 7, 24, batch, 4u) == 0, "write the run's files");
 
     CHECK(run(NULL, "clean.h5", NULL) == 0, "clean run");
     CHECK(run(NULL, "again.h5", NULL) == 0, "second clean run");

@@ -77,12 +77,7 @@ int main(void)
     char path[1024], out[16384], text[4096], source[128], key[64] = "";
     int batch = 0, tuned = 0;
     snprintf(dir, sizeof dir, "%s", test_tmpdir());
-    snprintf(path, sizeof path, "%s/data.h5", dir);
-    CHECK(fixture_dataset(path, "test", N, IH, IW, 7, 4u) == 0, "write data");
-    snprintf(path, sizeof path, "%s/weights.h5", dir);
-    CHECK(fixture_simplecnn(path, IH, IW, 24, 7, 6u) == 0, "write weights");
-    snprintf(path, sizeof path, "%s/cfg.yaml", dir);
-    write_file(path, "batch: auto\ndata: {file: data.h5}\nmodel: {weights: weights.h5}\n");
+    CHECK(fixture_run_dir(dir, N, IH, IW, 7, 24, "auto", 4u) == 0, "write the run's files");
 
     /* Nothing measured yet: the default, capped by the images. */
     CHECK(run_stats("", &batch, source, sizeof source) == 0 && batch == 256 &&

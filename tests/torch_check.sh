@@ -24,6 +24,18 @@ fi
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 run() { "$clcam" run "$here/../configs/cifar10_gradcam.yaml" --quiet "$@"; }
+# shared_cifar10: ../shared's CIFAR-10 imported into $tmp/cifar10.h5 and $weights its SimpleCNN,
+# or SKIP (exit 77) when they are absent.
+shared_cifar10() {
+  local shared="${CLCAM_SHARED:-$here/../../shared}"
+  local archive="$shared/cifar10/cifar-10-binary.tar.gz"
+  weights="$shared/models/simplecnn_cifar10.h5"
+  if [[ ! -f "$archive" || ! -f "$weights" ]]; then
+    echo "SKIP torch_check $mode: $archive or $weights not found (set CLCAM_SHARED)"
+    exit 77
+  fi
+  "$clcam" import-cifar10 "$archive" "$tmp/cifar10.h5" --quiet
+}
 # mutant DIR SED: cam_methods.cl with one sed edit in DIR, for CLCAM_KERNEL_DIR; the edit must apply.
 mutant() {
   mkdir -p "$1"
@@ -71,13 +83,7 @@ precision)
       --factor 2
   ;;
 precision_shared)
-  shared="${CLCAM_SHARED:-$here/../../shared}"
-  archive="$shared/cifar10/cifar-10-binary.tar.gz" weights="$shared/models/simplecnn_cifar10.h5"
-  if [[ ! -f "$archive" || ! -f "$weights" ]]; then
-    echo "SKIP torch_check precision_shared: $archive or $weights not found (set CLCAM_SHARED)"
-    exit 77
-  fi
-  "$clcam" import-cifar10 "$archive" "$tmp/cifar10.h5" --quiet
+  shared_cifar10
   run --set "data.file=$tmp/cifar10.h5" --set "model.weights=$weights" \
       --set "output.file=$tmp/r.h5" --set data.count=200 --set "cam.methods=[gradcampp]"
   $py "$oracle" precision --data "$tmp/cifar10.h5" --weights "$weights" --results "$tmp/r.h5"
@@ -144,13 +150,7 @@ layers)
       --results "$tmp/r_topk.h5" --min-checked 0.8 --raw-rel-tol 1e-5
   ;;
 shared)
-  shared="${CLCAM_SHARED:-$here/../../shared}"
-  archive="$shared/cifar10/cifar-10-binary.tar.gz" weights="$shared/models/simplecnn_cifar10.h5"
-  if [[ ! -f "$archive" || ! -f "$weights" ]]; then
-    echo "SKIP torch_check shared: $archive or $weights not found (set CLCAM_SHARED)"
-    exit 77
-  fi
-  "$clcam" import-cifar10 "$archive" "$tmp/cifar10.h5" --quiet
+  shared_cifar10
   run --set "data.file=$tmp/cifar10.h5" --set "model.weights=$weights" \
       --set "output.file=$tmp/r.h5" --set data.count=1000
   $py "$oracle" compare --data "$tmp/cifar10.h5" --weights "$weights" --results "$tmp/r.h5"
