@@ -3,7 +3,7 @@
 #include "gemm_params.h"
 #include "profile.h"
 #include "programs.h"
-#include "../pipeline/fault.h"
+#include "../base/fault.h"
 
 #include <clblast_c.h>
 #include <ctype.h>

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "../pipeline/error.h"
+#include "../base/error.h"
 #include "error_names.h"
 
 #define CL_CTX_MAX_KERNELS 64

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "../pipeline/error.h"
+#include "../base/error.h"
 
 #define CIFAR10_SIDE 32
 #define CIFAR10_CHANNELS 3

@@ -2,7 +2,7 @@
 #ifndef CLCAM_CONFIG_H
 #define CLCAM_CONFIG_H
 
-#include "../pipeline/error.h"
+#include "../base/error.h"
 
 #define CONFIG_PATH_MAX 1024
 #define CONFIG_NAME_MAX 64

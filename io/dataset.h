@@ -5,7 +5,7 @@
 #include <hdf5.h>
 #include <stdint.h>
 
-#include "../pipeline/error.h"
+#include "../base/error.h"
 
 typedef struct {
     hid_t file, images, labels;   /* labels is H5I_INVALID_HID when the split has none */

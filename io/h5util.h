@@ -4,7 +4,7 @@
 
 #include <hdf5.h>
 
-#include "../pipeline/error.h"
+#include "../base/error.h"
 
 #define H5_MAX_RANK 8
 

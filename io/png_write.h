@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-#include "../pipeline/error.h"
+#include "../base/error.h"
 
 /* rgb: height rows of width * 3 bytes. On failure the partial file is removed and the error
  * names the file and libpng's or the system's message. */

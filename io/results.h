@@ -6,7 +6,7 @@
 #include <hdf5.h>
 #include <stdint.h>
 
-#include "../pipeline/error.h"
+#include "../base/error.h"
 
 #define RESULTS_MAX_METHODS 8
 #define RESULTS_MAX_CLASS_NAMES 1000 /* numbered names when the dataset has none */

@@ -7,7 +7,7 @@
 #include <hdf5.h>
 #include <stdint.h>
 
-#include "../pipeline/error.h"
+#include "../base/error.h"
 
 typedef struct {
     char path[1024], method[64];

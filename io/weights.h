@@ -4,7 +4,7 @@
 
 #include <hdf5.h>
 
-#include "../pipeline/error.h"
+#include "../base/error.h"
 
 /* Reads dataset `name` (e.g. "conv1/weight") as float32. expect[i] < 0 accepts any size in
  * dimension i; dims receives the shape. Rejects missing datasets, non-float types, wrong

@@ -6,8 +6,8 @@
 
 #include <stdint.h>
 
-#include "cam_stage.h"
-#include "model.h"
+#include "cam/cam_stage.h"
+#include "model/model.h"
 
 typedef struct {
     float scale;

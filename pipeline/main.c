@@ -9,11 +9,11 @@
 #include "../io/cifar10_import.h"
 #include "../io/config.h"
 #include "../io/h5util.h"
-#include "report.h"
+#include "report/report.h"
 #include "run.h"
-#include "selftest.h"
-#include "train.h"
-#include "tune.h"
+#include "selftest/selftest.h"
+#include "train/train.h"
+#include "tune/tune.h"
 
 #define MAX_SETS 64
 

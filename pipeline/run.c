@@ -8,9 +8,9 @@
 #include "../io/results.h"
 #include "../cl/profile.h"
 #include "explain.h"
-#include "progress.h"
+#include "../base/progress.h"
 #include "run_loop.h"
-#include "tune_batch.h"
+#include "tune/tune_batch.h"
 
 static clcam_status check_inputs(const clcam_config *cfg, const dataset_reader *d, const model *m,
                                  long *count, clcam_err *err)

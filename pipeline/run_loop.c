@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "../io/h5util.h"
-#include "fault.h"
-#include "progress.h"
+#include "../base/fault.h"
+#include "../base/progress.h"
 
 /* Batches in flight at once: one being read, one queued on the device behind one running,
  * one being written. */

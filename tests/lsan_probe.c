@@ -7,7 +7,7 @@
 
 #include "cl/profile.h"
 #include "cl/runtime.h"
-#include "pipeline/selftest.h"
+#include "pipeline/selftest/selftest.h"
 
 /* In a frame of its own, so no copy of the pointer is left where LSan looks for roots. */
 static __attribute__((noinline)) void lose_profile(void)

@@ -11,7 +11,7 @@
 
 #include "cl/conv.h"
 #include "cl/gemm_params.h"
-#include "pipeline/reference.h"
+#include "pipeline/model/reference.h"
 #include "testutil.h"
 
 #define CANARY 64 /* floats after each output that no method may write */

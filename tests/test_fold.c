@@ -1,4 +1,4 @@
-/* Batchnorm folding (pipeline/model.c): a conv followed by an eval-mode batchnorm is loaded as
+/* Batchnorm folding (pipeline/model/model.c): a conv followed by an eval-mode batchnorm is loaded as
  * one conv with w' = w * s and b' = (b - mean) * s + beta, s = gamma / sqrt(var + eps). Checked
  * here against the same formula in double on random weights and statistics, with running
  * variances small enough (1e-5 to 2e-4) that leaving eps out, or using another eps than the
@@ -13,7 +13,7 @@
 
 #include "fixtures.h"
 #include "io/h5util.h"
-#include "pipeline/model.h"
+#include "pipeline/model/model.h"
 #include "testutil.h"
 
 enum { K = 5, C = 3, KS = 3, PER_K = C * KS * KS };

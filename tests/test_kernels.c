@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "cl/runtime.h"
-#include "pipeline/selftest.h"
+#include "pipeline/selftest/selftest.h"
 #include "testutil.h"
 
 int main(void)

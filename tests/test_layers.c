@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/layer.h"
+#include "pipeline/model/layer.h"
 #include "testutil.h"
 
 static cl_ctx ctx;

@@ -9,8 +9,8 @@
 
 #include "../io/dataset.h"
 #include "../io/h5util.h"
-#include "../pipeline/colormap.h"
-#include "../pipeline/report.h"
+#include "../pipeline/report/colormap.h"
+#include "../pipeline/report/report.h"
 #include "fixtures.h"
 #include "testutil.h"
 

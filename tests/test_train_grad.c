@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "cl/ops_train.h"
-#include "pipeline/layer.h"
-#include "pipeline/reference_train.h"
-#include "pipeline/train_rng.h"
+#include "pipeline/model/layer.h"
+#include "pipeline/train/reference_train.h"
+#include "pipeline/train/train_rng.h"
 #include "testutil.h"
 
 static cl_ctx ctx;

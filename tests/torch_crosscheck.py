@@ -322,7 +322,7 @@ def reference(model, images, targets, scale, mean, std, layer="conv3", batch=256
 
 METHODS = ("gradcam", "gradcampp", "xgradcam", "hirescam", "layercam", "gradcam_elementwise",
            "eigencam", "scorecam")
-EIGENCAM_ITERS = 150 * 16  # pipeline/cam_eigencam.c: 150 steps on (M^T M)^16 converge like 2,400
+EIGENCAM_ITERS = 150 * 16  # pipeline/cam/cam_eigencam.c: 150 steps on (M^T M)^16 converge like 2,400
 
 
 def _weighted(w, A, cond=None):

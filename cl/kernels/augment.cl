@@ -2,7 +2,7 @@
  * image zero-padded by pad pixels on each side (torchvision's RandomCrop(size, padding=pad)),
  * then, if flip, a horizontal flip with probability 1/2. The choices come from a counter-based
  * hash of (seed, epoch, the image's index in its split), the same as train_hash4 in
- * pipeline/train_rng.c: same seed, same crops, on any device and whatever the batch.
+ * train_rng.c: same seed, same crops, on any device and whatever the batch.
  * One work-item per output byte. */
 uint train_mix32(uint x)
 {

@@ -1,7 +1,7 @@
 /* Gradient-based CAM methods beyond Grad-CAM: channel weights of Grad-CAM++ and XGrad-CAM
  * (then cam_weighted_relu), and the element-wise maps of HiResCAM, LayerCAM and Grad-CAM
  * element-wise. Sums run in a fixed order; no contraction into FMA, so the plain-C
- * references (pipeline/reference_cam.c) follow the same float arithmetic. */
+ * references (reference_cam.c) follow the same float arithmetic. */
 #pragma OPENCL FP_CONTRACT OFF
 
 /* Error-free float transformations (no FMA: FP_CONTRACT is off above): s + e == a + b and

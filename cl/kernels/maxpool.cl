@@ -65,7 +65,7 @@ __kernel void maxpool_forward(__global const float *in, __global float *out,
 }
 
 /* max-pool(ReLU(in)) for inference, when the ReLU layer before the pool is skipped
- * (pipeline/model.c): the same values and argmax as relu_forward then maxpool_forward,
+ * (model.c): the same values and argmax as relu_forward then maxpool_forward,
  * without writing and reading back the ReLU's output. */
 __kernel void maxpool_relu_forward(__global const float *in, __global float *out,
                                    __global int *argmax, int H, int W, int OH, int OW, int K,

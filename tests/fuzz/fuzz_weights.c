@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "io/h5util.h"
-#include "pipeline/model.h"
+#include "pipeline/model/model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

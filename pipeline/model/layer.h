@@ -1,0 +1,94 @@
+/* A network is a list of layers; each layer type is one row of LAYER_OPS. */
+#ifndef CLCAM_LAYER_H
+#define CLCAM_LAYER_H
+
+#include "../../cl/runtime.h"
+
+typedef enum {
+    LAYER_CONV,
+    LAYER_RELU,
+    LAYER_MAXPOOL,
+    LAYER_FLATTEN,
+    LAYER_LINEAR,
+    LAYER_AVGPOOL,
+    LAYER_BATCHNORM,  /* inference: eval mode, folded into the conv before it when the model is
+                       * built; training (bn_train): a layer of its own, see layer_batchnorm.c */
+    LAYER_DROPOUT,    /* identity at inference */
+    LAYER_KIND_COUNT
+} layer_kind;
+
+/* One image's tensor: channels x height x width (a linear layer's is features x 1 x 1). */
+typedef struct {
+    int c, h, w;
+} layer_shape;
+
+static inline int layer_shape_size(layer_shape s) { return s.c * s.h * s.w; }
+
+typedef struct {
+    layer_kind kind;
+    char name[64];
+    layer_shape in, out;
+    int kernel, stride, pad;   /* conv, maxpool, avgpool */
+    int global_pool;           /* avgpool over the whole plane (kernel = input size) */
+    int out_features;          /* conv: output channels; linear: outputs (from the weights) */
+    int no_bias;               /* conv: bias: false, the bias stays zero (not trained) */
+    float *weight, *bias;      /* host copies in PyTorch's layouts */
+    int n_weight, n_bias;      /* element counts */
+    cl_mem d_weight, d_bias;
+    /* Inference only (model.c sets it): a ReLU directly followed by a max-pool is skipped and
+     * its output aliases its input, and that max-pool applies the ReLU as it reads (max of
+     * ReLU = ReLU of max, bitwise, argmax included). Set on both layers; saves writing and
+     * reading back the ReLU's output. */
+    int fuse_relu;
+    cl_mem d_out;              /* forward output for max_batch images */
+    cl_mem d_aux;              /* maxpool: argmax, int per output */
+    /* batchnorm for training (bn_train, not folded): weight = gamma, bias = beta [C]; bn_eval
+     * normalises with the running statistics (PyTorch's eval()), else with the batch's, which
+     * also updates the running ones (train()). */
+    int bn_train, bn_eval;
+    float eps, momentum;
+    float *running_mean, *running_var;
+    cl_mem d_bn[6];            /* running mean, running var, batch mean, invstd, dgamma, dbeta */
+} layer;
+
+typedef struct {
+    const char *kind_name;
+    int keeps_argmax;    /* forward stores an int argmax per output in d_aux */
+    int aliases_input;   /* output is the input's memory, reinterpreted (flatten) */
+    /* Fills l->out from l->in and the parameters; an error names the layer. */
+    clcam_status (*output_shape)(layer *l, clcam_err *err);
+    clcam_status (*forward)(cl_ctx *ctx, layer *l, cl_mem in, int batch, clcam_err *err);
+    /* din = dLoss/d(input) from dout = dLoss/d(output); NULL where not supported yet. */
+    clcam_status (*backward)(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout, cl_mem din,
+                             int batch, clcam_err *err);
+    /* Parameter gradients, summed over the batch, from the layer's input and dout:
+     * dweight and dbias in the layouts of weight and bias. NULL for layers without parameters. */
+    clcam_status (*backward_params)(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout, cl_mem dweight,
+                                    cl_mem dbias, int batch, clcam_err *err);
+    void (*ref_forward)(const layer *l, const float *in, float *out, int *aux, int batch);
+    void (*ref_backward)(const layer *l, const float *in, const float *out, const int *aux,
+                         const float *dout, float *din, int batch);
+    void (*ref_backward_params)(const layer *l, const float *in, const float *dout,
+                                float *dweight, float *dbias, int batch);
+} layer_ops;
+
+extern const layer_ops *const LAYER_OPS[LAYER_KIND_COUNT];
+extern const layer_ops layer_conv_ops, layer_relu_ops, layer_maxpool_ops, layer_flatten_ops,
+    layer_linear_ops, layer_avgpool_ops, layer_batchnorm_ops, layer_dropout_ops;
+
+/* The rows of layers whose output aliases their input (aliases_input): forward does nothing,
+ * backward copies the gradient through; the references likewise. */
+clcam_status layer_alias_forward(cl_ctx *ctx, layer *l, cl_mem in, int batch, clcam_err *err);
+clcam_status layer_alias_backward(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout, cl_mem din,
+                                  int batch, clcam_err *err);
+void layer_alias_ref_forward(const layer *l, const float *in, float *out, int *aux, int batch);
+void layer_alias_ref_backward(const layer *l, const float *in, const float *out, const int *aux,
+                              const float *dout, float *din, int batch);
+
+/* Device buffers for max_batch images: weights uploaded, outputs allocated. */
+clcam_status layer_upload(cl_ctx *ctx, layer *l, int max_batch, cl_mem prev_out, clcam_err *err);
+/* Frees the device buffers only; layer_upload can make them again. */
+void layer_release_device(layer *l);
+void layer_free(layer *l);
+
+#endif

@@ -1,0 +1,82 @@
+/* 2-D convolution (cross-correlation, square kernel) through cl/conv.c. */
+#include "layer.h"
+
+#include "../../cl/conv.h"
+#include "../../cl/ops_train.h"
+#include "reference.h"
+#include "../train/reference_train.h"
+
+static clcam_status conv_output_shape(layer *l, clcam_err *err)
+{
+    int oh = (l->in.h + 2 * l->pad - l->kernel) / l->stride + 1;
+    int ow = (l->in.w + 2 * l->pad - l->kernel) / l->stride + 1;
+    if (l->kernel < 1 || l->stride < 1 || l->pad < 0 || l->in.h + 2 * l->pad < l->kernel ||
+        l->in.w + 2 * l->pad < l->kernel)
+        return err_set(err, CLCAM_ERR_INPUT, "layer %s: a %dx%d convolution (stride %d, pad %d) "
+                       "does not fit its %dx%d input", l->name, l->kernel, l->kernel, l->stride,
+                       l->pad, l->in.h, l->in.w);
+    l->out = (layer_shape){l->out_features, oh, ow};
+    return CLCAM_OK;
+}
+
+static clcam_status conv_forward_layer(cl_ctx *ctx, layer *l, cl_mem in, int batch, clcam_err *err)
+{
+    conv_shape s = {batch, l->in.c, l->in.h, l->in.w, l->out.c, l->kernel, l->pad, l->stride,
+                    l->out.h, l->out.w};
+    return conv_forward(ctx, conv_method_for(ctx, &s), &s, in, l->d_weight, l->d_bias, l->d_out, err);
+}
+
+static clcam_status conv_backward_layer(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout, cl_mem din,
+                                        int batch, clcam_err *err)
+{
+    conv_shape s = {batch, l->in.c, l->in.h, l->in.w, l->out.c, l->kernel, l->pad, l->stride,
+                    l->out.h, l->out.w};
+    (void)in;
+    return conv_backward_data(ctx, &s, dout, l->d_weight, din, err);
+}
+
+static clcam_status conv_backward_params(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout,
+                                         cl_mem dweight, cl_mem dbias, int batch, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    conv_shape s = {batch, l->in.c, l->in.h, l->in.w, l->out.c, l->kernel, l->pad, l->stride,
+                    l->out.h, l->out.w};
+    TRY(conv_backward_weight(ctx, &s, in, dout, dweight, err));
+    TRY(op_bias_grad(ctx, dout, dbias, batch, l->out.c, l->out.h * l->out.w, err));
+exit:
+    return st;
+}
+
+static void conv_ref_forward(const layer *l, const float *in, float *out, int *aux, int batch)
+{
+    (void)aux;
+    ref_conv2d(in, l->weight, l->bias, out, batch, l->in.c, l->in.h, l->in.w, l->out.c,
+               l->kernel, l->pad, l->stride);
+}
+
+static void conv_ref_backward(const layer *l, const float *in, const float *out, const int *aux,
+                              const float *dout, float *din, int batch)
+{
+    (void)in, (void)out, (void)aux;
+    ref_conv2d_backward_data(dout, l->weight, din, batch, l->in.c, l->in.h, l->in.w, l->out.c,
+                             l->kernel, l->pad, l->stride);
+}
+
+static void conv_ref_backward_params(const layer *l, const float *in, const float *dout,
+                                     float *dweight, float *dbias, int batch)
+{
+    ref_conv2d_backward_weight(in, dout, dweight, batch, l->in.c, l->in.h, l->in.w, l->out.c,
+                               l->kernel, l->pad, l->stride);
+    ref_bias_grad(dout, dbias, batch, l->out.c, l->out.h * l->out.w);
+}
+
+const layer_ops layer_conv_ops = {
+    .kind_name = "conv",
+    .output_shape = conv_output_shape,
+    .forward = conv_forward_layer,
+    .backward = conv_backward_layer,
+    .ref_forward = conv_ref_forward,
+    .ref_backward = conv_ref_backward,
+    .backward_params = conv_backward_params,
+    .ref_backward_params = conv_ref_backward_params,
+};

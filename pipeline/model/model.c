@@ -1,0 +1,485 @@
+#include "model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../io/h5util.h"
+#include "../../io/weights.h"
+
+/* The reference SimpleCNN: three conv-relu-pool blocks, then two linear layers. */
+#define SPEC(k, n, ks, s, p) {.kind = k, .name = n, .kernel = ks, .stride = s, .pad = p}
+static const layer_spec SIMPLECNN[] = {
+    SPEC(LAYER_CONV, "conv1", 3, 1, 1),  SPEC(LAYER_RELU, "relu1", 0, 0, 0), SPEC(LAYER_MAXPOOL, "pool1", 2, 2, 0),
+    SPEC(LAYER_CONV, "conv2", 3, 1, 1),  SPEC(LAYER_RELU, "relu2", 0, 0, 0), SPEC(LAYER_MAXPOOL, "pool2", 2, 2, 0),
+    SPEC(LAYER_CONV, "conv3", 3, 1, 1),  SPEC(LAYER_RELU, "relu3", 0, 0, 0), SPEC(LAYER_MAXPOOL, "pool3", 2, 2, 0),
+    SPEC(LAYER_FLATTEN, "flatten", 0, 0, 0),
+    SPEC(LAYER_LINEAR, "fc1", 0, 0, 0),  SPEC(LAYER_RELU, "relu4", 0, 0, 0),
+    SPEC(LAYER_LINEAR, "fc2", 0, 0, 0),
+};
+
+/* The widths `clcam train` gives a preset when no weights exist yet (0: not a conv or
+ * linear, or the last linear, whose width is the class count): the shared SimpleCNN's. */
+static const int SIMPLECNN_WIDTHS[] = {32, 0, 0, 64, 0, 0, 128, 0, 0, 0, 512, 0, 0};
+_Static_assert(sizeof SIMPLECNN_WIDTHS / sizeof *SIMPLECNN_WIDTHS ==
+               sizeof SIMPLECNN / sizeof *SIMPLECNN, "simplecnn widths");
+
+static const struct {
+    const char *name;
+    const layer_spec *specs;
+    int n;
+    const int *widths;
+} PRESETS[] = {
+    {"simplecnn", SIMPLECNN, (int)(sizeof SIMPLECNN / sizeof *SIMPLECNN), SIMPLECNN_WIDTHS},
+};
+
+_Static_assert(CONFIG_LAYERS_MAX <= MODEL_MAX_LAYERS, "model.layers fits a model");
+
+/* "features.0" + "weight" -> "features/0/weight": the state_dict key with dots as groups. */
+static void param_path(char *buf, size_t n, const char *layer_name, const char *param)
+{
+    snprintf(buf, n, "%s/%s", layer_name, param);
+    for (char *p = buf; *p; p++)
+        if (*p == '.') *p = '/';
+}
+
+/* Does the link path (groups separated by '/') exist? Checked level by level, as H5Lexists
+ * needs. */
+static int param_exists(hid_t file, const char *path)
+{
+    char buf[256];
+    size_t n = strlen(path);
+    if (n >= sizeof buf) return 0;
+    memcpy(buf, path, n + 1);
+    for (size_t i = 0; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0') continue;
+        char keep = buf[i];
+        buf[i] = '\0';
+        int ok = H5Lexists(file, buf, H5P_DEFAULT) > 0;
+        buf[i] = keep;
+        if (!ok) return 0;
+    }
+    return 1;
+}
+
+/* Reads name/weight and name/bias for a conv or linear layer; sets out_features (and a conv's
+ * kernel when the spec leaves it to the weights). A conv without bias gets zeros. */
+static clcam_status load_params(layer *l, const layer_spec *spec, hid_t file, const char *fname,
+                                clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    char wname[160], bname[160];
+    long dims[4], bdims[1];
+    param_path(wname, sizeof wname, l->name, "weight");
+    param_path(bname, sizeof bname, l->name, "bias");
+    l->no_bias = spec->no_bias;
+    if (file < 0) { /* no weights yet: zeros of the spec's shape, for the trainer to fill */
+        int k = l->kind == LAYER_CONV ? spec->kernel : 1;
+        if (spec->out < 1 || k < 1) {
+            st = err_set(err, CLCAM_ERR_INPUT, "layer %s: without weights, a %s layer needs out%s "
+                         "in model.layers", l->name, LAYER_OPS[l->kind]->kind_name,
+                         l->kind == LAYER_CONV ? " and kernel" : "");
+            goto exit;
+        }
+        l->kernel = l->kind == LAYER_CONV ? k : l->kernel;
+        l->out_features = spec->out;
+        l->n_weight = spec->out * l->in.c * k * k;
+        l->n_bias = spec->out;
+        if (!(l->weight = calloc((size_t)l->n_weight, sizeof *l->weight)) ||
+            !(l->bias = calloc((size_t)l->n_bias, sizeof *l->bias)))
+            st = err_set(err, CLCAM_ERR_NOMEM, "out of memory for %s's parameters", l->name);
+        goto exit;
+    }
+    if (l->kind == LAYER_CONV) {
+        long expect[4] = {spec->out > 0 ? spec->out : -1, l->in.c, l->kernel > 0 ? l->kernel : -1,
+                          l->kernel > 0 ? l->kernel : -1};
+        TRY(weights_read(file, fname, wname, 4, expect, dims, &l->weight, err));
+        if (dims[2] != dims[3]) {
+            st = err_set(err, CLCAM_ERR_INPUT, "%s: /%s is a %ldx%ld kernel; clcam supports square "
+                         "kernels only", fname, wname, dims[2], dims[3]);
+            goto exit;
+        }
+        l->kernel = (int)dims[2];
+        l->n_weight = (int)(dims[0] * dims[1] * dims[2] * dims[3]);
+    } else {
+        long expect[2] = {spec->out > 0 ? spec->out : -1, l->in.c};
+        TRY(weights_read(file, fname, wname, 2, expect, dims, &l->weight, err));
+        l->n_weight = (int)(dims[0] * dims[1]);
+    }
+    l->out_features = (int)dims[0];
+    l->n_bias = l->out_features;
+    if (spec->no_bias) {
+        if (param_exists(file, bname)) {
+            st = err_set(err, CLCAM_ERR_INPUT, "%s: layer %s says bias: false, but /%s exists",
+                         fname, l->name, bname);
+            goto exit;
+        }
+        if (!(l->bias = calloc((size_t)l->n_bias, sizeof *l->bias))) {
+            st = err_set(err, CLCAM_ERR_NOMEM, "%s: out of memory for %s's bias", fname, l->name);
+            goto exit;
+        }
+    } else {
+        long expect[1] = {l->out_features};
+        if (l->kind == LAYER_CONV && !param_exists(file, bname)) {
+            st = err_set(err, CLCAM_ERR_INPUT, "%s: no dataset /%s (a conv without bias needs "
+                         "bias: false in model.layers)", fname, bname);
+            goto exit;
+        }
+        TRY(weights_read(file, fname, bname, 1, expect, bdims, &l->bias, err));
+    }
+exit:
+    return st;
+}
+
+/* Folds eval-mode batchnorm bn (gamma, beta, running mean and variance from the weights) into
+ * conv, the layer before it: w' = w * s, b' = (b - mean) * s + beta, s = gamma / sqrt(var + eps),
+ * computed in double and rounded once. */
+static clcam_status fold_batchnorm(layer *conv, const layer *bn, float eps, hid_t file,
+                                   const char *fname, clcam_err *err)
+{
+    static const char *const PARAMS[4] = {"weight", "bias", "running_mean", "running_var"};
+    clcam_status st = CLCAM_OK;
+    float *p[4] = {NULL, NULL, NULL, NULL};
+    long expect[1] = {conv->out_features}, dims[1];
+    char path[160];
+    int per_k = conv->n_weight / conv->out_features;
+    for (int i = 0; i < 4; i++) {
+        param_path(path, sizeof path, bn->name, PARAMS[i]);
+        TRY(weights_read(file, fname, path, 1, expect, dims, &p[i], err));
+    }
+    for (int k = 0; k < conv->out_features; k++) {
+        double var = (double)p[3][k] + eps;
+        if (!(var > 0.0)) {
+            st = err_set(err, CLCAM_ERR_INPUT, "%s: /%s/running_var[%d] + eps = %g is not positive",
+                         fname, bn->name, k, var);
+            goto exit;
+        }
+        double scale = p[0][k] / sqrt(var);
+        for (int j = 0; j < per_k; j++)
+            conv->weight[(size_t)k * per_k + j] = (float)(conv->weight[(size_t)k * per_k + j] * scale);
+        conv->bias[k] = (float)(((double)conv->bias[k] - p[2][k]) * scale + p[1][k]);
+    }
+exit:
+    for (int i = 0; i < 4; i++) free(p[i]);
+    return st;
+}
+
+/* A batchnorm for training, not folded: gamma, beta and the running statistics from the
+ * weights file, or PyTorch's initial values (1, 0, 0, 1) without one. */
+static clcam_status load_batchnorm(layer *l, const layer *conv, float eps, hid_t file,
+                                   const char *fname, clcam_err *err)
+{
+    static const char *const PARAMS[4] = {"weight", "bias", "running_mean", "running_var"};
+    clcam_status st = CLCAM_OK;
+    float **p[4] = {&l->weight, &l->bias, &l->running_mean, &l->running_var};
+    long expect[1] = {conv->out_features}, dims[1];
+    char path[160];
+    int C = conv->out_features;
+    l->bn_train = 1;
+    l->eps = eps;
+    l->momentum = 0.1f;
+    l->n_weight = l->n_bias = C;
+    l->out_features = C;
+    for (int i = 0; i < 4; i++) {
+        if (file >= 0) {
+            param_path(path, sizeof path, l->name, PARAMS[i]);
+            TRY(weights_read(file, fname, path, 1, expect, dims, p[i], err));
+        } else {
+            if (!(*p[i] = malloc(sizeof(float) * (size_t)C))) {
+                st = err_set(err, CLCAM_ERR_NOMEM, "out of memory for %s's parameters", l->name);
+                goto exit;
+            }
+            for (int c = 0; c < C; c++) (*p[i])[c] = i == 0 || i == 3 ? 1.0f : 0.0f;
+        }
+    }
+exit:
+    return st;
+}
+
+int model_fusion_enabled(void)
+{
+    const char *v = getenv("CLCAM_FUSE");
+    return !(v && strcmp(v, "0") == 0);
+}
+
+/* Inference only: each ReLU directly followed by a max-pool is fused into it (layer.h,
+ * fuse_relu). Not the first layer, whose input is not a layer's output to alias, and never
+ * for training, whose steps keep every layer as it is. model_check_cam_layer undoes it for
+ * the CAM's layer, whose output must be written. */
+static void model_plan_fusion(model *m)
+{
+    if (!model_fusion_enabled()) return;
+    for (int i = 1; i + 1 < m->n_layers; i++)
+        if (m->layers[i].kind == LAYER_RELU && m->layers[i + 1].kind == LAYER_MAXPOOL)
+            m->layers[i].fuse_relu = m->layers[i + 1].fuse_relu = 1;
+}
+
+static clcam_status model_build_mode(model *m, const layer_spec *specs, int n_specs,
+                                     const char *weights_path, layer_shape input, int train,
+                                     clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    hid_t file = H5I_INVALID_HID;
+    layer_shape shape = input;
+    memset(m, 0, sizeof *m);
+    m->input = input;
+    if (n_specs < 1 || n_specs > MODEL_MAX_LAYERS) {
+        st = err_set(err, CLCAM_ERR_INPUT, "a model needs 1 to %d layers, got %d", MODEL_MAX_LAYERS, n_specs);
+        goto exit;
+    }
+    if (weights_path) TRY(h5_open_read(weights_path, "weights", &file, err));
+    for (int i = 0; i < n_specs; i++) {
+        layer *l = &m->layers[i];
+        l->kind = specs[i].kind;
+        snprintf(l->name, sizeof l->name, "%s", specs[i].name);
+        l->kernel = specs[i].kernel;
+        l->stride = specs[i].stride;
+        l->pad = specs[i].pad;
+        l->global_pool = specs[i].global_pool;
+        l->in = shape;
+        m->n_layers = i + 1;
+        if (l->kind == LAYER_LINEAR && (l->in.h != 1 || l->in.w != 1))
+            TRY(LAYER_OPS[l->kind]->output_shape(l, err)); /* "add a flatten", not a shape clash */
+        if (l->kind == LAYER_CONV || l->kind == LAYER_LINEAR)
+            TRY(load_params(l, &specs[i], file, weights_path, err));
+        if (l->kind == LAYER_BATCHNORM) {
+            if (i == 0 || m->layers[i - 1].kind != LAYER_CONV) {
+                st = err_set(err, CLCAM_ERR_INPUT, "layer %s: a batchnorm must directly follow a conv "
+                             "layer (it is folded into it), but it follows %s", l->name,
+                             i ? m->layers[i - 1].name : "the input");
+                goto exit;
+            }
+            if (train)
+                TRY(load_batchnorm(l, &m->layers[i - 1], specs[i].eps > 0 ? specs[i].eps : 1e-5f,
+                                   file, weights_path, err));
+            else if (file >= 0)
+                TRY(fold_batchnorm(&m->layers[i - 1], l, specs[i].eps > 0 ? specs[i].eps : 1e-5f,
+                                   file, weights_path, err));
+        }
+        TRY(LAYER_OPS[l->kind]->output_shape(l, err));
+        shape = l->out;
+    }
+    if (shape.h != 1 || shape.w != 1 || shape.c < 2) {
+        st = err_set(err, CLCAM_ERR_INPUT, "%s: the model ends in a %dx%dx%d tensor, expected class scores",
+                     weights_path ? weights_path : "model", shape.c, shape.h, shape.w);
+        goto exit;
+    }
+    m->classes = shape.c;
+    if (!train) model_plan_fusion(m);
+exit:
+    if (file >= 0) H5Fclose(file);
+    if (st != CLCAM_OK) model_free(m);
+    return st;
+}
+
+clcam_status model_build(model *m, const layer_spec *specs, int n_specs, const char *weights_path,
+                         layer_shape input, clcam_err *err)
+{
+    return model_build_mode(m, specs, n_specs, weights_path, input, 0, err);
+}
+
+static clcam_status model_load_mode(model *m, const char *arch, const char *weights_path,
+                                    layer_shape input, int train, clcam_err *err)
+{
+    for (size_t i = 0; i < sizeof PRESETS / sizeof *PRESETS; i++)
+        if (strcmp(PRESETS[i].name, arch) == 0)
+            return model_build_mode(m, PRESETS[i].specs, PRESETS[i].n, weights_path, input, train,
+                                    err);
+    return err_set(err, CLCAM_ERR_INPUT, "model.arch: unknown architecture '%s' (expected: simplecnn)", arch);
+}
+
+/* model.layers entries (validated by io/config) as layer_specs, with PyTorch's defaults for
+ * what an entry leaves out: conv stride 1, padding 0, kernel from the weights; pool stride =
+ * kernel; batchnorm eps 1e-5. */
+static clcam_status specs_from_config(const clcam_config *cfg, layer_spec *specs, clcam_err *err)
+{
+    for (int i = 0; i < cfg->model_n_layers; i++) {
+        const config_layer *c = &cfg->model_layers[i];
+        layer_spec *s = &specs[i];
+        int k;
+        for (k = 0; k < LAYER_KIND_COUNT; k++)
+            if (strcmp(LAYER_OPS[k]->kind_name, c->type) == 0) break;
+        if (k == LAYER_KIND_COUNT)
+            return err_set(err, CLCAM_ERR_INPUT, "model.layers: layer %s has unknown type '%s'", c->name, c->type);
+        memset(s, 0, sizeof *s);
+        s->kind = (layer_kind)k;
+        s->name = c->name;
+        s->kernel = c->kernel > 0 ? c->kernel : 0;
+        s->stride = c->stride > 0 ? c->stride : s->kind == LAYER_CONV ? 1 : s->kernel;
+        s->pad = c->padding > 0 ? c->padding : 0;
+        s->out = c->out > 0 ? c->out : 0;
+        s->no_bias = c->bias == 0;
+        s->global_pool = c->global == 1;
+        s->eps = c->eps > 0 ? c->eps : 1e-5f;
+    }
+    return CLCAM_OK;
+}
+
+clcam_status model_init_config(model *m, const clcam_config *cfg, layer_shape input, int classes,
+                               clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    layer_spec specs[MODEL_MAX_LAYERS];
+    int n = 0, last_linear = -1;
+    if (cfg->model_n_layers > 0) {
+        TRY(specs_from_config(cfg, specs, err));
+        n = cfg->model_n_layers;
+    } else {
+        size_t p;
+        for (p = 0; p < sizeof PRESETS / sizeof *PRESETS; p++)
+            if (strcmp(PRESETS[p].name, cfg->model_arch) == 0) break;
+        if (p == sizeof PRESETS / sizeof *PRESETS) {
+            st = err_set(err, CLCAM_ERR_INPUT, "model.arch: unknown architecture '%s' (expected: "
+                         "simplecnn)", cfg->model_arch);
+            goto exit;
+        }
+        n = PRESETS[p].n;
+        for (int i = 0; i < n; i++) {
+            specs[i] = PRESETS[p].specs[i];
+            specs[i].out = PRESETS[p].widths[i];
+        }
+    }
+    for (int i = 0; i < n; i++)
+        if (specs[i].kind == LAYER_LINEAR) last_linear = i;
+    if (last_linear >= 0 && specs[last_linear].out == 0) specs[last_linear].out = classes;
+    TRY(model_build_mode(m, specs, n, NULL, input, 1, err));
+    if (m->classes != classes)
+        st = err_set(err, CLCAM_ERR_INPUT, "the model has %d outputs but the dataset %s has %d "
+                     "classes", m->classes, cfg->data_file, classes);
+exit:
+    if (st != CLCAM_OK) model_free(m);
+    return st;
+}
+
+clcam_status model_load(model *m, const char *arch, const char *weights_path, layer_shape input,
+                        clcam_err *err)
+{
+    return model_load_mode(m, arch, weights_path, input, 0, err);
+}
+
+clcam_status model_load_config_mode(model *m, const clcam_config *cfg, layer_shape input,
+                                    int train, clcam_err *err)
+{
+    clcam_status st;
+    layer_spec specs[CONFIG_LAYERS_MAX];
+    if (cfg->model_n_layers == 0) {
+        st = model_load_mode(m, cfg->model_arch, cfg->model_weights, input, train, err);
+    } else if ((st = specs_from_config(cfg, specs, err)) == CLCAM_OK) {
+        st = model_build_mode(m, specs, cfg->model_n_layers, cfg->model_weights, input, train,
+                              err);
+    }
+    if (st == CLCAM_ERR_INPUT) { /* say which input the shapes came from */
+        size_t used = strlen(err->msg);
+        snprintf(err->msg + used, sizeof err->msg - used, " (weights %s, input %dx%dx%d from dataset %s)",
+                 cfg->model_weights, input.c, input.h, input.w, cfg->data_file);
+    }
+    return st;
+}
+
+clcam_status model_upload(cl_ctx *ctx, model *m, int max_batch, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_mem prev = NULL;
+    size_t biggest = (size_t)layer_shape_size(m->input);
+    m->max_batch = max_batch;
+    for (int i = 0; i < m->n_layers; i++) {
+        TRY(layer_upload(ctx, &m->layers[i], max_batch, prev, err));
+        prev = m->layers[i].d_out;
+        if ((size_t)layer_shape_size(m->layers[i].out) > biggest) biggest = (size_t)layer_shape_size(m->layers[i].out);
+    }
+    for (int g = 0; g < 2; g++)
+        TRY(cl_ctx_alloc(ctx, sizeof(float) * biggest * (size_t)max_batch, &m->d_grad[g], "gradient", err));
+exit:
+    return st;
+}
+
+void model_release_device(model *m)
+{
+    for (int i = 0; i < m->n_layers; i++) layer_release_device(&m->layers[i]);
+    for (int g = 0; g < 2; g++)
+        if (m->d_grad[g]) clReleaseMemObject(m->d_grad[g]);
+    m->d_grad[0] = m->d_grad[1] = NULL;
+}
+
+void model_free(model *m)
+{
+    model_release_device(m);
+    for (int i = 0; i < m->n_layers; i++) layer_free(&m->layers[i]);
+    m->n_layers = 0;
+}
+
+int model_find_layer(const model *m, const char *name)
+{
+    for (int i = 0; i < m->n_layers; i++)
+        if (strcmp(m->layers[i].name, name) == 0) return i;
+    return -1;
+}
+
+/* Is layer i a conv whose output is really the folded batchnorm's after it? */
+static int model_folded(const model *m, int i)
+{
+    return i + 1 < m->n_layers && m->layers[i].kind == LAYER_CONV &&
+           m->layers[i + 1].kind == LAYER_BATCHNORM;
+}
+
+clcam_status model_check_cam_layer(model *m, const char *name, int *t, clcam_err *err)
+{
+    char ok[512] = "";
+    size_t used = 0;
+    int first_ok = m->n_layers;
+    /* The backward pass reaches the outputs of layers after the last one without backward. */
+    while (first_ok > 0 && LAYER_OPS[m->layers[first_ok - 1].kind]->backward) first_ok--;
+    if (first_ok > 0) first_ok--; /* the output of the layer without backward is still reached */
+    for (int i = first_ok; i < m->n_layers; i++)
+        if (m->layers[i].out.h * m->layers[i].out.w > 1 && !model_folded(m, i) && used < sizeof ok)
+            used += (size_t)snprintf(ok + used, sizeof ok - used, "%s%s", used ? ", " : "", m->layers[i].name);
+    *t = model_find_layer(m, name);
+    if (*t < 0)
+        return err_set(err, CLCAM_ERR_INPUT, "cam.layer: no layer named '%s' (layers that work: %s)", name, ok);
+    if (model_folded(m, *t))
+        return err_set(err, CLCAM_ERR_INPUT, "cam.layer: '%s' has the batchnorm %s folded into it; "
+                       "use '%s' (layers that work: %s)", name, m->layers[*t + 1].name,
+                       m->layers[*t + 1].name, ok);
+    if (*t < first_ok || m->layers[*t].out.h * m->layers[*t].out.w <= 1)
+        return err_set(err, CLCAM_ERR_INPUT, "cam.layer: '%s' is not supported yet (layers that work: %s)", name, ok);
+    if (m->layers[*t].kind == LAYER_RELU && m->layers[*t].fuse_relu) /* the CAM reads its output */
+        m->layers[*t].fuse_relu = m->layers[*t + 1].fuse_relu = 0;
+    return CLCAM_OK;
+}
+
+clcam_status model_forward(cl_ctx *ctx, model *m, cl_mem input, int batch, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_mem in = input;
+    for (int i = 0; i < m->n_layers; i++) {
+        TRY(LAYER_OPS[m->layers[i].kind]->forward(ctx, &m->layers[i], in, batch, err));
+        in = m->layers[i].d_out;
+    }
+exit:
+    return st;
+}
+
+clcam_status model_backward_to(cl_ctx *ctx, model *m, int t, cl_mem dlogits, int batch,
+                               cl_mem *grad, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_mem dout = dlogits;
+    int g = 0;
+    for (int i = m->n_layers - 1; i > t; i--) {
+        layer *l = &m->layers[i];
+        cl_mem in = m->layers[i - 1].d_out, din = m->d_grad[g];
+        TRY(LAYER_OPS[l->kind]->backward(ctx, l, in, dout, din, batch, err));
+        dout = din;
+        g ^= 1;
+    }
+    *grad = dout;
+exit:
+    return st;
+}
+
+clcam_status model_load_config(model *m, const clcam_config *cfg, layer_shape input,
+                               clcam_err *err)
+{
+    return model_load_config_mode(m, cfg, input, 0, err);
+}

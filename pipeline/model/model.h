@@ -1,0 +1,79 @@
+/* A sequential network: layers built from a preset, weights from HDF5, run on the device. */
+#ifndef CLCAM_MODEL_H
+#define CLCAM_MODEL_H
+
+#include "../../io/config.h"
+#include "layer.h"
+
+#define MODEL_MAX_LAYERS 64
+
+/* One row of an architecture description. The name is also the state_dict prefix of the
+ * layer's weights, dots as groups: features.0 reads /features/0/weight. */
+typedef struct {
+    layer_kind kind;
+    const char *name;
+    int kernel, stride, pad;   /* conv: kernel 0 takes it from the weights */
+    int out;                   /* conv, linear: expected outputs, 0: whatever the weights say */
+    int no_bias;               /* conv: no <name>/bias, zeros instead */
+    int global_pool;           /* avgpool over the whole plane */
+    float eps;                 /* batchnorm; 0: 1e-5 */
+} layer_spec;
+
+typedef struct {
+    layer layers[MODEL_MAX_LAYERS];
+    int n_layers;
+    layer_shape input;
+    int classes;
+    int max_batch;
+    cl_mem d_grad[2];          /* ping-pong gradients, max activation size x max_batch */
+} model;
+
+/* Builds the named preset ("simplecnn") for inputs of shape `input` and reads its weights
+ * from path: output channels and features come from the weights file, everything else is
+ * checked against it. */
+clcam_status model_load(model *m, const char *arch, const char *weights_path, layer_shape input,
+                        clcam_err *err);
+/* From cfg: model.layers when given, else the preset model.arch; the weights file from
+ * model.weights. input comes from the dataset (cfg->data_file): errors about shapes name both
+ * files. Everything is checked here, before any device work. */
+clcam_status model_load_config(model *m, const clcam_config *cfg, layer_shape input,
+                               clcam_err *err);
+/* Same; train != 0 keeps each batchnorm a layer of its own (gamma, beta and running statistics
+ * from the weights, for clcam train) instead of folding it into its conv. */
+clcam_status model_load_config_mode(model *m, const clcam_config *cfg, layer_shape input,
+                                    int train, clcam_err *err);
+/* The model of cfg (model.layers, or the preset with its default widths) with no weights yet:
+ * every parameter zero, for the trainer to initialise. The last linear layer without `out`
+ * gets `classes` outputs. A conv or linear entry of model.layers needs out (and a conv its
+ * kernel). A batchnorm stays a layer of its own, gamma 1, beta 0, running mean 0, running
+ * variance 1 (PyTorch's initial values), as the trainer needs it. */
+clcam_status model_init_config(model *m, const clcam_config *cfg, layer_shape input, int classes,
+                               clcam_err *err);
+/* Same from an explicit layer list (weights_path NULL: zero parameters of the specs' shapes). A batchnorm is folded into the conv right before it
+ * (anything else before it is an error). */
+clcam_status model_build(model *m, const layer_spec *specs, int n_specs, const char *weights_path,
+                         layer_shape input, clcam_err *err);
+/* Device buffers for up to max_batch images. */
+clcam_status model_upload(cl_ctx *ctx, model *m, int max_batch, clcam_err *err);
+/* Frees the device buffers, keeping the weights: model_upload can follow again. */
+void model_release_device(model *m);
+void model_free(model *m);
+
+/* Index of the layer named name, or -1. */
+int model_find_layer(const model *m, const char *name);
+/* Can the backward pass reach the output of layer t, and is it a spatial map? Not a conv whose
+ * output a batchnorm was folded into (its output is the batchnorm's; name that one). The error
+ * says why not and lists the layers that work. On success, a ReLU at t is no longer fused
+ * into the max-pool after it (layer.h): call it before model_upload. */
+clcam_status model_check_cam_layer(model *m, const char *name, int *t, clcam_err *err);
+/* Inference fusions (ReLU into max-pool, here; Grad-CAM's weights and sum, upsampling and
+ * normalisation, in the CAM stage) are on unless the environment sets CLCAM_FUSE=0. */
+int model_fusion_enabled(void);
+
+clcam_status model_forward(cl_ctx *ctx, model *m, cl_mem input, int batch, clcam_err *err);
+/* From dlogits (gradient at the last layer's output) back to the output of layer t;
+ * *grad is one of d_grad (or dlogits when t is the last layer). */
+clcam_status model_backward_to(cl_ctx *ctx, model *m, int t, cl_mem dlogits, int batch,
+                               cl_mem *grad, clcam_err *err);
+
+#endif
