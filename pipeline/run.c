@@ -110,7 +110,7 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
             .n_methods = cfg->cam_n_methods, .config_yaml = yaml, .device = ctx.device_name,
             .platform = ctx.platform_name, .driver_version = ctx.driver_version,
             .dataset_file = cfg->data_file, .split = cfg->data_split,
-            .weights_file = cfg->model_weights, .layer = cfg->cam_layer,
+            .weights_file = cfg->model_weights, .layer = m.layers[t].name,
             .class_names = (const char *const *)d.class_names, .n_class_names = d.n_class_names,
         };
         for (int i = 0; i < cfg->cam_n_methods && i < RESULTS_MAX_METHODS; i++) L.methods[i] = cfg->cam_methods[i];

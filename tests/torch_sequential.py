@@ -105,9 +105,10 @@ def make_named():
 MODELS = [
     ("plain", make_plain, ["4", "5", "1", "3"], ("0", "1"),
      ["0/weight", "0/bias", "1/weight", "1/running_mean", "1/running_var", "4/weight", "8/bias"]),
-    ("nested", make_nested, ["1.0", "1.1", "0.1"], ("0.0", "0.1"),
+    ("nested", make_nested, ["1.0", "1.1", "0.1", ("1", "1.1")], ("0.0", "0.1"),
      ["0/0/weight", "0/1/running_var", "1/0/weight", "2/2/weight"]),
-    ("named", make_named, ["features.2.0", "features.0.2"], ("features.0.0", "features.0.1"),
+    ("named", make_named, ["features.2.0", "features.0.2", ("features", "features.2.1")],
+     ("features.0.0", "features.0.1"),
      ["features/0/0/weight", "features/0/1/running_mean", "features/2/0/bias",
       "classifier/2/weight"]),
 ]
@@ -228,6 +229,8 @@ def check_model(clcam, tmp, images, name, make, layers, folded, keys):
                 f"output:\n  file: {tmp}/{name}_0.h5\n")
     results = {}
     for i, layer in enumerate(layers):
+        # (module path, the layer it names): cam.layer as a PyTorch module's scope
+        layer, want = layer if isinstance(layer, tuple) else (layer, layer)
         cmd = [clcam, "run", cfg, "--quiet"]
         if i:
             cmd += ["--set", f"cam.layer={layer}", "--set", f"output.file={tmp}/{name}_{i}.h5"]
@@ -237,8 +240,9 @@ def check_model(clcam, tmp, images, name, make, layers, folded, keys):
             out.append(f"{name}: cam.layer {layer}: {e}")
             continue
         R = read_results(f"{tmp}/{name}_{i}.h5")
-        if R["layer"] != layer:
-            out.append(f"{name}: the results' layer attribute is {R['layer']!r}, not {layer!r}")
+        if R["layer"] != want:
+            out.append(f"{name}: cam.layer {layer}: the results' layer attribute is {R['layer']!r}, "
+                       f"not {want!r}")
         results[layer] = R
         out += compare(f"{name}", R, ref, images)
 

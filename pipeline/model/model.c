@@ -1,4 +1,5 @@
 #include "model.h"
+#include "layer_scope.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -416,6 +417,14 @@ int model_find_layer(const model *m, const char *name)
     return -1;
 }
 
+/* The last layer in the scope of module path `path` (cam.layer: layer4.1), or -1. */
+static int model_scope_layer(const model *m, const char *path)
+{
+    const char *names[MODEL_MAX_LAYERS];
+    for (int i = 0; i < m->n_layers; i++) names[i] = m->layers[i].name;
+    return layer_scope_resolve(names, m->n_layers, path);
+}
+
 /* Is layer i a conv whose output is really the folded batchnorm's after it? */
 static int model_folded(const model *m, int i)
 {
@@ -435,6 +444,7 @@ clcam_status model_check_cam_layer(model *m, const char *name, int *t, clcam_err
         if (m->layers[i].out.h * m->layers[i].out.w > 1 && !model_folded(m, i) && used < sizeof ok)
             used += (size_t)snprintf(ok + used, sizeof ok - used, "%s%s", used ? ", " : "", m->layers[i].name);
     *t = model_find_layer(m, name);
+    if (*t < 0) *t = model_scope_layer(m, name);
     if (*t < 0)
         return err_set(err, CLCAM_ERR_INPUT, "cam.layer: no layer named '%s' (layers that work: %s)", name, ok);
     if (model_folded(m, *t))
