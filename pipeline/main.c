@@ -8,7 +8,9 @@
 #include "../cl/runtime.h"
 #include "../io/cifar10_import.h"
 #include "../io/config.h"
+#include "../io/dataset.h"
 #include "../io/h5util.h"
+#include "model/model_summary.h"
 #include "report/report.h"
 #include "run.h"
 #include "selftest/selftest.h"
@@ -28,6 +30,7 @@ static const char *USAGE =
     "  train CONFIG.yaml [--set k=v]... [--device SPEC] [--quiet] [--steps N] [--stats] [--profile]\n"
     "                                   train the configured model, write its weights file\n"
     "  selftest [--device SPEC]         every kernel against the plain-C reference\n"
+    "  model CONFIG.yaml [--set k=v]... the layers cam.layer can name: op, shape, params, FLOPs\n"
     "  report RESULTS.h5 --out DIR      pictures and a static HTML page of a results file\n"
     "  tune [CONFIG.yaml] [--device SPEC] [--budget N]\n"
     "                                   measure the GEMMs, convolutions and batch size\n"
@@ -251,6 +254,45 @@ static int cmd_run(int argc, char **argv)
     }
     if (args.stats) print_run_stats(&rep);
     return 0;
+}
+
+static int cmd_model(int argc, char **argv)
+{
+    clcam_err err = {0};
+    clcam_status st = CLCAM_OK;
+    config_args args;
+    clcam_config cfg;
+    dataset_reader d;
+    model m;
+    int rc, cam = -1, have_d = 0, have_m = 0;
+    if (wants_help(argc, argv)) {
+        printf("usage: clcam model CONFIG.yaml [--set key=value]...\n\n"
+               "Prints every layer of the config's model that cam.layer can name: its op, output\n"
+               "shape (channels x height x width, for the dataset's image size), parameters and\n"
+               "forward MFLOPs per image, marking the configured cam.layer and the layer that\n"
+               "`cam.layer: auto` picks (the last spatial map before global pooling). cam.layer\n"
+               "also takes a PyTorch module path (layer4.1): the last layer in its scope.\n"
+               "Reads the weights file and the dataset's image shape; runs nothing on a device.\n");
+        return 0;
+    }
+    if ((rc = parse_config_args("model", argc, argv, &args)) >= 0) return rc;
+    if ((st = config_load(args.config, args.sets, args.n_sets, &cfg, &err)) != CLCAM_OK) return fail("model", &err, st);
+    if ((st = dataset_open(&d, cfg.data_file, cfg.data_split, &err)) != CLCAM_OK) goto exit;
+    have_d = 1;
+    if ((st = model_load_config(&m, &cfg, (layer_shape){d.c, d.h, d.w}, &err)) != CLCAM_OK) goto exit;
+    have_m = 1;
+    if (model_check_cam_layer(&m, cfg.cam_layer, &cam, &err) != CLCAM_OK) {
+        fprintf(stderr, "clcam model: note: %s\n", err.msg); /* the table is what helps here */
+        cam = -1;
+        err_clear(&err);
+    }
+    printf("model: %s (weights %s), input %dx%dx%d from %s\n", cfg.model_arch, cfg.model_weights,
+           d.c, d.h, d.w, cfg.data_file);
+    model_summary_print(stdout, &m, cam, model_auto_cam_layer(&m));
+exit:
+    if (have_m) model_free(&m);
+    if (have_d) dataset_close(&d);
+    return st == CLCAM_OK ? 0 : fail("model", &err, st);
 }
 
 static int cmd_train(int argc, char **argv)
@@ -493,7 +535,7 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } COMMANDS[] = {
         {"devices", cmd_devices}, {"import-cifar10", cmd_import}, {"run", cmd_run}, {"train", cmd_train},
-        {"selftest", cmd_selftest}, {"report", cmd_report}, {"tune", cmd_tune},
+        {"selftest", cmd_selftest}, {"report", cmd_report}, {"tune", cmd_tune}, {"model", cmd_model},
     };
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         fputs(USAGE, argc < 2 ? stderr : stdout);

@@ -432,6 +432,17 @@ static int model_folded(const model *m, int i)
            m->layers[i + 1].kind == LAYER_BATCHNORM;
 }
 
+int model_auto_cam_layer(const model *m)
+{
+    int last = -1;
+    for (int i = 0; i < m->n_layers; i++) {
+        const layer *l = &m->layers[i];
+        if (l->kind == LAYER_AVGPOOL && l->out.h * l->out.w == 1) return last; /* global pooling */
+        if (l->out.h * l->out.w > 1 && !model_folded(m, i)) last = i;
+    }
+    return last;
+}
+
 clcam_status model_check_cam_layer(model *m, const char *name, int *t, clcam_err *err)
 {
     char ok[512] = "";
@@ -444,6 +455,7 @@ clcam_status model_check_cam_layer(model *m, const char *name, int *t, clcam_err
         if (m->layers[i].out.h * m->layers[i].out.w > 1 && !model_folded(m, i) && used < sizeof ok)
             used += (size_t)snprintf(ok + used, sizeof ok - used, "%s%s", used ? ", " : "", m->layers[i].name);
     *t = model_find_layer(m, name);
+    if (*t < 0 && strcmp(name, "auto") == 0) *t = model_auto_cam_layer(m);
     if (*t < 0) *t = model_scope_layer(m, name);
     if (*t < 0)
         return err_set(err, CLCAM_ERR_INPUT, "cam.layer: no layer named '%s' (layers that work: %s)", name, ok);

@@ -61,10 +61,16 @@ void model_free(model *m);
 
 /* Index of the layer named name, or -1. */
 int model_find_layer(const model *m, const char *name);
+/* What `cam.layer: auto` names: the last layer whose output is a spatial map (more than 1x1,
+ * not a conv with a batchnorm folded into it) before the first global pooling, or before the
+ * end without one: model.layer4[-1] on a ResNet. -1 when there is none. */
+int model_auto_cam_layer(const model *m);
 /* Can the backward pass reach the output of layer t, and is it a spatial map? Not a conv whose
  * output a batchnorm was folded into (its output is the batchnorm's; name that one). The error
  * says why not and lists the layers that work. On success, a ReLU at t is no longer fused
- * into the max-pool after it (layer.h): call it before model_upload. */
+ * into the max-pool after it (layer.h): call it before model_upload. name is a layer's name,
+ * `auto` (model_auto_cam_layer), or a PyTorch module path: the last layer in its scope
+ * (layer_scope.h). */
 clcam_status model_check_cam_layer(model *m, const char *name, int *t, clcam_err *err);
 /* Inference fusions (ReLU into max-pool, here; Grad-CAM's weights and sum, upsampling and
  * normalisation, in the CAM stage) are on unless the environment sets CLCAM_FUSE=0. */
