@@ -33,3 +33,46 @@ __kernel void avgpool_backward(__global const float *dout, __global float *din, 
         for (int ox = ox0; ox <= ox1; ox++) sum += dout[plane * OH * OW + oy * OW + ox];
     din[i] = sum / (float)(KH * KW);
 }
+
+/* With zero padding P on every side (PyTorch's AvgPool2d(padding=P), floor mode): the
+ * divisor is the window's size when include_pad (count_include_pad=True), else the number
+ * of its elements inside the input. */
+static inline int avgpool_pad_divisor(int oy, int ox, int H, int W, int K, int S, int P,
+                                      int include_pad)
+{
+    int y0 = oy * S - P, x0 = ox * S - P;
+    if (include_pad) return K * K;
+    return (min(y0 + K, H) - max(y0, 0)) * (min(x0 + K, W) - max(x0, 0));
+}
+
+__kernel void avgpool_pad_forward(__global const float *in, __global float *out, int H, int W,
+                                  int OH, int OW, int K, int S, int P, int include_pad, int n)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int ox = i % OW, oy = (i / OW) % OH, plane = i / (OH * OW);
+    int y0 = oy * S - P, x0 = ox * S - P;
+    __global const float *src = in + (size_t)plane * H * W;
+    float sum = 0.0f;
+    for (int y = max(y0, 0); y < min(y0 + K, H); y++)
+        for (int x = max(x0, 0); x < min(x0 + K, W); x++) sum += src[y * W + x];
+    out[i] = sum / (float)avgpool_pad_divisor(oy, ox, H, W, K, S, P, include_pad);
+}
+
+__kernel void avgpool_pad_backward(__global const float *dout, __global float *din, int H,
+                                   int W, int OH, int OW, int K, int S, int P, int include_pad,
+                                   int n)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int p = i % (H * W), plane = i / (H * W);
+    int y = p / W + P, x = p % W + P; /* in padded coordinates */
+    int oy0 = y - K + 1 > 0 ? (y - K + S) / S : 0, oy1 = min(y / S, OH - 1);
+    int ox0 = x - K + 1 > 0 ? (x - K + S) / S : 0, ox1 = min(x / S, OW - 1);
+    __global const float *d = dout + (size_t)plane * OH * OW;
+    float sum = 0.0f;
+    for (int oy = oy0; oy <= oy1; oy++)
+        for (int ox = ox0; ox <= ox1; ox++)
+            sum += d[oy * OW + ox] / (float)avgpool_pad_divisor(oy, ox, H, W, K, S, P, include_pad);
+    din[i] = sum;
+}
