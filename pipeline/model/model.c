@@ -472,7 +472,8 @@ clcam_status model_check_cam_layer(model *m, const char *name, int *t, clcam_err
     while (first_ok > 0 && LAYER_OPS[m->layers[first_ok - 1].kind]->backward) first_ok--;
     if (first_ok > 0) first_ok--; /* the output of the layer without backward is still reached */
     for (int i = first_ok; i < m->n_layers; i++)
-        if (m->layers[i].out.h * m->layers[i].out.w > 1 && !model_folded(m, i) && used < sizeof ok)
+        if (m->layers[i].out.h * m->layers[i].out.w > 1 && !model_folded(m, i) &&
+            !m->layers[i].pad_folded && used < sizeof ok)
             used += (size_t)snprintf(ok + used, sizeof ok - used, "%s%s", used ? ", " : "", m->layers[i].name);
     *t = model_find_layer(m, name);
     if (*t < 0)
