@@ -94,7 +94,7 @@ clcam_status op_pad_backward(cl_ctx *ctx, cl_mem dout, cl_mem din, int planes, i
 }
 
 /* The padded pools: a, b, c the kernel's buffers (c NULL for avgpool), one work-item per
- * output (forward) or input (backward) element. */
+ * output row (forward) or input element (backward). */
 static clcam_status pool_pad_launch(cl_ctx *ctx, const char *name, cl_mem a, cl_mem b, cl_mem c,
                                     int planes, int H, int W, int K, int S, int P,
                                     int include_pad, int forward, clcam_err *err)
@@ -102,7 +102,7 @@ static clcam_status pool_pad_launch(cl_ctx *ctx, const char *name, cl_mem a, cl_
     clcam_status st = CLCAM_OK;
     cl_kernel k;
     int OH = pool_out_size_pad(H, K, S, P), OW = pool_out_size_pad(W, K, S, P);
-    int n = forward ? planes * OH * OW : planes * H * W;
+    int n = forward ? planes * OH : planes * H * W; /* output rows, input elements */
     TRY(cl_ctx_kernel(ctx, name, &k, err));
     if (c)
         TRY(CL_ARGS(ctx, k, err, CL_ARG(a), CL_ARG(b), CL_ARG(c), CL_ARG(H), CL_ARG(W), CL_ARG(OH),

@@ -45,18 +45,22 @@ static inline int avgpool_pad_divisor(int oy, int ox, int H, int W, int K, int S
     return (min(y0 + K, H) - max(y0, 0)) * (min(x0 + K, W) - max(x0, 0));
 }
 
+/* One work-item per output row (n = planes * OH). */
 __kernel void avgpool_pad_forward(__global const float *in, __global float *out, int H, int W,
                                   int OH, int OW, int K, int S, int P, int include_pad, int n)
 {
     int i = get_global_id(0);
     if (i >= n) return;
-    int ox = i % OW, oy = (i / OW) % OH, plane = i / (OH * OW);
-    int y0 = oy * S - P, x0 = ox * S - P;
+    int oy = i % OH, plane = i / OH;
+    int y0 = max(oy * S - P, 0), y1 = min(oy * S - P + K, H);
     __global const float *src = in + (size_t)plane * H * W;
-    float sum = 0.0f;
-    for (int y = max(y0, 0); y < min(y0 + K, H); y++)
-        for (int x = max(x0, 0); x < min(x0 + K, W); x++) sum += src[y * W + x];
-    out[i] = sum / (float)avgpool_pad_divisor(oy, ox, H, W, K, S, P, include_pad);
+    for (int ox = 0; ox < OW; ox++) {
+        int x0 = max(ox * S - P, 0), x1 = min(ox * S - P + K, W);
+        float sum = 0.0f;
+        for (int y = y0; y < y1; y++)
+            for (int x = x0; x < x1; x++) sum += src[y * W + x];
+        out[(size_t)i * OW + ox] = sum / (float)avgpool_pad_divisor(oy, ox, H, W, K, S, P, include_pad);
+    }
 }
 
 __kernel void avgpool_pad_backward(__global const float *dout, __global float *din, int H,

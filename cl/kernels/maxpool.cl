@@ -117,28 +117,32 @@ __kernel void maxpool_backward(__global const float *dout, __global const int *a
 }
 
 /* With padding P (PyTorch's MaxPool2d(padding=P), P <= K / 2): padded positions are -inf,
- * so they never win; argmax indexes the unpadded plane. One work-item per output. */
+ * so they never win; argmax indexes the unpadded plane. One work-item per output row
+ * (n = planes * OH), the rows of the window clipped to the plane once per row. */
 __kernel void maxpool_pad_forward(__global const float *in, __global float *out,
                                   __global int *argmax, int H, int W, int OH, int OW, int K,
                                   int S, int P, int n)
 {
     int i = get_global_id(0);
     if (i >= n) return;
-    int ox = i % OW, oy = (i / OW) % OH, plane = i / (OH * OW);
-    int y0 = oy * S - P, x0 = ox * S - P;
+    int oy = i % OH, plane = i / OH;
+    int y0 = max(oy * S - P, 0), y1 = min(oy * S - P + K, H);
     __global const float *src = in + (size_t)plane * H * W;
-    float best = -INFINITY;
-    int best_idx = -1;
-    for (int y = max(y0, 0); y < min(y0 + K, H); y++)
-        for (int x = max(x0, 0); x < min(x0 + K, W); x++) {
-            float v = src[y * W + x];
-            if (best_idx < 0 || v > best || isnan(v)) { /* first maximum, NaN wins */
-                best = v;
-                best_idx = y * W + x;
+    for (int ox = 0; ox < OW; ox++) {
+        int x0 = max(ox * S - P, 0), x1 = min(ox * S - P + K, W);
+        float best = -INFINITY;
+        int best_idx = -1;
+        for (int y = y0; y < y1; y++)
+            for (int x = x0; x < x1; x++) {
+                float v = src[y * W + x];
+                if (best_idx < 0 || v > best || isnan(v)) { /* first maximum, NaN wins */
+                    best = v;
+                    best_idx = y * W + x;
+                }
             }
-        }
-    out[i] = best;
-    argmax[i] = best_idx;
+        out[(size_t)i * OW + ox] = best;
+        argmax[(size_t)i * OW + ox] = best_idx;
+    }
 }
 
 /* The gather of maxpool_pad_forward: one work-item per input element. */
