@@ -12,7 +12,8 @@ typedef enum {
     LAYER_LINEAR,
     LAYER_AVGPOOL,
     LAYER_BATCHNORM,  /* inference: eval mode, folded into the conv before it when the model is
-                       * built; training (bn_train): a layer of its own, see layer_batchnorm.c */
+                       * built, else on its own (bn_unfolded); training (bn_train): a layer of
+                       * its own, see layer_batchnorm.c */
     LAYER_DROPOUT,    /* identity at inference */
     LAYER_CLIP,       /* min(max(x, clip_min), clip_max): ReLU6 is 0..6 */
     LAYER_PAD,        /* zero padding by pads; folded into the conv after it where it can */

@@ -206,7 +206,9 @@ static clcam_status model_check_new_kind(const layer *l, int train, clcam_err *e
     const char *what = l->kind == LAYER_CLIP  ? "a clip layer"
                        : l->kind == LAYER_PAD ? "a pad layer"
                        : l->groups > 1        ? "a grouped convolution"
-                                              : NULL;
+                       : (l->kind == LAYER_MAXPOOL || l->kind == LAYER_AVGPOOL) && l->pad > 0
+                           ? "a padded pool"
+                           : NULL;
     if (train && what)
         return err_set(err, CLCAM_ERR_INPUT, "layer %s: clcam train does not train %s (inference "
                        "only: run, cam)", l->name, what);
