@@ -52,12 +52,13 @@ int main(void)
         model_free(&m);
     }
     {   /* groups that do not divide the channels: the error names the layer */
-        layer_spec specs[] = {SPEC(LAYER_CONV, "badg", .out = 4, .kernel = 3, .groups = 3),
+        layer_spec specs[] = {SPEC(LAYER_CONV, "badg", .out = 4, .kernel = 3, .stride = 1,
+                                   .groups = 3),
                               SPEC(LAYER_FLATTEN, "f"), SPEC(LAYER_LINEAR, "fc", .out = 2)};
         err = (clcam_err){0};
         CHECK(model_build(&m, specs, 3, NULL, (layer_shape){6, 5, 5}, &err) == CLCAM_ERR_INPUT,
               "groups 3 of 4 outputs must fail");
-        CHECK(strstr(err.msg, "badg") != NULL, "names the layer: %s", err.msg);
+        CHECK(strstr(err.msg, "badg") && strstr(err.msg, "groups 3"), "names the layer: %s", err.msg);
     }
     {   /* a max-pool padded past half its kernel, as PyTorch refuses */
         layer_spec specs[] = {SPEC(LAYER_MAXPOOL, "badp", .kernel = 2, .stride = 2, .pad = 2),

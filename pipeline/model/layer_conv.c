@@ -10,18 +10,17 @@
 
 static clcam_status conv_output_shape(layer *l, clcam_err *err)
 {
-    int oh = (l->in.h + 2 * l->pad - l->kernel) / l->stride + 1;
-    int ow = (l->in.w + 2 * l->pad - l->kernel) / l->stride + 1;
+    int g = l->groups > 1 ? l->groups : 1;
     if (l->kernel < 1 || l->stride < 1 || l->pad < 0 || l->in.h + 2 * l->pad < l->kernel ||
         l->in.w + 2 * l->pad < l->kernel)
         return err_set(err, CLCAM_ERR_INPUT, "layer %s: a %dx%d convolution (stride %d, pad %d) "
                        "does not fit its %dx%d input", l->name, l->kernel, l->kernel, l->stride,
                        l->pad, l->in.h, l->in.w);
-    int g = l->groups > 1 ? l->groups : 1;
     if (l->in.c % g != 0 || l->out_features % g != 0)
         return err_set(err, CLCAM_ERR_INPUT, "layer %s: groups %d must divide its %d input and %d "
                        "output channels", l->name, g, l->in.c, l->out_features);
-    l->out = (layer_shape){l->out_features, oh, ow};
+    l->out = (layer_shape){l->out_features, (l->in.h + 2 * l->pad - l->kernel) / l->stride + 1,
+                           (l->in.w + 2 * l->pad - l->kernel) / l->stride + 1};
     return CLCAM_OK;
 }
 
