@@ -15,13 +15,18 @@ typedef enum { CAM_TARGET_PREDICTED, CAM_TARGET_LABEL, CAM_TARGET_CLASS, CAM_TAR
 
 /* One entry of model.layers. Numbers are -1 (eps < 0) where the entry leaves them out. */
 typedef struct {
-    char type[16];                    /* conv, batchnorm, relu, maxpool, avgpool, flatten, dropout, linear */
+    char type[16];                    /* conv, batchnorm, relu, maxpool, avgpool, flatten, dropout,
+                                       * linear, clip, pad */
     char name[CONFIG_NAME_MAX];       /* the state_dict prefix, unique: features.0 */
     int out;                          /* conv, linear: >= 1, checked against the weights */
-    int kernel, stride, padding;      /* conv, maxpool, avgpool: kernel, stride >= 1; padding >= 0 (conv) */
+    int kernel, stride, padding;      /* conv, maxpool, avgpool: kernel, stride >= 1; padding >= 0 */
     int bias;                         /* conv: 0 (bias: false) or 1 */
     int global;                       /* avgpool: 1 pools the whole plane */
     float eps;                        /* batchnorm: > 0 */
+    int groups;                       /* conv: >= 1, dividing in and out channels */
+    float min, max;                   /* clip: NAN where absent (no bound) */
+    int count_include_pad;            /* avgpool: 0 or 1 (PyTorch's default, true) */
+    int pads[4];                      /* pad: top, left, bottom, right, >= 0 */
 } config_layer;
 
 /* train.lr.schedule */

@@ -376,28 +376,67 @@ static void config_arch_emit(const config_key *k, const clcam_config *cfg, confi
 
 /* ---- model.layers: a sequential network, one mapping per layer ---- */
 
-#define CONFIG_LAYER_TYPES_LIST "conv, batchnorm, relu, maxpool, avgpool, flatten, dropout, linear"
-#define CONFIG_LAYER_KEYS_LIST "type, name, out, kernel, stride, padding, bias, global, eps"
+#define CONFIG_LAYER_TYPES_LIST "conv, batchnorm, relu, maxpool, avgpool, flatten, dropout, linear, " \
+    "clip, pad"
+#define CONFIG_LAYER_KEYS_LIST "type, name, out, kernel, stride, padding, bias, global, eps, " \
+    "groups, min, max, count_include_pad, pads, ceil_mode, dilation"
 
-/* Which keys each type takes (bits in CONFIG_LAYER_KEYS order from "out" on). */
+/* Which keys each type takes (bits in CONFIG_LAYER_KEYS order from "out" on). ceil_mode and
+ * dilation are read only to refuse anything but PyTorch's defaults (false, 1) by name. */
 enum { LK_OUT = 1, LK_KERNEL = 2, LK_STRIDE = 4, LK_PADDING = 8, LK_BIAS = 16, LK_GLOBAL = 32,
-       LK_EPS = 64 };
+       LK_EPS = 64, LK_GROUPS = 128, LK_MIN = 256, LK_MAX = 512, LK_CIP = 1024, LK_PADS = 2048,
+       LK_CEIL = 4096, LK_DILATION = 8192 };
+enum { LJ_BIAS = 4, LJ_GLOBAL = 5, LJ_EPS = 6, LJ_GROUPS = 7, LJ_MIN = 8, LJ_MAX = 9, LJ_CIP = 10,
+       LJ_PADS = 11, LJ_CEIL = 12, LJ_DILATION = 13 };
 static const struct {
     const char *type;
     unsigned keys;
 } CONFIG_LAYER_TYPES[] = {
-    {"conv", LK_OUT | LK_KERNEL | LK_STRIDE | LK_PADDING | LK_BIAS},
+    {"conv", LK_OUT | LK_KERNEL | LK_STRIDE | LK_PADDING | LK_BIAS | LK_GROUPS | LK_DILATION},
     {"batchnorm", LK_EPS},
     {"relu", 0},
-    {"maxpool", LK_KERNEL | LK_STRIDE},
-    {"avgpool", LK_KERNEL | LK_STRIDE | LK_GLOBAL},
+    {"maxpool", LK_KERNEL | LK_STRIDE | LK_PADDING | LK_CEIL | LK_DILATION},
+    {"avgpool", LK_KERNEL | LK_STRIDE | LK_GLOBAL | LK_PADDING | LK_CIP | LK_CEIL},
     {"flatten", 0},
     {"dropout", 0},
     {"linear", LK_OUT},
+    {"clip", LK_MIN | LK_MAX},
+    {"pad", LK_PADS},
 };
 static const char *const CONFIG_LAYER_KEYS[] = {"out", "kernel", "stride", "padding", "bias",
-                                                "global", "eps"};
+                                                "global", "eps", "groups", "min", "max",
+                                                "count_include_pad", "pads", "ceil_mode",
+                                                "dilation"};
 #define CONFIG_N_LAYER_KEYS ((int)(sizeof CONFIG_LAYER_KEYS / sizeof *CONFIG_LAYER_KEYS))
+
+/* pads: one integer >= 0 for all four sides, or [top, left, bottom, right]. */
+static clcam_status config_pads_parse(const config_value *v, yaml_node_t *vn, int i,
+                                      config_layer *out)
+{
+    char got[96];
+    long l;
+    if (vn->type == YAML_SCALAR_NODE) {
+        if (!config_parse_long((const char *)vn->data.scalar.value, &l) || l < 0 || l > 65535)
+            return config_value_fail(v, vn, "entry %d (%s): pads: expected an integer in 0..65535 or "
+                                     "[top, left, bottom, right], got %s", i + 1, out->name,
+                                     config_node_describe(vn, got, sizeof got));
+        out->pads[0] = out->pads[1] = out->pads[2] = out->pads[3] = (int)l;
+        return CLCAM_OK;
+    }
+    if (vn->data.sequence.items.top - vn->data.sequence.items.start != 4)
+        return config_value_fail(v, vn, "entry %d (%s): pads: expected [top, left, bottom, right], "
+                                 "four integers", i + 1, out->name);
+    for (int s = 0; s < 4; s++) {
+        yaml_node_t *e = yaml_document_get_node(v->src->doc, vn->data.sequence.items.start[s]);
+        if (!e || e->type != YAML_SCALAR_NODE ||
+            !config_parse_long((const char *)e->data.scalar.value, &l) || l < 0 || l > 65535)
+            return config_value_fail(v, e ? e : vn, "entry %d (%s): pads: expected integers in "
+                                     "0..65535, got %s", i + 1, out->name,
+                                     config_node_describe(e, got, sizeof got));
+        out->pads[s] = (int)l;
+    }
+    return CLCAM_OK;
+}
 
 /* One entry (a mapping node) into *out; i is its 0-based position, for messages. */
 static clcam_status config_layer_parse(const config_value *v, yaml_node_t *node, int i,
@@ -416,7 +455,10 @@ static clcam_status config_layer_parse(const config_value *v, yaml_node_t *node,
                                  config_node_describe(node, got, sizeof got));
     memset(out, 0, sizeof *out);
     out->out = out->kernel = out->stride = out->padding = out->bias = out->global = -1;
+    out->groups = out->count_include_pad = -1;
+    out->pads[0] = out->pads[1] = out->pads[2] = out->pads[3] = -1;
     out->eps = -1.0f;
+    out->min = out->max = NAN;
     for (p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
         yaml_node_t *kn = yaml_document_get_node(v->src->doc, p->key);
         yaml_node_t *vn = yaml_document_get_node(v->src->doc, p->value);
@@ -430,7 +472,8 @@ static clcam_status config_layer_parse(const config_value *v, yaml_node_t *node,
             if (qn && qn->type == YAML_SCALAR_NODE && strcmp((const char *)qn->data.scalar.value, key) == 0)
                 return config_value_fail(v, kn, "entry %d: duplicate key '%.32s'", i + 1, key);
         }
-        if (!vn || vn->type != YAML_SCALAR_NODE)
+        if (!vn || (vn->type != YAML_SCALAR_NODE && !(strcmp(key, "pads") == 0 &&
+                                                      vn->type == YAML_SEQUENCE_NODE)))
             return config_value_fail(v, vn ? vn : kn, "entry %d: %.32s: expected a single value, got %s",
                                      i + 1, key, config_node_describe(vn, got, sizeof got));
         if (strcmp(key, "type") == 0) {
@@ -478,18 +521,32 @@ static clcam_status config_layer_parse(const config_value *v, yaml_node_t *node,
         const char *text;
         long l;
         if (!vn) continue;
-        text = (const char *)vn->data.scalar.value;
         if (!(allowed & (1u << j)))
             return config_value_fail(v, vn, "entry %d (%s): a %s layer takes no '%s'", i + 1,
                                      out->name, out->type, CONFIG_LAYER_KEYS[j]);
-        if (j == 4 || j == 5) { /* bias, global */
+        if (j == LJ_PADS) {
+            clcam_status st = config_pads_parse(v, vn, i, out);
+            if (st != CLCAM_OK) return st;
+            continue;
+        }
+        text = (const char *)vn->data.scalar.value;
+        if (j == LJ_BIAS || j == LJ_GLOBAL || j == LJ_CIP || j == LJ_CEIL) {
             int b = strcmp(text, "true") == 0 ? 1 : strcmp(text, "false") == 0 ? 0 : -1;
             if (b < 0)
                 return config_value_fail(v, vn, "entry %d (%s): %s: expected true or false, got %s",
                                          i + 1, out->name, CONFIG_LAYER_KEYS[j],
                                          config_node_describe(vn, got, sizeof got));
-            *(j == 4 ? &out->bias : &out->global) = b;
-        } else if (j == 6) { /* eps */
+            if (j == LJ_CEIL && b)
+                return config_value_fail(v, vn, "entry %d (%s): ceil_mode: true is not supported yet "
+                                         "(floor mode only)", i + 1, out->name);
+            if (j != LJ_CEIL)
+                *(j == LJ_BIAS ? &out->bias : j == LJ_GLOBAL ? &out->global : &out->count_include_pad) = b;
+        } else if (j == LJ_MIN || j == LJ_MAX) {
+            if (!config_parse_float(text, j == LJ_MIN ? &out->min : &out->max))
+                return config_value_fail(v, vn, "entry %d (%s): %s: expected a number, got %s", i + 1,
+                                         out->name, CONFIG_LAYER_KEYS[j],
+                                         config_node_describe(vn, got, sizeof got));
+        } else if (j == LJ_EPS) {
             if (!config_parse_float(text, &out->eps) || !(out->eps > 0.0f))
                 return config_value_fail(v, vn, "entry %d (%s): eps: expected a number > 0, got %s",
                                          i + 1, out->name, config_node_describe(vn, got, sizeof got));
@@ -499,9 +556,24 @@ static clcam_status config_layer_parse(const config_value *v, yaml_node_t *node,
                 return config_value_fail(v, vn, "entry %d (%s): %s: expected an integer in %ld..65535, "
                                          "got %s", i + 1, out->name, CONFIG_LAYER_KEYS[j], lo,
                                          config_node_describe(vn, got, sizeof got));
-            *(j == 0 ? &out->out : j == 1 ? &out->kernel : j == 2 ? &out->stride : &out->padding) = (int)l;
+            if (j == LJ_DILATION && l != 1)
+                return config_value_fail(v, vn, "entry %d (%s): dilation %ld is not supported yet "
+                                         "(1 only)", i + 1, out->name, l);
+            if (j != LJ_DILATION)
+                *(j == 0 ? &out->out : j == 1 ? &out->kernel : j == 2 ? &out->stride
+                  : j == 3 ? &out->padding : &out->groups) = (int)l;
         }
     }
+    if (strcmp(out->type, "pad") == 0 && out->pads[0] < 0)
+        return config_value_fail(v, node, "entry %d (%s): a pad layer needs pads: [top, left, "
+                                 "bottom, right] or one number", i + 1, out->name);
+    if (strcmp(out->type, "clip") == 0 && isnan(out->min) && isnan(out->max))
+        return config_value_fail(v, node, "entry %d (%s): a clip layer needs min, max or both",
+                                 i + 1, out->name);
+    if (strcmp(out->type, "clip") == 0 && !isnan(out->min) && !isnan(out->max) &&
+        !(out->min < out->max))
+        return config_value_fail(v, node, "entry %d (%s): clip needs min < max, got %g and %g",
+                                 i + 1, out->name, (double)out->min, (double)out->max);
     if (strcmp(out->type, "maxpool") == 0 && out->kernel < 0)
         return config_value_fail(v, node, "entry %d (%s): a maxpool layer needs a kernel", i + 1,
                                  out->name);
@@ -566,6 +638,20 @@ static void config_layers_emit(const config_key *k, const clcam_config *cfg, con
             config_buf_printf(b, ", eps: ");
             config_float_emit(b, l->eps);
         }
+        if (l->groups >= 0) config_buf_printf(b, ", groups: %d", l->groups);
+        if (!isnan(l->min)) {
+            config_buf_printf(b, ", min: ");
+            config_float_emit(b, l->min);
+        }
+        if (!isnan(l->max)) {
+            config_buf_printf(b, ", max: ");
+            config_float_emit(b, l->max);
+        }
+        if (l->count_include_pad >= 0)
+            config_buf_printf(b, ", count_include_pad: %s", l->count_include_pad ? "true" : "false");
+        if (l->pads[0] >= 0)
+            config_buf_printf(b, ", pads: [%d, %d, %d, %d]", l->pads[0], l->pads[1], l->pads[2],
+                              l->pads[3]);
         config_buf_printf(b, "}");
     }
 }

@@ -3,6 +3,7 @@
 #include "io/config.h"
 #include "testutil.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -451,6 +452,63 @@ static void test_round_trip(void)
     }
 }
 
+/* The keys of the layers graph models brought in (issue 13): groups, clip bounds, pool
+ * padding, count_include_pad, pads; ceil_mode and dilation refused by name. */
+static void test_model_layers_graph_kinds(void)
+{
+    clcam_config cfg;
+    clcam_err err = {0};
+    const config_layer *l;
+    const char *p = write_tmp("g.yaml",
+                              "model:\n"
+                              "  layers:\n"
+                              "    - {type: pad, name: pad0, pads: [0, 1, 1, 0]}\n"
+                              "    - {type: conv, name: dw, groups: 8, dilation: 1, padding: 1}\n"
+                              "    - {type: clip, name: relu6, min: 0, max: 6}\n"
+                              "    - {type: clip, name: lo, min: -0.5}\n"
+                              "    - {type: maxpool, name: stem, kernel: 3, stride: 2, padding: 1, ceil_mode: false}\n"
+                              "    - {type: avgpool, name: ap, kernel: 3, stride: 1, padding: 1, count_include_pad: false}\n"
+                              "    - {type: pad, name: pad1, pads: 2}\n");
+    CHECK(config_load(p, NULL, 0, &cfg, &err) == CLCAM_OK, "%s", err.msg);
+    l = &cfg.model_layers[0];
+    CHECK(l->pads[0] == 0 && l->pads[1] == 1 && l->pads[2] == 1 && l->pads[3] == 0, "pads list");
+    CHECK(cfg.model_layers[1].groups == 8 && cfg.model_layers[1].padding == 1, "groups");
+    CHECK(cfg.model_layers[2].min == 0.0f && cfg.model_layers[2].max == 6.0f, "relu6");
+    CHECK(cfg.model_layers[3].min == -0.5f && isnan(cfg.model_layers[3].max), "one bound");
+    CHECK(cfg.model_layers[4].padding == 1 && cfg.model_layers[4].count_include_pad == -1, "maxpool pad");
+    CHECK(cfg.model_layers[5].count_include_pad == 0, "count_include_pad");
+    CHECK(cfg.model_layers[6].pads[3] == 2, "pads number");
+    round_trip("model.layers graph kinds", &cfg);
+    {
+        char *yaml = config_to_yaml(&cfg);
+        CHECK(yaml && strstr(yaml, "{type: clip, name: relu6, min: 0, max: 6}") &&
+                  strstr(yaml, "{type: pad, name: pad0, pads: [0, 1, 1, 0]}") &&
+                  strstr(yaml, "padding: 1, count_include_pad: false}"),
+              "layout: %s", yaml ? yaml : "(null)");
+        free(yaml);
+    }
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: maxpool, name: p, kernel: 3, ceil_mode: true}\n",
+                     "bad.yaml:3: model.layers: entry 1 (p): ceil_mode: true is not supported yet", NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: conv, name: c, dilation: 2}\n",
+                     "bad.yaml:3: model.layers: entry 1 (c): dilation 2 is not supported yet", NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: clip, name: k}\n",
+                     "entry 1 (k): a clip layer needs min, max or both", NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: clip, name: k, min: 6, max: 0}\n",
+                     "entry 1 (k): clip needs min < max", NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: pad, name: z}\n",
+                     "entry 1 (z): a pad layer needs pads", NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: pad, name: z, pads: [1, 2]}\n",
+                     "entry 1 (z): pads: expected [top, left, bottom, right]", NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: pad, name: z, pads: [1, 2, -1, 0]}\n",
+                     "entry 1 (z): pads: expected integers in 0..65535", NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: conv, name: c, groups: 0}\n",
+                     "entry 1 (c): groups: expected an integer in 1..65535", NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: relu, name: r, groups: 2}\n",
+                     "entry 1 (r): a relu layer takes no 'groups'", NULL, NULL);
+    EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: conv, name: c, pads: [1, 1, 1, 1]}\n",
+                     "entry 1 (c): a conv layer takes no 'pads'", NULL, NULL);
+}
+
 /* model.layers: a full list, PyTorch-style names, the arch rule, every error naming file:line
  * and the entry, and the round trip. */
 static void test_model_layers(void)
@@ -547,6 +605,7 @@ static void test_model_layers(void)
                      "entry 1: duplicate key 'name'", NULL, NULL);
     EXPECT_SET_FAIL("model.layers=[{type: relu}]", CLCAM_ERR_INPUT,
                     "--set model.layers: entry 1: missing name", NULL, NULL);
+    test_model_layers_graph_kinds();
 }
 
 /* Layer names are PyTorch module paths: nn.Sequential numbers its children, so "0",

@@ -12,10 +12,12 @@
 
 "Sequential-style" means the forward pass applies the model's leaf modules in the order they
 were registered, one after the other (nn.Sequential, nested Sequentials, or a module whose
-forward does the same). Supported leaves: Conv2d (square kernel, symmetric padding, groups=1,
-dilation=1, bias or not), BatchNorm2d (eval mode: running statistics; clcam folds it into the
-conv before it), ReLU, MaxPool2d and AvgPool2d (no padding, floor mode), AdaptiveAvgPool2d(1)
-(a global average pool), Flatten (start_dim=1), Dropout, Linear. Each layer's `name` is its
+forward does the same). Supported leaves: Conv2d (square kernel, symmetric padding, any groups,
+depthwise included, dilation=1, bias or not), BatchNorm2d (eval mode: running statistics;
+clcam folds it into the conv right before it, or applies it on its own after anything else),
+ReLU, ReLU6 and Hardtanh (type clip), MaxPool2d and AvgPool2d (floor mode, padding,
+count_include_pad; not ceil_mode, dilation or divisor_override), ZeroPad2d (type pad),
+AdaptiveAvgPool2d(1) (a global average pool), Flatten (start_dim=1), Dropout, Linear. Each layer's `name` is its
 state_dict prefix, its module path (features.0; a plain nn.Sequential's 0, 1, ...; nested
 Sequentials' features.0.1), so cam.layer can name any of them (cam.layer: "4"). Names that
 start with a digit are printed quoted, so that every YAML reader keeps them strings.
@@ -130,9 +132,13 @@ def layers_yaml(model):
             if isinstance(m.padding, str):
                 raise ValueError(f"{path}: padding='{m.padding}'; give it as a number")
             p = _pair(m.padding, "padding", path)
-            if _pair(m.dilation, "dilation", path) != 1 or m.groups != 1 or m.padding_mode != "zeros":
-                raise ValueError(f"{path}: dilation, groups and padding_mode must be the defaults")
+            if _pair(m.dilation, "dilation", path) != 1:
+                raise ValueError(f"{path}: dilation {m.dilation} is not supported yet (1 only)")
+            if m.padding_mode != "zeros":
+                raise ValueError(f"{path}: padding_mode='{m.padding_mode}' is not supported (zeros only)")
             e = f"{{type: conv, name: {name}, out: {m.out_channels}, kernel: {k}, stride: {s}, padding: {p}"
+            if m.groups != 1:
+                e += f", groups: {m.groups}"
             out.append(e + (", bias: false}" if m.bias is None else "}"))
         elif isinstance(m, nn.BatchNorm2d):
             if not m.track_running_stats or m.running_mean is None:
@@ -142,14 +148,30 @@ def layers_yaml(model):
             out.append(f"{{type: batchnorm, name: {name}, eps: {m.eps:g}}}")
         elif isinstance(m, nn.ReLU):
             out.append(f"{{type: relu, name: {name}}}")
+        elif isinstance(m, nn.Hardtanh):  # ReLU6 is Hardtanh(0, 6)
+            out.append(f"{{type: clip, name: {name}, min: {float(m.min_val)!r}, max: {float(m.max_val)!r}}}")
+        elif isinstance(m, nn.ZeroPad2d):
+            left, right, top, bottom = (int(v) for v in m.padding)
+            if min(left, right, top, bottom) < 0:
+                raise ValueError(f"{path}: ZeroPad2d with negative padding (a crop) is not supported")
+            out.append(f"{{type: pad, name: {name}, pads: [{top}, {left}, {bottom}, {right}]}}")
         elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
             kind = "maxpool" if isinstance(m, nn.MaxPool2d) else "avgpool"
             k = _pair(m.kernel_size, "kernel", path)
             s = _pair(m.stride if m.stride is not None else m.kernel_size, "stride", path)
-            if _pair(m.padding, "padding", path) != 0 or m.ceil_mode or \
-                    (kind == "maxpool" and _pair(m.dilation, "dilation", path) != 1):
-                raise ValueError(f"{path}: pooling needs padding 0, ceil_mode False, dilation 1")
-            out.append(f"{{type: {kind}, name: {name}, kernel: {k}, stride: {s}}}")
+            p = _pair(m.padding, "padding", path)
+            if m.ceil_mode:
+                raise ValueError(f"{path}: ceil_mode=True is not supported yet (floor mode only)")
+            if kind == "maxpool" and _pair(m.dilation, "dilation", path) != 1:
+                raise ValueError(f"{path}: dilation {m.dilation} is not supported yet (1 only)")
+            if kind == "avgpool" and m.divisor_override is not None:
+                raise ValueError(f"{path}: divisor_override is not supported")
+            e = f"{{type: {kind}, name: {name}, kernel: {k}, stride: {s}"
+            if p:
+                e += f", padding: {p}"
+                if kind == "avgpool" and not m.count_include_pad:
+                    e += ", count_include_pad: false"
+            out.append(e + "}")
         elif isinstance(m, nn.AdaptiveAvgPool2d):
             size = m.output_size if isinstance(m.output_size, (tuple, list)) else (m.output_size,)
             if any(v != 1 for v in size):

@@ -115,3 +115,52 @@ __kernel void maxpool_backward(__global const float *dout, __global const int *a
         din[i * W + x] = sum;
     }
 }
+
+/* With padding P (PyTorch's MaxPool2d(padding=P), P <= K / 2): padded positions are -inf,
+ * so they never win; argmax indexes the unpadded plane. One work-item per output row
+ * (n = planes * OH), the rows of the window clipped to the plane once per row. */
+__kernel void maxpool_pad_forward(__global const float *in, __global float *out,
+                                  __global int *argmax, int H, int W, int OH, int OW, int K,
+                                  int S, int P, int n)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int oy = i % OH, plane = i / OH;
+    int y0 = max(oy * S - P, 0), y1 = min(oy * S - P + K, H);
+    __global const float *src = in + (size_t)plane * H * W;
+    for (int ox = 0; ox < OW; ox++) {
+        int x0 = max(ox * S - P, 0), x1 = min(ox * S - P + K, W);
+        float best = -INFINITY;
+        int best_idx = -1;
+        for (int y = y0; y < y1; y++)
+            for (int x = x0; x < x1; x++) {
+                float v = src[y * W + x];
+                if (best_idx < 0 || v > best || isnan(v)) { /* first maximum, NaN wins */
+                    best = v;
+                    best_idx = y * W + x;
+                }
+            }
+        out[(size_t)i * OW + ox] = best;
+        argmax[(size_t)i * OW + ox] = best_idx;
+    }
+}
+
+/* The gather of maxpool_pad_forward: one work-item per input element. */
+__kernel void maxpool_pad_backward(__global const float *dout, __global const int *argmax,
+                                   __global float *din, int H, int W, int OH, int OW, int K,
+                                   int S, int P, int n)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int p = i % (H * W), plane = i / (H * W);
+    int y = p / W + P, x = p % W + P; /* in padded coordinates */
+    int oy0 = y - K + 1 > 0 ? (y - K + S) / S : 0, oy1 = min(y / S, OH - 1);
+    int ox0 = x - K + 1 > 0 ? (x - K + S) / S : 0, ox1 = min(x / S, OW - 1);
+    __global const float *d = dout + (size_t)plane * OH * OW;
+    __global const int *a = argmax + (size_t)plane * OH * OW;
+    float sum = 0.0f;
+    for (int oy = oy0; oy <= oy1; oy++)
+        for (int ox = ox0; ox <= ox1; ox++)
+            if (a[oy * OW + ox] == p) sum += d[oy * OW + ox];
+    din[i] = sum;
+}

@@ -12,6 +12,8 @@ const layer_ops *const LAYER_OPS[] = {
     [LAYER_AVGPOOL] = &layer_avgpool_ops,
     [LAYER_BATCHNORM] = &layer_batchnorm_ops,
     [LAYER_DROPOUT] = &layer_dropout_ops,
+    [LAYER_CLIP] = &layer_clip_ops,
+    [LAYER_PAD] = &layer_pad_ops,
 };
 _Static_assert(sizeof LAYER_OPS / sizeof *LAYER_OPS == LAYER_KIND_COUNT, "layer table");
 
@@ -63,7 +65,7 @@ clcam_status layer_upload(cl_ctx *ctx, layer *l, int max_batch, cl_mem prev_out,
         TRY(cl_ctx_upload(ctx, l->d_bias, l->bias, sizeof(float) * l->n_bias, err));
     }
     snprintf(what, sizeof what, "%s output", l->name);
-    if (l->bn_train) {
+    if (l->bn_train || l->bn_unfolded) {
         const float *init[2] = {l->running_mean, l->running_var};
         for (int i = 0; i < 6; i++) {
             snprintf(what, sizeof what, "%s batchnorm state", l->name);
@@ -72,7 +74,8 @@ clcam_status layer_upload(cl_ctx *ctx, layer *l, int max_batch, cl_mem prev_out,
         }
     }
     /* a fused ReLU writes nothing: its output is its input, which the max-pool reads */
-    if ((ops->aliases_input && !l->bn_train) || (l->kind == LAYER_RELU && l->fuse_relu)) {
+    if ((ops->aliases_input && !l->bn_train && !l->bn_unfolded) ||
+        (l->kind == LAYER_RELU && l->fuse_relu) || (l->kind == LAYER_PAD && l->pad_folded)) {
         CL_TRY(clRetainMemObject(prev_out));
         l->d_out = prev_out;
     } else {

@@ -12,8 +12,11 @@ typedef enum {
     LAYER_LINEAR,
     LAYER_AVGPOOL,
     LAYER_BATCHNORM,  /* inference: eval mode, folded into the conv before it when the model is
-                       * built; training (bn_train): a layer of its own, see layer_batchnorm.c */
+                       * built, else on its own (bn_unfolded); training (bn_train): a layer of
+                       * its own, see layer_batchnorm.c */
     LAYER_DROPOUT,    /* identity at inference */
+    LAYER_CLIP,       /* min(max(x, clip_min), clip_max): ReLU6 is 0..6 */
+    LAYER_PAD,        /* zero padding by pads; folded into the conv after it where it can */
     LAYER_KIND_COUNT
 } layer_kind;
 
@@ -40,6 +43,14 @@ typedef struct {
      * ReLU = ReLU of max, bitwise, argmax included). Set on both layers; saves writing and
      * reading back the ReLU's output. */
     int fuse_relu;
+    int groups;                /* conv: input and output channels in G groups; 0 or 1 dense */
+    int count_include_pad;     /* avgpool with pad: divide by the whole window (PyTorch's default) */
+    float clip_min, clip_max;  /* clip: -INFINITY, INFINITY where absent */
+    int pads[4];               /* pad: top, left, bottom, right */
+    int pad_folded;            /* pad: added to the conv after it (model.c); the identity here */
+    int bn_unfolded;           /* batchnorm at inference with nothing to fold into: y = (x - mean)
+                                * / sqrt(var + eps) * gamma + beta on its own, weight = gamma,
+                                * bias = beta, running_mean and running_var as for training */
     cl_mem d_out;              /* forward output for max_batch images */
     cl_mem d_aux;              /* maxpool: argmax, int per output */
     /* batchnorm for training (bn_train, not folded): weight = gamma, bias = beta [C]; bn_eval
@@ -74,7 +85,8 @@ typedef struct {
 
 extern const layer_ops *const LAYER_OPS[LAYER_KIND_COUNT];
 extern const layer_ops layer_conv_ops, layer_relu_ops, layer_maxpool_ops, layer_flatten_ops,
-    layer_linear_ops, layer_avgpool_ops, layer_batchnorm_ops, layer_dropout_ops;
+    layer_linear_ops, layer_avgpool_ops, layer_batchnorm_ops, layer_dropout_ops, layer_clip_ops,
+    layer_pad_ops;
 
 /* The rows of layers whose output aliases their input (aliases_input): forward does nothing,
  * backward copies the gradient through; the references likewise. */

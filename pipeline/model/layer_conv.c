@@ -1,26 +1,35 @@
-/* 2-D convolution (cross-correlation, square kernel) through cl/conv.c. */
+/* 2-D convolution (cross-correlation, square kernel) through cl/conv.c; grouped (groups > 1,
+ * depthwise included) through the direct kernels of cl/kernels/conv_grouped.cl. */
 #include "layer.h"
 
 #include "../../cl/conv.h"
+#include "../../cl/ops_layers.h"
 #include "../../cl/ops_train.h"
 #include "reference.h"
 #include "../train/reference_train.h"
 
 static clcam_status conv_output_shape(layer *l, clcam_err *err)
 {
-    int oh = (l->in.h + 2 * l->pad - l->kernel) / l->stride + 1;
-    int ow = (l->in.w + 2 * l->pad - l->kernel) / l->stride + 1;
+    int g = l->groups > 1 ? l->groups : 1;
     if (l->kernel < 1 || l->stride < 1 || l->pad < 0 || l->in.h + 2 * l->pad < l->kernel ||
         l->in.w + 2 * l->pad < l->kernel)
         return err_set(err, CLCAM_ERR_INPUT, "layer %s: a %dx%d convolution (stride %d, pad %d) "
                        "does not fit its %dx%d input", l->name, l->kernel, l->kernel, l->stride,
                        l->pad, l->in.h, l->in.w);
-    l->out = (layer_shape){l->out_features, oh, ow};
+    if (l->in.c % g != 0 || l->out_features % g != 0)
+        return err_set(err, CLCAM_ERR_INPUT, "layer %s: groups %d must divide its %d input and %d "
+                       "output channels", l->name, g, l->in.c, l->out_features);
+    l->out = (layer_shape){l->out_features, (l->in.h + 2 * l->pad - l->kernel) / l->stride + 1,
+                           (l->in.w + 2 * l->pad - l->kernel) / l->stride + 1};
     return CLCAM_OK;
 }
 
 static clcam_status conv_forward_layer(cl_ctx *ctx, layer *l, cl_mem in, int batch, clcam_err *err)
 {
+    if (l->groups > 1)
+        return op_conv_grouped_forward(ctx, in, l->d_weight, l->d_bias, l->d_out, batch, l->in.c,
+                                       l->in.h, l->in.w, l->out.c, l->groups, l->kernel, l->pad,
+                                       l->stride, l->out.h, l->out.w, err);
     conv_shape s = {batch, l->in.c, l->in.h, l->in.w, l->out.c, l->kernel, l->pad, l->stride,
                     l->out.h, l->out.w};
     return conv_forward(ctx, conv_method_for(ctx, &s), &s, in, l->d_weight, l->d_bias, l->d_out, err);
@@ -32,6 +41,10 @@ static clcam_status conv_backward_layer(cl_ctx *ctx, layer *l, cl_mem in, cl_mem
     conv_shape s = {batch, l->in.c, l->in.h, l->in.w, l->out.c, l->kernel, l->pad, l->stride,
                     l->out.h, l->out.w};
     (void)in;
+    if (l->groups > 1)
+        return op_conv_grouped_backward_data(ctx, dout, l->d_weight, din, batch, l->in.c, l->in.h,
+                                             l->in.w, l->out.c, l->groups, l->kernel, l->pad,
+                                             l->stride, l->out.h, l->out.w, err);
     return conv_backward_data(ctx, &s, dout, l->d_weight, din, err);
 }
 
@@ -41,6 +54,11 @@ static clcam_status conv_backward_params(cl_ctx *ctx, layer *l, cl_mem in, cl_me
     clcam_status st = CLCAM_OK;
     conv_shape s = {batch, l->in.c, l->in.h, l->in.w, l->out.c, l->kernel, l->pad, l->stride,
                     l->out.h, l->out.w};
+    if (l->groups > 1) {
+        st = err_set(err, CLCAM_ERR_INPUT, "layer %s: training a grouped convolution (groups %d) "
+                     "is not supported", l->name, l->groups);
+        goto exit;
+    }
     TRY(conv_backward_weight(ctx, &s, in, dout, dweight, err));
     TRY(op_bias_grad(ctx, dout, dbias, batch, l->out.c, l->out.h * l->out.w, err));
 exit:
@@ -50,6 +68,11 @@ exit:
 static void conv_ref_forward(const layer *l, const float *in, float *out, int *aux, int batch)
 {
     (void)aux;
+    if (l->groups > 1) {
+        ref_conv2d_grouped(in, l->weight, l->bias, out, batch, l->in.c, l->in.h, l->in.w, l->out.c,
+                           l->groups, l->kernel, l->pad, l->stride);
+        return;
+    }
     ref_conv2d(in, l->weight, l->bias, out, batch, l->in.c, l->in.h, l->in.w, l->out.c,
                l->kernel, l->pad, l->stride);
 }
@@ -58,6 +81,11 @@ static void conv_ref_backward(const layer *l, const float *in, const float *out,
                               const float *dout, float *din, int batch)
 {
     (void)in, (void)out, (void)aux;
+    if (l->groups > 1) {
+        ref_conv2d_grouped_backward_data(dout, l->weight, din, batch, l->in.c, l->in.h, l->in.w,
+                                         l->out.c, l->groups, l->kernel, l->pad, l->stride);
+        return;
+    }
     ref_conv2d_backward_data(dout, l->weight, din, batch, l->in.c, l->in.h, l->in.w, l->out.c,
                              l->kernel, l->pad, l->stride);
 }

@@ -85,7 +85,7 @@ static clcam_status load_params(layer *l, const layer_spec *spec, hid_t file, co
         }
         l->kernel = l->kind == LAYER_CONV ? k : l->kernel;
         l->out_features = spec->out;
-        l->n_weight = spec->out * l->in.c * k * k;
+        l->n_weight = spec->out * (l->in.c / (l->groups > 1 ? l->groups : 1)) * k * k;
         l->n_bias = spec->out;
         if (!(l->weight = calloc((size_t)l->n_weight, sizeof *l->weight)) ||
             !(l->bias = calloc((size_t)l->n_bias, sizeof *l->bias)))
@@ -93,7 +93,8 @@ static clcam_status load_params(layer *l, const layer_spec *spec, hid_t file, co
         goto exit;
     }
     if (l->kind == LAYER_CONV) {
-        long expect[4] = {spec->out > 0 ? spec->out : -1, l->in.c, l->kernel > 0 ? l->kernel : -1,
+        long expect[4] = {spec->out > 0 ? spec->out : -1, l->in.c / (l->groups > 1 ? l->groups : 1),
+                          l->kernel > 0 ? l->kernel : -1,
                           l->kernel > 0 ? l->kernel : -1};
         TRY(weights_read(file, fname, wname, 4, expect, dims, &l->weight, err));
         if (dims[2] != dims[3]) {
@@ -166,18 +167,19 @@ exit:
     return st;
 }
 
-/* A batchnorm for training, not folded: gamma, beta and the running statistics from the
- * weights file, or PyTorch's initial values (1, 0, 0, 1) without one. */
-static clcam_status load_batchnorm(layer *l, const layer *conv, float eps, hid_t file,
+/* A batchnorm not folded, for training (train) or at inference with no conv to fold into:
+ * gamma, beta and the running statistics from the weights file, or PyTorch's initial values
+ * (1, 0, 0, 1) without one. C channels. */
+static clcam_status load_batchnorm(layer *l, int C, int train, float eps, hid_t file,
                                    const char *fname, clcam_err *err)
 {
     static const char *const PARAMS[4] = {"weight", "bias", "running_mean", "running_var"};
     clcam_status st = CLCAM_OK;
     float **p[4] = {&l->weight, &l->bias, &l->running_mean, &l->running_var};
-    long expect[1] = {conv->out_features}, dims[1];
+    long expect[1] = {C}, dims[1];
     char path[160];
-    int C = conv->out_features;
-    l->bn_train = 1;
+    l->bn_train = train;
+    l->bn_unfolded = !train;
     l->eps = eps;
     l->momentum = 0.1f;
     l->n_weight = l->n_bias = C;
@@ -198,6 +200,22 @@ exit:
     return st;
 }
 
+/* The kinds graph models brought in run at inference only (their parameter gradients are
+ * not written). */
+static clcam_status model_check_new_kind(const layer *l, int train, clcam_err *err)
+{
+    const char *what = l->kind == LAYER_CLIP  ? "a clip layer"
+                       : l->kind == LAYER_PAD ? "a pad layer"
+                       : l->groups > 1        ? "a grouped convolution"
+                       : (l->kind == LAYER_MAXPOOL || l->kind == LAYER_AVGPOOL) && l->pad > 0
+                           ? "a padded pool"
+                           : NULL;
+    if (train && what)
+        return err_set(err, CLCAM_ERR_INPUT, "layer %s: clcam train does not train %s (inference "
+                       "only: run, cam)", l->name, what);
+    return CLCAM_OK;
+}
+
 int model_fusion_enabled(void)
 {
     const char *v = getenv("CLCAM_FUSE");
@@ -212,7 +230,8 @@ static void model_plan_fusion(model *m)
 {
     if (!model_fusion_enabled()) return;
     for (int i = 1; i + 1 < m->n_layers; i++)
-        if (m->layers[i].kind == LAYER_RELU && m->layers[i + 1].kind == LAYER_MAXPOOL)
+        if (m->layers[i].kind == LAYER_RELU && m->layers[i + 1].kind == LAYER_MAXPOOL &&
+            m->layers[i + 1].pad == 0) /* padded positions are -inf, not ReLU's 0 */
             m->layers[i].fuse_relu = m->layers[i + 1].fuse_relu = 1;
 }
 
@@ -223,6 +242,7 @@ static clcam_status model_build_mode(model *m, const layer_spec *specs, int n_sp
     clcam_status st = CLCAM_OK;
     hid_t file = H5I_INVALID_HID;
     layer_shape shape = input;
+    int folded_pad = 0; /* a symmetric pad folded into the conv after it */
     memset(m, 0, sizeof *m);
     m->input = input;
     if (n_specs < 1 || n_specs > MODEL_MAX_LAYERS) {
@@ -238,22 +258,37 @@ static clcam_status model_build_mode(model *m, const layer_spec *specs, int n_sp
         l->stride = specs[i].stride;
         l->pad = specs[i].pad;
         l->global_pool = specs[i].global_pool;
+        l->groups = specs[i].groups > 1 ? specs[i].groups : 1;
+        l->clip_min = specs[i].has_min ? specs[i].clip_min : -INFINITY;
+        l->clip_max = specs[i].has_max ? specs[i].clip_max : INFINITY;
+        l->count_include_pad = !specs[i].exclude_pad;
+        memcpy(l->pads, specs[i].pads, sizeof l->pads);
         l->in = shape;
         m->n_layers = i + 1;
+        TRY(model_check_new_kind(l, train, err));
+        if (l->kind == LAYER_CONV) l->pad += folded_pad;
+        folded_pad = 0;
+        if (l->kind == LAYER_PAD && i + 1 < n_specs && specs[i + 1].kind == LAYER_CONV &&
+            l->pads[0] == l->pads[1] && l->pads[0] == l->pads[2] && l->pads[0] == l->pads[3]) {
+            l->pad_folded = 1; /* the conv pads as it reads: exact, and no padded copy */
+            folded_pad = l->pads[0];
+        }
         if (l->kind == LAYER_LINEAR && (l->in.h != 1 || l->in.w != 1))
             TRY(LAYER_OPS[l->kind]->output_shape(l, err)); /* "add a flatten", not a shape clash */
         if (l->kind == LAYER_CONV || l->kind == LAYER_LINEAR)
             TRY(load_params(l, &specs[i], file, weights_path, err));
         if (l->kind == LAYER_BATCHNORM) {
+            float eps = specs[i].eps > 0 ? specs[i].eps : 1e-5f;
             if (i == 0 || m->layers[i - 1].kind != LAYER_CONV) {
-                st = err_set(err, CLCAM_ERR_INPUT, "layer %s: a batchnorm must directly follow a conv "
-                             "layer (it is folded into it), but it follows %s", l->name,
-                             i ? m->layers[i - 1].name : "the input");
-                goto exit;
-            }
-            if (train)
-                TRY(load_batchnorm(l, &m->layers[i - 1], specs[i].eps > 0 ? specs[i].eps : 1e-5f,
-                                   file, weights_path, err));
+                if (train) {
+                    st = err_set(err, CLCAM_ERR_INPUT, "layer %s: training needs a batchnorm directly "
+                                 "after a conv layer, but it follows %s", l->name,
+                                 i ? m->layers[i - 1].name : "the input");
+                    goto exit;
+                }
+                TRY(load_batchnorm(l, l->in.c, 0, eps, file, weights_path, err));
+            } else if (train)
+                TRY(load_batchnorm(l, m->layers[i - 1].out_features, 1, eps, file, weights_path, err));
             else if (file >= 0)
                 TRY(fold_batchnorm(&m->layers[i - 1], l, specs[i].eps > 0 ? specs[i].eps : 1e-5f,
                                    file, weights_path, err));
@@ -291,8 +326,8 @@ static clcam_status model_load_mode(model *m, const char *arch, const char *weig
 }
 
 /* model.layers entries (validated by io/config) as layer_specs, with PyTorch's defaults for
- * what an entry leaves out: conv stride 1, padding 0, kernel from the weights; pool stride =
- * kernel; batchnorm eps 1e-5. */
+ * what an entry leaves out: conv stride 1, padding 0, groups 1, kernel from the weights; pool
+ * stride = kernel, padding 0, count_include_pad true; batchnorm eps 1e-5; clip bounds absent. */
 static clcam_status specs_from_config(const clcam_config *cfg, layer_spec *specs, clcam_err *err)
 {
     for (int i = 0; i < cfg->model_n_layers; i++) {
@@ -313,6 +348,13 @@ static clcam_status specs_from_config(const clcam_config *cfg, layer_spec *specs
         s->no_bias = c->bias == 0;
         s->global_pool = c->global == 1;
         s->eps = c->eps > 0 ? c->eps : 1e-5f;
+        s->groups = c->groups > 0 ? c->groups : 1;
+        s->has_min = !isnan(c->min);
+        s->has_max = !isnan(c->max);
+        s->clip_min = c->min;
+        s->clip_max = c->max;
+        s->exclude_pad = c->count_include_pad == 0;
+        for (int j = 0; j < 4; j++) s->pads[j] = c->pads[j] > 0 ? c->pads[j] : 0;
     }
     return CLCAM_OK;
 }
@@ -452,7 +494,8 @@ clcam_status model_check_cam_layer(model *m, const char *name, int *t, clcam_err
     while (first_ok > 0 && LAYER_OPS[m->layers[first_ok - 1].kind]->backward) first_ok--;
     if (first_ok > 0) first_ok--; /* the output of the layer without backward is still reached */
     for (int i = first_ok; i < m->n_layers; i++)
-        if (m->layers[i].out.h * m->layers[i].out.w > 1 && !model_folded(m, i) && used < sizeof ok)
+        if (m->layers[i].out.h * m->layers[i].out.w > 1 && !model_folded(m, i) &&
+            !m->layers[i].pad_folded && used < sizeof ok)
             used += (size_t)snprintf(ok + used, sizeof ok - used, "%s%s", used ? ", " : "", m->layers[i].name);
     *t = model_find_layer(m, name);
     if (*t < 0 && strcmp(name, "auto") == 0) *t = model_auto_cam_layer(m);
@@ -465,6 +508,9 @@ clcam_status model_check_cam_layer(model *m, const char *name, int *t, clcam_err
                        m->layers[*t + 1].name, ok);
     if (*t < first_ok || m->layers[*t].out.h * m->layers[*t].out.w <= 1)
         return err_set(err, CLCAM_ERR_INPUT, "cam.layer: '%s' is not supported yet (layers that work: %s)", name, ok);
+    if (m->layers[*t].kind == LAYER_PAD && m->layers[*t].pad_folded)
+        return err_set(err, CLCAM_ERR_INPUT, "cam.layer: '%s' is a zero pad folded into the conv "
+                       "after it; name the layer before it (layers that work: %s)", name, ok);
     if (m->layers[*t].kind == LAYER_RELU && m->layers[*t].fuse_relu) /* the CAM reads its output */
         m->layers[*t].fuse_relu = m->layers[*t + 1].fuse_relu = 0;
     return CLCAM_OK;

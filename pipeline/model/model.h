@@ -17,6 +17,11 @@ typedef struct {
     int no_bias;               /* conv: no <name>/bias, zeros instead */
     int global_pool;           /* avgpool over the whole plane */
     float eps;                 /* batchnorm; 0: 1e-5 */
+    int groups;                /* conv: 0 or 1 dense, else weights [out, in / groups, k, k] */
+    int has_min, has_max;      /* clip: which bounds are given (absent: -inf, +inf) */
+    float clip_min, clip_max;
+    int exclude_pad;           /* avgpool with pad: count_include_pad false */
+    int pads[4];               /* pad: top, left, bottom, right */
 } layer_spec;
 
 typedef struct {

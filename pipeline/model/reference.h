@@ -55,4 +55,32 @@ void ref_scorecam_mask_input(const float *input, const float *A, const float *mm
 void ref_scorecam_weights(const float *logits, const int *targets, float *w, int batch, int K,
                           int classes, int T, int rank);
 
+/* The layers graph models brought in (pipeline/model/reference_layers.c). G groups: weight
+ * [K, C/G, k, k]. */
+void ref_conv2d_grouped(const float *in, const float *weight, const float *bias, float *out,
+                        int batch, int C, int H, int W, int K, int G, int k, int pad, int stride);
+void ref_conv2d_grouped_backward_data(const float *dout, const float *weight, float *din,
+                                      int batch, int C, int H, int W, int K, int G, int k,
+                                      int pad, int stride);
+/* Hardtanh's backward (ReLU6): the gradient passes where lo < x < hi. */
+void ref_clip_forward(const float *in, float *out, float lo, float hi, int n);
+void ref_clip_backward(const float *in, const float *dout, float *din, float lo, float hi, int n);
+/* pads: top, left, bottom, right. */
+void ref_pad_forward(const float *in, float *out, int planes, int H, int W, const int pads[4]);
+void ref_pad_backward(const float *dout, float *din, int planes, int H, int W, const int pads[4]);
+void ref_maxpool_pad_forward(const float *in, float *out, int *argmax, int planes, int H, int W,
+                             int K, int S, int P);
+void ref_maxpool_pad_backward(const float *dout, const int *argmax, float *din, int planes,
+                              int H, int W, int K, int S, int P);
+void ref_avgpool_pad_forward(const float *in, float *out, int planes, int H, int W, int K, int S,
+                             int P, int include_pad);
+void ref_avgpool_pad_backward(const float *dout, float *din, int planes, int H, int W, int K,
+                              int S, int P, int include_pad);
+/* Eval-mode batchnorm with the running statistics, and its backward pass dy * gamma / sqrt(var
+ * + eps). */
+void ref_bn_eval_forward(const float *x, float *y, const float *gamma, const float *beta,
+                         const float *mean, const float *var, float eps, int batch, int C, int HW);
+void ref_bn_eval_backward(const float *dy, float *dx, const float *gamma, const float *var,
+                          float eps, int batch, int C, int HW);
+
 #endif

@@ -377,6 +377,10 @@ static const struct {
     {"softmax_xent, sgd_step", case_xent_sgd},
     {"augment (crop, flip)", case_augment},
     {"batchnorm train fwd/bwd", case_bn_train},
+    {"grouped/depthwise conv fwd/bwd", case_conv_grouped},
+    {"clip (ReLU6) fwd/bwd", case_clip},
+    {"padded max/avg pool fwd/bwd", case_pool_pad},
+    {"zero pad, eval batchnorm", case_pad_bn_eval},
 };
 
 int selftest_case_count(void) { return (int)(sizeof CASES / sizeof *CASES); }

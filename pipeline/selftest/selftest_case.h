@@ -67,4 +67,10 @@ clcam_status case_xent_sgd(cl_ctx *ctx, scratch *s, int v, selftest_result *r, c
 clcam_status case_augment(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
 clcam_status case_bn_train(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
 
+/* selftest_layers.c */
+clcam_status case_conv_grouped(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
+clcam_status case_clip(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
+clcam_status case_pool_pad(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
+clcam_status case_pad_bn_eval(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
+
 #endif
