@@ -12,16 +12,22 @@ typedef enum { CAM_TARGET_PREDICTED, CAM_TARGET_LABEL, CAM_TARGET_CLASS, CAM_TAR
 
 #define CONFIG_TOPK_MAX 16
 #define CONFIG_LAYERS_MAX 64
+#define CONFIG_INPUTS_MAX 8
 
 /* One entry of model.layers. Numbers are -1 (eps < 0) where the entry leaves them out. */
 typedef struct {
-    char type[16];                    /* conv, batchnorm, relu, maxpool, avgpool, flatten, dropout, linear */
+    char type[16];                    /* conv, batchnorm, relu, maxpool, avgpool, flatten, dropout,
+                                       * linear, add, concat, identity */
     char name[CONFIG_NAME_MAX];       /* the state_dict prefix, unique: features.0 */
     int out;                          /* conv, linear: >= 1, checked against the weights */
     int kernel, stride, padding;      /* conv, maxpool, avgpool: kernel, stride >= 1; padding >= 0 (conv) */
     int bias;                         /* conv: 0 (bias: false) or 1 */
     int global;                       /* avgpool: 1 pools the whole plane */
     float eps;                        /* batchnorm: > 0 */
+    /* inputs: names of earlier entries (or "input", the network's) this one reads; none given
+     * (n_inputs 0): the previous entry's output. Checked: names exist and come earlier. */
+    char inputs[CONFIG_INPUTS_MAX][CONFIG_NAME_MAX];
+    int n_inputs;
 } config_layer;
 
 /* train.lr.schedule */

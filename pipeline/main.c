@@ -182,11 +182,13 @@ static void print_run_stats(const run_report *rep)
     printf("{\"case\": \"clcam\", \"images\": %ld, \"resumed_from\": %d, \"rows_computed\": %ld, "
            "\"gemm\": \"%s\", \"batch\": %d, \"batch_source\": \"%s\", \"seconds\": %.3f, "
            "\"images_per_s\": %.1f, \"first_batch_s\": %.3f, \"setup_s\": %.3f, \"read_s\": %.3f, "
-           "\"write_s\": %.3f, \"device_wait_s\": %.3f, \"accuracy\": %.4f",
+           "\"write_s\": %.3f, \"device_wait_s\": %.3f, \"accuracy\": %.4f, "
+           "\"device_peak_bytes\": %zu",
            rep->images, rep->resumed_from, rep->rows_computed, rep->gemm_own ? "own" : "clblast", rep->batch,
            rep->batch_source[0] ? rep->batch_source : "config", rep->seconds,
            rep->seconds > 0 ? rep->images / rep->seconds : 0.0, rep->t_first_batch, rep->t_setup, rep->t_read,
-           rep->t_write, rep->t_wait, rep->correct >= 0 ? (double)rep->correct / rep->images : -1.0);
+           rep->t_write, rep->t_wait, rep->correct >= 0 ? (double)rep->correct / rep->images : -1.0,
+           rep->device_peak_bytes);
     if (rep->profiled)
         printf(", \"device_upload_s\": %.3f, \"device_forward_s\": %.3f, \"device_backward_s\": %.3f, "
                "\"device_cam_s\": %.3f, \"device_scorecam_s\": %.3f, \"device_download_s\": %.3f",

@@ -12,6 +12,9 @@ const layer_ops *const LAYER_OPS[] = {
     [LAYER_AVGPOOL] = &layer_avgpool_ops,
     [LAYER_BATCHNORM] = &layer_batchnorm_ops,
     [LAYER_DROPOUT] = &layer_dropout_ops,
+    [LAYER_ADD] = &layer_add_ops,
+    [LAYER_CONCAT] = &layer_concat_ops,
+    [LAYER_IDENTITY] = &layer_identity_ops,
 };
 _Static_assert(sizeof LAYER_OPS / sizeof *LAYER_OPS == LAYER_KIND_COUNT, "layer table");
 
@@ -48,6 +51,12 @@ void layer_alias_ref_backward(const layer *l, const float *in, const float *out,
 
 clcam_status layer_upload(cl_ctx *ctx, layer *l, int max_batch, cl_mem prev_out, clcam_err *err)
 {
+    return layer_upload_into(ctx, l, max_batch, prev_out, NULL, err);
+}
+
+clcam_status layer_upload_into(cl_ctx *ctx, layer *l, int max_batch, cl_mem prev_out,
+                               cl_mem out_buf, clcam_err *err)
+{
     clcam_status st = CLCAM_OK;
     const layer_ops *ops = LAYER_OPS[l->kind];
     size_t n_out = (size_t)max_batch * layer_shape_size(l->out);
@@ -75,6 +84,9 @@ clcam_status layer_upload(cl_ctx *ctx, layer *l, int max_batch, cl_mem prev_out,
     if ((ops->aliases_input && !l->bn_train) || (l->kind == LAYER_RELU && l->fuse_relu)) {
         CL_TRY(clRetainMemObject(prev_out));
         l->d_out = prev_out;
+    } else if (out_buf) {
+        CL_TRY(clRetainMemObject(out_buf));
+        l->d_out = out_buf;
     } else {
         TRY(cl_ctx_alloc(ctx, sizeof(float) * n_out, &l->d_out, what, err));
     }

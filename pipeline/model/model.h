@@ -1,4 +1,5 @@
-/* A sequential network: layers built from a preset, weights from HDF5, run on the device. */
+/* A network: a graph of layers built from a preset or model.layers, weights from HDF5, run on
+ * the device. Layers are in topological order (each reads only earlier ones). */
 #ifndef CLCAM_MODEL_H
 #define CLCAM_MODEL_H
 
@@ -17,6 +18,9 @@ typedef struct {
     int no_bias;               /* conv: no <name>/bias, zeros instead */
     int global_pool;           /* avgpool over the whole plane */
     float eps;                 /* batchnorm; 0: 1e-5 */
+    /* Names of the earlier layers it reads ("input": the network's); none: the one before. */
+    int n_inputs;
+    const char *inputs[LAYER_INPUTS_MAX];
 } layer_spec;
 
 typedef struct {
@@ -25,7 +29,16 @@ typedef struct {
     layer_shape input;
     int classes;
     int max_batch;
-    cl_mem d_grad[2];          /* ping-pong gradients, max activation size x max_batch */
+    int train;                 /* built for clcam train: sequential, every output its own */
+    /* The CAM layer (model_check_cam_layer), -1 none: then every output stays readable after
+     * the forward pass and model_backward_to may stop at any layer. Once set, buffers are
+     * reused where no later step reads them (model_plan.c) and model_backward_to goes to it. */
+    int cam_t;
+    cl_mem d_grad[2];          /* training's ping-pong gradients, max activation x max_batch */
+    cl_mem d_tgrad[MODEL_MAX_LAYERS]; /* inference: dLoss/d(output of layer i), may share */
+    cl_mem d_scratch;          /* a second contribution to a gradient, before it is added */
+    size_t device_bytes;       /* all model buffers (weights, outputs, argmax, gradients) */
+    size_t unshared_bytes;     /* the same if no buffer were reused */
 } model;
 
 /* Builds the named preset ("simplecnn") for inputs of shape `input` and reads its weights
@@ -69,10 +82,15 @@ clcam_status model_check_cam_layer(model *m, const char *name, int *t, clcam_err
 /* Inference fusions (ReLU into max-pool, here; Grad-CAM's weights and sum, upsampling and
  * normalisation, in the CAM stage) are on unless the environment sets CLCAM_FUSE=0. */
 int model_fusion_enabled(void);
+/* Buffers are reused by liveness unless the environment sets CLCAM_GRAPH_REUSE=0. */
+int model_reuse_enabled(void);
+/* How many layers read the output of layer i (a layer reading it twice counts twice). */
+int model_readers(const model *m, int i);
 
 clcam_status model_forward(cl_ctx *ctx, model *m, cl_mem input, int batch, clcam_err *err);
-/* From dlogits (gradient at the last layer's output) back to the output of layer t;
- * *grad is one of d_grad (or dlogits when t is the last layer). */
+/* From dlogits (gradient at the last layer's output) back to the output of layer t (cam_t
+ * once that is set); gradients of a tensor read by several layers are summed, in the reverse
+ * of the layer order. *grad is one of d_tgrad (or dlogits when t is the last layer). */
 clcam_status model_backward_to(cl_ctx *ctx, model *m, int t, cl_mem dlogits, int batch,
                                cl_mem *grad, clcam_err *err);
 
