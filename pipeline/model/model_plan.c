@@ -77,11 +77,12 @@ static void model_lifetimes(const model *m, int reuse, lifetime *lt, int *root, 
             if (j < 0) continue;
             if (!LAYER_OPS[l->kind]->bwd_no_in) lt[root[j]].end = FOREVER;
             if (!from[j]) continue;
-            /* gradient of j: written from the first (latest) reader's backward step on */
+            /* gradient of j: written from the backward step of its last reader on */
             lifetime *g = &lt[n + j];
             int step = 2 * n - 1 - i;
             if (g->end < 0) *g = (lifetime){step, reuse ? 2 * n - 1 - j : FOREVER,
                                             b * (size_t)layer_shape_size(m->layers[j].out), -1};
+            if (step < g->start) g->start = step;
             if (++contrib[j] > 1 && g->bytes > *scratch) *scratch = g->bytes;
         }
     }
