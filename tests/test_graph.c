@@ -30,7 +30,8 @@ static const layer_spec RESNET[] = {
     CONV("block.c1", 3, 1, 4),
     ONE(LAYER_RELU, "block.r1"),
     CONV("block.c2", 3, 1, 4),
-    JOIN(LAYER_ADD, "block.add", "block.c2", "r0"),
+    JOIN(LAYER_IDENTITY, "block.skip", "r0"),
+    JOIN(LAYER_ADD, "block.add", "block.c2", "block.skip"),
     ONE(LAYER_RELU, "block.r2"),
     {.kind = LAYER_CONV, .name = "side", .kernel = 1, .stride = 1, .out = 3, .n_inputs = 1, .inputs = {"r0"}},
     JOIN(LAYER_CONCAT, "cat", "block.r2", "side"),
@@ -179,7 +180,7 @@ static double d_logit_sum(const model *m, const float *x, const int *target, int
                             }
                         act[i][((size_t)pl * l->out.h + y) * l->out.w + xx] = best;
                     }
-        } else if (l->kind == LAYER_FLATTEN) {
+        } else if (l->kind == LAYER_FLATTEN || l->kind == LAYER_IDENTITY) {
             memcpy(act[i], in, sizeof(double) * n);
         } else if (l->kind == LAYER_LINEAR) {
             for (int b = 0; b < B; b++)
@@ -257,14 +258,16 @@ static void check_resnet(void)
     memset(&r, 0, sizeof r);
     float x[B * 3 * 6 * 6], dlogits[B * CLASSES];
     int target[B];
-    const char *at[] = {"r0", "block.r1", "block.c2", "block.add", "block.r2", "side", "cat"};
+    const char *at[] = {"r0", "block.r1", "block.c2", "block.skip", "block.add", "block.r2", "side", "cat"};
     CHECK(model_build(&m, RESNET, N_RESNET, NULL, IN, &err) == CLCAM_OK, "build: %s", err.msg);
     if (m.n_layers != N_RESNET) return;
     randomise(&m, 5u);
     inputs_for(&m, x, target, dlogits, 9u);
     ref_graph_forward(&m, x, &r);
-    CHECK(m.layers[8].out.c == 7 && m.layers[8].out.h == 6, "cat is %dx%dx%d", m.layers[8].out.c,
-          m.layers[8].out.h, m.layers[8].out.w);
+    {
+        const layer *cat = &m.layers[model_find_layer(&m, "cat")];
+        CHECK(cat->out.c == 7 && cat->out.h == 6, "cat is %dx%dx%d", cat->out.c, cat->out.h, cat->out.w);
+    }
     CHECK(model_readers(&m, 1) == 3, "r0 has %d readers", model_readers(&m, 1));
     for (size_t a = 0; a < sizeof at / sizeof *at; a++) {
         int t = model_find_layer(&m, at[a]);

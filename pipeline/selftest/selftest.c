@@ -377,6 +377,8 @@ static const struct {
     {"softmax_xent, sgd_step", case_xent_sgd},
     {"augment (crop, flip)", case_augment},
     {"batchnorm train fwd/bwd", case_bn_train},
+    {"add_inplace, summed grads", case_add_inplace},
+    {"concat channels fwd/bwd", case_concat},
 };
 
 int selftest_case_count(void) { return (int)(sizeof CASES / sizeof *CASES); }
