@@ -19,7 +19,10 @@ clcam_add_test(torch_layers bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/torch_check.s
   $<TARGET_FILE:clcam> layers)
 clcam_add_test(torch_vgg /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/torch_vgg.py
   $<TARGET_FILE:clcam>)
-set_tests_properties(torch_layers torch_vgg PROPERTIES TIMEOUT 900 LABELS torch)
+# A CIFAR-style ResNet (basic blocks, a 1x1 projection shortcut) as a graph in model.layers.
+clcam_add_test(torch_graph /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/torch_graph.py
+  $<TARGET_FILE:clcam>)
+set_tests_properties(torch_layers torch_vgg torch_graph PROPERTIES TIMEOUT 900 LABELS torch)
 
 # Grad-CAM++ at conv3 within PyTorch's own float32 error of a float64 reference: random weights,
 # and ../shared's SimpleCNN on the first 200 CIFAR-10 test images.
