@@ -369,6 +369,53 @@ static void check_chain(void)
     model_free(&m);
 }
 
+/* ReLU + max-pool fusion only where the max-pool is the ReLU's one reader (not necessarily the
+ * next layer), and bitwise the same as CLCAM_FUSE=0 either way. */
+static void check_fusion(void)
+{
+    const layer_spec one[] = {CONV("c0", 3, 1, 4), ONE(LAYER_RELU, "r0"), JOIN(LAYER_CONV, "s", "input"),
+                              {.kind = LAYER_MAXPOOL, .name = "p", .kernel = 2, .stride = 2, .n_inputs = 1, .inputs = {"r0"}},
+                              {.kind = LAYER_MAXPOOL, .name = "q", .kernel = 2, .stride = 2, .n_inputs = 1, .inputs = {"s"}},
+                              JOIN(LAYER_ADD, "a", "p", "q"), ONE(LAYER_FLATTEN, "f"),
+                              {.kind = LAYER_LINEAR, .name = "fc", .out = CLASSES}};
+    const layer_spec two[] = {CONV("c0", 3, 1, 4), ONE(LAYER_RELU, "r0"),
+                              {.kind = LAYER_MAXPOOL, .name = "p", .kernel = 2, .stride = 2},
+                              {.kind = LAYER_MAXPOOL, .name = "q", .kernel = 2, .stride = 2, .n_inputs = 1, .inputs = {"r0"}},
+                              JOIN(LAYER_ADD, "a", "p", "q"), ONE(LAYER_FLATTEN, "f"),
+                              {.kind = LAYER_LINEAR, .name = "fc", .out = CLASSES}};
+    const layer_spec *g[2] = {one, two};
+    int n[2] = {8, 7};
+    for (int v = 0; v < 2; v++) {
+        clcam_err err = {0};
+        model m;
+        float x[B * 3 * 6 * 6], dlogits[B * CLASSES];
+        int target[B], t;
+        device_out fused, plain;
+        layer_spec s[8];
+        memcpy(s, g[v], sizeof(layer_spec) * (size_t)n[v]);
+        if (v == 0) s[2].kernel = 3, s[2].stride = 1, s[2].pad = 1, s[2].out = 4;
+        CHECK(model_build(&m, s, n[v], NULL, IN, &err) == CLCAM_OK, "fusion graph %d: %s", v, err.msg);
+        if (m.n_layers != n[v]) continue;
+        CHECK(m.layers[1].fuse_relu == (v == 0), "graph %d: r0 fused %d", v, m.layers[1].fuse_relu);
+        randomise(&m, 17u);
+        inputs_for(&m, x, target, dlogits, 19u);
+        CHECK(model_check_cam_layer(&m, "c0", &t, &err) == CLCAM_OK, "%s", err.msg);
+        device_run(&m, x, dlogits, t, &fused);
+        model_free(&m);
+        setenv("CLCAM_FUSE", "0", 1);
+        CHECK(model_build(&m, s, n[v], NULL, IN, &err) == CLCAM_OK, "%s", err.msg);
+        unsetenv("CLCAM_FUSE");
+        CHECK(m.layers[1].fuse_relu == 0, "CLCAM_FUSE=0 fused");
+        randomise(&m, 17u);
+        CHECK(model_check_cam_layer(&m, "c0", &t, &err) == CLCAM_OK, "%s", err.msg);
+        device_run(&m, x, dlogits, t, &plain);
+        CHECK(memcmp(fused.logits, plain.logits, sizeof plain.logits) == 0, "graph %d: fused logits differ", v);
+        CHECK(memcmp(fused.grad, plain.grad, sizeof(float) * B * 4 * 36) == 0, "graph %d: fused gradient differs", v);
+        free(fused.grad), free(plain.grad);
+        model_free(&m);
+    }
+}
+
 /* Graphs that are refused, with the entry and the name in one line. */
 static void check_config_error(const char *layers, const char *want1, const char *want2)
 {
@@ -467,6 +514,7 @@ int main(void)
     check_refusals();
     check_resnet();
     check_chain();
+    check_fusion();
     cl_ctx_free(&ctx);
     return test_finish("test_graph");
 }
