@@ -297,9 +297,14 @@ static clcam_status model_build_mode(model *m, const layer_spec *specs, int n_sp
         m->n_layers = i + 1;
         TRY(model_link_inputs(m, &specs[i], i, err));
         if (train && (l->n_inputs != 1 || l->inputs[0] != i - 1)) {
+            char reads[256] = "";
+            size_t used = 0;
+            for (int k = 0; k < l->n_inputs && used < sizeof reads; k++)
+                used += (size_t)snprintf(reads + used, sizeof reads - used, "%s%s", k ? ", " : "",
+                                         l->inputs[k] < 0 ? "input" : m->layers[l->inputs[k]].name);
             st = err_set(err, CLCAM_ERR_INPUT, "layer %s: clcam train trains sequential models "
                          "only (each layer reading the one before it); this one reads %s", l->name,
-                         l->inputs[0] < 0 ? "the network input" : m->layers[l->inputs[0]].name);
+                         reads);
             goto exit;
         }
         if (l->kind == LAYER_LINEAR && (l->in.h != 1 || l->in.w != 1))
