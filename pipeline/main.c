@@ -248,7 +248,8 @@ static int cmd_run(int argc, char **argv)
     if (!rep.quiet) {
         fprintf(stderr, "clcam run: %ld images", rep.images);
         if (rep.correct >= 0) fprintf(stderr, ", accuracy %.2f%%", 100.0 * rep.correct / rep.images);
-        fprintf(stderr, ", %.1f s (%.0f img/s), device %s\n", rep.seconds, rep.images / rep.seconds, rep.device);
+        fprintf(stderr, ", %.1f s (%.0f img/s), device %s, model buffers %.1f MiB\n", rep.seconds,
+                rep.images / rep.seconds, rep.device, rep.device_peak_bytes / 1048576.0);
         fprintf(stderr, "clcam run: results in %s\n", cfg.output_file);
     }
     if (args.stats) print_run_stats(&rep);

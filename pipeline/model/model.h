@@ -62,8 +62,8 @@ clcam_status model_load_config_mode(model *m, const clcam_config *cfg, layer_sha
  * variance 1 (PyTorch's initial values), as the trainer needs it. */
 clcam_status model_init_config(model *m, const clcam_config *cfg, layer_shape input, int classes,
                                clcam_err *err);
-/* Same from an explicit layer list (weights_path NULL: zero parameters of the specs' shapes). A batchnorm is folded into the conv right before it
- * (anything else before it is an error). */
+/* Same from an explicit layer list (weights_path NULL: zero parameters of the specs' shapes). A batchnorm is folded into the conv it reads, which it
+ * must be the only reader of (anything else is an error). */
 clcam_status model_build(model *m, const layer_spec *specs, int n_specs, const char *weights_path,
                          layer_shape input, clcam_err *err);
 /* Device buffers for up to max_batch images. */
