@@ -144,6 +144,42 @@ exit:
     return st;
 }
 
+clcam_status op_add_inplace(cl_ctx *ctx, cl_mem acc, cl_mem x, int n, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    TRY(cl_ctx_kernel(ctx, "add_inplace", &k, err));
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(acc), CL_ARG(x), CL_ARG(n)));
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}
+
+static clcam_status concat_launch(cl_ctx *ctx, const char *name, cl_mem a, cl_mem b, int batch,
+                                  int chunk, int total, int offset, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    TRY(cl_ctx_kernel(ctx, name, &k, err));
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(a), CL_ARG(b), CL_ARG(batch), CL_ARG(chunk), CL_ARG(total),
+                CL_ARG(offset)));
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)batch * chunk, err));
+exit:
+    return st;
+}
+
+clcam_status op_concat_copy(cl_ctx *ctx, cl_mem in, cl_mem out, int batch, int chunk, int total,
+                            int offset, clcam_err *err)
+{
+    return concat_launch(ctx, "concat_copy", in, out, batch, chunk, total, offset, err);
+}
+
+clcam_status op_concat_slice(cl_ctx *ctx, cl_mem out, cl_mem in, int batch, int chunk, int total,
+                             int offset, clcam_err *err)
+{
+    return concat_launch(ctx, "concat_slice", out, in, batch, chunk, total, offset, err);
+}
+
 static clcam_status maxpool_launch(cl_ctx *ctx, const char *name, cl_mem a, cl_mem b, cl_mem c,
                                    int planes, int H, int W, int K, int S, int forward,
                                    clcam_err *err)

@@ -37,6 +37,14 @@ clcam_status op_relu_backward(cl_ctx *ctx, cl_mem out, cl_mem dout, cl_mem din, 
 /* planes = batch * channels. */
 clcam_status op_maxpool_forward(cl_ctx *ctx, cl_mem in, cl_mem out, cl_mem argmax, int planes,
                                 int H, int W, int K, int S, clcam_err *err);
+/* acc[i] += x[i] for i < n. */
+clcam_status op_add_inplace(cl_ctx *ctx, cl_mem acc, cl_mem x, int n, clcam_err *err);
+/* Channel concatenation: each of batch images' chunk floats of in go to offset of the image's
+ * total in out; concat_slice is the way back (the input's gradient). */
+clcam_status op_concat_copy(cl_ctx *ctx, cl_mem in, cl_mem out, int batch, int chunk, int total,
+                            int offset, clcam_err *err);
+clcam_status op_concat_slice(cl_ctx *ctx, cl_mem out, cl_mem in, int batch, int chunk, int total,
+                             int offset, clcam_err *err);
 /* maxpool_forward of ReLU(in), bitwise as op_relu_forward then op_maxpool_forward (values
  * and argmax), for a ReLU fused into the max-pool after it at inference. */
 clcam_status op_maxpool_relu_forward(cl_ctx *ctx, cl_mem in, cl_mem out, cl_mem argmax,

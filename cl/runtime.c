@@ -250,7 +250,7 @@ clcam_status cl_ctx_kernel(cl_ctx *ctx, const char *name, cl_kernel *out, clcam_
         goto exit;
     }
     if (ctx->n_kernels >= CL_CTX_MAX_KERNELS) {
-        st = err_set(err, CLCAM_ERR_CL, "too many kernels (raise CL_CTX_MAX_KERNELS)");
+        st = err_set(err, CLCAM_ERR_LIMIT, "too many kernels (raise CL_CTX_MAX_KERNELS)");
         goto exit;
     }
     TRY(cl_programs_for_kernel(ctx, name, &prog, err));

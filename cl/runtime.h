@@ -10,7 +10,7 @@
 #include "../base/error.h"
 #include "error_names.h"
 
-#define CL_CTX_MAX_KERNELS 64
+#define CL_CTX_MAX_KERNELS 160 /* kernels in cl/kernels: 66 today */
 #define CL_CTX_MAX_PROGRAMS 32
 
 typedef struct cl_profile cl_profile;

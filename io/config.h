@@ -12,11 +12,12 @@ typedef enum { CAM_TARGET_PREDICTED, CAM_TARGET_LABEL, CAM_TARGET_CLASS, CAM_TAR
 
 #define CONFIG_TOPK_MAX 16
 #define CONFIG_LAYERS_MAX 64
+#define CONFIG_INPUTS_MAX 8
 
 /* One entry of model.layers. Numbers are -1 (eps < 0) where the entry leaves them out. */
 typedef struct {
     char type[16];                    /* conv, batchnorm, relu, maxpool, avgpool, flatten, dropout,
-                                       * linear, clip, pad */
+                                       * linear, clip, pad, add, concat, identity */
     char name[CONFIG_NAME_MAX];       /* the state_dict prefix, unique: features.0 */
     int out;                          /* conv, linear: >= 1, checked against the weights */
     int kernel, stride, padding;      /* conv, maxpool, avgpool: kernel, stride >= 1; padding >= 0 */
@@ -27,6 +28,10 @@ typedef struct {
     float min, max;                   /* clip: NAN where absent (no bound) */
     int count_include_pad;            /* avgpool: 0 or 1 (PyTorch's default, true) */
     int pads[4];                      /* pad: top, left, bottom, right, >= 0 */
+    /* inputs: names of earlier entries (or "input", the network's) this one reads; none given
+     * (n_inputs 0): the previous entry's output. Checked: names exist and come earlier. */
+    char inputs[CONFIG_INPUTS_MAX][CONFIG_NAME_MAX];
+    int n_inputs;
 } config_layer;
 
 /* train.lr.schedule */

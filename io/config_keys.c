@@ -377,9 +377,9 @@ static void config_arch_emit(const config_key *k, const clcam_config *cfg, confi
 /* ---- model.layers: a sequential network, one mapping per layer ---- */
 
 #define CONFIG_LAYER_TYPES_LIST "conv, batchnorm, relu, maxpool, avgpool, flatten, dropout, linear, " \
-    "clip, pad"
+    "clip, pad, add, concat, identity"
 #define CONFIG_LAYER_KEYS_LIST "type, name, out, kernel, stride, padding, bias, global, eps, " \
-    "groups, min, max, count_include_pad, pads, ceil_mode, dilation"
+    "groups, min, max, count_include_pad, pads, ceil_mode, dilation, inputs"
 
 /* Which keys each type takes (bits in CONFIG_LAYER_KEYS order from "out" on). ceil_mode and
  * dilation are read only to refuse anything but PyTorch's defaults (false, 1) by name. */
@@ -402,6 +402,9 @@ static const struct {
     {"linear", LK_OUT},
     {"clip", LK_MIN | LK_MAX},
     {"pad", LK_PADS},
+    {"add", 0},
+    {"concat", 0},
+    {"identity", 0},
 };
 static const char *const CONFIG_LAYER_KEYS[] = {"out", "kernel", "stride", "padding", "bias",
                                                 "global", "eps", "groups", "min", "max",
@@ -438,6 +441,36 @@ static clcam_status config_pads_parse(const config_value *v, yaml_node_t *vn, in
     return CLCAM_OK;
 }
 
+/* inputs: [name, ...] of entry i (out->name already set) into out->inputs; the names are
+ * resolved against the other entries by config_layers_set. */
+static clcam_status config_layer_inputs(const config_value *v, yaml_node_t *vn, int i,
+                                        config_layer *out)
+{
+    char got[96];
+    yaml_node_item_t *it;
+    size_t n;
+    if (!vn || vn->type != YAML_SEQUENCE_NODE)
+        return config_value_fail(v, vn, "entry %d (%s): inputs: expected a list of layer names "
+                                 "like [conv1, relu2], got %s", i + 1, out->name,
+                                 config_node_describe(vn, got, sizeof got));
+    n = (size_t)(vn->data.sequence.items.top - vn->data.sequence.items.start);
+    if (n < 1 || n > CONFIG_INPUTS_MAX)
+        return config_value_fail(v, vn, "entry %d (%s): inputs: expected 1 to %d names, got %zu",
+                                 i + 1, out->name, CONFIG_INPUTS_MAX, n);
+    for (it = vn->data.sequence.items.start; it < vn->data.sequence.items.top; it++) {
+        yaml_node_t *e = yaml_document_get_node(v->src->doc, *it);
+        const char *name = e && e->type == YAML_SCALAR_NODE ? (const char *)e->data.scalar.value : NULL;
+        if (!name || !config_module_path_ok(name) || strlen(name) != e->data.scalar.length ||
+            strlen(name) >= CONFIG_NAME_MAX)
+            return config_value_fail(v, e ? e : vn, "entry %d (%s): inputs: expected a layer name, "
+                                     CONFIG_MODULE_PATH_WHAT " (at most %d bytes), got %s", i + 1,
+                                     out->name, CONFIG_NAME_MAX - 1,
+                                     config_node_describe(e, got, sizeof got));
+        memcpy(out->inputs[out->n_inputs++], name, strlen(name) + 1);
+    }
+    return CLCAM_OK;
+}
+
 /* One entry (a mapping node) into *out; i is its 0-based position, for messages. */
 static clcam_status config_layer_parse(const config_value *v, yaml_node_t *node, int i,
                                        config_layer *out)
@@ -445,7 +478,7 @@ static clcam_status config_layer_parse(const config_value *v, yaml_node_t *node,
     char got[96];
     yaml_node_pair_t *p, *q;
     yaml_node_t *vals[CONFIG_N_LAYER_KEYS] = {NULL};
-    yaml_node_t *type_node = NULL, *name_node = NULL;
+    yaml_node_t *type_node = NULL, *name_node = NULL, *inputs_node = NULL;
     unsigned allowed = 0;
     size_t t;
     int j;
@@ -471,6 +504,10 @@ static clcam_status config_layer_parse(const config_value *v, yaml_node_t *node,
             yaml_node_t *qn = yaml_document_get_node(v->src->doc, q->key);
             if (qn && qn->type == YAML_SCALAR_NODE && strcmp((const char *)qn->data.scalar.value, key) == 0)
                 return config_value_fail(v, kn, "entry %d: duplicate key '%.32s'", i + 1, key);
+        }
+        if (strcmp(key, "inputs") == 0) {
+            inputs_node = vn ? vn : kn;
+            continue;
         }
         if (!vn || (vn->type != YAML_SCALAR_NODE && !(strcmp(key, "pads") == 0 &&
                                                       vn->type == YAML_SEQUENCE_NODE)))
@@ -504,6 +541,10 @@ static clcam_status config_layer_parse(const config_value *v, yaml_node_t *node,
             return config_value_fail(v, name_node, "entry %d: name: at most %zu bytes, got %zu",
                                      i + 1, sizeof out->name - 1, strlen(name));
         memcpy(out->name, name, strlen(name) + 1);
+    }
+    if (inputs_node) {
+        clcam_status st = config_layer_inputs(v, inputs_node, i, out);
+        if (st != CLCAM_OK) return st;
     }
     if (!type_node)
         return config_value_fail(v, node, "entry %d (%s): missing type (supported: "
@@ -574,6 +615,14 @@ static clcam_status config_layer_parse(const config_value *v, yaml_node_t *node,
         !(out->min < out->max))
         return config_value_fail(v, node, "entry %d (%s): clip needs min < max, got %g and %g",
                                  i + 1, out->name, (double)out->min, (double)out->max);
+    if (strcmp(out->type, "add") == 0 || strcmp(out->type, "concat") == 0) {
+        if (out->n_inputs < 2)
+            return config_value_fail(v, node, "entry %d (%s): an %s layer needs inputs: with two or "
+                                     "more layer names", i + 1, out->name, out->type);
+    } else if (out->n_inputs > 1) {
+        return config_value_fail(v, inputs_node, "entry %d (%s): a %s layer reads one input, got "
+                                 "%d", i + 1, out->name, out->type, out->n_inputs);
+    }
     if (strcmp(out->type, "maxpool") == 0 && out->kernel < 0)
         return config_value_fail(v, node, "entry %d (%s): a maxpool layer needs a kernel", i + 1,
                                  out->name);
@@ -610,6 +659,30 @@ static clcam_status config_layers_set(const config_key *k, const config_value *v
                 goto exit;
             }
     }
+    /* Inputs name earlier entries (the order is the order the network runs in), or "input". */
+    for (it = v->node->data.sequence.items.start, i = 0; (size_t)i < n; it++, i++) {
+        yaml_node_t *e = yaml_document_get_node(v->src->doc, *it);
+        for (int a = 0; a < tmp[i].n_inputs; a++) {
+            const char *want = tmp[i].inputs[a];
+            int found = -1;
+            for (j = 0; j < (int)n && found < 0; j++)
+                if (strcmp(tmp[j].name, want) == 0) found = j;
+            if (found < 0 && strcmp(want, "input") == 0) continue;
+            if (found < 0) {
+                st = config_value_fail(v, e, "entry %d (%s): inputs: no layer named '%s' (name an "
+                                       "earlier entry, or input for the network's input)", i + 1,
+                                       tmp[i].name, want);
+                goto exit;
+            }
+            if (found >= i) {
+                st = config_value_fail(v, e, "entry %d (%s): inputs: '%s' is entry %d, %s; an entry "
+                                       "may read only earlier ones (list the layers in the order "
+                                       "they run)", i + 1, tmp[i].name, want, found + 1,
+                                       found == i ? "itself" : "a later one");
+                goto exit;
+            }
+        }
+    }
     memcpy(cfg->model_layers, tmp, n * sizeof *tmp);
     cfg->model_n_layers = (int)n;
 exit:
@@ -628,6 +701,14 @@ static void config_layers_emit(const config_key *k, const clcam_config *cfg, con
         const config_layer *l = &cfg->model_layers[i];
         config_buf_printf(b, "\n    - {type: %s, name: ", l->type);
         config_buf_name(b, l->name);
+        if (l->n_inputs > 0) {
+            config_buf_printf(b, ", inputs: [");
+            for (int a = 0; a < l->n_inputs; a++) {
+                if (a) config_buf_printf(b, ", ");
+                config_buf_name(b, l->inputs[a]);
+            }
+            config_buf_printf(b, "]");
+        }
         if (l->out >= 0) config_buf_printf(b, ", out: %d", l->out);
         if (l->kernel >= 0) config_buf_printf(b, ", kernel: %d", l->kernel);
         if (l->stride >= 0) config_buf_printf(b, ", stride: %d", l->stride);

@@ -185,11 +185,13 @@ static void print_run_stats(const run_report *rep)
     printf("{\"case\": \"clcam\", \"images\": %ld, \"resumed_from\": %d, \"rows_computed\": %ld, "
            "\"gemm\": \"%s\", \"batch\": %d, \"batch_source\": \"%s\", \"seconds\": %.3f, "
            "\"images_per_s\": %.1f, \"first_batch_s\": %.3f, \"setup_s\": %.3f, \"read_s\": %.3f, "
-           "\"write_s\": %.3f, \"device_wait_s\": %.3f, \"accuracy\": %.4f",
+           "\"write_s\": %.3f, \"device_wait_s\": %.3f, \"accuracy\": %.4f, "
+           "\"device_peak_bytes\": %zu",
            rep->images, rep->resumed_from, rep->rows_computed, rep->gemm_own ? "own" : "clblast", rep->batch,
            rep->batch_source[0] ? rep->batch_source : "config", rep->seconds,
            rep->seconds > 0 ? rep->images / rep->seconds : 0.0, rep->t_first_batch, rep->t_setup, rep->t_read,
-           rep->t_write, rep->t_wait, rep->correct >= 0 ? (double)rep->correct / rep->images : -1.0);
+           rep->t_write, rep->t_wait, rep->correct >= 0 ? (double)rep->correct / rep->images : -1.0,
+           rep->device_peak_bytes);
     if (rep->profiled)
         printf(", \"device_upload_s\": %.3f, \"device_forward_s\": %.3f, \"device_backward_s\": %.3f, "
                "\"device_cam_s\": %.3f, \"device_scorecam_s\": %.3f, \"device_download_s\": %.3f",
@@ -249,7 +251,8 @@ static int cmd_run(int argc, char **argv)
     if (!rep.quiet) {
         fprintf(stderr, "clcam run: %ld images", rep.images);
         if (rep.correct >= 0) fprintf(stderr, ", accuracy %.2f%%", 100.0 * rep.correct / rep.images);
-        fprintf(stderr, ", %.1f s (%.0f img/s), device %s\n", rep.seconds, rep.images / rep.seconds, rep.device);
+        fprintf(stderr, ", %.1f s (%.0f img/s), device %s, model buffers %.1f MiB\n", rep.seconds,
+                rep.images / rep.seconds, rep.device, rep.device_peak_bytes / 1048576.0);
         fprintf(stderr, "clcam run: results in %s\n", cfg.output_file);
     }
     if (args.stats) print_run_stats(&rep);

@@ -140,6 +140,7 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
         st = run_loop_rows(&L, err);
         rep->rows_computed = L.saved - L.pos;
         rep->batch = L.batch;
+        rep->device_peak_bytes = m.device_bytes;
         rep->t_read = L.t_read;
         rep->t_write = L.t_write;
         rep->t_wait = L.t_wait;

@@ -28,6 +28,7 @@ typedef struct {
     int profiled;      /* CLCAM_PROFILE=1 (run --profile): the device times below are set */
     double d_upload, d_forward, d_backward, d_cam, d_scorecam, d_download;
     int batch;
+    size_t device_peak_bytes; /* the model's device buffers (model.h device_bytes) */
     char batch_source[64];  /* how the batch was chosen: "config", "auto, measured", ... */
     char device[520];
 } run_report;

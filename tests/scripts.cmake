@@ -23,7 +23,10 @@ clcam_add_test(torch_vgg /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/torc
 # own, zero pads) exported by tools/export_torch.py, against PyTorch in float64.
 clcam_add_test(torch_mobilenet /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/torch_mobilenet.py
   $<TARGET_FILE:clcam>)
-set_tests_properties(torch_layers torch_vgg torch_mobilenet PROPERTIES TIMEOUT 900 LABELS torch)
+# A CIFAR-style ResNet (basic blocks, a 1x1 projection shortcut) as a graph in model.layers.
+clcam_add_test(torch_graph /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/torch_graph.py
+  $<TARGET_FILE:clcam>)
+set_tests_properties(torch_layers torch_vgg torch_mobilenet torch_graph PROPERTIES TIMEOUT 900 LABELS torch)
 
 # Grad-CAM++ at conv3 within PyTorch's own float32 error of a float64 reference: random weights,
 # and ../shared's SimpleCNN on the first 200 CIFAR-10 test images.

@@ -14,6 +14,9 @@ const layer_ops *const LAYER_OPS[] = {
     [LAYER_DROPOUT] = &layer_dropout_ops,
     [LAYER_CLIP] = &layer_clip_ops,
     [LAYER_PAD] = &layer_pad_ops,
+    [LAYER_ADD] = &layer_add_ops,
+    [LAYER_CONCAT] = &layer_concat_ops,
+    [LAYER_IDENTITY] = &layer_identity_ops,
 };
 _Static_assert(sizeof LAYER_OPS / sizeof *LAYER_OPS == LAYER_KIND_COUNT, "layer table");
 
@@ -48,7 +51,22 @@ void layer_alias_ref_backward(const layer *l, const float *in, const float *out,
     memmove(din, dout, sizeof(float) * (size_t)batch * layer_shape_size(l->out));
 }
 
+int layer_output_aliases_input(const layer *l)
+{
+    /* a fused ReLU writes nothing: its output is its input, which the max-pool reads; a
+     * folded pad's conv pads as it reads; a batchnorm folded into its conv is that conv's
+     * output (one in training or on its own writes its own) */
+    return (LAYER_OPS[l->kind]->aliases_input && !l->bn_train && !l->bn_unfolded) ||
+           (l->kind == LAYER_RELU && l->fuse_relu) || (l->kind == LAYER_PAD && l->pad_folded);
+}
+
 clcam_status layer_upload(cl_ctx *ctx, layer *l, int max_batch, cl_mem prev_out, clcam_err *err)
+{
+    return layer_upload_into(ctx, l, max_batch, prev_out, NULL, err);
+}
+
+clcam_status layer_upload_into(cl_ctx *ctx, layer *l, int max_batch, cl_mem prev_out,
+                               cl_mem out_buf, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     const layer_ops *ops = LAYER_OPS[l->kind];
@@ -73,11 +91,12 @@ clcam_status layer_upload(cl_ctx *ctx, layer *l, int max_batch, cl_mem prev_out,
             if (i < 2) TRY(cl_ctx_upload(ctx, l->d_bn[i], init[i], sizeof(float) * l->n_weight, err));
         }
     }
-    /* a fused ReLU writes nothing: its output is its input, which the max-pool reads */
-    if ((ops->aliases_input && !l->bn_train && !l->bn_unfolded) ||
-        (l->kind == LAYER_RELU && l->fuse_relu) || (l->kind == LAYER_PAD && l->pad_folded)) {
+    if (layer_output_aliases_input(l)) {
         CL_TRY(clRetainMemObject(prev_out));
         l->d_out = prev_out;
+    } else if (out_buf) {
+        CL_TRY(clRetainMemObject(out_buf));
+        l->d_out = out_buf;
     } else {
         TRY(cl_ctx_alloc(ctx, sizeof(float) * n_out, &l->d_out, what, err));
     }

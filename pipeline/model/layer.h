@@ -1,4 +1,5 @@
-/* A network is a list of layers; each layer type is one row of LAYER_OPS. */
+/* A network is a graph of layers (each reads earlier layers' outputs); each layer type is one
+ * row of LAYER_OPS. */
 #ifndef CLCAM_LAYER_H
 #define CLCAM_LAYER_H
 
@@ -17,6 +18,9 @@ typedef enum {
     LAYER_DROPOUT,    /* identity at inference */
     LAYER_CLIP,       /* min(max(x, clip_min), clip_max): ReLU6 is 0..6 */
     LAYER_PAD,        /* zero padding by pads; folded into the conv after it where it can */
+    LAYER_ADD,        /* sum of two or more inputs of one shape */
+    LAYER_CONCAT,     /* channels of its inputs, in order */
+    LAYER_IDENTITY,
     LAYER_KIND_COUNT
 } layer_kind;
 
@@ -27,10 +31,22 @@ typedef struct {
 
 static inline int layer_shape_size(layer_shape s) { return s.c * s.h * s.w; }
 
+#define LAYER_INPUTS_MAX 8
+
 typedef struct {
     layer_kind kind;
     char name[64];
-    layer_shape in, out;
+    layer_shape in, out;       /* in: the first input's shape */
+    /* The graph (model.c sets it): indices of the layers whose outputs this one reads, -1 the
+     * network input. Before forward and backward calls, model.c also points in_bufs at those
+     * outputs (in is in_bufs[0]: single-input rows need nothing else) and, for the backward
+     * call, sets bwd_slot: din is the gradient of input bwd_slot (rows of one input: 0). */
+    int n_inputs;
+    int inputs[LAYER_INPUTS_MAX];
+    layer_shape in_shapes[LAYER_INPUTS_MAX];
+    cl_mem in_bufs[LAYER_INPUTS_MAX];
+    const float *ref_in[LAYER_INPUTS_MAX]; /* likewise for ref_forward, host side */
+    int bwd_slot;
     int kernel, stride, pad;   /* conv, maxpool, avgpool */
     int global_pool;           /* avgpool over the whole plane (kernel = input size) */
     int out_features;          /* conv: output channels; linear: outputs (from the weights) */
@@ -66,6 +82,10 @@ typedef struct {
     const char *kind_name;
     int keeps_argmax;    /* forward stores an int argmax per output in d_aux */
     int aliases_input;   /* output is the input's memory, reinterpreted (flatten) */
+    int multi_input;     /* reads n_inputs inputs (in_bufs, ref_in); backward once per input */
+    /* Backward never reads the forward input / output tensor (only shapes, weights, d_aux):
+     * the model may reuse their buffers before the backward pass. 0 keeps them alive. */
+    int bwd_no_in, bwd_no_out;
     /* Fills l->out from l->in and the parameters; an error names the layer. */
     clcam_status (*output_shape)(layer *l, clcam_err *err);
     clcam_status (*forward)(cl_ctx *ctx, layer *l, cl_mem in, int batch, clcam_err *err);
@@ -86,7 +106,7 @@ typedef struct {
 extern const layer_ops *const LAYER_OPS[LAYER_KIND_COUNT];
 extern const layer_ops layer_conv_ops, layer_relu_ops, layer_maxpool_ops, layer_flatten_ops,
     layer_linear_ops, layer_avgpool_ops, layer_batchnorm_ops, layer_dropout_ops, layer_clip_ops,
-    layer_pad_ops;
+    layer_pad_ops, layer_add_ops, layer_concat_ops, layer_identity_ops;
 
 /* The rows of layers whose output aliases their input (aliases_input): forward does nothing,
  * backward copies the gradient through; the references likewise. */
@@ -97,8 +117,15 @@ void layer_alias_ref_forward(const layer *l, const float *in, float *out, int *a
 void layer_alias_ref_backward(const layer *l, const float *in, const float *out, const int *aux,
                               const float *dout, float *din, int batch);
 
+/* Does l's output share its input's buffer (an alias row, a fused ReLU, a folded pad or
+ * batchnorm)? */
+int layer_output_aliases_input(const layer *l);
 /* Device buffers for max_batch images: weights uploaded, outputs allocated. */
 clcam_status layer_upload(cl_ctx *ctx, layer *l, int max_batch, cl_mem prev_out, clcam_err *err);
+/* Same, the output in out_buf (retained: a buffer of the model's pool, model.c) unless the
+ * layer aliases its input prev_out; out_buf NULL: a buffer of its own. */
+clcam_status layer_upload_into(cl_ctx *ctx, layer *l, int max_batch, cl_mem prev_out,
+                               cl_mem out_buf, clcam_err *err);
 /* Frees the device buffers only; layer_upload can make them again. */
 void layer_release_device(layer *l);
 void layer_free(layer *l);

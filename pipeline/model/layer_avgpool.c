@@ -94,6 +94,8 @@ static void avgpool_ref_backward(const layer *l, const float *in, const float *o
 
 const layer_ops layer_avgpool_ops = {
     .kind_name = "avgpool",
+    .bwd_no_in = 1,
+    .bwd_no_out = 1,
     .output_shape = avgpool_output_shape,
     .forward = avgpool_forward,
     .backward = avgpool_backward,

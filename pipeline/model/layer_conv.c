@@ -100,6 +100,8 @@ static void conv_ref_backward_params(const layer *l, const float *in, const floa
 
 const layer_ops layer_conv_ops = {
     .kind_name = "conv",
+    .bwd_no_in = 1,
+    .bwd_no_out = 1,
     .output_shape = conv_output_shape,
     .forward = conv_forward_layer,
     .backward = conv_backward_layer,

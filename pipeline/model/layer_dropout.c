@@ -10,6 +10,8 @@ static clcam_status dropout_output_shape(layer *l, clcam_err *err)
 
 const layer_ops layer_dropout_ops = {
     .kind_name = "dropout",
+    .bwd_no_in = 1,
+    .bwd_no_out = 1,
     .aliases_input = 1,
     .output_shape = dropout_output_shape,
     .forward = layer_alias_forward,

@@ -11,6 +11,8 @@ static clcam_status flatten_output_shape(layer *l, clcam_err *err)
 
 const layer_ops layer_flatten_ops = {
     .kind_name = "flatten",
+    .bwd_no_in = 1,
+    .bwd_no_out = 1,
     .aliases_input = 1,
     .output_shape = flatten_output_shape,
     .forward = layer_alias_forward,

@@ -95,6 +95,8 @@ static void linear_ref_backward_params(const layer *l, const float *in, const fl
 
 const layer_ops layer_linear_ops = {
     .kind_name = "linear",
+    .bwd_no_in = 1,
+    .bwd_no_out = 1,
     .output_shape = linear_output_shape,
     .forward = linear_forward,
     .backward = linear_backward,

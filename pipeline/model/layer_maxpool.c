@@ -70,6 +70,8 @@ static void maxpool_ref_backward(const layer *l, const float *in, const float *o
 
 const layer_ops layer_maxpool_ops = {
     .kind_name = "maxpool",
+    .bwd_no_in = 1,
+    .bwd_no_out = 1,
     .keeps_argmax = 1,
     .output_shape = maxpool_output_shape,
     .forward = maxpool_forward,

@@ -42,6 +42,7 @@ static void relu_ref_backward(const layer *l, const float *in, const float *out,
 
 const layer_ops layer_relu_ops = {
     .kind_name = "relu",
+    .bwd_no_in = 1,
     .output_shape = relu_output_shape,
     .forward = relu_forward,
     .backward = relu_backward,

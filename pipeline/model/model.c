@@ -222,17 +222,89 @@ int model_fusion_enabled(void)
     return !(v && strcmp(v, "0") == 0);
 }
 
-/* Inference only: each ReLU directly followed by a max-pool is fused into it (layer.h,
- * fuse_relu). Not the first layer, whose input is not a layer's output to alias, and never
- * for training, whose steps keep every layer as it is. model_check_cam_layer undoes it for
- * the CAM's layer, whose output must be written. */
+int model_readers(const model *m, int i)
+{
+    int n = 0;
+    for (int j = i + 1; j < m->n_layers; j++)
+        for (int k = 0; k < m->layers[j].n_inputs; k++) n += m->layers[j].inputs[k] == i;
+    return n;
+}
+
+/* The first layer reading the output of layer i, or -1. */
+static int model_first_reader(const model *m, int i)
+{
+    for (int j = i + 1; j < m->n_layers; j++)
+        for (int k = 0; k < m->layers[j].n_inputs; k++)
+            if (m->layers[j].inputs[k] == i) return j;
+    return -1;
+}
+
+/* Inference only: each ReLU whose output only a max-pool reads is fused into it (layer.h,
+ * fuse_relu). Not a ReLU of the network input, which is not a layer's output to alias, and
+ * never for training, whose steps keep every layer as it is. model_check_cam_layer undoes it
+ * for the CAM's layer, whose output must be written. */
 static void model_plan_fusion(model *m)
 {
     if (!model_fusion_enabled()) return;
-    for (int i = 1; i + 1 < m->n_layers; i++)
-        if (m->layers[i].kind == LAYER_RELU && m->layers[i + 1].kind == LAYER_MAXPOOL &&
-            m->layers[i + 1].pad == 0) /* padded positions are -inf, not ReLU's 0 */
-            m->layers[i].fuse_relu = m->layers[i + 1].fuse_relu = 1;
+    for (int i = 0; i < m->n_layers; i++) {
+        int r = model_first_reader(m, i);
+        if (m->layers[i].kind == LAYER_RELU && m->layers[i].inputs[0] >= 0 && r >= 0 &&
+            model_readers(m, i) == 1 && m->layers[r].kind == LAYER_MAXPOOL &&
+            m->layers[r].pad == 0) /* padded positions are -inf, not ReLU's 0 */
+            m->layers[i].fuse_relu = m->layers[r].fuse_relu = 1;
+    }
+}
+
+/* The layers spec reads, as indices of the earlier layers (-1: the network input): its
+ * inputs by name, or the layer before it. */
+static clcam_status model_link_inputs(model *m, const layer_spec *spec, int i, clcam_err *err)
+{
+    layer *l = &m->layers[i];
+    l->n_inputs = spec->n_inputs > 0 ? spec->n_inputs : 1;
+    if (spec->n_inputs > LAYER_INPUTS_MAX)
+        return err_set(err, CLCAM_ERR_INPUT, "layer %s: at most %d inputs, got %d", l->name,
+                       LAYER_INPUTS_MAX, spec->n_inputs);
+    if (spec->n_inputs > 1 && !LAYER_OPS[l->kind]->multi_input)
+        return err_set(err, CLCAM_ERR_INPUT, "layer %s: a %s layer reads one input, got %d",
+                       l->name, LAYER_OPS[l->kind]->kind_name, spec->n_inputs);
+    if (LAYER_OPS[l->kind]->multi_input && spec->n_inputs < 2)
+        return err_set(err, CLCAM_ERR_INPUT, "layer %s: a %s layer needs inputs: with two or more "
+                       "layer names", l->name, LAYER_OPS[l->kind]->kind_name);
+    for (int k = 0; k < l->n_inputs; k++) {
+        int j = spec->n_inputs > 0 ? -2 : i - 1;
+        for (int p = i - 1; p >= 0 && j == -2; p--)
+            if (strcmp(m->layers[p].name, spec->inputs[k]) == 0) j = p;
+        if (j == -2 && strcmp(spec->inputs[k], "input") == 0) j = -1;
+        if (j == -2) {
+            return err_set(err, CLCAM_ERR_INPUT, "layer %s: input '%s' is no earlier layer (layers "
+                           "read only layers before them, or input)", l->name, spec->inputs[k]);
+        }
+        l->inputs[k] = j;
+        l->in_shapes[k] = j < 0 ? m->input : m->layers[j].out;
+    }
+    l->in = l->in_shapes[0];
+    if (LAYER_OPS[l->kind]->aliases_input && l->inputs[0] < 0)
+        return err_set(err, CLCAM_ERR_INPUT, "layer %s: a %s layer cannot read the network input "
+                       "directly (its output would be the input's buffer)", l->name,
+                       LAYER_OPS[l->kind]->kind_name);
+    return CLCAM_OK;
+}
+
+/* Does spec j read spec i (its inputs by name, or the one before it by default)? */
+static int spec_reads(const layer_spec *specs, int j, int i)
+{
+    if (specs[j].n_inputs == 0) return j == i + 1;
+    for (int k = 0; k < specs[j].n_inputs; k++)
+        if (strcmp(specs[j].inputs[k], specs[i].name) == 0) return 1;
+    return 0;
+}
+
+/* How many later specs read spec i's output: decided before the later layers are built. */
+static int spec_readers(const layer_spec *specs, int n_specs, int i)
+{
+    int n = 0;
+    for (int j = i + 1; j < n_specs; j++) n += spec_reads(specs, j, i);
+    return n;
 }
 
 static clcam_status model_build_mode(model *m, const layer_spec *specs, int n_specs,
@@ -242,9 +314,10 @@ static clcam_status model_build_mode(model *m, const layer_spec *specs, int n_sp
     clcam_status st = CLCAM_OK;
     hid_t file = H5I_INVALID_HID;
     layer_shape shape = input;
-    int folded_pad = 0; /* a symmetric pad folded into the conv after it */
     memset(m, 0, sizeof *m);
     m->input = input;
+    m->train = train;
+    m->cam_t = -1;
     if (n_specs < 1 || n_specs > MODEL_MAX_LAYERS) {
         st = err_set(err, CLCAM_ERR_INPUT, "a model needs 1 to %d layers, got %d", MODEL_MAX_LAYERS, n_specs);
         goto exit;
@@ -263,15 +336,28 @@ static clcam_status model_build_mode(model *m, const layer_spec *specs, int n_sp
         l->clip_max = specs[i].has_max ? specs[i].clip_max : INFINITY;
         l->count_include_pad = !specs[i].exclude_pad;
         memcpy(l->pads, specs[i].pads, sizeof l->pads);
-        l->in = shape;
         m->n_layers = i + 1;
+        TRY(model_link_inputs(m, &specs[i], i, err));
         TRY(model_check_new_kind(l, train, err));
-        if (l->kind == LAYER_CONV) l->pad += folded_pad;
-        folded_pad = 0;
+        if (train && (l->n_inputs != 1 || l->inputs[0] != i - 1)) {
+            char reads[256] = "";
+            size_t used = 0;
+            for (int k = 0; k < l->n_inputs && used < sizeof reads; k++)
+                used += (size_t)snprintf(reads + used, sizeof reads - used, "%s%s", k ? ", " : "",
+                                         l->inputs[k] < 0 ? "input" : m->layers[l->inputs[k]].name);
+            st = err_set(err, CLCAM_ERR_INPUT, "layer %s: clcam train trains sequential models "
+                         "only (each layer reading the one before it); this one reads %s", l->name,
+                         reads);
+            goto exit;
+        }
+        if (l->kind == LAYER_CONV && l->inputs[0] >= 0 && m->layers[l->inputs[0]].pad_folded)
+            l->pad += m->layers[l->inputs[0]].pads[0];
+        /* a symmetric zero pad whose only reader is the conv right after it: the conv pads as
+         * it reads (exact, and no padded copy) */
         if (l->kind == LAYER_PAD && i + 1 < n_specs && specs[i + 1].kind == LAYER_CONV &&
+            spec_readers(specs, n_specs, i) == 1 && spec_reads(specs, i + 1, i) &&
             l->pads[0] == l->pads[1] && l->pads[0] == l->pads[2] && l->pads[0] == l->pads[3]) {
-            l->pad_folded = 1; /* the conv pads as it reads: exact, and no padded copy */
-            folded_pad = l->pads[0];
+            l->pad_folded = 1;
         }
         if (l->kind == LAYER_LINEAR && (l->in.h != 1 || l->in.w != 1))
             TRY(LAYER_OPS[l->kind]->output_shape(l, err)); /* "add a flatten", not a shape clash */
@@ -279,18 +365,20 @@ static clcam_status model_build_mode(model *m, const layer_spec *specs, int n_sp
             TRY(load_params(l, &specs[i], file, weights_path, err));
         if (l->kind == LAYER_BATCHNORM) {
             float eps = specs[i].eps > 0 ? specs[i].eps : 1e-5f;
-            if (i == 0 || m->layers[i - 1].kind != LAYER_CONV) {
+            int c = l->inputs[0];
+            /* folded into the conv it reads where it is that conv's only reader, else on its own */
+            if (c < 0 || m->layers[c].kind != LAYER_CONV || spec_readers(specs, n_specs, c) != 1) {
                 if (train) {
                     st = err_set(err, CLCAM_ERR_INPUT, "layer %s: training needs a batchnorm directly "
-                                 "after a conv layer, but it follows %s", l->name,
-                                 i ? m->layers[i - 1].name : "the input");
+                                 "after a conv layer, as its only reader, but it follows %s", l->name,
+                                 c >= 0 ? m->layers[c].name : "the input");
                     goto exit;
                 }
                 TRY(load_batchnorm(l, l->in.c, 0, eps, file, weights_path, err));
             } else if (train)
-                TRY(load_batchnorm(l, m->layers[i - 1].out_features, 1, eps, file, weights_path, err));
+                TRY(load_batchnorm(l, m->layers[c].out_features, 1, eps, file, weights_path, err));
             else if (file >= 0)
-                TRY(fold_batchnorm(&m->layers[i - 1], l, specs[i].eps > 0 ? specs[i].eps : 1e-5f,
+                TRY(fold_batchnorm(&m->layers[c], l, specs[i].eps > 0 ? specs[i].eps : 1e-5f,
                                    file, weights_path, err));
         }
         TRY(LAYER_OPS[l->kind]->output_shape(l, err));
@@ -355,6 +443,8 @@ static clcam_status specs_from_config(const clcam_config *cfg, layer_spec *specs
         s->clip_max = c->max;
         s->exclude_pad = c->count_include_pad == 0;
         for (int j = 0; j < 4; j++) s->pads[j] = c->pads[j] > 0 ? c->pads[j] : 0;
+        s->n_inputs = c->n_inputs;
+        for (int a = 0; a < c->n_inputs && a < LAYER_INPUTS_MAX; a++) s->inputs[a] = c->inputs[a];
     }
     return CLCAM_OK;
 }
@@ -420,31 +510,6 @@ clcam_status model_load_config_mode(model *m, const clcam_config *cfg, layer_sha
     return st;
 }
 
-clcam_status model_upload(cl_ctx *ctx, model *m, int max_batch, clcam_err *err)
-{
-    clcam_status st = CLCAM_OK;
-    cl_mem prev = NULL;
-    size_t biggest = (size_t)layer_shape_size(m->input);
-    m->max_batch = max_batch;
-    for (int i = 0; i < m->n_layers; i++) {
-        TRY(layer_upload(ctx, &m->layers[i], max_batch, prev, err));
-        prev = m->layers[i].d_out;
-        if ((size_t)layer_shape_size(m->layers[i].out) > biggest) biggest = (size_t)layer_shape_size(m->layers[i].out);
-    }
-    for (int g = 0; g < 2; g++)
-        TRY(cl_ctx_alloc(ctx, sizeof(float) * biggest * (size_t)max_batch, &m->d_grad[g], "gradient", err));
-exit:
-    return st;
-}
-
-void model_release_device(model *m)
-{
-    for (int i = 0; i < m->n_layers; i++) layer_release_device(&m->layers[i]);
-    for (int g = 0; g < 2; g++)
-        if (m->d_grad[g]) clReleaseMemObject(m->d_grad[g]);
-    m->d_grad[0] = m->d_grad[1] = NULL;
-}
-
 void model_free(model *m)
 {
     model_release_device(m);
@@ -467,20 +532,46 @@ static int model_scope_layer(const model *m, const char *path)
     return layer_scope_resolve(names, m->n_layers, path);
 }
 
-/* Is layer i a conv whose output is really the folded batchnorm's after it? */
-static int model_folded(const model *m, int i)
+/* Is layer i a conv whose output is really the folded batchnorm reading it? Then *bn is that
+ * batchnorm. */
+static int model_folded(const model *m, int i, int *bn)
 {
-    return i + 1 < m->n_layers && m->layers[i].kind == LAYER_CONV &&
-           m->layers[i + 1].kind == LAYER_BATCHNORM;
+    *bn = model_first_reader(m, i);
+    return m->layers[i].kind == LAYER_CONV && *bn >= 0 &&
+           m->layers[*bn].kind == LAYER_BATCHNORM && !m->layers[*bn].bn_train &&
+           !m->layers[*bn].bn_unfolded;
+}
+
+/* Can the backward pass reach the output of layer t: does it lead to the logits, and has
+ * every layer on a path from it to them a backward pass? */
+static int model_reaches(const model *m, int t)
+{
+    int on[MODEL_MAX_LAYERS] = {0};
+    int n = m->n_layers, last = n - 1;
+    on[t] = 1;
+    for (int i = t + 1; i < n; i++)
+        for (int k = 0; k < m->layers[i].n_inputs; k++)
+            if (m->layers[i].inputs[k] >= 0 && on[m->layers[i].inputs[k]]) on[i] = 1;
+    if (!on[last]) return 0;
+    /* layers from t that lead to the last one: those need a backward pass */
+    int leads[MODEL_MAX_LAYERS] = {0};
+    leads[last] = 1;
+    for (int i = last; i > t; i--) {
+        if (!leads[i] || !on[i]) continue;
+        if (!LAYER_OPS[m->layers[i].kind]->backward) return 0;
+        for (int k = 0; k < m->layers[i].n_inputs; k++)
+            if (m->layers[i].inputs[k] >= 0) leads[m->layers[i].inputs[k]] = 1;
+    }
+    return 1;
 }
 
 int model_auto_cam_layer(const model *m)
 {
-    int last = -1;
+    int last = -1, bn;
     for (int i = 0; i < m->n_layers; i++) {
         const layer *l = &m->layers[i];
         if (l->kind == LAYER_AVGPOOL && l->out.h * l->out.w == 1) return last; /* global pooling */
-        if (l->out.h * l->out.w > 1 && !model_folded(m, i)) last = i;
+        if (l->out.h * l->out.w > 1 && !model_folded(m, i, &bn) && !l->pad_folded) last = i;
     }
     return last;
 }
@@ -489,61 +580,32 @@ clcam_status model_check_cam_layer(model *m, const char *name, int *t, clcam_err
 {
     char ok[512] = "";
     size_t used = 0;
-    int first_ok = m->n_layers;
-    /* The backward pass reaches the outputs of layers after the last one without backward. */
-    while (first_ok > 0 && LAYER_OPS[m->layers[first_ok - 1].kind]->backward) first_ok--;
-    if (first_ok > 0) first_ok--; /* the output of the layer without backward is still reached */
-    for (int i = first_ok; i < m->n_layers; i++)
-        if (m->layers[i].out.h * m->layers[i].out.w > 1 && !model_folded(m, i) &&
-            !m->layers[i].pad_folded && used < sizeof ok)
+    int bn;
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i].out.h * m->layers[i].out.w > 1 && !model_folded(m, i, &bn) &&
+            !m->layers[i].pad_folded && model_reaches(m, i) && used < sizeof ok)
             used += (size_t)snprintf(ok + used, sizeof ok - used, "%s%s", used ? ", " : "", m->layers[i].name);
     *t = model_find_layer(m, name);
     if (*t < 0 && strcmp(name, "auto") == 0) *t = model_auto_cam_layer(m);
     if (*t < 0) *t = model_scope_layer(m, name);
     if (*t < 0)
         return err_set(err, CLCAM_ERR_INPUT, "cam.layer: no layer named '%s' (layers that work: %s)", name, ok);
-    if (model_folded(m, *t))
+    if (model_folded(m, *t, &bn))
         return err_set(err, CLCAM_ERR_INPUT, "cam.layer: '%s' has the batchnorm %s folded into it; "
-                       "use '%s' (layers that work: %s)", name, m->layers[*t + 1].name,
-                       m->layers[*t + 1].name, ok);
-    if (*t < first_ok || m->layers[*t].out.h * m->layers[*t].out.w <= 1)
+                       "use '%s' (layers that work: %s)", name, m->layers[bn].name,
+                       m->layers[bn].name, ok);
+    if (!model_reaches(m, *t) || m->layers[*t].out.h * m->layers[*t].out.w <= 1)
         return err_set(err, CLCAM_ERR_INPUT, "cam.layer: '%s' is not supported yet (layers that work: %s)", name, ok);
     if (m->layers[*t].kind == LAYER_PAD && m->layers[*t].pad_folded)
         return err_set(err, CLCAM_ERR_INPUT, "cam.layer: '%s' is a zero pad folded into the conv "
                        "after it; name the layer before it (layers that work: %s)", name, ok);
-    if (m->layers[*t].kind == LAYER_RELU && m->layers[*t].fuse_relu) /* the CAM reads its output */
-        m->layers[*t].fuse_relu = m->layers[*t + 1].fuse_relu = 0;
+    if (m->layers[*t].kind == LAYER_RELU && m->layers[*t].fuse_relu) { /* the CAM reads its output */
+        int r = model_first_reader(m, *t);
+        m->layers[*t].fuse_relu = 0;
+        if (r >= 0) m->layers[r].fuse_relu = 0;
+    }
+    m->cam_t = *t;
     return CLCAM_OK;
-}
-
-clcam_status model_forward(cl_ctx *ctx, model *m, cl_mem input, int batch, clcam_err *err)
-{
-    clcam_status st = CLCAM_OK;
-    cl_mem in = input;
-    for (int i = 0; i < m->n_layers; i++) {
-        TRY(LAYER_OPS[m->layers[i].kind]->forward(ctx, &m->layers[i], in, batch, err));
-        in = m->layers[i].d_out;
-    }
-exit:
-    return st;
-}
-
-clcam_status model_backward_to(cl_ctx *ctx, model *m, int t, cl_mem dlogits, int batch,
-                               cl_mem *grad, clcam_err *err)
-{
-    clcam_status st = CLCAM_OK;
-    cl_mem dout = dlogits;
-    int g = 0;
-    for (int i = m->n_layers - 1; i > t; i--) {
-        layer *l = &m->layers[i];
-        cl_mem in = m->layers[i - 1].d_out, din = m->d_grad[g];
-        TRY(LAYER_OPS[l->kind]->backward(ctx, l, in, dout, din, batch, err));
-        dout = din;
-        g ^= 1;
-    }
-    *grad = dout;
-exit:
-    return st;
 }
 
 clcam_status model_load_config(model *m, const clcam_config *cfg, layer_shape input,

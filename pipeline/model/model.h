@@ -1,4 +1,5 @@
-/* A sequential network: layers built from a preset, weights from HDF5, run on the device. */
+/* A network: a graph of layers built from a preset or model.layers, weights from HDF5, run on
+ * the device. Layers are in topological order (each reads only earlier ones). */
 #ifndef CLCAM_MODEL_H
 #define CLCAM_MODEL_H
 
@@ -22,6 +23,9 @@ typedef struct {
     float clip_min, clip_max;
     int exclude_pad;           /* avgpool with pad: count_include_pad false */
     int pads[4];               /* pad: top, left, bottom, right */
+    /* Names of the earlier layers it reads ("input": the network's); none: the one before. */
+    int n_inputs;
+    const char *inputs[LAYER_INPUTS_MAX];
 } layer_spec;
 
 typedef struct {
@@ -30,7 +34,16 @@ typedef struct {
     layer_shape input;
     int classes;
     int max_batch;
-    cl_mem d_grad[2];          /* ping-pong gradients, max activation size x max_batch */
+    int train;                 /* built for clcam train: sequential, every output its own */
+    /* The CAM layer (model_check_cam_layer), -1 none: then every output stays readable after
+     * the forward pass and model_backward_to may stop at any layer. Once set, buffers are
+     * reused where no later step reads them (model_plan.c) and model_backward_to goes to it. */
+    int cam_t;
+    cl_mem d_grad[2];          /* training's ping-pong gradients, max activation x max_batch */
+    cl_mem d_tgrad[MODEL_MAX_LAYERS]; /* inference: dLoss/d(output of layer i), may share */
+    cl_mem d_scratch;          /* a second contribution to a gradient, before it is added */
+    size_t device_bytes;       /* all model buffers (weights, outputs, argmax, gradients) */
+    size_t unshared_bytes;     /* the same if no buffer were reused */
 } model;
 
 /* Builds the named preset ("simplecnn") for inputs of shape `input` and reads its weights
@@ -54,8 +67,8 @@ clcam_status model_load_config_mode(model *m, const clcam_config *cfg, layer_sha
  * variance 1 (PyTorch's initial values), as the trainer needs it. */
 clcam_status model_init_config(model *m, const clcam_config *cfg, layer_shape input, int classes,
                                clcam_err *err);
-/* Same from an explicit layer list (weights_path NULL: zero parameters of the specs' shapes). A batchnorm is folded into the conv right before it
- * (anything else before it is an error). */
+/* Same from an explicit layer list (weights_path NULL: zero parameters of the specs' shapes). A batchnorm is folded into the conv it reads, which it
+ * must be the only reader of (anything else is an error). */
 clcam_status model_build(model *m, const layer_spec *specs, int n_specs, const char *weights_path,
                          layer_shape input, clcam_err *err);
 /* Device buffers for up to max_batch images. */
@@ -80,10 +93,15 @@ clcam_status model_check_cam_layer(model *m, const char *name, int *t, clcam_err
 /* Inference fusions (ReLU into max-pool, here; Grad-CAM's weights and sum, upsampling and
  * normalisation, in the CAM stage) are on unless the environment sets CLCAM_FUSE=0. */
 int model_fusion_enabled(void);
+/* Buffers are reused by liveness unless the environment sets CLCAM_GRAPH_REUSE=0. */
+int model_reuse_enabled(void);
+/* How many layers read the output of layer i (a layer reading it twice counts twice). */
+int model_readers(const model *m, int i);
 
 clcam_status model_forward(cl_ctx *ctx, model *m, cl_mem input, int batch, clcam_err *err);
-/* From dlogits (gradient at the last layer's output) back to the output of layer t;
- * *grad is one of d_grad (or dlogits when t is the last layer). */
+/* From dlogits (gradient at the last layer's output) back to the output of layer t (cam_t
+ * once that is set); gradients of a tensor read by several layers are summed, in the reverse
+ * of the layer order. *grad is one of d_tgrad (or dlogits when t is the last layer). */
 clcam_status model_backward_to(cl_ctx *ctx, model *m, int t, cl_mem dlogits, int batch,
                                cl_mem *grad, clcam_err *err);
 

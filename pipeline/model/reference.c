@@ -261,3 +261,20 @@ void ref_cam_normalise(const float *up, float *cam, int batch, int HW, int T, in
             cam[((size_t)n * T + rank) * HW + p] = hi > lo ? (x[p] - lo) / (hi - lo) : 0.0f;
     }
 }
+
+void ref_add_inplace(float *acc, const float *x, int n)
+{
+    for (int i = 0; i < n; i++) acc[i] += x[i];
+}
+
+void ref_concat_copy(const float *in, float *out, int batch, int chunk, int total, int offset)
+{
+    for (int b = 0; b < batch; b++)
+        for (int j = 0; j < chunk; j++) out[(size_t)b * total + offset + j] = in[(size_t)b * chunk + j];
+}
+
+void ref_concat_slice(const float *out, float *in, int batch, int chunk, int total, int offset)
+{
+    for (int b = 0; b < batch; b++)
+        for (int j = 0; j < chunk; j++) in[(size_t)b * chunk + j] = out[(size_t)b * total + offset + j];
+}

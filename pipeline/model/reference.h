@@ -20,6 +20,9 @@ void ref_linear_backward(const float *dout, const float *weight, float *din, int
                          int in_f, int out_f);
 void ref_relu_forward(const float *in, float *out, int n);
 void ref_relu_backward(const float *out, const float *dout, float *din, int n);
+void ref_add_inplace(float *acc, const float *x, int n);
+void ref_concat_copy(const float *in, float *out, int batch, int chunk, int total, int offset);
+void ref_concat_slice(const float *out, float *in, int batch, int chunk, int total, int offset);
 void ref_maxpool_forward(const float *in, float *out, int *argmax, int planes, int H, int W,
                          int K, int S);
 void ref_maxpool_backward(const float *dout, const int *argmax, float *din, int planes, int H,

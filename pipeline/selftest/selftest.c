@@ -381,6 +381,8 @@ static const struct {
     {"clip (ReLU6) fwd/bwd", case_clip},
     {"padded max/avg pool fwd/bwd", case_pool_pad},
     {"zero pad, eval batchnorm", case_pad_bn_eval},
+    {"add_inplace, summed grads", case_add_inplace},
+    {"concat channels fwd/bwd", case_concat},
 };
 
 int selftest_case_count(void) { return (int)(sizeof CASES / sizeof *CASES); }

@@ -66,6 +66,9 @@ clcam_status case_grads_clblast(cl_ctx *ctx, scratch *s, int v, selftest_result 
 clcam_status case_xent_sgd(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
 clcam_status case_augment(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
 clcam_status case_bn_train(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
+/* selftest_graph.c */
+clcam_status case_add_inplace(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
+clcam_status case_concat(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
 
 /* selftest_layers.c */
 clcam_status case_conv_grouped(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);

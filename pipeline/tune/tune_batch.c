@@ -28,6 +28,8 @@ void tune_batch_key(const model *m, int cam_layer, const explain_params *p, char
         v[0] = (int)l->kind, v[1] = l->in.c, v[2] = l->in.h, v[3] = l->in.w;
         v[4] = l->out.c, v[5] = l->out.h, v[6] = l->out.w, v[7] = l->kernel * 100 + l->stride;
         h = fnv(h, v, sizeof v);
+        if (l->n_inputs != 1 || l->inputs[0] != i - 1) /* a graph's wiring; lists keep their keys */
+            h = fnv(h, l->inputs, sizeof(int) * (size_t)l->n_inputs);
     }
     v[0] = cam_layer, v[1] = p->T, v[2] = p->target_mode, v[3] = p->n_methods;
     h = fnv(h, v, 4 * sizeof *v);
