@@ -146,9 +146,11 @@ exit:
 static clcam_status versions_check(onnx_ctx *c, const Onnx__ModelProto *m)
 {
     int64_t opset = -1;
-    if (!m->has_ir_version || m->ir_version < IR_MIN || m->ir_version > IR_MAX)
+    if (!m->has_ir_version)
+        return err_set(c->err, CLCAM_ERR_INPUT, "%s: not an ONNX model (no IR version)", c->path);
+    if (m->ir_version < IR_MIN || m->ir_version > IR_MAX)
         return err_set(c->err, CLCAM_ERR_INPUT, "%s: ONNX IR version %lld, clcam reads %d to %d", c->path,
-                       m->has_ir_version ? (long long)m->ir_version : -1LL, IR_MIN, IR_MAX);
+                       (long long)m->ir_version, IR_MIN, IR_MAX);
     for (size_t i = 0; i < m->n_opset_import; i++) {
         const char *dom = onnx_str(m->opset_import[i]->domain);
         if (!*dom || !strcmp(dom, "ai.onnx")) opset = m->opset_import[i]->version;
@@ -397,6 +399,10 @@ clcam_status onnx_read(const char *path, graph_desc *out, clcam_err *err)
         goto exit;
     }
     TRY(file_slurp(path, &bytes, &size, err));
+    if (!size) {
+        st = err_set(err, CLCAM_ERR_INPUT, "%s: the file is empty, not an ONNX model", path);
+        goto exit;
+    }
     if (!(m = onnx__model_proto__unpack(NULL, size, bytes))) {
         st = err_set(err, CLCAM_ERR_INPUT, "%s: not an ONNX model (protobuf decoding failed: truncated or not ONNX)",
                      path);
