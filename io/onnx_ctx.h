@@ -71,6 +71,9 @@ clcam_status onnx_node_convert(onnx_ctx *c, const Onnx__NodeProto *n, int index)
 /* How many nodes (and graph outputs) read tensor `name`. */
 int onnx_readers(const onnx_ctx *c, const char *name);
 
+/* Control characters of a message (names from the file) become '?': one line, harmless. */
+void onnx_msg_scrub(clcam_err *err);
+
 /* "" for a NULL string of protobuf-c's. */
 static inline const char *onnx_str(const char *s) { return s ? s : ""; }
 

@@ -384,6 +384,14 @@ static void consts_prune(graph_desc *g)
     g->n_consts = kept;
 }
 
+/* Names in a file may hold any bytes: control characters in a message become '?', so that it
+ * stays one line and cannot drive a terminal. */
+void onnx_msg_scrub(clcam_err *err)
+{
+    for (char *p = err ? err->msg : NULL; p && *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
+}
+
 clcam_status onnx_read(const char *path, graph_desc *out, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
@@ -431,7 +439,10 @@ clcam_status onnx_read(const char *path, graph_desc *out, clcam_err *err)
     TRY(outputs_read(&c));
     consts_prune(out);
 exit:
-    if (st != CLCAM_OK) graph_desc_free(out);
+    if (st != CLCAM_OK) {
+        graph_desc_free(out);
+        onnx_msg_scrub(err);
+    }
     for (int i = 0; i < c.n_ints; i++) free(c.ints[i].name);
     free(c.ints);
     for (int i = 0; i < c.n_acts; i++) free(c.acts[i].name);

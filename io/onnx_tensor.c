@@ -266,6 +266,7 @@ clcam_status onnx_tensor_file_read(const char *path, graph_tensor *out, clcam_er
     }
     st = onnx_tensor_floats(&c, t, NULL, out);
 exit:
+    if (st != CLCAM_OK) onnx_msg_scrub(err);
     if (t) onnx__tensor_proto__free_unpacked(t, NULL);
     free(bytes);
     if (f) fclose(f);

@@ -369,6 +369,15 @@ static void conv1_reads_output(Onnx__ModelProto *m, int apply)
     n->input[0] = apply ? output : saved;
 }
 
+static void conv1_reads_two_lines(Onnx__ModelProto *m, int apply)
+{
+    static char *saved;
+    static char name[] = "conv1.weight\nsecond line";
+    Onnx__NodeProto *n = m->graph->node[0];
+    if (apply) saved = n->input[1];
+    n->input[1] = apply ? name : saved;
+}
+
 static void reverse_nodes(Onnx__ModelProto *m, int apply)
 {
     Onnx__GraphProto *g = m->graph;
@@ -515,6 +524,8 @@ static void check_damaged(void)
     snprintf(path, sizeof path, "%s/missing_init.onnx", dir);
     if (model_rewrite("resblock_op17.onnx", path, drop_conv1_weight) == 0)
         expect_refused(path, "node /conv1/Conv (Conv) reads conv1.weight, which is no initializer");
+    snprintf(path, sizeof path, "%s/newline.onnx", dir); /* a name from the file keeps the message one line */
+    if (model_rewrite("resblock_op17.onnx", path, conv1_reads_two_lines) == 0) expect_refused(path, "reads conv1.weight?second line");
     snprintf(path, sizeof path, "%s/bad_shape.onnx", dir);
     if (model_rewrite("resblock_op17.onnx", path, shrink_bn1_var) == 0) expect_refused(path, "bn1.running_var has shape [8]");
     snprintf(path, sizeof path, "%s/cycle.onnx", dir);
@@ -537,9 +548,30 @@ static void check_damaged(void)
     }
 }
 
+/* The fuzzer's seeds (tests/fuzz/corpus/onnx) are models the reader reads: a fuzz run starts
+ * from valid files, not from refusals. */
+static void check_seeds(void)
+{
+    static const char *SEEDS[] = {"block_op17.onnx", "block_op11_fused.onnx", "head_op13.onnx"};
+    static const char *OPS[] = {"conv,batchnorm,clip,add,concat,maxpool,flatten,linear", "conv,clip,add,concat,maxpool,flatten,linear",
+                                "pad,avgpool,globalavgpool,flatten,linear"};
+    char path[1024], ops[512];
+    for (int i = 0; i < 3; i++) {
+        graph_desc g;
+        clcam_err err = {0};
+        snprintf(path, sizeof path, "%s/tests/fuzz/corpus/onnx/%s", CLCAM_SOURCE_DIR, SEEDS[i]);
+        CHECK(onnx_read(path, &g, &err) == CLCAM_OK, "%s", err.msg);
+        if (err.status != CLCAM_OK) continue;
+        CHECK(!strcmp(ops_str(&g, ops, sizeof ops), OPS[i]), "%s: ops %s", SEEDS[i], ops);
+        printf("seed %s: %s\n", SEEDS[i], ops);
+        graph_desc_free(&g);
+    }
+}
+
 int main(void)
 {
     char cmd[1200];
+    check_seeds();
     snprintf(dir, sizeof dir, "%s", test_tmpdir());
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/tests/make_onnx_models.py %s", CLCAM_SOURCE_DIR, dir);
     int rc = system(cmd);
