@@ -344,26 +344,21 @@ static clcam_status unary_convert(onnx_ctx *c, const Onnx__NodeProto *n, graph_n
     if (d->op == GRAPH_OP_CLIP) {
         d->clip_min = -INFINITY;
         d->clip_max = INFINITY;
-        if (c->opset < 11) {
-            if ((st = attr_float(c, n, "min", -INFINITY, &d->clip_min)) != CLCAM_OK) return st;
-            if ((st = attr_float(c, n, "max", INFINITY, &d->clip_max)) != CLCAM_OK) return st;
-        } else {
-            if ((st = scalar_in(c, n, 1, &d->clip_min)) != CLCAM_OK) return st;
-            if ((st = scalar_in(c, n, 2, &d->clip_max)) != CLCAM_OK) return st;
-        }
+        /* Opset 11 moved the bounds from attributes to inputs; the reader reads 11 and later. */
+        if ((st = scalar_in(c, n, 1, &d->clip_min)) != CLCAM_OK) return st;
+        if ((st = scalar_in(c, n, 2, &d->clip_max)) != CLCAM_OK) return st;
         if (d->clip_min > d->clip_max)
             return node_err(c, n, "min %g is above max %g", (double)d->clip_min, (double)d->clip_max);
     } else if (d->op == GRAPH_OP_DROPOUT) {
         int64_t training = 0;
-        int k = -1;
-        d->ratio = 0.5f;
+        /* Opset 12 moved ratio from an attribute to an input and added training_mode. */
+        if ((st = attr_float(c, n, "ratio", 0.5f, &d->ratio)) != CLCAM_OK) return st;
         if ((st = scalar_in(c, n, 1, &d->ratio)) != CLCAM_OK) return st;
         if (*in_name(n, 2)) {
             onnx_int *t = onnx_int_find(c, in_name(n, 2));
             if (!t || t->n != 1) return node_err(c, n, "training_mode must be a constant boolean");
             training = t->v[0];
         }
-        (void)k;
         if (training) return node_err(c, n, "training_mode true is not supported: export the model in eval mode");
     } else if (d->op == GRAPH_OP_GLOBALAVGPOOL) {
         if ((st = rank_check(c, n, x, 4)) != CLCAM_OK) return st;
@@ -563,7 +558,7 @@ static clcam_status linear_convert(onnx_ctx *c, const Onnx__NodeProto *n, graph_
 
 /* Add: of two activations of one shape; or of a bias vector after a linear layer without one
  * (MatMul + Add as torch writes x @ W + b), folded into it. */
-static clcam_status add_convert(onnx_ctx *c, const Onnx__NodeProto *n, const Onnx__NodeProto *proto, int index)
+static clcam_status add_convert(onnx_ctx *c, const Onnx__NodeProto *n, int index)
 {
     clcam_status st;
     onnx_act *xs[2];
@@ -592,7 +587,7 @@ static clcam_status add_convert(onnx_ctx *c, const Onnx__NodeProto *n, const Onn
         return node_err(c, n, "inputs %s %s and %s %s differ in shape (broadcasting is not supported)", xs[0]->name,
                         dims_str(xs[0]->rank, xs[0]->dims, s1, sizeof s1), xs[1]->name,
                         dims_str(xs[1]->rank, xs[1]->dims, s2, sizeof s2));
-    if ((st = onnx_node_add(c, GRAPH_OP_ADD, proto, index, &d)) != CLCAM_OK) return st;
+    if ((st = onnx_node_add(c, GRAPH_OP_ADD, n, index, &d)) != CLCAM_OK) return st;
     int64_t dims[GRAPH_MAX_DIMS];
     for (int i = 0; i < xs[0]->rank; i++) dims[i] = xs[0]->dims[i] != GRAPH_DIM_UNKNOWN ? xs[0]->dims[i] : xs[1]->dims[i];
     return node_io(c, n, d, xs, 2, xs[0]->rank, dims);
@@ -611,10 +606,7 @@ static clcam_status pad_convert(onnx_ctx *c, const Onnx__NodeProto *n, graph_nod
     else if (!strcmp(mode, "reflect")) d->pad_mode = GRAPH_PAD_REFLECT;
     else if (!strcmp(mode, "edge")) d->pad_mode = GRAPH_PAD_EDGE;
     else return node_err(c, n, "mode %s is not supported (constant, reflect, edge)", mode);
-    if (c->opset < 11) {
-        if ((st = attr_ints(c, n, "pads", 8, pads, &cnt)) != CLCAM_OK) return st;
-        if ((st = attr_float(c, n, "value", 0, &d->pad_value)) != CLCAM_OK) return st;
-    } else {
+    { /* opset 11 and later: pads and the value are inputs */
         onnx_int *p = onnx_int_find(c, in_name(n, 1));
         if (!p) return node_err(c, n, "pads (%s) must be an int64 constant", in_name(n, 1));
         if (*in_name(n, 3)) return node_err(c, n, "the axes input is not supported");
@@ -803,7 +795,7 @@ clcam_status onnx_node_convert(onnx_ctx *c, const Onnx__NodeProto *n, int index)
                                   !strcmp(op, "Cast") || !strcmp(op, "Concat")) && iv))
         return shape_op_convert(c, n, op);
     if (!strcmp(op, "Identity") && (iv || k >= 0)) return alias_convert(c, n, k, iv);
-    if (!strcmp(op, "Add")) return add_convert(c, n, n, index);
+    if (!strcmp(op, "Add")) return add_convert(c, n, index);
     for (size_t i = 0; i < sizeof FLOAT_OPS / sizeof *FLOAT_OPS; i++) {
         if (strcmp(op, FLOAT_OPS[i].name)) continue;
         if ((st = onnx_node_add(c, FLOAT_OPS[i].op, n, index, &d)) != CLCAM_OK) return st;

@@ -59,6 +59,7 @@ static clcam_status external_read(onnx_ctx *c, const Onnx__TensorProto *t, const
     clcam_status st = CLCAM_OK;
     const char *loc = NULL;
     long long offset = 0, length = -1;
+    long size = 0;
     char *full = NULL;
     unsigned char *buf = NULL;
     FILE *f = NULL;
@@ -89,7 +90,7 @@ static clcam_status external_read(onnx_ctx *c, const Onnx__TensorProto *t, const
                      c->path, tname(t, name), length, want);
         goto exit;
     }
-    if (!(full = malloc(strlen(c->dir) + strlen(loc) + 2)) || !(buf = malloc(want))) {
+    if (!(full = malloc(strlen(c->dir) + strlen(loc) + 2))) {
         st = err_set(c->err, CLCAM_ERR_NOMEM, "%s: out of memory reading tensor %s", c->path, tname(t, name));
         goto exit;
     }
@@ -97,6 +98,16 @@ static clcam_status external_read(onnx_ctx *c, const Onnx__TensorProto *t, const
     if (!(f = fopen(full, "rb"))) {
         st = err_set(c->err, CLCAM_ERR_INPUT, "%s: tensor %s: cannot open external data %s", c->path,
                      tname(t, name), full);
+        goto exit;
+    }
+    /* The file's size bounds what a shape may ask for, before any allocation. */
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || offset > size || (size_t)(size - offset) < want) {
+        st = err_set(c->err, CLCAM_ERR_INPUT, "%s: tensor %s: external data %s holds fewer than %lld + %zu bytes",
+                     c->path, tname(t, name), full, offset, want);
+        goto exit;
+    }
+    if (!(buf = malloc(want))) {
+        st = err_set(c->err, CLCAM_ERR_NOMEM, "%s: out of memory reading tensor %s", c->path, tname(t, name));
         goto exit;
     }
     if (fseek(f, (long)offset, SEEK_SET) != 0 || fread(buf, 1, want, f) != want) {
