@@ -71,6 +71,47 @@ clcam_status onnx_node_convert(onnx_ctx *c, const Onnx__NodeProto *n, int index)
 /* How many nodes (and graph outputs) read tensor `name`. */
 int onnx_readers(const onnx_ctx *c, const char *name);
 
+/* ---- helpers of the node conversions (onnx_attrs.c) ---- */
+
+/* Refuses node n: "FILE: node NAME (OP): what". */
+clcam_status onnx_node_err(onnx_ctx *c, const Onnx__NodeProto *n, const char *fmt, ...) CLCAM_PRINTF(3, 4);
+const Onnx__AttributeProto *onnx_attr_find(const Onnx__NodeProto *n, const char *name);
+/* An attribute of the right type, or `def` when absent. */
+clcam_status onnx_attr_int(onnx_ctx *c, const Onnx__NodeProto *n, const char *name, int64_t def, int64_t *out);
+clcam_status onnx_attr_float(onnx_ctx *c, const Onnx__NodeProto *n, const char *name, float def, float *out);
+/* Up to `max` ints; *count -1 when the attribute is absent. */
+clcam_status onnx_attr_ints(onnx_ctx *c, const Onnx__NodeProto *n, const char *name, int max, int64_t *out,
+                            int *count);
+/* A string attribute into buf ("" when absent). */
+clcam_status onnx_attr_str(onnx_ctx *c, const Onnx__NodeProto *n, const char *name, char *buf, size_t size);
+/* Input i's name, "" when absent or left out. */
+const char *onnx_in_name(const Onnx__NodeProto *n, size_t i);
+/* Input i must be an activation. */
+clcam_status onnx_act_in(onnx_ctx *c, const Onnx__NodeProto *n, size_t i, onnx_act **out);
+/* Input i must be a float constant; *idx -1 when optional and left out. */
+clcam_status onnx_const_in(onnx_ctx *c, const Onnx__NodeProto *n, size_t i, int optional, int *idx);
+/* A float scalar constant (Clip bounds, Dropout ratio); *out unchanged when left out. */
+clcam_status onnx_scalar_in(onnx_ctx *c, const Onnx__NodeProto *n, size_t i, float *out);
+/* Outputs past the first are not computed: nothing may read them. */
+clcam_status onnx_extra_outputs_check(onnx_ctx *c, const Onnx__NodeProto *n);
+/* Names node d's k activation inputs and its output, and records the output's shape. */
+clcam_status onnx_node_io(onnx_ctx *c, const Onnx__NodeProto *n, graph_node *d, onnx_act **ins, int k, int rank,
+                          const int64_t *dims);
+/* Same rank, and equal dims where both are known. */
+int onnx_dims_match(const onnx_act *a, const onnx_act *b);
+/* "[1, 16, N, 4]" */
+const char *onnx_dims_str(int rank, const int64_t *dims, char *buf, size_t size);
+clcam_status onnx_rank_check(onnx_ctx *c, const Onnx__NodeProto *n, const onnx_act *x, int rank);
+
+/* ---- nodes that compute no activation (onnx_shapes.c) ---- */
+
+/* A Constant node: a float constant or an int64 value. */
+clcam_status onnx_constant_convert(onnx_ctx *c, const Onnx__NodeProto *n);
+/* Identity of constant k (or of shape value iv): the same value under the output's name. */
+clcam_status onnx_alias_convert(onnx_ctx *c, const Onnx__NodeProto *n, int k, onnx_int *iv);
+/* Shape, Gather, Unsqueeze, Squeeze, Concat, Cast over int64 vectors (op names which). */
+clcam_status onnx_shape_op_convert(onnx_ctx *c, const Onnx__NodeProto *n, const char *op);
+
 /* Control characters of a message (names from the file) become '?': one line, harmless. */
 void onnx_msg_scrub(clcam_err *err);
 

@@ -9,168 +9,6 @@
 #include "onnx_ctx.h"
 #include "onnx_read.h"
 
-#define ATTR(x) ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__##x
-
-/* "FILE: node NAME (OP): what" */
-static clcam_status node_err(onnx_ctx *c, const Onnx__NodeProto *n, const char *fmt, ...) CLCAM_PRINTF(3, 4);
-static clcam_status node_err(onnx_ctx *c, const Onnx__NodeProto *n, const char *fmt, ...)
-{
-    char what[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    return err_set(c->err, CLCAM_ERR_INPUT, "%s: node %s (%s): %s", c->path,
-                   n->name && *n->name ? n->name : "(unnamed)", onnx_str(n->op_type), what);
-}
-
-/* ---- attributes ---- */
-
-static const Onnx__AttributeProto *attr_find(const Onnx__NodeProto *n, const char *name)
-{
-    for (size_t i = 0; i < n->n_attribute; i++)
-        if (!strcmp(onnx_str(n->attribute[i]->name), name)) return n->attribute[i];
-    return NULL;
-}
-
-static clcam_status attr_int(onnx_ctx *c, const Onnx__NodeProto *n, const char *name, int64_t def, int64_t *out)
-{
-    const Onnx__AttributeProto *a = attr_find(n, name);
-    *out = def;
-    if (!a) return CLCAM_OK;
-    if (a->type != ATTR(INT)) return node_err(c, n, "attribute %s must be an int", name);
-    *out = a->i;
-    return CLCAM_OK;
-}
-
-static clcam_status attr_float(onnx_ctx *c, const Onnx__NodeProto *n, const char *name, float def, float *out)
-{
-    const Onnx__AttributeProto *a = attr_find(n, name);
-    *out = def;
-    if (!a) return CLCAM_OK;
-    if (a->type != ATTR(FLOAT) || !isfinite(a->f)) return node_err(c, n, "attribute %s must be a finite float", name);
-    *out = a->f;
-    return CLCAM_OK;
-}
-
-/* Up to `max` ints; *count -1 when the attribute is absent. */
-static clcam_status attr_ints(onnx_ctx *c, const Onnx__NodeProto *n, const char *name, int max, int64_t *out, int *count)
-{
-    const Onnx__AttributeProto *a = attr_find(n, name);
-    *count = -1;
-    if (!a) return CLCAM_OK;
-    if (a->type != ATTR(INTS) || a->n_ints > (size_t)max)
-        return node_err(c, n, "attribute %s must be a list of at most %d ints", name, max);
-    for (size_t i = 0; i < a->n_ints; i++) out[i] = a->ints[i];
-    *count = (int)a->n_ints;
-    return CLCAM_OK;
-}
-
-/* A string attribute into buf ("" when absent). */
-static clcam_status attr_str(onnx_ctx *c, const Onnx__NodeProto *n, const char *name, char *buf, size_t size)
-{
-    const Onnx__AttributeProto *a = attr_find(n, name);
-    buf[0] = 0;
-    if (!a) return CLCAM_OK;
-    if (a->type != ATTR(STRING) || a->s.len >= size) return node_err(c, n, "attribute %s must be a short string", name);
-    memcpy(buf, a->s.data, a->s.len);
-    buf[a->s.len] = 0;
-    return CLCAM_OK;
-}
-
-/* ---- inputs ---- */
-
-static const char *in_name(const Onnx__NodeProto *n, size_t i)
-{
-    return i < n->n_input ? onnx_str(n->input[i]) : "";
-}
-
-/* Input i must be an activation. */
-static clcam_status act_in(onnx_ctx *c, const Onnx__NodeProto *n, size_t i, onnx_act **out)
-{
-    const char *name = in_name(n, i);
-    if (!*name) return node_err(c, n, "input %zu is missing", i);
-    if ((*out = onnx_act_find(c, name))) return CLCAM_OK;
-    if (graph_desc_const_find(c->g, name) >= 0)
-        return node_err(c, n, "input %zu (%s) is a constant; clcam reads activations there", i, name);
-    return node_err(c, n, "input %zu (%s) is a shape computation; clcam reads activations there", i, name);
-}
-
-/* Input i must be a float constant (an initializer); *idx -1 when optional and left out. */
-static clcam_status const_in(onnx_ctx *c, const Onnx__NodeProto *n, size_t i, int optional, int *idx)
-{
-    const char *name = in_name(n, i);
-    *idx = -1;
-    if (!*name) return optional ? CLCAM_OK : node_err(c, n, "input %zu is missing", i);
-    if ((*idx = graph_desc_const_find(c->g, name)) >= 0) return CLCAM_OK;
-    return node_err(c, n, "input %zu (%s) must be a float constant (an initializer), not computed by the graph", i, name);
-}
-
-/* A float scalar constant (Clip bounds, Dropout ratio). */
-static clcam_status scalar_in(onnx_ctx *c, const Onnx__NodeProto *n, size_t i, float *out)
-{
-    int idx;
-    clcam_status st = const_in(c, n, i, 1, &idx);
-    if (st != CLCAM_OK || idx < 0) return st;
-    if (c->g->consts[idx].count != 1) return node_err(c, n, "input %zu (%s) must be a scalar", i, in_name(n, i));
-    *out = c->g->consts[idx].data[0];
-    return CLCAM_OK;
-}
-
-/* Outputs past the first (BatchNorm's training statistics, MaxPool's indices, Dropout's mask)
- * are not computed: nothing may read them. */
-static clcam_status extra_outputs_check(onnx_ctx *c, const Onnx__NodeProto *n)
-{
-    if (n->n_output < 1 || !*onnx_str(n->output[0])) return node_err(c, n, "the node has no output");
-    for (size_t i = 1; i < n->n_output; i++)
-        if (*onnx_str(n->output[i]) && onnx_readers(c, n->output[i]))
-            return node_err(c, n, "output %zu (%s) is read, clcam computes only the first output", i, n->output[i]);
-    return CLCAM_OK;
-}
-
-/* Names the node's activation inputs and output, and records the output's shape. */
-static clcam_status node_io(onnx_ctx *c, const Onnx__NodeProto *n, graph_node *d, onnx_act **ins, int k, int rank,
-                            const int64_t *dims)
-{
-    if (!(d->inputs = calloc((size_t)k, sizeof *d->inputs)))
-        return err_set(c->err, CLCAM_ERR_NOMEM, "%s: out of memory", c->path);
-    for (int i = 0; i < k; i++) {
-        if (!(d->inputs[i] = strdup(ins[i]->name))) return err_set(c->err, CLCAM_ERR_NOMEM, "%s: out of memory", c->path);
-        d->n_inputs++;
-    }
-    if (!(d->output = strdup(n->output[0]))) return err_set(c->err, CLCAM_ERR_NOMEM, "%s: out of memory", c->path);
-    d->out_rank = rank;
-    for (int i = 0; i < rank; i++) d->out_dims[i] = dims[i];
-    return onnx_act_add(c, d->output, rank, dims);
-}
-
-static int dims_match(const onnx_act *a, const onnx_act *b)
-{
-    if (a->rank != b->rank) return 0;
-    for (int i = 0; i < a->rank; i++)
-        if (a->dims[i] != GRAPH_DIM_UNKNOWN && b->dims[i] != GRAPH_DIM_UNKNOWN && a->dims[i] != b->dims[i]) return 0;
-    return 1;
-}
-
-static const char *dims_str(int rank, const int64_t *dims, char *buf, size_t size)
-{
-    size_t used = (size_t)snprintf(buf, size, "[");
-    for (int i = 0; i < rank && used < size; i++) {
-        if (dims[i] == GRAPH_DIM_UNKNOWN) used += (size_t)snprintf(buf + used, size - used, "%sN", i ? ", " : "");
-        else used += (size_t)snprintf(buf + used, size - used, "%s%lld", i ? ", " : "", (long long)dims[i]);
-    }
-    if (used < size) snprintf(buf + used, size - used, "]");
-    return buf;
-}
-
-static clcam_status rank_check(onnx_ctx *c, const Onnx__NodeProto *n, const onnx_act *x, int rank)
-{
-    char s[128];
-    if (x->rank != rank)
-        return node_err(c, n, "input %s has shape %s, clcam expects rank %d here", x->name,
-                        dims_str(x->rank, x->dims, s, sizeof s), rank);
-    return CLCAM_OK;
-}
 
 /* ---- convolution and pooling ---- */
 
@@ -183,45 +21,45 @@ static clcam_status spatial_attrs(onnx_ctx *c, const Onnx__NodeProto *n, graph_n
     int64_t v[4];
     int cnt;
     char autopad[32];
-    if ((st = attr_ints(c, n, "kernel_shape", 2, v, &cnt)) != CLCAM_OK) return st;
-    if (cnt >= 0 && cnt != 2) return node_err(c, n, "kernel_shape has %d values, clcam reads 2-D kernels", cnt);
+    if ((st = onnx_attr_ints(c, n, "kernel_shape", 2, v, &cnt)) != CLCAM_OK) return st;
+    if (cnt >= 0 && cnt != 2) return onnx_node_err(c, n, "kernel_shape has %d values, clcam reads 2-D kernels", cnt);
     if (cnt == 2 && have_kernel && (v[0] != d->kernel[0] || v[1] != d->kernel[1]))
-        return node_err(c, n, "kernel_shape [%lld, %lld] differs from the weight's [%d, %d]", (long long)v[0],
+        return onnx_node_err(c, n, "kernel_shape [%lld, %lld] differs from the weight's [%d, %d]", (long long)v[0],
                         (long long)v[1], d->kernel[0], d->kernel[1]);
     if (!have_kernel) {
-        if (cnt != 2) return node_err(c, n, "kernel_shape is missing");
-        if (v[0] < 1 || v[1] < 1 || v[0] > 4096 || v[1] > 4096) return node_err(c, n, "kernel_shape must be positive");
+        if (cnt != 2) return onnx_node_err(c, n, "kernel_shape is missing");
+        if (v[0] < 1 || v[1] < 1 || v[0] > 4096 || v[1] > 4096) return onnx_node_err(c, n, "kernel_shape must be positive");
         d->kernel[0] = (int)v[0];
         d->kernel[1] = (int)v[1];
     }
-    if ((st = attr_ints(c, n, "strides", 2, v, &cnt)) != CLCAM_OK) return st;
+    if ((st = onnx_attr_ints(c, n, "strides", 2, v, &cnt)) != CLCAM_OK) return st;
     if (cnt >= 0 && (cnt != 2 || v[0] < 1 || v[1] < 1 || v[0] > 4096 || v[1] > 4096))
-        return node_err(c, n, "strides must be 2 positive ints");
+        return onnx_node_err(c, n, "strides must be 2 positive ints");
     if (cnt == 2) d->stride[0] = (int)v[0], d->stride[1] = (int)v[1];
-    if ((st = attr_ints(c, n, "pads", 4, v, &cnt)) != CLCAM_OK) return st;
-    if (cnt >= 0 && cnt != 4) return node_err(c, n, "pads must be 4 ints for a 2-D op");
+    if ((st = onnx_attr_ints(c, n, "pads", 4, v, &cnt)) != CLCAM_OK) return st;
+    if (cnt >= 0 && cnt != 4) return onnx_node_err(c, n, "pads must be 4 ints for a 2-D op");
     for (int i = 0; i < 4 && cnt == 4; i++) {
-        if (v[i] < 0 || v[i] > 4096) return node_err(c, n, "pads must be between 0 and 4096");
+        if (v[i] < 0 || v[i] > 4096) return onnx_node_err(c, n, "pads must be between 0 and 4096");
         d->pads[i] = (int)v[i];
     }
-    if ((st = attr_ints(c, n, "dilations", 2, v, &cnt)) != CLCAM_OK) return st;
+    if ((st = onnx_attr_ints(c, n, "dilations", 2, v, &cnt)) != CLCAM_OK) return st;
     if (cnt >= 0 && (cnt != 2 || v[0] < 1 || v[1] < 1 || v[0] > 4096 || v[1] > 4096))
-        return node_err(c, n, "dilations must be 2 positive ints");
+        return onnx_node_err(c, n, "dilations must be 2 positive ints");
     if (cnt == 2) d->dilation[0] = (int)v[0], d->dilation[1] = (int)v[1];
-    if ((st = attr_str(c, n, "auto_pad", autopad, sizeof autopad)) != CLCAM_OK) return st;
+    if ((st = onnx_attr_str(c, n, "auto_pad", autopad, sizeof autopad)) != CLCAM_OK) return st;
     if (*autopad && strcmp(autopad, "NOTSET") && strcmp(autopad, "VALID"))
-        return node_err(c, n, "auto_pad %s is not supported (give explicit pads: torch.onnx.export does)", autopad);
+        return onnx_node_err(c, n, "auto_pad %s is not supported (give explicit pads: torch.onnx.export does)", autopad);
     if (!strcmp(autopad, "VALID")) memset(d->pads, 0, sizeof d->pads);
 
-    if (d->kernel[0] != d->kernel[1]) return node_err(c, n, "non-square kernel %dx%d is not supported yet", d->kernel[0], d->kernel[1]);
-    if (d->stride[0] != d->stride[1]) return node_err(c, n, "strides %dx%d differ, not supported yet", d->stride[0], d->stride[1]);
+    if (d->kernel[0] != d->kernel[1]) return onnx_node_err(c, n, "non-square kernel %dx%d is not supported yet", d->kernel[0], d->kernel[1]);
+    if (d->stride[0] != d->stride[1]) return onnx_node_err(c, n, "strides %dx%d differ, not supported yet", d->stride[0], d->stride[1]);
     if (d->pads[0] != d->pads[1] || d->pads[0] != d->pads[2] || d->pads[0] != d->pads[3])
-        return node_err(c, n, "pads [%d, %d, %d, %d] differ, clcam supports one padding on all sides", d->pads[0],
+        return onnx_node_err(c, n, "pads [%d, %d, %d, %d] differ, clcam supports one padding on all sides", d->pads[0],
                         d->pads[1], d->pads[2], d->pads[3]);
     if (d->dilation[0] != 1 || d->dilation[1] != 1)
-        return node_err(c, n, "dilation %dx%d is not supported yet", d->dilation[0], d->dilation[1]);
+        return onnx_node_err(c, n, "dilation %dx%d is not supported yet", d->dilation[0], d->dilation[1]);
     if (d->pads[0] >= d->kernel[0] && d->op != GRAPH_OP_CONV)
-        return node_err(c, n, "pads %d must be smaller than the kernel %d", d->pads[0], d->kernel[0]);
+        return onnx_node_err(c, n, "pads %d must be smaller than the kernel %d", d->pads[0], d->kernel[0]);
     return CLCAM_OK;
 }
 
@@ -236,7 +74,7 @@ static clcam_status spatial_out(onnx_ctx *c, const Onnx__NodeProto *n, const gra
             continue;
         }
         int64_t span = in + d->pads[i] + d->pads[2 + i] - (int64_t)d->dilation[i] * (d->kernel[i] - 1) - 1;
-        if (span < 0) return node_err(c, n, "the kernel (%d) is larger than the padded input (%lld)", d->kernel[i],
+        if (span < 0) return onnx_node_err(c, n, "the kernel (%d) is larger than the padded input (%lld)", d->kernel[i],
                                       (long long)(in + d->pads[i] + d->pads[2 + i]));
         dims[2 + i] = span / d->stride[i] + 1;
     }
@@ -250,22 +88,22 @@ static clcam_status conv_convert(onnx_ctx *c, const Onnx__NodeProto *n, graph_no
     int w, b;
     int64_t group, dims[4];
     char s[128];
-    if ((st = act_in(c, n, 0, &x)) != CLCAM_OK || (st = rank_check(c, n, x, 4)) != CLCAM_OK) return st;
-    if ((st = const_in(c, n, 1, 0, &w)) != CLCAM_OK || (st = const_in(c, n, 2, 1, &b)) != CLCAM_OK) return st;
+    if ((st = onnx_act_in(c, n, 0, &x)) != CLCAM_OK || (st = onnx_rank_check(c, n, x, 4)) != CLCAM_OK) return st;
+    if ((st = onnx_const_in(c, n, 1, 0, &w)) != CLCAM_OK || (st = onnx_const_in(c, n, 2, 1, &b)) != CLCAM_OK) return st;
     const graph_tensor *wt = &c->g->consts[w];
     if (wt->rank != 4)
-        return node_err(c, n, "weight %s has shape %s, a 2-D convolution's has rank 4", wt->name,
-                        dims_str(wt->rank, wt->dims, s, sizeof s));
-    if ((st = attr_int(c, n, "group", 1, &group)) != CLCAM_OK) return st;
+        return onnx_node_err(c, n, "weight %s has shape %s, a 2-D convolution's has rank 4", wt->name,
+                        onnx_dims_str(wt->rank, wt->dims, s, sizeof s));
+    if ((st = onnx_attr_int(c, n, "group", 1, &group)) != CLCAM_OK) return st;
     if (group < 1 || group > wt->dims[0] || wt->dims[0] % group)
-        return node_err(c, n, "group %lld must divide the %lld output channels", (long long)group, (long long)wt->dims[0]);
+        return onnx_node_err(c, n, "group %lld must divide the %lld output channels", (long long)group, (long long)wt->dims[0]);
     if (x->dims[1] != GRAPH_DIM_UNKNOWN && x->dims[1] != wt->dims[1] * group)
-        return node_err(c, n, "input %s has %lld channels, weight %s %s with group %lld expects %lld", x->name,
-                        (long long)x->dims[1], wt->name, dims_str(wt->rank, wt->dims, s, sizeof s), (long long)group,
+        return onnx_node_err(c, n, "input %s has %lld channels, weight %s %s with group %lld expects %lld", x->name,
+                        (long long)x->dims[1], wt->name, onnx_dims_str(wt->rank, wt->dims, s, sizeof s), (long long)group,
                         (long long)(wt->dims[1] * group));
     if (b >= 0 && (c->g->consts[b].rank != 1 || c->g->consts[b].dims[0] != wt->dims[0]))
-        return node_err(c, n, "bias %s has shape %s, expected [%lld]", c->g->consts[b].name,
-                        dims_str(c->g->consts[b].rank, c->g->consts[b].dims, s, sizeof s), (long long)wt->dims[0]);
+        return onnx_node_err(c, n, "bias %s has shape %s, expected [%lld]", c->g->consts[b].name,
+                        onnx_dims_str(c->g->consts[b].rank, c->g->consts[b].dims, s, sizeof s), (long long)wt->dims[0]);
     d->group = (int)group;
     d->kernel[0] = (int)wt->dims[2];
     d->kernel[1] = (int)wt->dims[3];
@@ -275,7 +113,7 @@ static clcam_status conv_convert(onnx_ctx *c, const Onnx__NodeProto *n, graph_no
     dims[0] = x->dims[0];
     dims[1] = wt->dims[0];
     if ((st = spatial_out(c, n, d, x, dims)) != CLCAM_OK) return st;
-    return node_io(c, n, d, &x, 1, 4, dims);
+    return onnx_node_io(c, n, d, &x, 1, 4, dims);
 }
 
 static clcam_status pool_convert(onnx_ctx *c, const Onnx__NodeProto *n, graph_node *d)
@@ -283,22 +121,22 @@ static clcam_status pool_convert(onnx_ctx *c, const Onnx__NodeProto *n, graph_no
     clcam_status st;
     onnx_act *x;
     int64_t v, dims[4];
-    if ((st = act_in(c, n, 0, &x)) != CLCAM_OK || (st = rank_check(c, n, x, 4)) != CLCAM_OK) return st;
-    if ((st = extra_outputs_check(c, n)) != CLCAM_OK) return st;
+    if ((st = onnx_act_in(c, n, 0, &x)) != CLCAM_OK || (st = onnx_rank_check(c, n, x, 4)) != CLCAM_OK) return st;
+    if ((st = onnx_extra_outputs_check(c, n)) != CLCAM_OK) return st;
     if ((st = spatial_attrs(c, n, d, 0)) != CLCAM_OK) return st;
-    if ((st = attr_int(c, n, "ceil_mode", 0, &v)) != CLCAM_OK) return st;
-    if (v) return node_err(c, n, "ceil_mode is not supported yet");
+    if ((st = onnx_attr_int(c, n, "ceil_mode", 0, &v)) != CLCAM_OK) return st;
+    if (v) return onnx_node_err(c, n, "ceil_mode is not supported yet");
     if (d->op == GRAPH_OP_MAXPOOL) {
-        if ((st = attr_int(c, n, "storage_order", 0, &v)) != CLCAM_OK) return st;
-        if (v) return node_err(c, n, "storage_order 1 (column-major indices) is not supported");
+        if ((st = onnx_attr_int(c, n, "storage_order", 0, &v)) != CLCAM_OK) return st;
+        if (v) return onnx_node_err(c, n, "storage_order 1 (column-major indices) is not supported");
     } else {
-        if ((st = attr_int(c, n, "count_include_pad", 0, &v)) != CLCAM_OK) return st;
+        if ((st = onnx_attr_int(c, n, "count_include_pad", 0, &v)) != CLCAM_OK) return st;
         d->count_include_pad = v != 0;
     }
     dims[0] = x->dims[0];
     dims[1] = x->dims[1];
     if ((st = spatial_out(c, n, d, x, dims)) != CLCAM_OK) return st;
-    return node_io(c, n, d, &x, 1, 4, dims);
+    return onnx_node_io(c, n, d, &x, 1, 4, dims);
 }
 
 /* ---- the other float ops ---- */
@@ -310,27 +148,27 @@ static clcam_status batchnorm_convert(onnx_ctx *c, const Onnx__NodeProto *n, gra
     onnx_act *x;
     int64_t training;
     char s[128];
-    if ((st = act_in(c, n, 0, &x)) != CLCAM_OK || (st = extra_outputs_check(c, n)) != CLCAM_OK) return st;
-    if (x->rank < 2) return rank_check(c, n, x, 4);
-    if ((st = attr_float(c, n, "epsilon", 1e-5f, &d->epsilon)) != CLCAM_OK) return st;
-    if ((st = attr_int(c, n, "training_mode", 0, &training)) != CLCAM_OK) return st;
-    if (training) return node_err(c, n, "training_mode 1 is not supported: export the model in eval mode");
-    if (d->epsilon <= 0) return node_err(c, n, "epsilon %g must be positive", (double)d->epsilon);
+    if ((st = onnx_act_in(c, n, 0, &x)) != CLCAM_OK || (st = onnx_extra_outputs_check(c, n)) != CLCAM_OK) return st;
+    if (x->rank < 2) return onnx_rank_check(c, n, x, 4);
+    if ((st = onnx_attr_float(c, n, "epsilon", 1e-5f, &d->epsilon)) != CLCAM_OK) return st;
+    if ((st = onnx_attr_int(c, n, "training_mode", 0, &training)) != CLCAM_OK) return st;
+    if (training) return onnx_node_err(c, n, "training_mode 1 is not supported: export the model in eval mode");
+    if (d->epsilon <= 0) return onnx_node_err(c, n, "epsilon %g must be positive", (double)d->epsilon);
     for (int i = 0; i < 4; i++) {
         int k;
-        if ((st = const_in(c, n, (size_t)i + 1, 0, &k)) != CLCAM_OK) return st;
+        if ((st = onnx_const_in(c, n, (size_t)i + 1, 0, &k)) != CLCAM_OK) return st;
         const graph_tensor *t = &c->g->consts[k];
         int64_t ch = x->dims[1] != GRAPH_DIM_UNKNOWN ? x->dims[1] : t->dims[0];
         if (t->rank != 1 || t->dims[0] != ch)
-            return node_err(c, n, "%s has shape %s, the input %s has %lld channels", t->name,
-                            dims_str(t->rank, t->dims, s, sizeof s), x->name, (long long)ch);
+            return onnx_node_err(c, n, "%s has shape %s, the input %s has %lld channels", t->name,
+                            onnx_dims_str(t->rank, t->dims, s, sizeof s), x->name, (long long)ch);
         d->param[P[i]] = k;
     }
     if (c->g->consts[d->param[GRAPH_PARAM_WEIGHT]].dims[0] != c->g->consts[d->param[GRAPH_PARAM_VAR]].dims[0] ||
         c->g->consts[d->param[GRAPH_PARAM_WEIGHT]].dims[0] != c->g->consts[d->param[GRAPH_PARAM_MEAN]].dims[0] ||
         c->g->consts[d->param[GRAPH_PARAM_WEIGHT]].dims[0] != c->g->consts[d->param[GRAPH_PARAM_BIAS]].dims[0])
-        return node_err(c, n, "scale, bias, mean and var differ in length");
-    return node_io(c, n, d, &x, 1, x->rank, x->dims);
+        return onnx_node_err(c, n, "scale, bias, mean and var differ in length");
+    return onnx_node_io(c, n, d, &x, 1, x->rank, x->dims);
 }
 
 /* Relu, Clip, Identity, Dropout, GlobalAveragePool: one activation in. */
@@ -339,45 +177,45 @@ static clcam_status unary_convert(onnx_ctx *c, const Onnx__NodeProto *n, graph_n
     clcam_status st;
     onnx_act *x;
     int64_t dims[GRAPH_MAX_DIMS];
-    if ((st = act_in(c, n, 0, &x)) != CLCAM_OK || (st = extra_outputs_check(c, n)) != CLCAM_OK) return st;
+    if ((st = onnx_act_in(c, n, 0, &x)) != CLCAM_OK || (st = onnx_extra_outputs_check(c, n)) != CLCAM_OK) return st;
     memcpy(dims, x->dims, sizeof dims);
     if (d->op == GRAPH_OP_CLIP) {
         d->clip_min = -INFINITY;
         d->clip_max = INFINITY;
         /* Opset 11 moved the bounds from attributes to inputs; the reader reads 11 and later. */
-        if ((st = scalar_in(c, n, 1, &d->clip_min)) != CLCAM_OK) return st;
-        if ((st = scalar_in(c, n, 2, &d->clip_max)) != CLCAM_OK) return st;
+        if ((st = onnx_scalar_in(c, n, 1, &d->clip_min)) != CLCAM_OK) return st;
+        if ((st = onnx_scalar_in(c, n, 2, &d->clip_max)) != CLCAM_OK) return st;
         if (d->clip_min > d->clip_max)
-            return node_err(c, n, "min %g is above max %g", (double)d->clip_min, (double)d->clip_max);
+            return onnx_node_err(c, n, "min %g is above max %g", (double)d->clip_min, (double)d->clip_max);
     } else if (d->op == GRAPH_OP_DROPOUT) {
         int64_t training = 0;
         /* Opset 12 moved ratio from an attribute to an input and added training_mode. */
-        if ((st = attr_float(c, n, "ratio", 0.5f, &d->ratio)) != CLCAM_OK) return st;
-        if ((st = scalar_in(c, n, 1, &d->ratio)) != CLCAM_OK) return st;
-        if (*in_name(n, 2)) {
-            onnx_int *t = onnx_int_find(c, in_name(n, 2));
-            if (!t || t->n != 1) return node_err(c, n, "training_mode must be a constant boolean");
+        if ((st = onnx_attr_float(c, n, "ratio", 0.5f, &d->ratio)) != CLCAM_OK) return st;
+        if ((st = onnx_scalar_in(c, n, 1, &d->ratio)) != CLCAM_OK) return st;
+        if (*onnx_in_name(n, 2)) {
+            onnx_int *t = onnx_int_find(c, onnx_in_name(n, 2));
+            if (!t || t->n != 1) return onnx_node_err(c, n, "training_mode must be a constant boolean");
             training = t->v[0];
         }
-        if (training) return node_err(c, n, "training_mode true is not supported: export the model in eval mode");
+        if (training) return onnx_node_err(c, n, "training_mode true is not supported: export the model in eval mode");
     } else if (d->op == GRAPH_OP_GLOBALAVGPOOL) {
-        if ((st = rank_check(c, n, x, 4)) != CLCAM_OK) return st;
+        if ((st = onnx_rank_check(c, n, x, 4)) != CLCAM_OK) return st;
         dims[2] = dims[3] = 1;
     }
-    return node_io(c, n, d, &x, 1, x->rank, dims);
+    return onnx_node_io(c, n, d, &x, 1, x->rank, dims);
 }
 
 static clcam_status flatten_out(onnx_ctx *c, const Onnx__NodeProto *n, graph_node *d, onnx_act *x, int64_t axis)
 {
     int64_t dims[2] = {1, 1};
     if (axis < 0) axis += x->rank;
-    if (axis < 0 || axis > x->rank) return node_err(c, n, "axis %lld is outside the input's rank %d", (long long)axis, x->rank);
+    if (axis < 0 || axis > x->rank) return onnx_node_err(c, n, "axis %lld is outside the input's rank %d", (long long)axis, x->rank);
     d->axis = (int)axis;
     for (int i = 0; i < x->rank; i++) {
         int64_t *o = &dims[i >= axis];
         *o = *o == GRAPH_DIM_UNKNOWN || x->dims[i] == GRAPH_DIM_UNKNOWN ? GRAPH_DIM_UNKNOWN : *o * x->dims[i];
     }
-    return node_io(c, n, d, &x, 1, 2, dims);
+    return onnx_node_io(c, n, d, &x, 1, 2, dims);
 }
 
 static clcam_status flatten_convert(onnx_ctx *c, const Onnx__NodeProto *n, graph_node *d)
@@ -385,7 +223,7 @@ static clcam_status flatten_convert(onnx_ctx *c, const Onnx__NodeProto *n, graph
     clcam_status st;
     onnx_act *x;
     int64_t axis;
-    if ((st = act_in(c, n, 0, &x)) != CLCAM_OK || (st = attr_int(c, n, "axis", 1, &axis)) != CLCAM_OK) return st;
+    if ((st = onnx_act_in(c, n, 0, &x)) != CLCAM_OK || (st = onnx_attr_int(c, n, "axis", 1, &axis)) != CLCAM_OK) return st;
     return flatten_out(c, n, d, x, axis);
 }
 
@@ -395,11 +233,11 @@ static clcam_status reshape_convert(onnx_ctx *c, const Onnx__NodeProto *n, graph
 {
     clcam_status st;
     onnx_act *x;
-    onnx_int *s = onnx_int_find(c, in_name(n, 1));
+    onnx_int *s = onnx_int_find(c, onnx_in_name(n, 1));
     int64_t rest = 1, allowzero;
     char buf[256];
-    if ((st = act_in(c, n, 0, &x)) != CLCAM_OK || (st = attr_int(c, n, "allowzero", 0, &allowzero)) != CLCAM_OK) return st;
-    if (!s) return node_err(c, n, "the shape %s must be an int64 constant or computed from shapes", in_name(n, 1));
+    if ((st = onnx_act_in(c, n, 0, &x)) != CLCAM_OK || (st = onnx_attr_int(c, n, "allowzero", 0, &allowzero)) != CLCAM_OK) return st;
+    if (!s) return onnx_node_err(c, n, "the shape %s must be an int64 constant or computed from shapes", onnx_in_name(n, 1));
     for (int i = 1; i < x->rank; i++) rest = rest == GRAPH_DIM_UNKNOWN || x->dims[i] == GRAPH_DIM_UNKNOWN ? GRAPH_DIM_UNKNOWN : rest * x->dims[i];
     int batch_ok = s->n == 2 && (s->v[0] == ONNX_INT_BATCH || (s->v[0] == 0 && !allowzero) ||
                                  (s->v[0] >= 1 && s->v[0] == x->dims[0]) || (s->v[0] == 1 && x->dims[0] == GRAPH_DIM_UNKNOWN));
@@ -413,7 +251,7 @@ static clcam_status reshape_convert(onnx_ctx *c, const Onnx__NodeProto *n, graph
             else if (v == ONNX_INT_UNKNOWN) used += (size_t)snprintf(buf + used, sizeof buf - used, "%s?", i ? ", " : "");
             else used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%lld", i ? ", " : "", (long long)v);
         }
-        return node_err(c, n, "reshape of %s to [%s] is not supported: clcam reads Reshape only as a flatten to [N, -1]",
+        return onnx_node_err(c, n, "reshape of %s to [%s] is not supported: clcam reads Reshape only as a flatten to [N, -1]",
                         x->name, buf);
     }
     return flatten_out(c, n, d, x, 1);
@@ -427,18 +265,18 @@ static clcam_status concat_convert(onnx_ctx *c, const Onnx__NodeProto *n, graph_
     char s1[128], s2[128];
     if (!xs) return err_set(c->err, CLCAM_ERR_NOMEM, "%s: out of memory", c->path);
     if (!n->n_input) {
-        st = node_err(c, n, "no inputs");
+        st = onnx_node_err(c, n, "no inputs");
         goto exit;
     }
-    if (!attr_find(n, "axis")) {
-        st = node_err(c, n, "attribute axis is missing");
+    if (!onnx_attr_find(n, "axis")) {
+        st = onnx_node_err(c, n, "attribute axis is missing");
         goto exit;
     }
-    TRY(attr_int(c, n, "axis", 1, &axis));
-    for (size_t i = 0; i < n->n_input; i++) TRY(act_in(c, n, i, &xs[i]));
+    TRY(onnx_attr_int(c, n, "axis", 1, &axis));
+    for (size_t i = 0; i < n->n_input; i++) TRY(onnx_act_in(c, n, i, &xs[i]));
     if (axis < 0) axis += xs[0]->rank;
     if (axis < 0 || axis >= xs[0]->rank) {
-        st = node_err(c, n, "axis %lld is outside the inputs' rank %d", (long long)axis, xs[0]->rank);
+        st = onnx_node_err(c, n, "axis %lld is outside the inputs' rank %d", (long long)axis, xs[0]->rank);
         goto exit;
     }
     memcpy(dims, xs[0]->dims, sizeof dims);
@@ -447,16 +285,16 @@ static clcam_status concat_convert(onnx_ctx *c, const Onnx__NodeProto *n, graph_
         for (int k = 0; ok && k < xs[0]->rank; k++)
             ok = k == axis || xs[i]->dims[k] == GRAPH_DIM_UNKNOWN || dims[k] == GRAPH_DIM_UNKNOWN || xs[i]->dims[k] == dims[k];
         if (!ok) {
-            st = node_err(c, n, "inputs %s %s and %s %s differ outside axis %lld", xs[0]->name,
-                          dims_str(xs[0]->rank, xs[0]->dims, s1, sizeof s1), xs[i]->name,
-                          dims_str(xs[i]->rank, xs[i]->dims, s2, sizeof s2), (long long)axis);
+            st = onnx_node_err(c, n, "inputs %s %s and %s %s differ outside axis %lld", xs[0]->name,
+                          onnx_dims_str(xs[0]->rank, xs[0]->dims, s1, sizeof s1), xs[i]->name,
+                          onnx_dims_str(xs[i]->rank, xs[i]->dims, s2, sizeof s2), (long long)axis);
             goto exit;
         }
         dims[axis] = dims[axis] == GRAPH_DIM_UNKNOWN || xs[i]->dims[axis] == GRAPH_DIM_UNKNOWN ? GRAPH_DIM_UNKNOWN
                                                                                                  : dims[axis] + xs[i]->dims[axis];
     }
     d->axis = (int)axis;
-    st = node_io(c, n, d, xs, (int)n->n_input, xs[0]->rank, dims);
+    st = onnx_node_io(c, n, d, xs, (int)n->n_input, xs[0]->rank, dims);
 exit:
     free(xs);
     return st;
@@ -469,7 +307,7 @@ static clcam_status weight_rows(onnx_ctx *c, const Onnx__NodeProto *n, int k, in
     graph_tensor *t = &c->g->consts[k], tt = {0};
     char s[128];
     if (t->rank != 2)
-        return node_err(c, n, "weight %s has shape %s, expected rank 2", t->name, dims_str(t->rank, t->dims, s, sizeof s));
+        return onnx_node_err(c, n, "weight %s has shape %s, expected rank 2", t->name, onnx_dims_str(t->rank, t->dims, s, sizeof s));
     *out = k;
     if (!transpose) return CLCAM_OK;
     int64_t r = t->dims[0], cols = t->dims[1];
@@ -509,8 +347,8 @@ static clcam_status bias_vector(onnx_ctx *c, const Onnx__NodeProto *n, int k, in
         return CLCAM_OK;
     }
     if (t->count != 1)
-        return node_err(c, n, "bias %s has shape %s, expected [%lld] (broadcasting over the batch is not supported)",
-                        t->name, dims_str(t->rank, t->dims, s, sizeof s), (long long)out);
+        return onnx_node_err(c, n, "bias %s has shape %s, expected [%lld] (broadcasting over the batch is not supported)",
+                        t->name, onnx_dims_str(t->rank, t->dims, s, sizeof s), (long long)out);
     v.rank = 1;
     v.dims[0] = out;
     v.count = (size_t)out;
@@ -532,28 +370,28 @@ static clcam_status linear_convert(onnx_ctx *c, const Onnx__NodeProto *n, graph_
     int b, bias = -1;
     int64_t trans_a = 0, trans_b = 0, dims[2];
     char s[128];
-    if ((st = act_in(c, n, 0, &x)) != CLCAM_OK || (st = const_in(c, n, 1, 0, &b)) != CLCAM_OK) return st;
+    if ((st = onnx_act_in(c, n, 0, &x)) != CLCAM_OK || (st = onnx_const_in(c, n, 1, 0, &b)) != CLCAM_OK) return st;
     if (gemm) {
-        if ((st = attr_int(c, n, "transA", 0, &trans_a)) != CLCAM_OK || (st = attr_int(c, n, "transB", 0, &trans_b)) != CLCAM_OK ||
-            (st = attr_float(c, n, "alpha", 1, &d->alpha)) != CLCAM_OK || (st = attr_float(c, n, "beta", 1, &d->beta)) != CLCAM_OK)
+        if ((st = onnx_attr_int(c, n, "transA", 0, &trans_a)) != CLCAM_OK || (st = onnx_attr_int(c, n, "transB", 0, &trans_b)) != CLCAM_OK ||
+            (st = onnx_attr_float(c, n, "alpha", 1, &d->alpha)) != CLCAM_OK || (st = onnx_attr_float(c, n, "beta", 1, &d->beta)) != CLCAM_OK)
             return st;
-        if (trans_a) return node_err(c, n, "transA 1 is not supported (the input is the activation)");
+        if (trans_a) return onnx_node_err(c, n, "transA 1 is not supported (the input is the activation)");
     }
     if (x->rank != 2)
-        return node_err(c, n, "input %s has shape %s, a linear layer reads [N, features] (flatten first)", x->name,
-                        dims_str(x->rank, x->dims, s, sizeof s));
+        return onnx_node_err(c, n, "input %s has shape %s, a linear layer reads [N, features] (flatten first)", x->name,
+                        onnx_dims_str(x->rank, x->dims, s, sizeof s));
     d->trans_b = trans_b != 0;
     if ((st = weight_rows(c, n, b, !trans_b, &d->param[GRAPH_PARAM_WEIGHT])) != CLCAM_OK) return st;
     const graph_tensor *w = &c->g->consts[d->param[GRAPH_PARAM_WEIGHT]];
     if (x->dims[1] != GRAPH_DIM_UNKNOWN && x->dims[1] != w->dims[1])
-        return node_err(c, n, "input %s has %lld features, weight %s reads %lld", x->name, (long long)x->dims[1],
+        return onnx_node_err(c, n, "input %s has %lld features, weight %s reads %lld", x->name, (long long)x->dims[1],
                         c->g->consts[b].name, (long long)w->dims[1]);
     int64_t out = w->dims[0];
-    if (gemm && (st = const_in(c, n, 2, 1, &bias)) != CLCAM_OK) return st;
+    if (gemm && (st = onnx_const_in(c, n, 2, 1, &bias)) != CLCAM_OK) return st;
     if (bias >= 0 && (st = bias_vector(c, n, bias, out, &d->param[GRAPH_PARAM_BIAS])) != CLCAM_OK) return st;
     dims[0] = x->dims[0];
     dims[1] = out;
-    return node_io(c, n, d, &x, 1, 2, dims);
+    return onnx_node_io(c, n, d, &x, 1, 2, dims);
 }
 
 /* Add: of two activations of one shape; or of a bias vector after a linear layer without one
@@ -564,14 +402,14 @@ static clcam_status add_convert(onnx_ctx *c, const Onnx__NodeProto *n, int index
     onnx_act *xs[2];
     graph_node *d;
     char s1[128], s2[128];
-    if (n->n_input != 2) return node_err(c, n, "Add takes 2 inputs, the node has %zu", n->n_input);
-    int k0 = graph_desc_const_find(c->g, in_name(n, 0)), k1 = graph_desc_const_find(c->g, in_name(n, 1));
+    if (n->n_input != 2) return onnx_node_err(c, n, "Add takes 2 inputs, the node has %zu", n->n_input);
+    int k0 = graph_desc_const_find(c->g, onnx_in_name(n, 0)), k1 = graph_desc_const_find(c->g, onnx_in_name(n, 1));
     if ((k0 >= 0) != (k1 >= 0)) {
-        const char *act = in_name(n, k0 >= 0 ? 1 : 0);
+        const char *act = onnx_in_name(n, k0 >= 0 ? 1 : 0);
         int lin = graph_desc_node_find(c->g, act), k = k0 >= 0 ? k0 : k1;
         graph_node *l = lin >= 0 ? &c->g->nodes[lin] : NULL;
         if (!l || l->op != GRAPH_OP_LINEAR || l->param[GRAPH_PARAM_BIAS] >= 0 || onnx_readers(c, act) != 1)
-            return node_err(c, n, "adding the constant %s is supported only as the bias after MatMul", c->g->consts[k].name);
+            return onnx_node_err(c, n, "adding the constant %s is supported only as the bias after MatMul", c->g->consts[k].name);
         if ((st = bias_vector(c, n, k, l->out_dims[1], &l->param[GRAPH_PARAM_BIAS])) != CLCAM_OK) return st;
         l->beta = 1;
         /* The linear node now writes the Add's output. */
@@ -582,15 +420,15 @@ static clcam_status add_convert(onnx_ctx *c, const Onnx__NodeProto *n, int index
         l->output = name;
         return onnx_act_add(c, name, a->rank, a->dims);
     }
-    if ((st = act_in(c, n, 0, &xs[0])) != CLCAM_OK || (st = act_in(c, n, 1, &xs[1])) != CLCAM_OK) return st;
-    if (!dims_match(xs[0], xs[1]))
-        return node_err(c, n, "inputs %s %s and %s %s differ in shape (broadcasting is not supported)", xs[0]->name,
-                        dims_str(xs[0]->rank, xs[0]->dims, s1, sizeof s1), xs[1]->name,
-                        dims_str(xs[1]->rank, xs[1]->dims, s2, sizeof s2));
+    if ((st = onnx_act_in(c, n, 0, &xs[0])) != CLCAM_OK || (st = onnx_act_in(c, n, 1, &xs[1])) != CLCAM_OK) return st;
+    if (!onnx_dims_match(xs[0], xs[1]))
+        return onnx_node_err(c, n, "inputs %s %s and %s %s differ in shape (broadcasting is not supported)", xs[0]->name,
+                        onnx_dims_str(xs[0]->rank, xs[0]->dims, s1, sizeof s1), xs[1]->name,
+                        onnx_dims_str(xs[1]->rank, xs[1]->dims, s2, sizeof s2));
     if ((st = onnx_node_add(c, GRAPH_OP_ADD, n, index, &d)) != CLCAM_OK) return st;
     int64_t dims[GRAPH_MAX_DIMS];
     for (int i = 0; i < xs[0]->rank; i++) dims[i] = xs[0]->dims[i] != GRAPH_DIM_UNKNOWN ? xs[0]->dims[i] : xs[1]->dims[i];
-    return node_io(c, n, d, xs, 2, xs[0]->rank, dims);
+    return onnx_node_io(c, n, d, xs, 2, xs[0]->rank, dims);
 }
 
 static clcam_status pad_convert(onnx_ctx *c, const Onnx__NodeProto *n, graph_node *d)
@@ -600,24 +438,24 @@ static clcam_status pad_convert(onnx_ctx *c, const Onnx__NodeProto *n, graph_nod
     int64_t pads[2 * GRAPH_MAX_DIMS], dims[GRAPH_MAX_DIMS];
     int cnt = 0;
     char mode[32];
-    if ((st = act_in(c, n, 0, &x)) != CLCAM_OK || (st = rank_check(c, n, x, 4)) != CLCAM_OK) return st;
-    if ((st = attr_str(c, n, "mode", mode, sizeof mode)) != CLCAM_OK) return st;
+    if ((st = onnx_act_in(c, n, 0, &x)) != CLCAM_OK || (st = onnx_rank_check(c, n, x, 4)) != CLCAM_OK) return st;
+    if ((st = onnx_attr_str(c, n, "mode", mode, sizeof mode)) != CLCAM_OK) return st;
     if (!*mode || !strcmp(mode, "constant")) d->pad_mode = GRAPH_PAD_CONSTANT;
     else if (!strcmp(mode, "reflect")) d->pad_mode = GRAPH_PAD_REFLECT;
     else if (!strcmp(mode, "edge")) d->pad_mode = GRAPH_PAD_EDGE;
-    else return node_err(c, n, "mode %s is not supported (constant, reflect, edge)", mode);
+    else return onnx_node_err(c, n, "mode %s is not supported (constant, reflect, edge)", mode);
     { /* opset 11 and later: pads and the value are inputs */
-        onnx_int *p = onnx_int_find(c, in_name(n, 1));
-        if (!p) return node_err(c, n, "pads (%s) must be an int64 constant", in_name(n, 1));
-        if (*in_name(n, 3)) return node_err(c, n, "the axes input is not supported");
+        onnx_int *p = onnx_int_find(c, onnx_in_name(n, 1));
+        if (!p) return onnx_node_err(c, n, "pads (%s) must be an int64 constant", onnx_in_name(n, 1));
+        if (*onnx_in_name(n, 3)) return onnx_node_err(c, n, "the axes input is not supported");
         cnt = p->n;
         for (int i = 0; i < cnt && i < 8; i++) pads[i] = p->v[i];
-        if ((st = scalar_in(c, n, 2, &d->pad_value)) != CLCAM_OK) return st;
+        if ((st = onnx_scalar_in(c, n, 2, &d->pad_value)) != CLCAM_OK) return st;
     }
-    if (cnt != 8) return node_err(c, n, "pads has %d values, a 4-D input needs 8", cnt);
+    if (cnt != 8) return onnx_node_err(c, n, "pads has %d values, a 4-D input needs 8", cnt);
     for (int i = 0; i < 8; i++)
-        if (pads[i] < 0 || pads[i] > 4096) return node_err(c, n, "pads must be between 0 and 4096 (cropping is not supported)");
-    if (pads[0] || pads[1] || pads[4] || pads[5]) return node_err(c, n, "padding the batch or channels is not supported");
+        if (pads[i] < 0 || pads[i] > 4096) return onnx_node_err(c, n, "pads must be between 0 and 4096 (cropping is not supported)");
+    if (pads[0] || pads[1] || pads[4] || pads[5]) return onnx_node_err(c, n, "padding the batch or channels is not supported");
     d->pads[0] = (int)pads[2];
     d->pads[1] = (int)pads[3];
     d->pads[2] = (int)pads[6];
@@ -627,146 +465,8 @@ static clcam_status pad_convert(onnx_ctx *c, const Onnx__NodeProto *n, graph_nod
         if (dims[2 + i] != GRAPH_DIM_UNKNOWN) dims[2 + i] += d->pads[i] + d->pads[2 + i];
     if (d->pad_mode == GRAPH_PAD_REFLECT && x->dims[2] != GRAPH_DIM_UNKNOWN &&
         (d->pads[0] >= x->dims[2] || d->pads[2] >= x->dims[2] || d->pads[1] >= x->dims[3] || d->pads[3] >= x->dims[3]))
-        return node_err(c, n, "reflect padding must be smaller than the input");
-    return node_io(c, n, d, &x, 1, 4, dims);
-}
-
-/* ---- constants and shape computations ---- */
-
-/* Constant nodes: a tensor, or value_float(s) / value_int(s). */
-static clcam_status constant_convert(onnx_ctx *c, const Onnx__NodeProto *n)
-{
-    clcam_status st = CLCAM_OK;
-    const char *out = onnx_str(n->output[0]);
-    const Onnx__AttributeProto *a = n->n_attribute == 1 ? n->attribute[0] : NULL;
-    const char *an = a ? onnx_str(a->name) : "";
-    onnx_int v = {0};
-    graph_tensor t = {0};
-    if (!a) return node_err(c, n, "a Constant needs exactly one attribute");
-    if (!strcmp(an, "value") && a->t) {
-        if (onnx_tensor_is_int(a->t)) {
-            if ((st = onnx_tensor_ints(c, a->t, out, &v)) != CLCAM_OK) return st;
-            free(v.name);
-            v.name = (char *)out;
-            return onnx_int_add(c, &v);
-        }
-        if ((st = onnx_tensor_floats(c, a->t, out, &t)) != CLCAM_OK) return st;
-        return onnx_const_add(c, &t);
-    }
-    if (!strcmp(an, "value_int") || !strcmp(an, "value_ints")) {
-        int many = an[9] == 's';
-        if (many ? a->n_ints > ONNX_INT_MAX || a->type != ATTR(INTS) : a->type != ATTR(INT))
-            return node_err(c, n, "attribute %s is malformed", an);
-        v.name = (char *)out;
-        v.rank = many;
-        v.n = many ? (int)a->n_ints : 1;
-        for (int i = 0; i < v.n; i++) v.v[i] = many ? a->ints[i] : a->i;
-        return onnx_int_add(c, &v);
-    }
-    if (!strcmp(an, "value_float") || !strcmp(an, "value_floats")) {
-        int many = an[11] == 's';
-        if (many ? !a->n_floats || a->type != ATTR(FLOATS) : a->type != ATTR(FLOAT))
-            return node_err(c, n, "attribute %s is malformed", an);
-        t.rank = many;
-        t.count = many ? a->n_floats : 1;
-        t.dims[0] = (int64_t)t.count;
-        if (!(t.data = malloc(t.count * sizeof *t.data)) || !(t.name = strdup(out))) {
-            free(t.data);
-            return err_set(c->err, CLCAM_ERR_NOMEM, "%s: out of memory", c->path);
-        }
-        for (size_t i = 0; i < t.count; i++) t.data[i] = many ? a->floats[i] : a->f;
-        for (size_t i = 0; i < t.count; i++)
-            if (!isfinite(t.data[i])) {
-                free(t.data);
-                free(t.name);
-                return node_err(c, n, "the constant %s holds a non-finite value", out);
-            }
-        return onnx_const_add(c, &t);
-    }
-    return node_err(c, n, "attribute %s is not supported for a Constant", an);
-}
-
-/* Identity of a constant or a shape value: the same value under another name. */
-static clcam_status alias_convert(onnx_ctx *c, const Onnx__NodeProto *n, int k, onnx_int *iv)
-{
-    const char *out = onnx_str(n->output[0]);
-    if (iv) {
-        onnx_int v = *iv;
-        v.name = (char *)out;
-        return onnx_int_add(c, &v);
-    }
-    const graph_tensor *src = &c->g->consts[k];
-    graph_tensor t = *src;
-    t.name = strdup(out);
-    t.data = malloc(src->count * sizeof *t.data);
-    if (!t.name || !t.data) {
-        free(t.name);
-        free(t.data);
-        return err_set(c->err, CLCAM_ERR_NOMEM, "%s: out of memory", c->path);
-    }
-    memcpy(t.data, src->data, src->count * sizeof *t.data);
-    return onnx_const_add(c, &t);
-}
-
-/* Shape, Gather, Unsqueeze, Squeeze, Concat, Cast over int64 vectors. */
-static clcam_status shape_op_convert(onnx_ctx *c, const Onnx__NodeProto *n, const char *op)
-{
-    clcam_status st;
-    onnx_int v = {.name = (char *)onnx_str(n->output[0])};
-    if (!strcmp(op, "Shape")) {
-        onnx_act *x;
-        int64_t start, end;
-        if ((st = act_in(c, n, 0, &x)) != CLCAM_OK) return st;
-        if ((st = attr_int(c, n, "start", 0, &start)) != CLCAM_OK || (st = attr_int(c, n, "end", x->rank, &end)) != CLCAM_OK)
-            return st;
-        if (start < 0) start += x->rank;
-        if (end < 0) end += x->rank;
-        start = start < 0 ? 0 : start > x->rank ? x->rank : start;
-        end = end < start ? start : end > x->rank ? x->rank : end;
-        v.rank = 1;
-        for (int64_t i = start; i < end; i++)
-            v.v[v.n++] = x->dims[i] != GRAPH_DIM_UNKNOWN ? x->dims[i] : i == 0 ? ONNX_INT_BATCH : ONNX_INT_UNKNOWN;
-        return onnx_int_add(c, &v);
-    }
-    if (!strcmp(op, "Concat")) {
-        int64_t axis;
-        if ((st = attr_int(c, n, "axis", 0, &axis)) != CLCAM_OK) return st;
-        if (axis != 0 && axis != -1) return node_err(c, n, "axis %lld on a shape vector", (long long)axis);
-        v.rank = 1;
-        for (size_t i = 0; i < n->n_input; i++) {
-            onnx_int *x = onnx_int_find(c, in_name(n, i));
-            if (!x || x->rank != 1) return node_err(c, n, "input %zu (%s) is no int64 vector", i, in_name(n, i));
-            if (v.n + x->n > ONNX_INT_MAX) return node_err(c, n, "the shape vector is too long");
-            memcpy(v.v + v.n, x->v, (size_t)x->n * sizeof *x->v);
-            v.n += x->n;
-        }
-        return onnx_int_add(c, &v);
-    }
-    onnx_int *x = onnx_int_find(c, in_name(n, 0));
-    if (!x) return node_err(c, n, "input 0 (%s) is no int64 value", in_name(n, 0));
-    v.rank = x->rank;
-    v.n = x->n;
-    memcpy(v.v, x->v, (size_t)x->n * sizeof *x->v);
-    if (!strcmp(op, "Gather")) {
-        onnx_int *idx = onnx_int_find(c, in_name(n, 1));
-        int64_t axis;
-        if ((st = attr_int(c, n, "axis", 0, &axis)) != CLCAM_OK) return st;
-        if (!idx || x->rank != 1 || axis != 0) return node_err(c, n, "clcam gathers only constant indices from shape vectors");
-        v.rank = idx->rank;
-        v.n = idx->n;
-        for (int i = 0; i < idx->n; i++) {
-            int64_t k = idx->v[i] < 0 ? idx->v[i] + x->n : idx->v[i];
-            if (k < 0 || k >= x->n) return node_err(c, n, "index %lld is outside the shape's %d values", (long long)idx->v[i], x->n);
-            v.v[i] = x->v[k];
-        }
-    } else if (!strcmp(op, "Unsqueeze")) {
-        if (x->rank != 0) return node_err(c, n, "clcam unsqueezes only scalar shape values");
-        v.rank = 1;
-    } else if (!strcmp(op, "Squeeze")) {
-        if (x->rank != 1 || x->n != 1) return node_err(c, n, "clcam squeezes only one-value shape vectors");
-        v.rank = 0;
-    } /* Cast: the values as they are */
-    return onnx_int_add(c, &v);
+        return onnx_node_err(c, n, "reflect padding must be smaller than the input");
+    return onnx_node_io(c, n, d, &x, 1, 4, dims);
 }
 
 clcam_status onnx_node_convert(onnx_ctx *c, const Onnx__NodeProto *n, int index)
@@ -784,17 +484,17 @@ clcam_status onnx_node_convert(onnx_ctx *c, const Onnx__NodeProto *n, int index)
     graph_node *d = NULL;
     clcam_status st;
     if ((*dom && strcmp(dom, "ai.onnx")) || n->n_output < 1 || !*onnx_str(n->output[0])) {
-        if (!*dom || !strcmp(dom, "ai.onnx")) return node_err(c, n, "the node has no output");
-        return node_err(c, n, "operator domain %s is not supported; clcam reads %s", dom, ONNX_SUPPORTED_OPS);
+        if (!*dom || !strcmp(dom, "ai.onnx")) return onnx_node_err(c, n, "the node has no output");
+        return onnx_node_err(c, n, "operator domain %s is not supported; clcam reads %s", dom, ONNX_SUPPORTED_OPS);
     }
-    if (!strcmp(op, "Constant")) return constant_convert(c, n);
+    if (!strcmp(op, "Constant")) return onnx_constant_convert(c, n);
     /* Shape computations stay on the host; Identity and Concat of constants or shapes too. */
-    onnx_int *iv = n->n_input ? onnx_int_find(c, in_name(n, 0)) : NULL;
-    int k = n->n_input ? graph_desc_const_find(c->g, in_name(n, 0)) : -1;
+    onnx_int *iv = n->n_input ? onnx_int_find(c, onnx_in_name(n, 0)) : NULL;
+    int k = n->n_input ? graph_desc_const_find(c->g, onnx_in_name(n, 0)) : -1;
     if (!strcmp(op, "Shape") || ((!strcmp(op, "Gather") || !strcmp(op, "Unsqueeze") || !strcmp(op, "Squeeze") ||
                                   !strcmp(op, "Cast") || !strcmp(op, "Concat")) && iv))
-        return shape_op_convert(c, n, op);
-    if (!strcmp(op, "Identity") && (iv || k >= 0)) return alias_convert(c, n, k, iv);
+        return onnx_shape_op_convert(c, n, op);
+    if (!strcmp(op, "Identity") && (iv || k >= 0)) return onnx_alias_convert(c, n, k, iv);
     if (!strcmp(op, "Add")) return add_convert(c, n, index);
     for (size_t i = 0; i < sizeof FLOAT_OPS / sizeof *FLOAT_OPS; i++) {
         if (strcmp(op, FLOAT_OPS[i].name)) continue;
@@ -811,5 +511,5 @@ clcam_status onnx_node_convert(onnx_ctx *c, const Onnx__NodeProto *n, int index)
         default: return unary_convert(c, n, d);
         }
     }
-    return node_err(c, n, "operator %s is not supported; clcam reads %s", op, ONNX_SUPPORTED_OPS);
+    return onnx_node_err(c, n, "operator %s is not supported; clcam reads %s", op, ONNX_SUPPORTED_OPS);
 }
