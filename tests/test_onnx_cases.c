@@ -80,7 +80,7 @@ int case_model(const char *case_dir, const char *out)
     if (!g || !(inits = calloc(g->n_initializer + g->n_input + 1, sizeof *inits)) ||
         !(inputs = calloc(g->n_input + 1, sizeof *inputs)))
         goto exit;
-    memcpy(inits, g->initializer, g->n_initializer * sizeof *inits);
+    if (g->n_initializer) memcpy(inits, g->initializer, g->n_initializer * sizeof *inits);
     size_t n_inputs = 0, n_inits = g->n_initializer;
     for (size_t k = 0; k < g->n_input; k++) {
         unsigned char *tb;
