@@ -331,6 +331,11 @@ static clcam_status weight_rows(onnx_ctx *c, const Onnx__NodeProto *n, int k, in
         return err_set(c->err, CLCAM_ERR_NOMEM, "%s: out of memory", c->path);
     }
     sprintf(tt.name, "%s^T", t->name);
+    if ((*out = graph_desc_const_find(c->g, tt.name)) >= 0) { /* another node transposed it already */
+        free(tt.name);
+        free(tt.data);
+        return CLCAM_OK;
+    }
     *out = c->g->n_consts;
     return onnx_const_add(c, &tt);
 }
@@ -358,6 +363,11 @@ static clcam_status bias_vector(onnx_ctx *c, const Onnx__NodeProto *n, int k, in
     }
     for (int64_t i = 0; i < out; i++) v.data[i] = t->data[0];
     sprintf(v.name, "%s[%lld]", t->name, (long long)out);
+    if ((*idx = graph_desc_const_find(c->g, v.name)) >= 0) { /* spread already */
+        free(v.name);
+        free(v.data);
+        return CLCAM_OK;
+    }
     *idx = c->g->n_consts;
     return onnx_const_add(c, &v);
 }
