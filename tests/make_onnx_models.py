@@ -8,7 +8,8 @@ and values, and OUTDIR/NAME.params: a line "name count" for every float tensor o
 (running stats included), whose float32 values follow one another as little-endian bytes in
 OUTDIR/NAME.bin. Some models also come as torch exports them by default (eval: batchnorms folded
 into convolutions, NAME_opOP_fused.onnx) and with a symbolic batch (NAME_opOP_dyn.onnx). Exits 77
-(SKIP) when torch is missing."""
+(SKIP) when torch is missing. Where torchvision is installed, its resnet18 and mobilenet_v2 come
+too (tv_NAME_op17.onnx, with tv_NAME.modules: the counts of Conv2d, BatchNorm2d and Linear)."""
 import os
 import sys
 
@@ -159,14 +160,32 @@ def main():
                 torch.onnx.export(m, x, f"{out}/{name}_op{opset}_dyn.onnx",
                                   training=torch.onnx.TrainingMode.PRESERVE,
                                   dynamic_axes={"input": {0: "N"}, "output": {0: "N"}}, **io)
-        sd = m.state_dict()
-        with open(f"{out}/{name}.params", "w") as p, open(f"{out}/{name}.bin", "wb") as b:
-            for k, v in sd.items():
-                if v.dtype != torch.float32:
-                    continue
-                p.write(f"{k} {v.numel()}\n")
-                b.write(v.contiguous().numpy().astype("<f4").tobytes())
-    print(f"wrote {len(MODELS)} models at opsets 11 and 17 to {out}")
+        write_params(m, f"{out}/{name}")
+    n = len(MODELS)
+    try:  # optional: torchvision's own models, when it is installed
+        import torchvision.models as tv
+        for name in ("resnet18", "mobilenet_v2"):
+            m = getattr(tv, name)().eval()
+            torch.onnx.export(m, torch.randn(1, 3, 224, 224), f"{out}/tv_{name}_op17.onnx", opset_version=17,
+                              training=torch.onnx.TrainingMode.PRESERVE, input_names=["input"],
+                              output_names=["output"])
+            write_params(m, f"{out}/tv_{name}")
+            with open(f"{out}/tv_{name}.modules", "w") as f:
+                f.write(" ".join(str(sum(isinstance(x, t) for x in m.modules()))
+                                 for t in (nn.Conv2d, nn.BatchNorm2d, nn.Linear)) + "\n")
+            n += 1
+    except ImportError:
+        print("torchvision is missing: its models are left out")
+    print(f"wrote {n} models at opsets 11 and 17 to {out}")
+
+
+def write_params(m, stem):
+    with open(f"{stem}.params", "w") as p, open(f"{stem}.bin", "wb") as b:
+        for k, v in m.state_dict().items():
+            if v.dtype != torch.float32:
+                continue
+            p.write(f"{k} {v.numel()}\n")
+            b.write(v.contiguous().numpy().astype("<f4").tobytes())
 
 
 if __name__ == "__main__":

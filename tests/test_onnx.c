@@ -276,6 +276,37 @@ static void check_gaphead(void)
     }
 }
 
+/* torchvision's resnet18 and mobilenet_v2, where torchvision is installed: one node per
+ * Conv2d, BatchNorm2d and Linear module, every weight as in the state_dict. */
+static void check_torchvision(void)
+{
+    const char *models[] = {"tv_resnet18", "tv_mobilenet_v2"};
+    for (int m = 0; m < 2; m++) {
+        char path[1024], file[64];
+        int want[3], got[GRAPH_OP_COUNT] = {0};
+        graph_desc g;
+        snprintf(path, sizeof path, "%s/%s.modules", dir, models[m]);
+        FILE *f = fopen(path, "r");
+        if (!f) {
+            printf("%s: not exported (torchvision is missing)\n", models[m]);
+            continue;
+        }
+        CHECK(fscanf(f, "%d %d %d", &want[0], &want[1], &want[2]) == 3, "%s", path);
+        fclose(f);
+        snprintf(file, sizeof file, "%s_op17.onnx", models[m]);
+        if (read_model(file, &g)) continue;
+        for (int i = 0; i < g.n_nodes; i++) got[g.nodes[i].op]++;
+        CHECK(got[GRAPH_OP_CONV] == want[0] && got[GRAPH_OP_BATCHNORM] == want[1] && got[GRAPH_OP_LINEAR] == want[2],
+              "%s: %d conv, %d batchnorm, %d linear nodes; the module has %d, %d, %d", file, got[GRAPH_OP_CONV],
+              got[GRAPH_OP_BATCHNORM], got[GRAPH_OP_LINEAR], want[0], want[1], want[2]);
+        CHECK(got[GRAPH_OP_ADD] == (m ? 10 : 8) && got[GRAPH_OP_GLOBALAVGPOOL] == 1, "%s: %d adds", file, got[GRAPH_OP_ADD]);
+        CHECK(dims_are(g.nodes[g.n_nodes - 1].out_rank, g.nodes[g.n_nodes - 1].out_dims, 2, 1, 1000, 0, 0), "%s: logits", file);
+        check_order(&g, file);
+        check_params(&g, models[m], file, NULL);
+        graph_desc_free(&g);
+    }
+}
+
 /* ---- damaged models ---- */
 
 static unsigned char *slurp(const char *path, size_t *size)
@@ -583,6 +614,7 @@ int main(void)
     check_dense();
     check_heads();
     check_gaphead();
+    check_torchvision();
     check_external();
     check_damaged();
     if (test_failed == 0) {
