@@ -58,12 +58,14 @@ clcam_status onnx_int_add(onnx_ctx *c, const onnx_int *v)
 
 clcam_status onnx_act_add(onnx_ctx *c, const char *name, int rank, const int64_t *dims)
 {
+    int64_t copy[GRAPH_MAX_DIMS]; /* dims may point into c->acts, which grow() moves */
+    for (int i = 0; i < rank; i++) copy[i] = dims[i];
     clcam_status st = grow(c, (void **)&c->acts, &c->cap_acts, c->n_acts, sizeof *c->acts);
     if (st != CLCAM_OK) return st;
     onnx_act *a = &c->acts[c->n_acts];
     memset(a, 0, sizeof *a);
     a->rank = rank;
-    for (int i = 0; i < rank; i++) a->dims[i] = dims[i];
+    for (int i = 0; i < rank; i++) a->dims[i] = copy[i];
     if (!(a->name = strdup(name))) return err_set(c->err, CLCAM_ERR_NOMEM, "%s: out of memory", c->path);
     c->n_acts++;
     return CLCAM_OK;
