@@ -583,11 +583,12 @@ static void check_damaged(void)
  * from valid files, not from refusals. */
 static void check_seeds(void)
 {
-    static const char *SEEDS[] = {"block_op17.onnx", "block_op11_fused.onnx", "head_op13.onnx"};
+    static const char *SEEDS[] = {"block_op17.onnx", "block_op11_fused.onnx", "head_op13.onnx", "deep_op17.onnx"};
     static const char *OPS[] = {"conv,batchnorm,clip,add,concat,maxpool,flatten,linear", "conv,clip,add,concat,maxpool,flatten,linear",
-                                "pad,avgpool,globalavgpool,flatten,linear"};
+                                "pad,avgpool,globalavgpool,flatten,linear",
+                                "conv,relu,add,conv,relu,add,conv,relu,add,conv,relu,add,conv,relu,add,conv,relu,add"};
     char path[1024], ops[512];
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         graph_desc g;
         clcam_err err = {0};
         snprintf(path, sizeof path, "%s/tests/fuzz/corpus/onnx/%s", CLCAM_SOURCE_DIR, SEEDS[i]);
