@@ -65,3 +65,7 @@ set_tests_properties(torch_sequential PROPERTIES TIMEOUT 600 LABELS torch)
 clcam_add_test(docs_check /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/docs_check.py
   $<TARGET_FILE:clcam>)
 set_tests_properties(docs_check PROPERTIES TIMEOUT 600)
+
+# test_onnx exports its models with torch (tests/make_onnx_models.py); test_onnx_cases reads
+# Debian's libonnx-testdata. Both are C programs, registered by the tests/test_*.c loop.
+set_tests_properties(test_onnx PROPERTIES LABELS torch)
