@@ -1,0 +1,581 @@
+/* Image folder -> dataset split: decoding on every core in a bounded window, written in order. */
+#include "image_import.h"
+
+#include <errno.h>
+#include <hdf5.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../base/progress.h"
+#include "h5util.h"
+#include "image_decode.h"
+#include "image_list.h"
+#include "image_resize.h"
+
+#define CHUNK_BYTES ((size_t)4 << 20) /* images are chunked by ~4 MB ... */
+#define CHUNK_ROWS_MAX 1000           /* ... or 1,000 rows (CIFAR-10's chunks), the fewer */
+#define LABEL_CHUNK 10000
+#define PATH_CHUNK 1024
+#define WINDOW_PER_THREAD 4           /* decoded images in flight per thread */
+#define THREADS_MAX 256
+#define SIDE_MAX IMAGE_MAX_SIDE
+
+/* One image's result, filled by a worker, emptied by the writer. */
+typedef struct {
+    int ready;
+    clcam_status st;
+    char msg[sizeof ((clcam_err *)0)->msg];
+    uint8_t *px;
+    int w, h;
+} slot;
+
+typedef struct {
+    const image_import_opts *o;
+    const image_list *list;
+    pthread_mutex_t mu;
+    pthread_cond_t done, room;
+    slot *slots;
+    long window, next, consumed;
+    int stop;
+} pool;
+
+static char *path_join(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    char *p = malloc(na + nb + 2);
+    if (!p) return NULL;
+    memcpy(p, a, na);
+    p[na] = '/';
+    memcpy(p + na + 1, b, nb + 1);
+    return p;
+}
+
+/* Decode, then Resize/CenterCrop as asked: the worker's whole job for image i. */
+static clcam_status image_prepare(const image_import_opts *o, const char *path, slot *out,
+                                  clcam_err *err)
+{
+    image_rgb im = {0, 0, NULL};
+    uint8_t *mid = NULL, *fin = NULL;
+    int w = 0, h = 0;
+    clcam_status st = CLCAM_OK;
+    TRY(image_decode_file(path, &im, err));
+    if (o->size || o->resize) {
+        if (o->size) w = h = o->size;
+        else image_resize_shorter_dims(im.w, im.h, o->resize, &w, &h);
+        if (w < 1 || h < 1 || w > SIDE_MAX || h > SIDE_MAX) {
+            st = err_set(err, CLCAM_ERR_INPUT, "%s: %dx%d resized to %dx%d, outside 1..%d a side",
+                         path, im.w, im.h, w, h, SIDE_MAX);
+            goto exit;
+        }
+        if ((mid = malloc((size_t)w * h * 3)) == NULL) {
+            st = err_set(err, CLCAM_ERR_NOMEM, "%s: out of memory resizing to %dx%d", path, w, h);
+            goto exit;
+        }
+        TRY(image_resize_bilinear(im.rgb, im.w, im.h, mid, w, h, err));
+        image_rgb_free(&im);
+    } else {
+        mid = im.rgb;
+        w = im.w;
+        h = im.h;
+        im.rgb = NULL;
+    }
+    if (o->crop) {
+        if (o->crop > w || o->crop > h) {
+            st = err_set(err, CLCAM_ERR_INPUT, "%s: %dx%d%s is smaller than --crop %d", path, w, h,
+                         o->resize ? " after --resize" : "", o->crop);
+            goto exit;
+        }
+        if ((fin = malloc((size_t)o->crop * o->crop * 3)) == NULL) {
+            st = err_set(err, CLCAM_ERR_NOMEM, "%s: out of memory cropping", path);
+            goto exit;
+        }
+        image_center_crop(mid, w, h, fin, o->crop, o->crop);
+        w = h = o->crop;
+    } else {
+        fin = mid;
+        mid = NULL;
+    }
+    out->px = fin;
+    out->w = w;
+    out->h = h;
+    fin = NULL;
+exit:
+    free(fin);
+    free(mid);
+    image_rgb_free(&im);
+    return st;
+}
+
+static void *worker_main(void *arg)
+{
+    pool *p = arg;
+    for (;;) {
+        slot r;
+        clcam_err err = {0};
+        char *path;
+        long i;
+        pthread_mutex_lock(&p->mu);
+        while (!p->stop && p->next < p->list->n && p->next >= p->consumed + p->window)
+            pthread_cond_wait(&p->room, &p->mu);
+        if (p->stop || p->next >= p->list->n) {
+            pthread_mutex_unlock(&p->mu);
+            break;
+        }
+        i = p->next++;
+        pthread_mutex_unlock(&p->mu);
+
+        memset(&r, 0, sizeof r);
+        if ((path = path_join(p->o->root, p->list->paths[i])) == NULL)
+            r.st = err_set(&err, CLCAM_ERR_NOMEM, "out of memory");
+        else
+            r.st = image_prepare(p->o, path, &r, &err);
+        free(path);
+        snprintf(r.msg, sizeof r.msg, "%s", err.msg);
+        r.ready = 1;
+
+        pthread_mutex_lock(&p->mu);
+        p->slots[i % p->window] = r;
+        pthread_cond_broadcast(&p->done);
+        pthread_mutex_unlock(&p->mu);
+    }
+    return NULL;
+}
+
+/* ---- output ---- */
+
+typedef struct {
+    const char *name; /* the temporary file, for messages */
+    hid_t file, group, images, labels, paths;
+    long rows;        /* written */
+    int w, h, chunk_rows;
+    uint8_t *block;   /* chunk_rows images gathered for one write */
+    int32_t *block_labels;
+    const char **block_paths;
+    int in_block;
+    char **skipped;
+    long n_skipped;
+} out_state;
+
+static clcam_status create_ds(out_state *s, const char *name, hid_t type, int rank,
+                              const hsize_t *dims, const hsize_t *chunk, int deflate, hid_t *out,
+                              clcam_err *err)
+{
+    hsize_t maxdims[4] = {H5S_UNLIMITED, dims[1], dims[2], dims[3]};
+    hid_t space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID;
+    clcam_status st = CLCAM_OK;
+    if ((space = H5Screate_simple(rank, dims, maxdims)) < 0 ||
+        (dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0 || H5Pset_chunk(dcpl, rank, chunk) < 0 ||
+        (deflate && H5Pset_deflate(dcpl, 4) < 0) ||
+        (*out = H5Dcreate2(s->group, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
+        st = err_set(err, CLCAM_ERR_HDF5, "%s: creating dataset %s failed (H5Dcreate2)", s->name,
+                     name);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (space >= 0) H5Sclose(space);
+    return st;
+}
+
+static hid_t vlen_str(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t >= 0 && (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0)) {
+        H5Tclose(t);
+        return H5I_INVALID_HID;
+    }
+    return t;
+}
+
+/* The images' dataset, once their size is known (the first image's, without a size option). */
+static clcam_status out_images_create(out_state *s, long n, int w, int h, clcam_err *err)
+{
+    const size_t img = (size_t)w * h * 3;
+    size_t rows = CHUNK_BYTES / img;
+    if (rows < 1) rows = 1;
+    if (rows > CHUNK_ROWS_MAX) rows = CHUNK_ROWS_MAX;
+    if (rows > (size_t)n) rows = (size_t)n;
+    s->w = w;
+    s->h = h;
+    s->chunk_rows = (int)rows;
+    if ((s->block = malloc(img * rows)) == NULL) {
+        return err_set(err, CLCAM_ERR_NOMEM, "%s: out of memory for %zu images of %dx%d", s->name,
+                       rows, w, h);
+    }
+    hsize_t dims[4] = {(hsize_t)n, (hsize_t)h, (hsize_t)w, 3};
+    hsize_t chunk[4] = {rows, (hsize_t)h, (hsize_t)w, 3};
+    return create_ds(s, "images", H5T_STD_U8LE, 4, dims, chunk, 1, &s->images, err);
+}
+
+static clcam_status write_rows(out_state *s, hid_t ds, const char *what, hid_t mtype, int rank,
+                               const void *buf, long n, clcam_err *err)
+{
+    hsize_t start[4] = {(hsize_t)s->rows, 0, 0, 0};
+    hsize_t count[4] = {(hsize_t)n, (hsize_t)s->h, (hsize_t)s->w, 3};
+    hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
+    clcam_status st = CLCAM_OK;
+    if ((fspace = H5Dget_space(ds)) < 0 ||
+        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+        (mspace = H5Screate_simple(rank, count, NULL)) < 0 ||
+        H5Dwrite(ds, mtype, mspace, fspace, H5P_DEFAULT, buf) < 0)
+        st = err_set(err, CLCAM_ERR_HDF5, "%s: writing %s rows %ld..%ld failed (H5Dwrite)",
+                     s->name, what, s->rows, s->rows + n - 1);
+    if (mspace >= 0) H5Sclose(mspace);
+    if (fspace >= 0) H5Sclose(fspace);
+    return st;
+}
+
+static clcam_status out_flush(out_state *s, clcam_err *err)
+{
+    hid_t str = H5I_INVALID_HID;
+    clcam_status st = CLCAM_OK;
+    if (s->in_block == 0) goto exit;
+    TRY(write_rows(s, s->images, "images", H5T_NATIVE_UINT8, 4, s->block, s->in_block, err));
+    if (s->labels >= 0)
+        TRY(write_rows(s, s->labels, "labels", H5T_NATIVE_INT32, 1, s->block_labels, s->in_block,
+                       err));
+    if ((str = vlen_str()) < 0) {
+        st = err_set(err, CLCAM_ERR_HDF5, "H5Tcopy failed for the paths' string type");
+        goto exit;
+    }
+    TRY(write_rows(s, s->paths, "paths", str, 1, s->block_paths, s->in_block, err));
+    s->rows += s->in_block;
+    s->in_block = 0;
+exit:
+    if (str >= 0) H5Tclose(str);
+    return st;
+}
+
+static clcam_status strings_write(out_state *s, const char *name, char **v, long n,
+                                  clcam_err *err)
+{
+    hsize_t dims[1] = {(hsize_t)n};
+    hid_t str = vlen_str(), space = H5I_INVALID_HID, ds = H5I_INVALID_HID;
+    clcam_status st = CLCAM_OK;
+    if (str < 0 || (space = H5Screate_simple(1, dims, NULL)) < 0 ||
+        (ds = H5Dcreate2(s->group, name, str, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+        (n > 0 && H5Dwrite(ds, str, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0))
+        st = err_set(err, CLCAM_ERR_HDF5, "%s: writing %s failed", s->name, name);
+    if (ds >= 0) H5Dclose(ds);
+    if (space >= 0) H5Sclose(space);
+    if (str >= 0) H5Tclose(str);
+    return st;
+}
+
+/* Shrinks the datasets to the rows written (fewer than listed after --skip-bad). */
+static clcam_status out_finish(out_state *s, clcam_err *err)
+{
+    hsize_t dims[4] = {(hsize_t)s->rows, (hsize_t)s->h, (hsize_t)s->w, 3};
+    if (H5Dset_extent(s->images, dims) < 0 || (s->labels >= 0 && H5Dset_extent(s->labels, dims) < 0) ||
+        H5Dset_extent(s->paths, dims) < 0)
+        return err_set(err, CLCAM_ERR_HDF5, "%s: H5Dset_extent to %ld rows failed", s->name,
+                       s->rows);
+    return CLCAM_OK;
+}
+
+static clcam_status out_close(out_state *s, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    hid_t *h[] = {&s->images, &s->labels, &s->paths};
+    for (size_t i = 0; i < sizeof h / sizeof *h; i++) {
+        if (*h[i] >= 0 && H5Dclose(*h[i]) < 0 && st == CLCAM_OK)
+            st = err_set(err, CLCAM_ERR_HDF5, "%s: H5Dclose failed", s->name);
+        *h[i] = H5I_INVALID_HID;
+    }
+    if (s->group >= 0 && H5Gclose(s->group) < 0 && st == CLCAM_OK)
+        st = err_set(err, CLCAM_ERR_HDF5, "%s: H5Gclose failed", s->name);
+    if (s->file >= 0 && H5Fclose(s->file) < 0 && st == CLCAM_OK)
+        st = err_set(err, CLCAM_ERR_HDF5, "%s: H5Fclose failed (data not flushed)", s->name);
+    s->group = s->file = H5I_INVALID_HID;
+    return st;
+}
+
+static clcam_status file_copy(const char *from, const char *to, clcam_err *err)
+{
+    FILE *in = NULL, *out = NULL;
+    char buf[1 << 16];
+    size_t n;
+    clcam_status st = CLCAM_OK;
+    if ((in = fopen(from, "rb")) == NULL) {
+        st = err_set(err, CLCAM_ERR_IO, "%s: cannot open: %s", from, strerror(errno));
+        goto exit;
+    }
+    if ((out = fopen(to, "wb")) == NULL) {
+        st = err_set(err, CLCAM_ERR_IO, "%s: cannot create: %s", to, strerror(errno));
+        goto exit;
+    }
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        if (fwrite(buf, 1, n, out) != n) {
+            st = err_set(err, CLCAM_ERR_IO, "%s: write failed: %s", to, strerror(errno));
+            goto exit;
+        }
+    if (ferror(in)) st = err_set(err, CLCAM_ERR_IO, "%s: read failed: %s", from, strerror(errno));
+exit:
+    if (in) fclose(in);
+    if (out && fclose(out) != 0 && st == CLCAM_OK)
+        st = err_set(err, CLCAM_ERR_IO, "%s: write failed: %s", to, strerror(errno));
+    return st;
+}
+
+/* class_names: written when absent; the same list again is fine; another list is an error
+ * (the splits of one file share their classes) unless --overwrite. */
+static clcam_status out_class_names(out_state *s, const image_import_opts *o,
+                                    const image_list *l, clcam_err *err)
+{
+    char **have = NULL;
+    int n = 0, same;
+    clcam_status st = CLCAM_OK;
+    if (l->n_classes == 0) goto exit;
+    TRY(h5_attr_read_strings(s->file, o->out, "class_names", &have, &n, err));
+    same = n == l->n_classes;
+    for (int i = 0; same && i < n; i++) same = strcmp(have[i], l->class_names[i]) == 0;
+    if (n > 0 && same) goto exit;
+    if (n > 0 && !o->overwrite) {
+        st = err_set(err, CLCAM_ERR_INPUT,
+                     "%s: its class_names (%d, first \"%s\") differ from this import's (%d, first "
+                     "\"%s\"); --overwrite replaces them", o->out, n, have[0], l->n_classes,
+                     l->class_names[0]);
+        goto exit;
+    }
+    if (n > 0 && H5Adelete(s->file, "class_names") < 0) {
+        st = err_set(err, CLCAM_ERR_HDF5, "%s: H5Adelete(class_names) failed", s->name);
+        goto exit;
+    }
+    TRY(h5_attr_write_strings(s->file, "class_names", (const char *const *)l->class_names,
+                              l->n_classes, err));
+exit:
+    h5_strings_free(have, n);
+    return st;
+}
+
+/* OUT.tmp: a copy of OUT (other splits kept) or a new file, with an empty group /<split>. */
+static clcam_status out_open(out_state *s, const image_import_opts *o, const char *split,
+                             clcam_err *err)
+{
+    struct stat sb;
+    clcam_status st = CLCAM_OK;
+    if (stat(o->out, &sb) == 0) {
+        hid_t f = H5I_INVALID_HID;
+        htri_t has;
+        TRY(h5_open_read(o->out, "dataset", &f, err));
+        has = H5Lexists(f, split, H5P_DEFAULT);
+        H5Fclose(f);
+        if (has > 0 && !o->overwrite) {
+            st = err_set(err, CLCAM_ERR_INPUT,
+                         "%s: already has a split %s (--overwrite replaces it, --split NAME "
+                         "adds another)", o->out, split);
+            goto exit;
+        }
+        TRY(file_copy(o->out, s->name, err));
+        if ((s->file = H5Fopen(s->name, H5F_ACC_RDWR, H5P_DEFAULT)) < 0) {
+            st = err_set(err, CLCAM_ERR_HDF5, "%s: H5Fopen for writing failed", s->name);
+            goto exit;
+        }
+        if (has > 0 && H5Ldelete(s->file, split, H5P_DEFAULT) < 0) {
+            st = err_set(err, CLCAM_ERR_HDF5, "%s: H5Ldelete(%s) failed", s->name, split);
+            goto exit;
+        }
+    } else if ((s->file = H5Fcreate(s->name, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+        st = err_set(err, CLCAM_ERR_IO, "%s: H5Fcreate failed (cannot create the output file)",
+                     s->name);
+        goto exit;
+    }
+    if ((s->group = H5Gcreate2(s->file, split, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+        st = err_set(err, CLCAM_ERR_HDF5, "%s: H5Gcreate2(%s) failed", s->name, split);
+        goto exit;
+    }
+exit:
+    return st;
+}
+
+/* ---- the import ---- */
+
+static int thread_count(const image_import_opts *o)
+{
+    long n = o->threads > 0 ? o->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    return (int)(n < 1 ? 1 : n > THREADS_MAX ? THREADS_MAX : n);
+}
+
+/* Takes image i's result off the window, in order. */
+static slot pool_take(pool *p, long i)
+{
+    slot r;
+    pthread_mutex_lock(&p->mu);
+    while (!p->slots[i % p->window].ready) pthread_cond_wait(&p->done, &p->mu);
+    r = p->slots[i % p->window];
+    memset(&p->slots[i % p->window], 0, sizeof r);
+    p->consumed = i + 1;
+    pthread_cond_broadcast(&p->room);
+    pthread_mutex_unlock(&p->mu);
+    return r;
+}
+
+static clcam_status import_rows(pool *p, out_state *s, const image_import_opts *o,
+                                const image_list *l, progress *prog, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    for (long i = 0; i < l->n; i++) {
+        slot r = pool_take(p, i);
+        char *rel = l->paths[i];
+        if (r.st != CLCAM_OK) {
+            if (o->skip_bad && r.st == CLCAM_ERR_INPUT) {
+                char **v = realloc(s->skipped, sizeof *v * (size_t)(s->n_skipped + 1));
+                if (!v) {
+                    st = err_set(err, CLCAM_ERR_NOMEM, "out of memory for the skipped paths");
+                    goto exit;
+                }
+                s->skipped = v;
+                s->skipped[s->n_skipped++] = rel;
+                if (!o->quiet)
+                    fprintf(stderr, "%sclcam import-images: skipped %s\n", prog->tty ? "\n" : "",
+                            r.msg);
+                progress_update(prog, i + 1);
+                continue;
+            }
+            st = err_set(err, r.st, "%s", r.msg);
+            goto exit;
+        }
+        if (s->images < 0) {
+            if ((st = out_images_create(s, l->n, r.w, r.h, err)) != CLCAM_OK) {
+                free(r.px);
+                goto exit;
+            }
+        } else if (r.w != s->w || r.h != s->h) {
+            st = err_set(err, CLCAM_ERR_INPUT,
+                         "%s/%s: %dx%d, the images before it are %dx%d (--size C, or --resize S "
+                         "--crop C, makes them one size)", o->root, rel, r.w, r.h, s->w, s->h);
+            free(r.px);
+            goto exit;
+        }
+        memcpy(s->block + (size_t)s->in_block * s->w * s->h * 3, r.px, (size_t)s->w * s->h * 3);
+        free(r.px);
+        if (s->labels >= 0) s->block_labels[s->in_block] = l->labels[i];
+        s->block_paths[s->in_block] = rel;
+        if (++s->in_block == s->chunk_rows) TRY(out_flush(s, err));
+        progress_update(prog, i + 1);
+    }
+    TRY(out_flush(s, err));
+exit:
+    return st;
+}
+
+clcam_status image_import(const image_import_opts *o, clcam_err *err)
+{
+    const char *split = o->split ? o->split : "test";
+    image_list l;
+    out_state s;
+    pool p;
+    pthread_t th[THREADS_MAX];
+    int n_threads = 0, started = 0, sync_made = 0, tmp_made = 0;
+    char *tmp = NULL;
+    progress prog;
+    clcam_status st = CLCAM_OK;
+
+    memset(&l, 0, sizeof l);
+    memset(&s, 0, sizeof s);
+    memset(&p, 0, sizeof p);
+    s.file = s.group = s.images = s.labels = s.paths = H5I_INVALID_HID;
+    if (!o->root || !o->out || !*o->out || !*split || strchr(split, '/') ||
+        (o->size && (o->resize || o->crop)) || o->size < 0 || o->resize < 0 || o->crop < 0 ||
+        o->size > SIDE_MAX || o->resize > SIDE_MAX || o->crop > SIDE_MAX) {
+        st = err_set(err, CLCAM_ERR_USAGE, "image_import: needs ROOT, OUT, a split name without "
+                     "'/', and --size or --resize/--crop (1..%d), not both", SIDE_MAX);
+        goto exit;
+    }
+    if (o->list_csv) TRY(image_list_csv(o->list_csv, &l, err));
+    else TRY(image_list_folder(o->root, &l, err));
+
+    if ((tmp = malloc(strlen(o->out) + sizeof ".tmp")) == NULL ||
+        (s.block_labels = malloc(sizeof *s.block_labels * CHUNK_ROWS_MAX)) == NULL ||
+        (s.block_paths = malloc(sizeof *s.block_paths * CHUNK_ROWS_MAX)) == NULL) {
+        st = err_set(err, CLCAM_ERR_NOMEM, "image_import: out of memory");
+        goto exit;
+    }
+    sprintf(tmp, "%s.tmp", o->out);
+    s.name = tmp;
+    tmp_made = 1;
+    TRY(out_open(&s, o, split, err));
+    TRY(out_class_names(&s, o, &l, err));
+    {
+        hsize_t dims[4] = {(hsize_t)l.n, 0, 0, 0};
+        hsize_t lchunk[1] = {(hsize_t)(l.n < LABEL_CHUNK ? l.n : LABEL_CHUNK)};
+        hsize_t pchunk[1] = {(hsize_t)(l.n < PATH_CHUNK ? l.n : PATH_CHUNK)};
+        hid_t str = vlen_str();
+        if (str < 0) {
+            st = err_set(err, CLCAM_ERR_HDF5, "H5Tcopy failed for the paths' string type");
+            goto exit;
+        }
+        st = create_ds(&s, "paths", str, 1, dims, pchunk, 0, &s.paths, err);
+        H5Tclose(str);
+        if (st != CLCAM_OK) goto exit;
+        if (l.labels) TRY(create_ds(&s, "labels", H5T_STD_I32LE, 1, dims, lchunk, 1, &s.labels, err));
+    }
+
+    n_threads = thread_count(o);
+    p.o = o;
+    p.list = &l;
+    p.window = (long)n_threads * WINDOW_PER_THREAD;
+    if ((p.slots = calloc((size_t)p.window, sizeof *p.slots)) == NULL) {
+        st = err_set(err, CLCAM_ERR_NOMEM, "image_import: out of memory");
+        goto exit;
+    }
+    if (pthread_mutex_init(&p.mu, NULL) != 0 || pthread_cond_init(&p.done, NULL) != 0 ||
+        pthread_cond_init(&p.room, NULL) != 0) {
+        st = err_set(err, CLCAM_ERR_NOMEM, "image_import: pthread_mutex_init/cond_init failed");
+        goto exit;
+    }
+    sync_made = 1;
+    for (; started < n_threads; started++)
+        if (pthread_create(&th[started], NULL, worker_main, &p) != 0) {
+            st = err_set(err, CLCAM_ERR_NOMEM, "image_import: pthread_create failed");
+            goto exit;
+        }
+    progress_init(&prog, "clcam import-images", l.n, o->quiet);
+    st = import_rows(&p, &s, o, &l, &prog, err);
+    progress_end(&prog);
+    if (st != CLCAM_OK) goto exit;
+    if (s.rows == 0) {
+        st = err_set(err, CLCAM_ERR_INPUT, "%s: none of the %ld images could be read", o->root, l.n);
+        goto exit;
+    }
+    TRY(out_finish(&s, err));
+    if (o->skip_bad) TRY(strings_write(&s, "skipped", s.skipped, s.n_skipped, err));
+    TRY(out_close(&s, err));
+    if (rename(tmp, o->out) != 0) {
+        st = err_set(err, CLCAM_ERR_IO, "%s: cannot rename to %s: %s", tmp, o->out,
+                     strerror(errno));
+        goto exit;
+    }
+    tmp_made = 0;
+    if (!o->quiet)
+        fprintf(stderr, "clcam import-images: wrote %ld images of %dx%d to %s:/%s%s\n", s.rows,
+                s.w, s.h, o->out, split, s.n_skipped ? " (some skipped, see /<split>/skipped)" : "");
+exit:
+    if (sync_made) {
+        pthread_mutex_lock(&p.mu);
+        p.stop = 1;
+        pthread_cond_broadcast(&p.room);
+        pthread_mutex_unlock(&p.mu);
+    }
+    for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
+    if (sync_made) {
+        pthread_cond_destroy(&p.room);
+        pthread_cond_destroy(&p.done);
+        pthread_mutex_destroy(&p.mu);
+    }
+    for (long i = 0; p.slots && i < p.window; i++) free(p.slots[i].px);
+    free(p.slots);
+    out_close(&s, err);
+    if (tmp_made && remove(tmp) != 0 && errno != ENOENT)
+        err_set(err, CLCAM_ERR_IO, "%s: cannot remove the unfinished output: %s", tmp,
+                strerror(errno));
+    free(s.block);
+    free(s.block_labels);
+    free(s.block_paths);
+    free(s.skipped);
+    free(tmp);
+    image_list_free(&l);
+    return st;
+}
