@@ -148,7 +148,6 @@ static clcam_status png_decode_rows(const char *path, png_ctx *ctx, png_state *s
     clcam_status st = CLCAM_OK;
     if (setjmp(ctx->jmp)) return err_set(err, CLCAM_ERR_INPUT, "%s: PNG: %s", path, ctx->msg);
     png_set_read_fn(s->png, ctx, png_on_read);
-    png_set_user_limits(s->png, IMAGE_MAX_SIDE, IMAGE_MAX_SIDE);
     png_read_info(s->png, s->info);
     {
         const png_uint_32 w = png_get_image_width(s->png, s->info);

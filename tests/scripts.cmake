@@ -58,3 +58,9 @@ set_tests_properties(torch_sequential PROPERTIES TIMEOUT 600 LABELS torch)
 clcam_add_test(docs_check /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/docs_check.py
   $<TARGET_FILE:clcam>)
 set_tests_properties(docs_check PROPERTIES TIMEOUT 600)
+
+# clcam import-images against torchvision's ImageFolder + Resize + CenterCrop on Pillow: every
+# kind of JPEG and PNG, three size options, --list, splits, the bad inputs and --skip-bad.
+clcam_add_test(import_images /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/import_images_check.py
+  $<TARGET_FILE:clcam>)
+set_tests_properties(import_images PROPERTIES TIMEOUT 600 LABELS torch)
