@@ -8,7 +8,8 @@ grayscale and CMYK JPEG, PNG RGB, L, 1-bit, LA, RGBA, palette with and without t
 16-bit grayscale, RGB and RGBA, odd sizes), imports it with `--resize 40 --crop 32`,
 `--size 24`, and without a size option (same-size images, flat and with classes), and compares
 with torchvision on the same files: class names, labels, paths, and pixels within 1 on at
-least 99.9% and never more than 2 apart (the bitwise share is printed). Then `--list`, adding
+least 99.9% and never more than 2 apart (the bitwise share is printed; PNGs, which leave a
+decoder no freedom, must match bitwise). Then `--list`, adding
 and overwriting splits, and the bad inputs: an empty folder, a class folder without images, a
 text file named .jpg, a truncated JPEG, a corrupt PNG, a BMP, huge dimensions in a PNG IHDR and
 a JPEG SOF (refused without a large allocation: clcam's peak RSS is checked), an unreadable
@@ -163,6 +164,9 @@ def against_imagefolder(name, root, out, tf, args, flat=False, split="test"):
             kinds.setdefault(os.path.basename(p).split(".")[0], []).append(i)
         off = [k for k, ix in kinds.items() if not np.array_equal(images[ix], theirs[ix])]
         print(f"     {name}: not bitwise: {off if off else 'none'}")
+        # PNG decoding has no freedom (JPEG's depends on both sides using one libjpeg-turbo):
+        # every PNG kind must match bitwise, so a wrong conversion cannot hide in the tolerance.
+        check(not [k for k in off if k.startswith("p_")], f"{name}: every PNG kind bitwise")
 
 
 def peak_rss_run(args):
