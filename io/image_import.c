@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "../base/progress.h"
 #include "h5util.h"
@@ -24,6 +25,7 @@
 #define WINDOW_PER_THREAD 4           /* decoded images in flight per thread */
 #define THREADS_MAX 256
 #define SIDE_MAX IMAGE_MAX_SIDE
+#define BLOCKS_EXTRA 2                /* chunks in flight: one per thread and these */
 
 /* One image's result, filled by a worker, emptied by the writer. */
 typedef struct {
@@ -34,6 +36,17 @@ typedef struct {
     int w, h;
 } slot;
 
+/* One chunk of images: filled by the writer, compressed by a worker (zlib's deflate, what
+ * HDF5's gzip filter writes), stored by the writer with H5Dwrite_chunk. Compressing in the
+ * workers keeps the single writer from being the bottleneck. */
+enum { ZB_FREE, ZB_FILLED, ZB_BUSY, ZB_DONE };
+typedef struct {
+    uint8_t *raw, *z;
+    uLongf z_len;
+    int state, zrc;
+    long row0;
+} zblock;
+
 typedef struct {
     const image_import_opts *o;
     const image_list *list;
@@ -41,6 +54,9 @@ typedef struct {
     pthread_cond_t done, room;
     slot *slots;
     long window, next, consumed;
+    zblock *zb;
+    int n_zb;
+    size_t chunk_bytes, z_cap;
     int stop;
 } pool;
 
@@ -111,6 +127,14 @@ exit:
     return st;
 }
 
+/* A filled chunk waiting for compression, or -1. Called with the mutex held. */
+static int pool_filled_block(const pool *p)
+{
+    for (int b = 0; b < p->n_zb; b++)
+        if (p->zb[b].state == ZB_FILLED) return b;
+    return -1;
+}
+
 static void *worker_main(void *arg)
 {
     pool *p = arg;
@@ -119,12 +143,27 @@ static void *worker_main(void *arg)
         clcam_err err = {0};
         char *path;
         long i;
+        int b;
         pthread_mutex_lock(&p->mu);
-        while (!p->stop && p->next < p->list->n && p->next >= p->consumed + p->window)
+        /* Compression first: the writer waits for it, and it frees a chunk's memory. */
+        while (!p->stop && (b = pool_filled_block(p)) < 0 &&
+               !(p->next < p->list->n && p->next < p->consumed + p->window))
             pthread_cond_wait(&p->room, &p->mu);
-        if (p->stop || p->next >= p->list->n) {
+        if (p->stop) {
             pthread_mutex_unlock(&p->mu);
             break;
+        }
+        if (b >= 0) {
+            zblock *z = &p->zb[b];
+            z->state = ZB_BUSY;
+            pthread_mutex_unlock(&p->mu);
+            z->z_len = (uLongf)p->z_cap;
+            z->zrc = compress2(z->z, &z->z_len, z->raw, (uLong)p->chunk_bytes, p->o->gzip);
+            pthread_mutex_lock(&p->mu);
+            z->state = ZB_DONE;
+            pthread_cond_broadcast(&p->done);
+            pthread_mutex_unlock(&p->mu);
+            continue;
         }
         i = p->next++;
         pthread_mutex_unlock(&p->mu);
@@ -153,7 +192,9 @@ typedef struct {
     hid_t file, group, images, labels, paths;
     long rows;        /* written */
     int w, h, chunk_rows;
-    uint8_t *block;   /* chunk_rows images gathered for one write */
+    pool *p;          /* its chunks (zblock) carry the images to compression and the file */
+    long submitted, written; /* chunks handed to compression, chunks stored */
+    uint8_t *block;   /* the chunk being filled: chunk_rows images */
     int32_t *block_labels;
     const char **block_paths;
     int in_block;
@@ -170,7 +211,7 @@ static clcam_status create_ds(out_state *s, const char *name, hid_t type, int ra
     clcam_status st = CLCAM_OK;
     if ((space = H5Screate_simple(rank, dims, maxdims)) < 0 ||
         (dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0 || H5Pset_chunk(dcpl, rank, chunk) < 0 ||
-        (deflate && H5Pset_deflate(dcpl, 4) < 0) ||
+        (deflate && H5Pset_deflate(dcpl, (unsigned)deflate) < 0) ||
         (*out = H5Dcreate2(s->group, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
         st = err_set(err, CLCAM_ERR_HDF5, "%s: creating dataset %s failed (H5Dcreate2)", s->name,
                      name);
@@ -189,24 +230,68 @@ static hid_t vlen_str(void)
     return t;
 }
 
-/* The images' dataset, once their size is known (the first image's, without a size option). */
-static clcam_status out_images_create(out_state *s, long n, int w, int h, clcam_err *err)
+/* The images' dataset, once their size is known (the first image's, without a size option),
+ * and the chunks in flight. */
+static clcam_status out_images_create(out_state *s, long n, int w, int h, int threads,
+                                      clcam_err *err)
 {
+    pool *p = s->p;
     const size_t img = (size_t)w * h * 3;
     size_t rows = CHUNK_BYTES / img;
+    const int n_zb = threads + BLOCKS_EXTRA;
+    zblock *zb = NULL;
     if (rows < 1) rows = 1;
     if (rows > CHUNK_ROWS_MAX) rows = CHUNK_ROWS_MAX;
     if (rows > (size_t)n) rows = (size_t)n;
     s->w = w;
     s->h = h;
     s->chunk_rows = (int)rows;
-    if ((s->block = malloc(img * rows)) == NULL) {
-        return err_set(err, CLCAM_ERR_NOMEM, "%s: out of memory for %zu images of %dx%d", s->name,
-                       rows, w, h);
-    }
+    if ((zb = calloc((size_t)n_zb, sizeof *zb)) == NULL) goto nomem;
+    pthread_mutex_lock(&p->mu);
+    p->zb = zb;
+    p->n_zb = n_zb;
+    p->chunk_bytes = img * rows;
+    p->z_cap = compressBound((uLong)(img * rows));
+    pthread_mutex_unlock(&p->mu);
+    for (int b = 0; b < n_zb; b++)
+        if ((zb[b].raw = malloc(p->chunk_bytes)) == NULL || (zb[b].z = malloc(p->z_cap)) == NULL)
+            goto nomem;
+    s->block = zb[0].raw;
     hsize_t dims[4] = {(hsize_t)n, (hsize_t)h, (hsize_t)w, 3};
     hsize_t chunk[4] = {rows, (hsize_t)h, (hsize_t)w, 3};
-    return create_ds(s, "images", H5T_STD_U8LE, 4, dims, chunk, 1, &s->images, err);
+    return create_ds(s, "images", H5T_STD_U8LE, 4, dims, chunk, s->p->o->gzip, &s->images, err);
+nomem:
+    return err_set(err, CLCAM_ERR_NOMEM, "%s: out of memory for %d chunks of %zu images of %dx%d",
+                   s->name, n_zb, rows, w, h);
+}
+
+/* Stores the oldest chunk in flight once compressed. */
+static clcam_status out_store_oldest(out_state *s, clcam_err *err)
+{
+    pool *p = s->p;
+    zblock *z = &p->zb[s->written % p->n_zb];
+    hsize_t offset[4] = {0, 0, 0, 0};
+    /* A chunk deflate does not shrink (noise, film grain) is stored as it is, its filter
+     * marked skipped (bit 0 of the mask), so readers do not pay to inflate it. */
+    int raw;
+    clcam_status st = CLCAM_OK;
+    pthread_mutex_lock(&p->mu);
+    while (z->state != ZB_DONE) pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+    offset[0] = (hsize_t)z->row0;
+    raw = s->p->o->gzip == 0 || (z->zrc == Z_OK && z->z_len >= p->chunk_bytes);
+    if (z->zrc != Z_OK)
+        st = err_set(err, CLCAM_ERR_NOMEM, "%s: compress2 of images rows %ld.. failed (zlib %d)",
+                     s->name, z->row0, z->zrc);
+    else if (H5Dwrite_chunk(s->images, H5P_DEFAULT, raw && s->p->o->gzip ? 1u : 0u, offset,
+                            raw ? p->chunk_bytes : (size_t)z->z_len, raw ? z->raw : z->z) < 0)
+        st = err_set(err, CLCAM_ERR_HDF5, "%s: writing images rows %ld.. failed (H5Dwrite_chunk)",
+                     s->name, z->row0);
+    pthread_mutex_lock(&p->mu);
+    z->state = ZB_FREE;
+    pthread_mutex_unlock(&p->mu);
+    s->written++;
+    return st;
 }
 
 static clcam_status write_rows(out_state *s, hid_t ds, const char *what, hid_t mtype, int rank,
@@ -227,12 +312,16 @@ static clcam_status write_rows(out_state *s, hid_t ds, const char *what, hid_t m
     return st;
 }
 
+/* Hands the filled chunk to compression (zero-padded past the last image: a stored chunk is
+ * whole), writes its labels and paths, and makes the next chunk's memory free. */
 static clcam_status out_flush(out_state *s, clcam_err *err)
 {
+    pool *p = s->p;
     hid_t str = H5I_INVALID_HID;
     clcam_status st = CLCAM_OK;
     if (s->in_block == 0) goto exit;
-    TRY(write_rows(s, s->images, "images", H5T_NATIVE_UINT8, 4, s->block, s->in_block, err));
+    memset(s->block + (size_t)s->in_block * s->w * s->h * 3, 0,
+           (size_t)(s->chunk_rows - s->in_block) * s->w * s->h * 3);
     if (s->labels >= 0)
         TRY(write_rows(s, s->labels, "labels", H5T_NATIVE_INT32, 1, s->block_labels, s->in_block,
                        err));
@@ -241,8 +330,17 @@ static clcam_status out_flush(out_state *s, clcam_err *err)
         goto exit;
     }
     TRY(write_rows(s, s->paths, "paths", str, 1, s->block_paths, s->in_block, err));
+    pthread_mutex_lock(&p->mu);
+    p->zb[s->submitted % p->n_zb].row0 = s->rows;
+    p->zb[s->submitted % p->n_zb].zrc = Z_OK;
+    p->zb[s->submitted % p->n_zb].state = p->o->gzip ? ZB_FILLED : ZB_DONE;
+    pthread_cond_broadcast(&p->room);
+    pthread_mutex_unlock(&p->mu);
+    s->submitted++;
     s->rows += s->in_block;
     s->in_block = 0;
+    while (s->written <= s->submitted - p->n_zb) TRY(out_store_oldest(s, err));
+    s->block = p->zb[s->submitted % p->n_zb].raw;
 exit:
     if (str >= 0) H5Tclose(str);
     return st;
@@ -413,7 +511,8 @@ static slot pool_take(pool *p, long i)
 }
 
 static clcam_status import_rows(pool *p, out_state *s, const image_import_opts *o,
-                                const image_list *l, progress *prog, clcam_err *err)
+                                const image_list *l, int n_threads, progress *prog,
+                                clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     for (long i = 0; i < l->n; i++) {
@@ -438,7 +537,7 @@ static clcam_status import_rows(pool *p, out_state *s, const image_import_opts *
             goto exit;
         }
         if (s->images < 0) {
-            if ((st = out_images_create(s, l->n, r.w, r.h, err)) != CLCAM_OK) {
+            if ((st = out_images_create(s, l->n, r.w, r.h, n_threads, err)) != CLCAM_OK) {
                 free(r.px);
                 goto exit;
             }
@@ -457,6 +556,7 @@ static clcam_status import_rows(pool *p, out_state *s, const image_import_opts *
         progress_update(prog, i + 1);
     }
     TRY(out_flush(s, err));
+    while (s->written < s->submitted) TRY(out_store_oldest(s, err));
 exit:
     return st;
 }
@@ -477,11 +577,13 @@ clcam_status image_import(const image_import_opts *o, clcam_err *err)
     memset(&s, 0, sizeof s);
     memset(&p, 0, sizeof p);
     s.file = s.group = s.images = s.labels = s.paths = H5I_INVALID_HID;
+    s.p = &p;
     if (!o->root || !o->out || !*o->out || !*split || strchr(split, '/') ||
         (o->size && (o->resize || o->crop)) || o->size < 0 || o->resize < 0 || o->crop < 0 ||
-        o->size > SIDE_MAX || o->resize > SIDE_MAX || o->crop > SIDE_MAX) {
+        o->size > SIDE_MAX || o->resize > SIDE_MAX || o->crop > SIDE_MAX || o->gzip < 0 ||
+        o->gzip > 9) {
         st = err_set(err, CLCAM_ERR_USAGE, "image_import: needs ROOT, OUT, a split name without "
-                     "'/', and --size or --resize/--crop (1..%d), not both", SIDE_MAX);
+                     "'/', --size or --resize/--crop (1..%d), not both, and gzip 0..9", SIDE_MAX);
         goto exit;
     }
     if (o->list_csv) TRY(image_list_csv(o->list_csv, &l, err));
@@ -510,7 +612,7 @@ clcam_status image_import(const image_import_opts *o, clcam_err *err)
         st = create_ds(&s, "paths", str, 1, dims, pchunk, 0, &s.paths, err);
         H5Tclose(str);
         if (st != CLCAM_OK) goto exit;
-        if (l.labels) TRY(create_ds(&s, "labels", H5T_STD_I32LE, 1, dims, lchunk, 1, &s.labels, err));
+        if (l.labels) TRY(create_ds(&s, "labels", H5T_STD_I32LE, 1, dims, lchunk, 4, &s.labels, err));
     }
 
     n_threads = thread_count(o);
@@ -533,7 +635,7 @@ clcam_status image_import(const image_import_opts *o, clcam_err *err)
             goto exit;
         }
     progress_init(&prog, "clcam import-images", l.n, o->quiet);
-    st = import_rows(&p, &s, o, &l, &prog, err);
+    st = import_rows(&p, &s, o, &l, n_threads, &prog, err);
     progress_end(&prog);
     if (st != CLCAM_OK) goto exit;
     if (s.rows == 0) {
@@ -567,11 +669,15 @@ exit:
     }
     for (long i = 0; p.slots && i < p.window; i++) free(p.slots[i].px);
     free(p.slots);
+    for (int b = 0; b < p.n_zb; b++) {
+        free(p.zb[b].raw);
+        free(p.zb[b].z);
+    }
+    free(p.zb);
     out_close(&s, err);
     if (tmp_made && remove(tmp) != 0 && errno != ENOENT)
         err_set(err, CLCAM_ERR_IO, "%s: cannot remove the unfinished output: %s", tmp,
                 strerror(errno));
-    free(s.block);
     free(s.block_labels);
     free(s.block_paths);
     free(s.skipped);

@@ -14,6 +14,7 @@ typedef struct {
     int skip_bad;         /* record unreadable images in /<split>/skipped and go on */
     int overwrite;        /* replace an existing split of the same name */
     int threads;          /* decoding threads; 0 = one per online core */
+    int gzip;             /* images' deflate level 1..9, 0 = stored uncompressed */
     int quiet;            /* no progress on stderr */
 } image_import_opts;
 

@@ -130,7 +130,7 @@ static int cmd_import_images(int argc, char **argv)
     if (wants_help(argc, argv)) {
         printf("usage: clcam import-images ROOT OUT.h5 [--resize S --crop C | --size C]\n"
                "         [--list FILE.csv] [--split NAME] [--skip-bad] [--overwrite]\n"
-               "         [--threads N] [--quiet] [--verbose]\n\n"
+               "         [--gzip LEVEL] [--threads N] [--quiet] [--verbose]\n\n"
                "ROOT holds one folder per class (ROOT/<class>/.../<image>, sorted and numbered as\n"
                "torchvision's ImageFolder does) or only images (no labels). JPEG and PNG, turned\n"
                "into RGB as Pillow's convert(\"RGB\") does. Writes /<split>/images (uint8 NHWC),\n"
@@ -146,6 +146,9 @@ static int cmd_import_images(int argc, char **argv)
                "  --skip-bad           record unreadable images in /<split>/skipped and go on\n"
                "                       (default: stop at the first, exit 2)\n"
                "  --overwrite          replace an existing split of the same name\n"
+               "  --gzip LEVEL         compress the images with deflate at LEVEL 1..9 (default 0,\n"
+               "                       none: photos' pixels shrink by 8-25%% at a cost of about\n"
+               "                       three times the import's time)\n"
                "  --threads N          decoding threads (default: one per core)\n");
         return 0;
     }
@@ -156,6 +159,12 @@ static int cmd_import_images(int argc, char **argv)
         else if (strcmp(a, "--verbose") == 0) verbose = 1;
         else if (strcmp(a, "--skip-bad") == 0) o.skip_bad = 1;
         else if (strcmp(a, "--overwrite") == 0) o.overwrite = 1;
+        else if (strcmp(a, "--gzip") == 0) {
+            const char *v = has_value ? argv[i + 1] : "";
+            if (strlen(v) != 1 || v[0] < '0' || v[0] > '9') return usage_error(CMD, "--gzip takes a level 0..9");
+            o.gzip = v[0] - '0';
+            i++;
+        }
         else if (strcmp(a, "--resize") == 0 || strcmp(a, "--crop") == 0 ||
                  strcmp(a, "--size") == 0 || strcmp(a, "--threads") == 0) {
             int v = parse_side(has_value ? argv[i + 1] : NULL);

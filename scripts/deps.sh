@@ -5,7 +5,7 @@
 set -euo pipefail
 
 pkgs=(cmake gcc make pkg-config ocl-icd-opencl-dev opencl-headers libclblast-dev libhdf5-dev
-      libyaml-dev libarchive-dev libpng-dev libturbojpeg0-dev pocl-opencl-icd curl ca-certificates)
+      libyaml-dev libarchive-dev libpng-dev zlib1g-dev libturbojpeg0-dev pocl-opencl-icd curl ca-certificates)
 if [[ "${1:-}" == "--tests" ]]; then
   pkgs+=(clang libclang-rt-dev oclgrind python3 python3-numpy python3-h5py python3-torch chromium jupyter-nbconvert
          python3-ipykernel python3-matplotlib python3-nbformat python3-pil python3-torchvision time)

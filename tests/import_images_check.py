@@ -6,7 +6,7 @@
 Builds an ImageFolder with Pillow (JPEG at qualities 50/90/100 in 4:2:0, 4:2:2 and 4:4:4,
 grayscale and CMYK JPEG, PNG RGB, L, 1-bit, LA, RGBA, palette with and without transparency,
 16-bit grayscale, RGB and RGBA, odd sizes), imports it with `--resize 40 --crop 32`,
-`--size 24`, and without a size option (same-size images, flat and with classes), and compares
+`--size 24 --gzip 4`, `--resize 256 --crop 224 --gzip 1`, and without a size option (same-size images, flat and with classes), and compares
 with torchvision on the same files: class names, labels, paths, and pixels within 1 on at
 least 99.9% and never more than 2 apart (the bitwise share is printed; PNGs, which leave a
 decoder no freedom, must match bitwise). Then `--list`, adding
@@ -228,13 +228,17 @@ try:
     against_imagefolder("resize 40 crop 32", root, out,
                         transforms.Compose([transforms.Resize(40), transforms.CenterCrop(32)]),
                         ["--resize", "40", "--crop", "32"])
-    against_imagefolder("size 24", root, out, transforms.Resize((24, 24)), ["--size", "24"],
+    against_imagefolder("size 24", root, out, transforms.Resize((24, 24)), ["--size", "24", "--gzip", "4"],
                         split="small")
     against_imagefolder("resize 256 crop 224 (upscaling)", root, out,
                         transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224)]),
-                        ["--resize", "256", "--crop", "224"], split="big")
+                        ["--resize", "256", "--crop", "224", "--gzip", "1"], split="big")
     with h5py.File(out, "r") as f:
         check(sorted(f.keys()) == ["big", "small", "test"], f"three splits in one file: {list(f.keys())}")
+        filt = [(k, f[k]["images"].compression, f[k]["images"].chunks) for k in ("test", "small", "big")]
+        check(filt == [("test", None, (84, 32, 32, 3)), ("small", "gzip", (84, 24, 24, 3)),
+                       ("big", "gzip", (27, 224, 224, 3))],
+              f"--gzip and chunks of <= 4 MB: {filt}")
     same = os.path.join(WORK, "same")
     for cls in ("x", "y"):
         write_images(os.path.join(same, cls), 29, 23, "same")
@@ -245,6 +249,23 @@ try:
     against_imagefolder("flat folder, no labels", flat, os.path.join(WORK, "flat.h5"),
                         transforms.Compose([transforms.Resize(17), transforms.CenterCrop(15)]),
                         ["--resize", "17", "--crop", "15"], flat=True)
+
+    # ---- incompressible images: a chunk deflate cannot shrink is stored raw, filter skipped ----
+    noise = os.path.join(WORK, "noise", "k")
+    os.makedirs(noise)
+    for i in range(5):
+        Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(f"{noise}/{i}.png")
+    no = os.path.join(WORK, "noise.h5")
+    r = run([os.path.dirname(noise), no, "--gzip", "9"])
+    ok = r.returncode == 0
+    if ok:
+        with h5py.File(no, "r") as f:
+            d = f["test/images"]
+            info = d.id.get_chunk_info(0)
+            want = np.stack([np.asarray(Image.open(f"{noise}/{i}.png")) for i in range(5)])
+            ok = d.compression == "gzip" and info.filter_mask == 1 and np.array_equal(d[:], want)
+            print(f"     noise: filter mask {info.filter_mask}, {info.size} bytes stored")
+    check(ok, "incompressible chunk stored raw with its gzip filter skipped, read back exactly")
 
     # ---- splits: refused twice, replaced with --overwrite ----
     r = run([same, out, "--split", "test"], ok=(2,))
