@@ -103,8 +103,8 @@ static clcam_status dir_read(const char *dir, str_vec *dirs, str_vec *files, clc
         free(full);
         if (vec_push(is_dir ? dirs : files, strdup(e->d_name)) != 0) goto nomem;
     }
-    qsort(dirs->v, (size_t)dirs->n, sizeof *dirs->v, cmp_str);
-    qsort(files->v, (size_t)files->n, sizeof *files->v, cmp_str);
+    if (dirs->n > 1) qsort(dirs->v, (size_t)dirs->n, sizeof *dirs->v, cmp_str);
+    if (files->n > 1) qsort(files->v, (size_t)files->n, sizeof *files->v, cmp_str);
     goto exit;
 nomem:
     st = err_set(err, CLCAM_ERR_NOMEM, "%s: out of memory listing the folder", dir);
@@ -311,7 +311,7 @@ clcam_status image_list_csv(const char *csv, image_list *l, clcam_err *err)
         } else {
             for (long i = 0; i < names.n; i++)
                 if (vec_push(&uniq, strdup(names.v[i])) != 0) goto nomem;
-            qsort(uniq.v, (size_t)uniq.n, sizeof *uniq.v, cmp_str);
+            if (uniq.n > 1) qsort(uniq.v, (size_t)uniq.n, sizeof *uniq.v, cmp_str);
             long k = 0;
             for (long i = 0; i < uniq.n; i++) {
                 if (k > 0 && strcmp(uniq.v[k - 1], uniq.v[i]) == 0) {

@@ -353,6 +353,10 @@ try:
                   == len(os.listdir(os.path.join(sk, "k"))) - 2 and not set(skipped) & set(paths))
             print(f"     skipped: {skipped}; {len(paths)} imported")
     check(ok, "--skip-bad: bad files in /test/skipped, the rest imported")
+except Exception as e:  # a failed import leaves nothing to read: one failure, not a traceback
+    import traceback
+    traceback.print_exc()
+    check(False, f"stopped by {type(e).__name__}: {e}")
 finally:
     shutil.rmtree(WORK, ignore_errors=True)
 
