@@ -14,7 +14,8 @@ and overwriting splits, and the bad inputs: an empty folder, a class folder with
 text file named .jpg, a truncated JPEG, a corrupt PNG, a BMP, huge dimensions in a PNG IHDR and
 a JPEG SOF (refused without a large allocation: clcam's peak RSS is checked), an unreadable
 file (a dangling link; chmod 000 too when not root), images of two sizes without a size option,
-and --skip-bad. Each bad input: exit 2, one line naming the file, no output file left.
+and --skip-bad. Also: clcam's peak RSS for 50 and 400 images (no growth), and an import
+killed while writing leaves no OUT. Each bad input: exit 2, one line naming the file, no output file left.
 Exit 0 pass, 1 fail, 77 (SKIP) without Pillow, torchvision, h5py or numpy.
 """
 import os
@@ -23,6 +24,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 import zlib
 
 try:
@@ -169,7 +171,7 @@ def against_imagefolder(name, root, out, tf, args, flat=False, split="test"):
         check(not [k for k in off if k.startswith("p_")], f"{name}: every PNG kind bitwise")
 
 
-def peak_rss_run(args):
+def peak_rss_run(args, env=None):
     """Exit code, stderr and clcam's own peak RSS in MB: through GNU time, whose child is
     forked from a small process (a child forked from this Python would inherit its RSS peak);
     without it, under a 1 GB address-space limit (not under ASan, which reserves terabytes)."""
@@ -177,7 +179,7 @@ def peak_rss_run(args):
     if os.path.exists("/usr/bin/time"):
         mark = os.path.join(WORK, "rss.txt")
         r = subprocess.run(["/usr/bin/time", "-o", mark, "-f", "%M"] + cmd, capture_output=True,
-                           text=True)
+                           text=True, env=env)
         with open(mark) as f:
             return r.returncode, r.stderr, int(f.read().split()[-1]) / 1024.0
     if "ASAN_OPTIONS" in os.environ:
@@ -266,6 +268,48 @@ try:
             ok = d.compression == "gzip" and info.filter_mask == 1 and np.array_equal(d[:], want)
             print(f"     noise: filter mask {info.filter_mask}, {info.size} bytes stored")
     check(ok, "incompressible chunk stored raw with its gzip filter skipped, read back exactly")
+
+    # ---- memory does not grow with the number of images; a killed import leaves no OUT ----
+    many = os.path.join(WORK, "many", "k")
+    os.makedirs(many)
+    for i in range(400):
+        src = os.path.join(many, "000.jpg")
+        if i == 0:
+            Image.fromarray(smooth(300, 400)).save(src, quality=90)
+        else:
+            os.symlink(src, os.path.join(many, f"{i:03d}.jpg"))
+    if os.path.exists("/usr/bin/time"):
+        peaks = []
+        env = dict(os.environ)
+        if "ASAN_OPTIONS" in env:  # ASan keeps freed memory in quarantine, 256 MB by default
+            env["ASAN_OPTIONS"] += ":quarantine_size_mb=1"
+        for n in (50, 400):
+            lst = os.path.join(WORK, f"many{n}.csv")
+            with open(lst, "w") as f:
+                f.write("".join(f"k/{i:03d}.jpg\n" for i in range(n)))
+            rc, err, mb = peak_rss_run([os.path.dirname(many), os.path.join(WORK, f"many{n}.h5"),
+                                        "--list", lst, "--resize", "256", "--crop", "224"], env)
+            peaks.append(mb)
+        check(peaks[1] < peaks[0] * 1.3 + 10,
+              f"peak RSS {peaks[0]:.0f} MB for 50 images of 224x224, {peaks[1]:.0f} MB for 400 "
+              "(output 60 MB): not growing with the count")
+    else:
+        print("skip the memory check: no /usr/bin/time (apt-get install time)")
+    ko = os.path.join(WORK, "killed.h5")
+    proc = subprocess.Popen([CLCAM, "import-images", os.path.dirname(many), ko, "--resize", "600",
+                             "--crop", "560", "--threads", "1", "--gzip", "9", "--quiet"])
+    for _ in range(2000):
+        if os.path.exists(ko + ".tmp") or proc.poll() is not None:
+            break
+        time.sleep(0.005)
+    time.sleep(0.2)
+    running = proc.poll() is None
+    proc.kill()
+    proc.wait()
+    check(running and not os.path.exists(ko),
+          f"import killed while writing: no {os.path.basename(ko)} (only its .tmp: "
+          f"{os.path.exists(ko + '.tmp')})" if running else "import killed while writing: it "
+          "finished first, the check did not run")
 
     # ---- splits: refused twice, replaced with --overwrite ----
     r = run([same, out, "--split", "test"], ok=(2,))
