@@ -166,7 +166,8 @@ static clcam_status png_decode_rows(const char *path, png_ctx *ctx, png_state *s
         png_read_update_info(s->png, s->info);
         rowbytes = png_get_rowbytes(s->png, s->info);
         channels = png_get_channels(s->png, s->info);
-        if ((s->raw = malloc(rowbytes * h)) == NULL || (s->rows = malloc(sizeof *s->rows * h)) == NULL ||
+        if ((s->raw = malloc(rowbytes * h)) == NULL ||
+            (s->rows = malloc(sizeof *s->rows * h)) == NULL ||
             (s->px = malloc((size_t)w * h * 3)) == NULL) {
             st = err_set(err, CLCAM_ERR_NOMEM, "%s: out of memory for %ux%u pixels", path,
                          (unsigned)w, (unsigned)h);

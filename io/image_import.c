@@ -15,6 +15,7 @@
 #include "../base/progress.h"
 #include "h5util.h"
 #include "image_decode.h"
+#include "image_h5out.h"
 #include "image_list.h"
 #include "image_resize.h"
 
@@ -47,7 +48,7 @@ typedef struct {
     long row0;
 } zblock;
 
-typedef struct {
+typedef struct image_pool {
     const image_import_opts *o;
     const image_list *list;
     pthread_mutex_t mu;
@@ -58,7 +59,7 @@ typedef struct {
     int n_zb;
     size_t chunk_bytes, z_cap;
     int stop;
-} pool;
+} image_pool;
 
 static char *path_join(const char *a, const char *b)
 {
@@ -128,7 +129,7 @@ exit:
 }
 
 /* A filled chunk waiting for compression, or -1. Called with the mutex held. */
-static int pool_filled_block(const pool *p)
+static int pool_filled_block(const image_pool *p)
 {
     for (int b = 0; b < p->n_zb; b++)
         if (p->zb[b].state == ZB_FILLED) return b;
@@ -137,7 +138,7 @@ static int pool_filled_block(const pool *p)
 
 static void *worker_main(void *arg)
 {
-    pool *p = arg;
+    image_pool *p = arg;
     for (;;) {
         slot r;
         clcam_err err = {0};
@@ -185,57 +186,15 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* ---- output ---- */
+/* ---- the chunks of images ---- */
 
-typedef struct {
-    const char *name; /* the temporary file, for messages */
-    hid_t file, group, images, labels, paths;
-    long rows;        /* written */
-    int w, h, chunk_rows;
-    pool *p;          /* its chunks (zblock) carry the images to compression and the file */
-    long submitted, written; /* chunks handed to compression, chunks stored */
-    uint8_t *block;   /* the chunk being filled: chunk_rows images */
-    int32_t *block_labels;
-    const char **block_paths;
-    int in_block;
-    char **skipped;
-    long n_skipped;
-} out_state;
-
-static clcam_status create_ds(out_state *s, const char *name, hid_t type, int rank,
-                              const hsize_t *dims, const hsize_t *chunk, int deflate, hid_t *out,
-                              clcam_err *err)
-{
-    hsize_t maxdims[4] = {H5S_UNLIMITED, dims[1], dims[2], dims[3]};
-    hid_t space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID;
-    clcam_status st = CLCAM_OK;
-    if ((space = H5Screate_simple(rank, dims, maxdims)) < 0 ||
-        (dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0 || H5Pset_chunk(dcpl, rank, chunk) < 0 ||
-        (deflate && H5Pset_deflate(dcpl, (unsigned)deflate) < 0) ||
-        (*out = H5Dcreate2(s->group, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
-        st = err_set(err, CLCAM_ERR_HDF5, "%s: creating dataset %s failed (H5Dcreate2)", s->name,
-                     name);
-    if (dcpl >= 0) H5Pclose(dcpl);
-    if (space >= 0) H5Sclose(space);
-    return st;
-}
-
-static hid_t vlen_str(void)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    if (t >= 0 && (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0)) {
-        H5Tclose(t);
-        return H5I_INVALID_HID;
-    }
-    return t;
-}
 
 /* The images' dataset, once their size is known (the first image's, without a size option),
  * and the chunks in flight. */
 static clcam_status out_images_create(out_state *s, long n, int w, int h, int threads,
                                       clcam_err *err)
 {
-    pool *p = s->p;
+    image_pool *p = s->p;
     const size_t img = (size_t)w * h * 3;
     size_t rows = CHUNK_BYTES / img;
     const int n_zb = threads + BLOCKS_EXTRA;
@@ -259,7 +218,8 @@ static clcam_status out_images_create(out_state *s, long n, int w, int h, int th
     s->block = zb[0].raw;
     hsize_t dims[4] = {(hsize_t)n, (hsize_t)h, (hsize_t)w, 3};
     hsize_t chunk[4] = {rows, (hsize_t)h, (hsize_t)w, 3};
-    return create_ds(s, "images", H5T_STD_U8LE, 4, dims, chunk, s->p->o->gzip, &s->images, err);
+    return image_out_create_ds(s, "images", H5T_STD_U8LE, 4, dims, chunk, s->p->o->gzip,
+                               &s->images, err);
 nomem:
     return err_set(err, CLCAM_ERR_NOMEM, "%s: out of memory for %d chunks of %zu images of %dx%d",
                    s->name, n_zb, rows, w, h);
@@ -268,7 +228,7 @@ nomem:
 /* Stores the oldest chunk in flight once compressed. */
 static clcam_status out_store_oldest(out_state *s, clcam_err *err)
 {
-    pool *p = s->p;
+    image_pool *p = s->p;
     zblock *z = &p->zb[s->written % p->n_zb];
     hsize_t offset[4] = {0, 0, 0, 0};
     /* A chunk deflate does not shrink (noise, film grain) is stored as it is, its filter
@@ -294,42 +254,25 @@ static clcam_status out_store_oldest(out_state *s, clcam_err *err)
     return st;
 }
 
-static clcam_status write_rows(out_state *s, hid_t ds, const char *what, hid_t mtype, int rank,
-                               const void *buf, long n, clcam_err *err)
-{
-    hsize_t start[4] = {(hsize_t)s->rows, 0, 0, 0};
-    hsize_t count[4] = {(hsize_t)n, (hsize_t)s->h, (hsize_t)s->w, 3};
-    hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
-    clcam_status st = CLCAM_OK;
-    if ((fspace = H5Dget_space(ds)) < 0 ||
-        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
-        (mspace = H5Screate_simple(rank, count, NULL)) < 0 ||
-        H5Dwrite(ds, mtype, mspace, fspace, H5P_DEFAULT, buf) < 0)
-        st = err_set(err, CLCAM_ERR_HDF5, "%s: writing %s rows %ld..%ld failed (H5Dwrite)",
-                     s->name, what, s->rows, s->rows + n - 1);
-    if (mspace >= 0) H5Sclose(mspace);
-    if (fspace >= 0) H5Sclose(fspace);
-    return st;
-}
 
 /* Hands the filled chunk to compression (zero-padded past the last image: a stored chunk is
  * whole), writes its labels and paths, and makes the next chunk's memory free. */
 static clcam_status out_flush(out_state *s, clcam_err *err)
 {
-    pool *p = s->p;
+    image_pool *p = s->p;
     hid_t str = H5I_INVALID_HID;
     clcam_status st = CLCAM_OK;
     if (s->in_block == 0) goto exit;
     memset(s->block + (size_t)s->in_block * s->w * s->h * 3, 0,
            (size_t)(s->chunk_rows - s->in_block) * s->w * s->h * 3);
     if (s->labels >= 0)
-        TRY(write_rows(s, s->labels, "labels", H5T_NATIVE_INT32, 1, s->block_labels, s->in_block,
-                       err));
-    if ((str = vlen_str()) < 0) {
+        TRY(image_out_rows(s, s->labels, "labels", H5T_NATIVE_INT32, 1, s->block_labels,
+                           s->in_block, err));
+    if ((str = image_out_vlen_str()) < 0) {
         st = err_set(err, CLCAM_ERR_HDF5, "H5Tcopy failed for the paths' string type");
         goto exit;
     }
-    TRY(write_rows(s, s->paths, "paths", str, 1, s->block_paths, s->in_block, err));
+    TRY(image_out_rows(s, s->paths, "paths", str, 1, s->block_paths, s->in_block, err));
     pthread_mutex_lock(&p->mu);
     p->zb[s->submitted % p->n_zb].row0 = s->rows;
     p->zb[s->submitted % p->n_zb].zrc = Z_OK;
@@ -346,147 +289,6 @@ exit:
     return st;
 }
 
-static clcam_status strings_write(out_state *s, const char *name, char **v, long n,
-                                  clcam_err *err)
-{
-    hsize_t dims[1] = {(hsize_t)n};
-    hid_t str = vlen_str(), space = H5I_INVALID_HID, ds = H5I_INVALID_HID;
-    clcam_status st = CLCAM_OK;
-    if (str < 0 || (space = H5Screate_simple(1, dims, NULL)) < 0 ||
-        (ds = H5Dcreate2(s->group, name, str, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
-        (n > 0 && H5Dwrite(ds, str, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0))
-        st = err_set(err, CLCAM_ERR_HDF5, "%s: writing %s failed", s->name, name);
-    if (ds >= 0) H5Dclose(ds);
-    if (space >= 0) H5Sclose(space);
-    if (str >= 0) H5Tclose(str);
-    return st;
-}
-
-/* Shrinks the datasets to the rows written (fewer than listed after --skip-bad). */
-static clcam_status out_finish(out_state *s, clcam_err *err)
-{
-    hsize_t dims[4] = {(hsize_t)s->rows, (hsize_t)s->h, (hsize_t)s->w, 3};
-    if (H5Dset_extent(s->images, dims) < 0 || (s->labels >= 0 && H5Dset_extent(s->labels, dims) < 0) ||
-        H5Dset_extent(s->paths, dims) < 0)
-        return err_set(err, CLCAM_ERR_HDF5, "%s: H5Dset_extent to %ld rows failed", s->name,
-                       s->rows);
-    return CLCAM_OK;
-}
-
-static clcam_status out_close(out_state *s, clcam_err *err)
-{
-    clcam_status st = CLCAM_OK;
-    hid_t *h[] = {&s->images, &s->labels, &s->paths};
-    for (size_t i = 0; i < sizeof h / sizeof *h; i++) {
-        if (*h[i] >= 0 && H5Dclose(*h[i]) < 0 && st == CLCAM_OK)
-            st = err_set(err, CLCAM_ERR_HDF5, "%s: H5Dclose failed", s->name);
-        *h[i] = H5I_INVALID_HID;
-    }
-    if (s->group >= 0 && H5Gclose(s->group) < 0 && st == CLCAM_OK)
-        st = err_set(err, CLCAM_ERR_HDF5, "%s: H5Gclose failed", s->name);
-    if (s->file >= 0 && H5Fclose(s->file) < 0 && st == CLCAM_OK)
-        st = err_set(err, CLCAM_ERR_HDF5, "%s: H5Fclose failed (data not flushed)", s->name);
-    s->group = s->file = H5I_INVALID_HID;
-    return st;
-}
-
-static clcam_status file_copy(const char *from, const char *to, clcam_err *err)
-{
-    FILE *in = NULL, *out = NULL;
-    char buf[1 << 16];
-    size_t n;
-    clcam_status st = CLCAM_OK;
-    if ((in = fopen(from, "rb")) == NULL) {
-        st = err_set(err, CLCAM_ERR_IO, "%s: cannot open: %s", from, strerror(errno));
-        goto exit;
-    }
-    if ((out = fopen(to, "wb")) == NULL) {
-        st = err_set(err, CLCAM_ERR_IO, "%s: cannot create: %s", to, strerror(errno));
-        goto exit;
-    }
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        if (fwrite(buf, 1, n, out) != n) {
-            st = err_set(err, CLCAM_ERR_IO, "%s: write failed: %s", to, strerror(errno));
-            goto exit;
-        }
-    if (ferror(in)) st = err_set(err, CLCAM_ERR_IO, "%s: read failed: %s", from, strerror(errno));
-exit:
-    if (in) fclose(in);
-    if (out && fclose(out) != 0 && st == CLCAM_OK)
-        st = err_set(err, CLCAM_ERR_IO, "%s: write failed: %s", to, strerror(errno));
-    return st;
-}
-
-/* class_names: written when absent; the same list again is fine; another list is an error
- * (the splits of one file share their classes) unless --overwrite. */
-static clcam_status out_class_names(out_state *s, const image_import_opts *o,
-                                    const image_list *l, clcam_err *err)
-{
-    char **have = NULL;
-    int n = 0, same;
-    clcam_status st = CLCAM_OK;
-    if (l->n_classes == 0) goto exit;
-    TRY(h5_attr_read_strings(s->file, o->out, "class_names", &have, &n, err));
-    same = n == l->n_classes;
-    for (int i = 0; same && i < n; i++) same = strcmp(have[i], l->class_names[i]) == 0;
-    if (n > 0 && same) goto exit;
-    if (n > 0 && !o->overwrite) {
-        st = err_set(err, CLCAM_ERR_INPUT,
-                     "%s: its class_names (%d, first \"%s\") differ from this import's (%d, first "
-                     "\"%s\"); --overwrite replaces them", o->out, n, have[0], l->n_classes,
-                     l->class_names[0]);
-        goto exit;
-    }
-    if (n > 0 && H5Adelete(s->file, "class_names") < 0) {
-        st = err_set(err, CLCAM_ERR_HDF5, "%s: H5Adelete(class_names) failed", s->name);
-        goto exit;
-    }
-    TRY(h5_attr_write_strings(s->file, "class_names", (const char *const *)l->class_names,
-                              l->n_classes, err));
-exit:
-    h5_strings_free(have, n);
-    return st;
-}
-
-/* OUT.tmp: a copy of OUT (other splits kept) or a new file, with an empty group /<split>. */
-static clcam_status out_open(out_state *s, const image_import_opts *o, const char *split,
-                             clcam_err *err)
-{
-    struct stat sb;
-    clcam_status st = CLCAM_OK;
-    if (stat(o->out, &sb) == 0) {
-        hid_t f = H5I_INVALID_HID;
-        htri_t has;
-        TRY(h5_open_read(o->out, "dataset", &f, err));
-        has = H5Lexists(f, split, H5P_DEFAULT);
-        H5Fclose(f);
-        if (has > 0 && !o->overwrite) {
-            st = err_set(err, CLCAM_ERR_INPUT,
-                         "%s: already has a split %s (--overwrite replaces it, --split NAME "
-                         "adds another)", o->out, split);
-            goto exit;
-        }
-        TRY(file_copy(o->out, s->name, err));
-        if ((s->file = H5Fopen(s->name, H5F_ACC_RDWR, H5P_DEFAULT)) < 0) {
-            st = err_set(err, CLCAM_ERR_HDF5, "%s: H5Fopen for writing failed", s->name);
-            goto exit;
-        }
-        if (has > 0 && H5Ldelete(s->file, split, H5P_DEFAULT) < 0) {
-            st = err_set(err, CLCAM_ERR_HDF5, "%s: H5Ldelete(%s) failed", s->name, split);
-            goto exit;
-        }
-    } else if ((s->file = H5Fcreate(s->name, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
-        st = err_set(err, CLCAM_ERR_IO, "%s: H5Fcreate failed (cannot create the output file)",
-                     s->name);
-        goto exit;
-    }
-    if ((s->group = H5Gcreate2(s->file, split, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
-        st = err_set(err, CLCAM_ERR_HDF5, "%s: H5Gcreate2(%s) failed", s->name, split);
-        goto exit;
-    }
-exit:
-    return st;
-}
 
 /* ---- the import ---- */
 
@@ -497,7 +299,7 @@ static int thread_count(const image_import_opts *o)
 }
 
 /* Takes image i's result off the window, in order. */
-static slot pool_take(pool *p, long i)
+static slot pool_take(image_pool *p, long i)
 {
     slot r;
     pthread_mutex_lock(&p->mu);
@@ -510,7 +312,7 @@ static slot pool_take(pool *p, long i)
     return r;
 }
 
-static clcam_status import_rows(pool *p, out_state *s, const image_import_opts *o,
+static clcam_status import_rows(image_pool *p, out_state *s, const image_import_opts *o,
                                 const image_list *l, int n_threads, progress *prog,
                                 clcam_err *err)
 {
@@ -566,7 +368,7 @@ clcam_status image_import(const image_import_opts *o, clcam_err *err)
     const char *split = o->split ? o->split : "test";
     image_list l;
     out_state s;
-    pool p;
+    image_pool p;
     pthread_t th[THREADS_MAX];
     int n_threads = 0, started = 0, sync_made = 0, tmp_made = 0;
     char *tmp = NULL;
@@ -598,21 +400,23 @@ clcam_status image_import(const image_import_opts *o, clcam_err *err)
     sprintf(tmp, "%s.tmp", o->out);
     s.name = tmp;
     tmp_made = 1;
-    TRY(out_open(&s, o, split, err));
-    TRY(out_class_names(&s, o, &l, err));
+    TRY(image_out_open(&s, o, split, err));
+    TRY(image_out_class_names(&s, o, &l, err));
     {
         hsize_t dims[4] = {(hsize_t)l.n, 0, 0, 0};
         hsize_t lchunk[1] = {(hsize_t)(l.n < LABEL_CHUNK ? l.n : LABEL_CHUNK)};
         hsize_t pchunk[1] = {(hsize_t)(l.n < PATH_CHUNK ? l.n : PATH_CHUNK)};
-        hid_t str = vlen_str();
+        hid_t str = image_out_vlen_str();
         if (str < 0) {
             st = err_set(err, CLCAM_ERR_HDF5, "H5Tcopy failed for the paths' string type");
             goto exit;
         }
-        st = create_ds(&s, "paths", str, 1, dims, pchunk, 0, &s.paths, err);
+        st = image_out_create_ds(&s, "paths", str, 1, dims, pchunk, 0, &s.paths, err);
         H5Tclose(str);
         if (st != CLCAM_OK) goto exit;
-        if (l.labels) TRY(create_ds(&s, "labels", H5T_STD_I32LE, 1, dims, lchunk, 4, &s.labels, err));
+        if (l.labels)
+            TRY(image_out_create_ds(&s, "labels", H5T_STD_I32LE, 1, dims, lchunk, 4, &s.labels,
+                                    err));
     }
 
     n_threads = thread_count(o);
@@ -639,12 +443,13 @@ clcam_status image_import(const image_import_opts *o, clcam_err *err)
     progress_end(&prog);
     if (st != CLCAM_OK) goto exit;
     if (s.rows == 0) {
-        st = err_set(err, CLCAM_ERR_INPUT, "%s: none of the %ld images could be read", o->root, l.n);
+        st = err_set(err, CLCAM_ERR_INPUT, "%s: none of the %ld images could be read", o->root,
+                     l.n);
         goto exit;
     }
-    TRY(out_finish(&s, err));
-    if (o->skip_bad) TRY(strings_write(&s, "skipped", s.skipped, s.n_skipped, err));
-    TRY(out_close(&s, err));
+    TRY(image_out_finish(&s, err));
+    if (o->skip_bad) TRY(image_out_strings(&s, "skipped", s.skipped, s.n_skipped, err));
+    TRY(image_out_close(&s, err));
     if (rename(tmp, o->out) != 0) {
         st = err_set(err, CLCAM_ERR_IO, "%s: cannot rename to %s: %s", tmp, o->out,
                      strerror(errno));
@@ -652,8 +457,8 @@ clcam_status image_import(const image_import_opts *o, clcam_err *err)
     }
     tmp_made = 0;
     if (!o->quiet)
-        fprintf(stderr, "clcam import-images: wrote %ld images of %dx%d to %s:/%s%s\n", s.rows,
-                s.w, s.h, o->out, split, s.n_skipped ? " (some skipped, see /<split>/skipped)" : "");
+        fprintf(stderr, "clcam import-images: wrote %ld images of %dx%d to %s:/%s (%ld skipped)\n",
+                s.rows, s.w, s.h, o->out, split, s.n_skipped);
 exit:
     if (sync_made) {
         pthread_mutex_lock(&p.mu);
@@ -674,7 +479,7 @@ exit:
         free(p.zb[b].z);
     }
     free(p.zb);
-    out_close(&s, err);
+    image_out_close(&s, err);
     if (tmp_made && remove(tmp) != 0 && errno != ENOENT)
         err_set(err, CLCAM_ERR_IO, "%s: cannot remove the unfinished output: %s", tmp,
                 strerror(errno));
