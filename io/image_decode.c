@@ -175,7 +175,8 @@ static clcam_status png_decode_rows(const char *path, png_ctx *ctx, png_state *s
         }
         for (png_uint_32 y = 0; y < h; y++) s->rows[y] = s->raw + rowbytes * y;
         png_read_image(s->png, s->rows);
-        png_read_end(s->png, NULL);
+        /* No png_read_end: what follows the pixels (text, IEND) is not needed, and Pillow
+         * opens a file cut after its image data. */
         for (png_uint_32 y = 0; y < h; y++) {
             const uint8_t *r = s->rows[y];
             uint8_t *o = s->px + (size_t)w * 3 * y;
