@@ -197,7 +197,8 @@ static clcam_status out_images_create(out_state *s, long n, int w, int h, int th
     image_pool *p = s->p;
     const size_t img = (size_t)w * h * 3;
     size_t rows = CHUNK_BYTES / img;
-    const int n_zb = threads + BLOCKS_EXTRA;
+    /* Stored uncompressed, a chunk is written as soon as it is full: one is enough. */
+    const int n_zb = p->o->gzip ? threads + BLOCKS_EXTRA : 1;
     zblock *zb = NULL;
     if (rows < 1) rows = 1;
     if (rows > CHUNK_ROWS_MAX) rows = CHUNK_ROWS_MAX;
@@ -213,7 +214,8 @@ static clcam_status out_images_create(out_state *s, long n, int w, int h, int th
     p->z_cap = compressBound((uLong)(img * rows));
     pthread_mutex_unlock(&p->mu);
     for (int b = 0; b < n_zb; b++)
-        if ((zb[b].raw = malloc(p->chunk_bytes)) == NULL || (zb[b].z = malloc(p->z_cap)) == NULL)
+        if ((zb[b].raw = malloc(p->chunk_bytes)) == NULL ||
+            (p->o->gzip && (zb[b].z = malloc(p->z_cap)) == NULL))
             goto nomem;
     s->block = zb[0].raw;
     hsize_t dims[4] = {(hsize_t)n, (hsize_t)h, (hsize_t)w, 3};
