@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs what clcam needs on Debian/Ubuntu, only the packages that are missing.
 # Usage: scripts/deps.sh [--tests]   (--tests adds what the test suite needs: PyTorch, h5py,
-# Chromium, Jupyter, oclgrind, ONNX's per-operator test models)
+# Chromium, Jupyter, oclgrind, ONNX's per-operator test models, Pillow and torchvision)
 set -euo pipefail
 
 pkgs=(cmake gcc make pkg-config ocl-icd-opencl-dev opencl-headers libclblast-dev libhdf5-dev
-      libyaml-dev libarchive-dev libpng-dev libprotobuf-c-dev protobuf-c-compiler pocl-opencl-icd curl
-      ca-certificates)
+      libyaml-dev libarchive-dev libpng-dev zlib1g-dev libturbojpeg0-dev libprotobuf-c-dev
+      protobuf-c-compiler pocl-opencl-icd curl ca-certificates)
 if [[ "${1:-}" == "--tests" ]]; then
   pkgs+=(clang libclang-rt-dev oclgrind python3 python3-numpy python3-h5py python3-torch chromium jupyter-nbconvert
-         python3-ipykernel python3-matplotlib python3-nbformat libonnx-testdata)
+         python3-ipykernel python3-matplotlib python3-nbformat libonnx-testdata python3-pil python3-torchvision
+         time)
 fi
 
 missing=()

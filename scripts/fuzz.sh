@@ -10,10 +10,11 @@ if ! command -v clang >/dev/null; then
   exit 1
 fi
 CC=clang cmake -S "$root" -B "$root/build-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLCAM_FUZZ=ON >/dev/null
-cmake --build "$root/build-fuzz" -j "$(nproc)" --target fuzz_config fuzz_cifar fuzz_weights fuzz_onnx
+cmake --build "$root/build-fuzz" -j "$(nproc)" --target fuzz_config fuzz_cifar fuzz_weights fuzz_onnx \
+  fuzz_image
 # The same sanitizer options as the ASan pass of scripts/test.sh (why: scripts/sanitizers.sh).
 source "$root/scripts/sanitizers.sh" "$root"
-for t in config cifar weights onnx; do
+for t in config cifar weights onnx image; do
   work="$root/build-fuzz/corpus-$t"
   mkdir -p "$work"
   echo "== fuzz_$t for ${secs} s"

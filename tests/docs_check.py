@@ -7,7 +7,8 @@ Reads the tables of docs/file_formats.md (one section per file kind: a "path" ta
 and an "attribute" table of root attributes, each row with type, shape and when it is
 present) and checks real files against them:
 
-  dataset file         `clcam import-cifar10` of a generated CIFAR-10 folder
+  dataset file         `clcam import-cifar10` of a generated CIFAR-10 folder, `clcam
+                       import-images` of a folder of PNGs (class folders with --skip-bad, flat)
   results file         `clcam run` of an empty config (every key at its default), of a top-k
                        run with two methods, and of a split without labels
   weights file         `clcam train` output (conv, batchnorm, conv without bias, linear), with
@@ -28,9 +29,11 @@ Exit 0 pass, 1 fail, 77 (SKIP) without h5py and numpy.
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
+import zlib
 
 try:
     import h5py
@@ -263,6 +266,26 @@ def make_files(clcam, tmp):
         f.write("\n".join(f"class{i}" for i in range(10)) + "\n")
     run([clcam, "import-cifar10", src, "imported.h5", "--quiet"], tmp)
     files["dataset"].append((os.path.join(tmp, "imported.h5"), 0))
+    # A folder of images (PNGs written by hand: no Pillow needed), with a corrupt one for
+    # --skip-bad, by class folders and flat.
+    def png(path, h, w):
+        def chunk(t, d):
+            return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+        rows = b"".join(b"\0" + rng.integers(0, 256, w * 3, dtype=np.uint8).tobytes() for _ in range(h))
+        with open(path, "wb") as f:
+            f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+                    + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    for cls in ("cat", "dog"):
+        os.makedirs(os.path.join(tmp, "images", cls))
+        for i in range(3):
+            png(os.path.join(tmp, "images", cls, f"{i}.png"), 9 + i, 12)
+    with open(os.path.join(tmp, "images", "dog", "bad.png"), "wb") as f:
+        f.write(b"not a png")
+    run([clcam, "import-images", "images", "folder.h5", "--size", "8", "--skip-bad", "--quiet"], tmp)
+    files["dataset"].append((os.path.join(tmp, "folder.h5"), 0))
+    run([clcam, "import-images", "images/cat", "flat.h5", "--resize", "8", "--crop", "8",
+         "--quiet"], tmp)
+    files["dataset"].append((os.path.join(tmp, "flat.h5"), 0))
 
     # The defaults' paths, relative to tmp: data/cifar10.h5, models/simplecnn_cifar10.h5.
     os.makedirs(os.path.join(tmp, "data"))

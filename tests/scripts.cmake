@@ -69,3 +69,9 @@ set_tests_properties(docs_check PROPERTIES TIMEOUT 600)
 # test_onnx exports its models with torch (tests/make_onnx_models.py); test_onnx_cases reads
 # Debian's libonnx-testdata. Both are C programs, registered by the tests/test_*.c loop.
 set_tests_properties(test_onnx PROPERTIES LABELS torch)
+
+# clcam import-images against torchvision's ImageFolder + Resize + CenterCrop on Pillow: every
+# kind of JPEG and PNG, three size options, --list, splits, the bad inputs and --skip-bad.
+clcam_add_test(import_images /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/import_images_check.py
+  $<TARGET_FILE:clcam>)
+set_tests_properties(import_images PROPERTIES TIMEOUT 600 LABELS torch)
