@@ -150,48 +150,11 @@ def run(cmd, **kw):
 
 def compare(tag, R, ref_model, images):
     """Logits, pred, cam_raw and cam of one results file against float64 PyTorch."""
-    out = []
-    logits, raw, cam, up_range = tv.gradcam(ref_model, images, R["target"].astype(np.int64),
-                                            R["layer"])
-    e_logit = np.abs(R["logits"] - logits) / (1 + np.abs(logits))
-    top2 = np.sort(logits, 1)[:, -2:]
-    tie = (top2[:, 1] - top2[:, 0]) < tv.LOGIT_TOL
-    bad_pred = (R["pred"] != logits.argmax(1)) & ~tie
-    if raw.shape != R["cam_raw"].shape:
-        return [f"{tag}: cam_raw shape {R['cam_raw'].shape}, torch {raw.shape}"]
-    n = raw.shape[0]
-    rmax = raw.reshape(n, -1).max(1)
-    med = float(np.median(rmax[rmax > 0])) if (rmax > 0).any() else 0.0
-    e_raw = np.abs(R["cam_raw"] - raw).reshape(n, -1).max(1)
-    raw_allowed = tv.RAW_REL * rmax + tv.RAW_FLOOR * med
-    keep = up_range >= tv.COND_FRAC * med
-    e_cam = np.abs(R["cam"] - cam).reshape(n, -1).max(1)
-    print(f"== {tag}: cam.layer {R['layer']} (map {raw.shape[1]}x{raw.shape[2]}): logits max "
-          f"|a-b|/(1+|b|) {e_logit.max():.3g}; pred mismatches {int(bad_pred.sum())} (near ties "
-          f"{int(tie.sum())}); cam_raw max |a-b| {e_raw.max():.3g}; cam max |a-b| "
-          f"{e_cam[keep].max() if keep.any() else 0:.3g} on {int(keep.sum())} maps")
-    if e_logit.max() > tv.LOGIT_TOL:
-        out.append(f"{tag}: logits off by {e_logit.max():.3g} (1+|b|)")
-    if bad_pred.any():
-        out.append(f"{tag}: pred differs on {int(bad_pred.sum())} images")
-    if np.any(e_raw > raw_allowed):
-        out.append(f"{tag}: cam_raw off by {e_raw.max():.3g}")
-    if keep.any() and e_cam[keep].max() > tv.CAM_TOL:
-        out.append(f"{tag}: cam off by {e_cam[keep].max():.3g}")
-    if keep.sum() < n // 2:
-        out.append(f"{tag}: only {int(keep.sum())} well-conditioned maps")
+    out = tv.compare_gradcam(tag, R, ref_model, images, R["layer"])
     if len(set(R["pred"].tolist())) < 2:
         out.append(f"{tag}: every image predicted the same class (the test would not see a "
                    "wrong target)")
     return out
-
-
-def read_results(path):
-    with h5py.File(path, "r") as f:
-        R = {k: np.asarray(f[k]) for k in ("logits", "pred", "target")}
-        R["cam"], R["cam_raw"] = np.asarray(f["gradcam/cam"]), np.asarray(f["gradcam/cam_raw"])
-        R["layer"] = tc.attr_str(f.attrs["layer"])
-    return R
 
 
 def check_model(clcam, tmp, images, name, make, layers, folded, keys):
@@ -239,7 +202,7 @@ def check_model(clcam, tmp, images, name, make, layers, folded, keys):
         except RuntimeError as e:
             out.append(f"{name}: cam.layer {layer}: {e}")
             continue
-        R = read_results(f"{tmp}/{name}_{i}.h5")
+        R = tv.read_gradcam(f"{tmp}/{name}_{i}.h5")
         if R["layer"] != want:
             out.append(f"{name}: cam.layer {layer}: the results' layer attribute is {R['layer']!r}, "
                        f"not {want!r}")
@@ -254,7 +217,7 @@ def check_model(clcam, tmp, images, name, make, layers, folded, keys):
                     f"output:\n  file: {tmp}/{name}_bare.h5\n")
         try:
             run([clcam, "run", f"{tmp}/{name}_bare.yaml", "--quiet"])
-            B = read_results(f"{tmp}/{name}_bare.h5")
+            B = tv.read_gradcam(f"{tmp}/{name}_bare.h5")
             if layers[0] in results and not all(
                     np.array_equal(B[k], results[layers[0]][k]) for k in ("logits", "cam_raw", "cam")):
                 out.append(f"{name}: unquoted names gave different results")

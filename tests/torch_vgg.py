@@ -112,6 +112,56 @@ def gradcam(model, images, targets, layer):
             (up.amax(dim=(1, 2)) - up.amin(dim=(1, 2))).numpy())
 
 
+def compare_gradcam(tag, R, model, images, layer, skip=None):
+    """Logits, pred, cam_raw and cam of a results file R (keys logits, pred, target, cam,
+    cam_raw) against float64 Grad-CAM at `layer`; a list of failures. skip: a mask of images
+    left out of the map checks (say, near a clip's bound, where float32 and float64 may land
+    on opposite sides)."""
+    out = []
+    logits, raw, cam, up_range = gradcam(model, images, R["target"].astype(np.int64), layer)
+    n = raw.shape[0]
+    skip = np.zeros(n, bool) if skip is None else skip
+    e_logit = np.abs(R["logits"] - logits) / (1 + np.abs(logits))
+    top2 = np.sort(logits, 1)[:, -2:]
+    tie = (top2[:, 1] - top2[:, 0]) < LOGIT_TOL
+    bad_pred = (R["pred"] != logits.argmax(1)) & ~tie
+    if raw.shape != R["cam_raw"].shape:
+        return [f"{tag}: cam_raw shape {R['cam_raw'].shape}, torch {raw.shape}"]
+    rmax = raw.reshape(n, -1).max(1)
+    med = float(np.median(rmax[rmax > 0])) if (rmax > 0).any() else 0.0
+    e_raw = np.abs(R["cam_raw"] - raw).reshape(n, -1).max(1)
+    e_raw[skip] = 0.0
+    raw_allowed = RAW_REL * rmax + RAW_FLOOR * med
+    keep = (up_range >= COND_FRAC * med) & ~skip
+    e_cam = np.abs(R["cam"] - cam).reshape(n, -1).max(1)
+    print(f"== {tag}: cam.layer {layer} (map {raw.shape[1]}x{raw.shape[2]}): logits max "
+          f"|a-b|/(1+|b|) {e_logit.max():.3g}; pred mismatches {int(bad_pred.sum())} (near ties "
+          f"{int(tie.sum())}); cam_raw max |a-b| {e_raw.max():.3g} (max ratio to allowed "
+          f"{np.max(e_raw / np.maximum(raw_allowed, 1e-30)):.3g}); cam max |a-b| "
+          f"{e_cam[keep].max() if keep.any() else 0:.3g} on {int(keep.sum())} maps, "
+          f"{e_cam.max():.3g} on all" + (f"; {int(skip.sum())} images left out" if skip.any() else ""))
+    if e_logit.max() > LOGIT_TOL:
+        out.append(f"{tag}: logits off by {e_logit.max():.3g} (1+|b|)")
+    if bad_pred.any():
+        out.append(f"{tag}: pred differs on {int(bad_pred.sum())} images")
+    if np.any(e_raw > raw_allowed):
+        out.append(f"{tag}: cam_raw off by {e_raw.max():.3g}")
+    if keep.any() and e_cam[keep].max() > CAM_TOL:
+        out.append(f"{tag}: cam off by {e_cam[keep].max():.3g}")
+    if keep.sum() < n // 2:
+        out.append(f"{tag}: only {int(keep.sum())} well-conditioned maps")
+    return out
+
+
+def read_gradcam(path):
+    """A results file's logits, pred, target and Grad-CAM maps, as compare_gradcam takes them."""
+    with h5py.File(path, "r") as f:
+        R = {k: np.asarray(f[k]) for k in ("logits", "pred", "target")}
+        R["cam"], R["cam_raw"] = np.asarray(f["gradcam/cam"]), np.asarray(f["gradcam/cam_raw"])
+        R["layer"] = tc.attr_str(f.attrs["layer"])
+    return R
+
+
 def methods(model, images, targets, names, layer):
     """Every method's formulas (torch_crosscheck.method_raw) in float64 at the named module's
     output: {name: dict(cam_raw, cam, up_range, mag, cmag)} for tc.compare_methods."""
@@ -174,39 +224,7 @@ def main():
             out = f"{tmp}/r_{layer}.h5"
             run([clcam, "run", f"{tmp}/vgg.yaml", "--quiet", "--set", f"cam.layer={layer}",
                  "--set", f"output.file={out}"])
-            with h5py.File(out, "r") as f:
-                R = {k: np.asarray(f[k]) for k in ("logits", "pred", "target", "gradcam/cam",
-                                                    "gradcam/cam_raw")}
-            logits, raw, cam, up_range = gradcam(ref_model, images, R["target"].astype(np.int64), layer)
-            e_logit = np.abs(R["logits"] - logits) / (1 + np.abs(logits))
-            top2 = np.sort(logits, 1)[:, -2:]
-            tie = (top2[:, 1] - top2[:, 0]) < LOGIT_TOL
-            bad_pred = (R["pred"] != logits.argmax(1)) & ~tie
-            if raw.shape != R["gradcam/cam_raw"].shape:
-                failures.append(f"{layer}: cam_raw shape {R['gradcam/cam_raw'].shape}, torch {raw.shape}")
-                continue
-            rmax = raw.reshape(N, -1).max(1)
-            med = float(np.median(rmax[rmax > 0])) if (rmax > 0).any() else 0.0
-            e_raw = np.abs(R["gradcam/cam_raw"] - raw).reshape(N, -1).max(1)
-            raw_allowed = RAW_REL * rmax + RAW_FLOOR * med
-            keep = up_range >= COND_FRAC * med
-            e_cam = np.abs(R["gradcam/cam"] - cam).reshape(N, -1).max(1)
-            print(f"== cam.layer {layer} (map {raw.shape[1]}x{raw.shape[2]}): logits max "
-                  f"|a-b|/(1+|b|) {e_logit.max():.3g}; pred mismatches {int(bad_pred.sum())} "
-                  f"(near ties {int(tie.sum())}); cam_raw max |a-b| {e_raw.max():.3g} "
-                  f"(max ratio to allowed {np.max(e_raw / raw_allowed):.3g}); cam max |a-b| "
-                  f"{e_cam[keep].max() if keep.any() else 0:.3g} on {int(keep.sum())} maps, "
-                  f"{e_cam.max():.3g} on all")
-            if e_logit.max() > LOGIT_TOL:
-                failures.append(f"{layer}: logits off by {e_logit.max():.3g} (1+|b|)")
-            if bad_pred.any():
-                failures.append(f"{layer}: pred differs on {int(bad_pred.sum())} images")
-            if np.any(e_raw > raw_allowed):
-                failures.append(f"{layer}: cam_raw off by {e_raw.max():.3g}")
-            if keep.any() and e_cam[keep].max() > CAM_TOL:
-                failures.append(f"{layer}: cam off by {e_cam[keep].max():.3g}")
-            if keep.sum() < N // 2:
-                failures.append(f"{layer}: only {int(keep.sum())} well-conditioned maps")
+            failures += compare_gradcam(layer, read_gradcam(out), ref_model, images, layer)
         # Every CAM method at the last ReLU (A >= 0: Grad-CAM++'s and XGrad-CAM's sums of A
         # are positive), on 32 images (Score-CAM reruns the network 64 times per image).
         names = list(tc.METHODS)
