@@ -37,6 +37,7 @@ void config_defaults(clcam_config *cfg)
     cfg->cam_target_k = 1;
     snprintf(cfg->output_file, sizeof cfg->output_file, "results/cifar10_test_gradcam.h5");
     cfg->output_compression = 4;
+    cfg->output_cam_dtype = 0;
     snprintf(cfg->train_split, sizeof cfg->train_split, "train");
     cfg->train_epochs = 18;
     cfg->train_batch = 128;

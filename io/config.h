@@ -64,6 +64,8 @@ typedef struct {
 
     char output_file[CONFIG_PATH_MAX];   /* default "results/cifar10_test_gradcam.h5" */
     int output_compression;              /* 0..9, default 4 */
+    int output_cam_dtype;                /* a cam_dtype (io/cam_store.h): 0 float32 (default),
+                                          * 1 float16, 2 uint8 */
 
     /* train: what `clcam train` does (ignored by `run`) */
     char train_split[CONFIG_NAME_MAX];   /* default "train" */

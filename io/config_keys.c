@@ -36,6 +36,9 @@ static clcam_status config_bool_set(const config_key *k, const config_value *v, 
 static void config_bool_emit(const config_key *k, const clcam_config *cfg, config_buf *b);
 static clcam_status config_schedule_set(const config_key *k, const config_value *v,
                                         clcam_config *cfg);
+static clcam_status config_cam_dtype_set(const config_key *k, const config_value *v,
+                                         clcam_config *cfg);
+static void config_cam_dtype_emit(const config_key *k, const clcam_config *cfg, config_buf *b);
 static void config_schedule_emit(const config_key *k, const clcam_config *cfg, config_buf *b);
 
 /* The naming rule of layer names (model.layers names, cam.layer), for messages. */
@@ -76,6 +79,7 @@ const config_key CONFIG_KEYS[] = {
     CK_STR("output.file", output_file, 0, "a file path"),
     CK_NUM("output.compression", CONFIG_KIND_INT, output_compression, 0, 9, 0,
            "an integer in 0..9"),
+    CK_FN("output.cam_dtype", "float32, float16 or uint8", config_cam_dtype),
     CK_STR("train.split", train_split, 0, "a group name"),
     CK_NUM("train.epochs", CONFIG_KIND_INT, train_epochs, 1, 100000, 0, "an integer in 1..100000"),
     CK_NUM("train.batch", CONFIG_KIND_INT, train_batch, 1, 65536, 0, "an integer in 1..65536"),
@@ -879,4 +883,29 @@ static void config_schedule_emit(const config_key *k, const clcam_config *cfg, c
 {
     (void)k;
     config_buf_printf(b, "%s", CONFIG_SCHEDULES[cfg->train_lr_schedule]);
+}
+
+/* The order of cam_dtype (io/cam_store.h). */
+static const char *const CONFIG_CAM_DTYPES[] = {"float32", "float16", "uint8"};
+
+static clcam_status config_cam_dtype_set(const config_key *k, const config_value *v,
+                                         clcam_config *cfg)
+{
+    const char *s = "";
+    char got[96];
+    clcam_status st = config_value_text(k, v, &s);
+    if (st != CLCAM_OK) return st;
+    for (size_t i = 0; i < sizeof CONFIG_CAM_DTYPES / sizeof *CONFIG_CAM_DTYPES; i++)
+        if (strcmp(s, CONFIG_CAM_DTYPES[i]) == 0) {
+            cfg->output_cam_dtype = (int)i;
+            return CLCAM_OK;
+        }
+    return config_value_fail(v, NULL, "expected %s, got %s", k->what,
+                             config_node_describe(v->node, got, sizeof got));
+}
+
+static void config_cam_dtype_emit(const config_key *k, const clcam_config *cfg, config_buf *b)
+{
+    (void)k;
+    config_buf_printf(b, "%s", CONFIG_CAM_DTYPES[cfg->output_cam_dtype]);
 }

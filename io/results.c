@@ -32,6 +32,21 @@ static void invalidate(results_writer *w)
 {
     w->file = w->index = w->label = w->logits = w->probs = w->pred = w->target = H5I_INVALID_HID;
     for (int m = 0; m < RESULTS_MAX_METHODS; m++) w->cam[m] = w->cam_raw[m] = H5I_INVALID_HID;
+    w->cam_buf = NULL; /* freed by results_close first */
+    w->cam_buf_size = 0;
+}
+
+/* Rows per chunk: the batch, but a row of 32 KiB or more (a 96x96 float32 map, a 224x224 one
+ * in any dtype) is a chunk of its own, so reading one image's map reads one chunk and
+ * decompresses nothing else; smaller rows fill chunks of up to 1 MiB. */
+static hsize_t chunk_rows(const results_writer *w, int rank, const hsize_t *dims, hid_t type)
+{
+    size_t row = H5Tget_size(type);
+    hsize_t rows = (hsize_t)w->layout.chunk_rows;
+    for (int i = 1; i < rank; i++) row *= (size_t)dims[i];
+    if (row >= ((size_t)32 << 10)) return 1;
+    if (row > 0 && rows > ((size_t)1 << 20) / row) rows = ((size_t)1 << 20) / row;
+    return rows;
 }
 
 /* A dataset [n, d...] (rank 1 to 4) chunked along n, gzip'd at the layout's level. */
@@ -42,7 +57,7 @@ static clcam_status create_dataset(results_writer *w, hid_t where, const char *n
     hsize_t dims[4] = {(hsize_t)w->layout.n, 0, 0, 0}, chunk[4];
     for (int i = 1; i < rank; i++) dims[i] = (hsize_t)d[i - 1];
     memcpy(chunk, dims, sizeof dims);
-    chunk[0] = (hsize_t)w->layout.chunk_rows;
+    chunk[0] = chunk_rows(w, rank, dims, type);
     hid_t space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID;
     if (chunk[0] > dims[0]) chunk[0] = dims[0];
     if (chunk[0] == 0) chunk[0] = 1;
@@ -52,6 +67,19 @@ static clcam_status create_dataset(results_writer *w, hid_t where, const char *n
         (*out = H5Dcreate2(where, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
         st = err_set(err, CLCAM_ERR_HDF5, "%s: creating dataset %s failed (H5Dcreate2)", w->path, name);
     if (dcpl >= 0) H5Pclose(dcpl);
+    if (space >= 0) H5Sclose(space);
+    return st;
+}
+
+/* A float32 scalar attribute (cam_scale: what one stored unit of /<method>/cam is worth). */
+static clcam_status write_float_attr(results_writer *w, const char *name, float value, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    hid_t space = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;
+    if (space < 0 || (a = H5Acreate2(w->file, name, H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+        H5Awrite(a, H5T_NATIVE_FLOAT, &value) < 0)
+        st = err_set(err, CLCAM_ERR_HDF5, "%s: writing attribute %s failed (H5Awrite)", w->path, name);
+    if (a >= 0) H5Aclose(a);
     if (space >= 0) H5Sclose(space);
     return st;
 }
@@ -89,6 +117,8 @@ static clcam_status write_attributes(results_writer *w, clcam_err *err)
         }
         TRY(h5_attr_write_strings(w->file, "class_names", names, n, err));
     }
+    TRY(h5_attr_write_string(w->file, "cam_dtype", cam_dtype_name(L->cam_dtype), err));
+    TRY(write_float_attr(w, "cam_scale", cam_dtype_scale(L->cam_dtype), err));
     TRY(h5_attr_write_int(w->file, "complete", 0, err));
     TRY(h5_attr_write_int(w->file, "rows_done", 0, err));
 exit:
@@ -99,7 +129,7 @@ clcam_status results_create(results_writer *w, const char *path, const results_l
                             clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
-    hid_t group = H5I_INVALID_HID;
+    hid_t group = H5I_INVALID_HID, cam_type = H5I_INVALID_HID;
     const results_layout *L = layout;
     invalidate(w);
     w->layout = *layout;
@@ -121,12 +151,17 @@ clcam_status results_create(results_writer *w, const char *path, const results_l
     TRY(create_dataset(w, w->file, "probs", H5T_IEEE_F32LE, 2, d_classes, &w->probs, err));
     TRY(create_dataset(w, w->file, "pred", H5T_STD_I32LE, 1, NULL, &w->pred, err));
     TRY(create_dataset(w, w->file, "target", H5T_STD_I32LE, 1 + r, d_target, &w->target, err));
+    if ((cam_type = cam_store_h5type(L->cam_dtype)) < 0) {
+        st = err_set(err, CLCAM_ERR_HDF5, "%s: cannot make the HDF5 type for cam_dtype %s", path,
+                     cam_dtype_name(L->cam_dtype));
+        goto exit;
+    }
     for (int m = 0; m < L->n_methods; m++) {
         if ((group = H5Gcreate2(w->file, L->methods[m], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
             st = err_set(err, CLCAM_ERR_HDF5, "%s: creating group /%s failed (H5Gcreate2)", path, L->methods[m]);
             goto exit;
         }
-        TRY(create_dataset(w, group, "cam", H5T_IEEE_F32LE, 3 + r, d_cam + 1 - r, &w->cam[m], err));
+        TRY(create_dataset(w, group, "cam", cam_type, 3 + r, d_cam + 1 - r, &w->cam[m], err));
         TRY(create_dataset(w, group, "cam_raw", H5T_IEEE_F32LE, 3 + r, d_raw + 1 - r, &w->cam_raw[m], err));
         H5Gclose(group);
         group = H5I_INVALID_HID;
@@ -135,6 +170,7 @@ clcam_status results_create(results_writer *w, const char *path, const results_l
     if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0)
         st = err_set(err, CLCAM_ERR_IO, "%s: H5Fflush failed (disk full?)", path);
 exit:
+    if (cam_type >= 0) H5Tclose(cam_type);
     if (group >= 0) H5Gclose(group);
     if (st != CLCAM_OK) results_close(w);
     return st;
@@ -176,8 +212,25 @@ clcam_status results_write(results_writer *w, long offset, int count, const resu
     TRY(write_rows(w, w->probs, H5T_NATIVE_FLOAT, offset, count, b->probs, err));
     TRY(write_rows(w, w->pred, H5T_NATIVE_INT32, offset, count, b->pred, err));
     TRY(write_rows(w, w->target, H5T_NATIVE_INT32, offset, count, b->target, err));
-    for (int m = 0; m < w->layout.n_methods; m++) {
-        TRY(write_rows(w, w->cam[m], H5T_NATIVE_FLOAT, offset, count, b->cam[m], err));
+    const results_layout *L = &w->layout;
+    size_t n = (size_t)count * (size_t)(L->topk ? L->topk : 1) * (size_t)L->cam_h * (size_t)L->cam_w;
+    if (L->cam_dtype != CAM_DTYPE_FLOAT32 && n * cam_dtype_size(L->cam_dtype) > w->cam_buf_size) {
+        void *grown = realloc(w->cam_buf, n * cam_dtype_size(L->cam_dtype));
+        if (!grown) { st = err_set(err, CLCAM_ERR_NOMEM, "%s: out of memory converting the maps", w->path); goto exit; }
+        w->cam_buf = grown;
+        w->cam_buf_size = n * cam_dtype_size(L->cam_dtype);
+    }
+    for (int m = 0; m < L->n_methods; m++) {
+        if (L->cam_dtype == CAM_DTYPE_FLOAT32) {
+            TRY(write_rows(w, w->cam[m], H5T_NATIVE_FLOAT, offset, count, b->cam[m], err));
+        } else { /* the file's own type: HDF5 copies the converted bytes as they are */
+            hid_t t = H5Dget_type(w->cam[m]);
+            if (t < 0) { st = err_set(err, CLCAM_ERR_HDF5, "%s: H5Dget_type failed", w->path); goto exit; }
+            cam_store_convert(L->cam_dtype, b->cam[m], n, w->cam_buf);
+            st = write_rows(w, w->cam[m], t, offset, count, w->cam_buf, err);
+            H5Tclose(t);
+            if (st != CLCAM_OK) goto exit;
+        }
         TRY(write_rows(w, w->cam_raw[m], H5T_NATIVE_FLOAT, offset, count, b->cam_raw[m], err));
     }
 exit:
@@ -212,6 +265,7 @@ void results_close(results_writer *w)
         if (w->cam_raw[m] >= 0) H5Dclose(w->cam_raw[m]);
     }
     if (w->file >= 0) H5Fclose(w->file);
+    free(w->cam_buf);
     invalidate(w);
 }
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "../base/error.h"
+#include "cam_store.h"
 
 #define RESULTS_MAX_METHODS 8
 #define RESULTS_MAX_CLASS_NAMES 1000 /* numbered names when the dataset has none */
@@ -20,6 +21,7 @@ typedef struct {
     int topk;               /* 0: one target per image ([N], [N, H, W]); K: [N, K], [N, K, H, W] */
     int chunk_rows;         /* usually the batch size, so each batch fills whole chunks */
     int compression;        /* gzip 0-9 */
+    cam_dtype cam_dtype;    /* how /<method>/cam is stored (cam_raw stays float32) */
     int n_methods;
     const char *methods[RESULTS_MAX_METHODS];
     /* Root attributes. */
@@ -45,6 +47,8 @@ typedef struct {
     hid_t cam[RESULTS_MAX_METHODS], cam_raw[RESULTS_MAX_METHODS];
     results_layout layout;
     char path[1024];
+    void *cam_buf;          /* a batch of maps converted to cam_dtype (not float32) */
+    size_t cam_buf_size;
 } results_writer;
 
 /* Creates (truncating) path and its folder; writes attributes with complete = 0. */

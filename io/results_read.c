@@ -79,6 +79,22 @@ exit:
     return st;
 }
 
+/* cam_scale: the maps are stored values times it (float16 and float32: 1, uint8: 1/255). */
+static clcam_status read_cam_scale(results_reader *r, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    hid_t attr = H5I_INVALID_HID;
+    htri_t exists = H5Aexists(r->file, "cam_scale");
+    r->cam_scale = 1.0f;
+    if (exists == 0) goto exit;
+    if (exists < 0 || (attr = H5Aopen(r->file, "cam_scale", H5P_DEFAULT)) < 0 ||
+        H5Aread(attr, H5T_NATIVE_FLOAT, &r->cam_scale) < 0 || !(r->cam_scale > 0.0f && r->cam_scale <= 1.0f))
+        st = err_set(err, CLCAM_ERR_INPUT, "%s: the attribute cam_scale is unreadable or outside (0, 1]", r->path);
+exit:
+    if (attr >= 0) H5Aclose(attr);
+    return st;
+}
+
 static clcam_status open_cam(results_reader *r, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
@@ -150,6 +166,7 @@ clcam_status results_reader_open(results_reader *r, const char *path, const char
             goto exit;
         }
     }
+    TRY(read_cam_scale(r, err));
     TRY(open_cam(r, err));
 exit:
     if (st != CLCAM_OK) results_reader_close(r);
@@ -174,6 +191,8 @@ clcam_status results_reader_cam(results_reader *r, long row, float *cam, clcam_e
         H5Dread(r->cam, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, cam) < 0)
         st = err_set(err, CLCAM_ERR_INPUT, "%s: reading /%s/cam row %ld failed (H5Dread; corrupt file?)",
                      r->path, r->method, row);
+    else if (r->cam_scale != 1.0f) /* HDF5 converted the stored type (uint8, float16) to float */
+        for (long i = 0; i < (long)r->cam_h * r->cam_w; i++) cam[i] *= r->cam_scale;
 exit:
     if (mspace >= 0) H5Sclose(mspace);
     if (fspace >= 0) H5Sclose(fspace);

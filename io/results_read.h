@@ -16,6 +16,7 @@ typedef struct {
     int classes;
     int cam_h, cam_w;
     int topk;                  /* 0, or K when the cams are [N, K, H, W] (rank 0 is read) */
+    float cam_scale;           /* attribute cam_scale (1/255 for uint8 maps); 1 when absent */
     int64_t *index;            /* [n] rows in the dataset split */
     int32_t *label;            /* [n], NULL when the file has no /label */
     int32_t *pred;             /* [n], checked to be in 0..classes-1 */

@@ -107,6 +107,7 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
             .cam_h = m.input.h, .cam_w = m.input.w, .raw_h = e.cam.h, .raw_w = e.cam.w,
             .topk = cfg->cam_target == CAM_TARGET_TOPK ? cfg->cam_target_k : 0,
             .chunk_rows = batch, .compression = cfg->output_compression,
+            .cam_dtype = (cam_dtype)cfg->output_cam_dtype,
             .n_methods = cfg->cam_n_methods, .config_yaml = yaml, .device = ctx.device_name,
             .platform = ctx.platform_name, .driver_version = ctx.driver_version,
             .dataset_file = cfg->data_file, .split = cfg->data_split,

@@ -14,10 +14,14 @@ heatmaps sit near the centre, the wrong ones' near a corner). The rows explained
 dataset row 3, so readers must map through /index.
 
     python3 tests/make_results_fixture.py --out DIR [--n 40] [--seed 0] [--no-labels]
-                                          [--zero-cams K]
+                                          [--zero-cams K] [--classes C] [--size S]
+                                          [--cam-dtype float32|float16|uint8]
 
 --no-labels leaves out /label (and the dataset's labels); --zero-cams K makes the first K
 heatmaps all zero, as a real run does where the Grad-CAM weights are all negative.
+--classes C (default 10: CIFAR-10's names; more: "class000", ...) and --size S (images and maps
+SxS, the layer's maps S/4) make ImageNet-like files; --cam-dtype stores /gradcam/cam as
+output.cam_dtype does (float16, or uint8 = np.round(255 * map) with cam_scale 1/255).
 Prints the two paths written.
 """
 import argparse
@@ -57,9 +61,13 @@ def upsample_bilinear(a, rows, cols):
     return top * (1 - fy) + bot * fy
 
 
-def make(out, n, seed, labels, zero_cams, topk=0):
+def make(out, n, seed, labels, zero_cams, topk=0, classes=10, size=32, cam_dtype="float32"):
+    global H, W, h, w
+    H = W = size
+    h = w = max(size // 4, 2)
+    names = CLASS_NAMES if classes == 10 else [f"class{i:03d}" for i in range(classes)]
     rng = np.random.default_rng(seed)
-    c = len(CLASS_NAMES)
+    c = len(names)
     m = n + OFFSET + 2                      # dataset rows; a few are never explained
     os.makedirs(out, exist_ok=True)
     dataset_path = os.path.abspath(os.path.join(out, "dataset.h5"))
@@ -70,7 +78,8 @@ def make(out, n, seed, labels, zero_cams, topk=0):
     images = np.empty((m, H, W, 3), np.uint8)
     for i in range(m):
         base = rng.uniform(0, 255, size=3)
-        shape = blob(H, W, rng.uniform(8, 24), rng.uniform(8, 24), rng.uniform(4, 9))
+        shape = blob(H, W, rng.uniform(H / 4, 3 * H / 4), rng.uniform(W / 4, 3 * W / 4),
+                     rng.uniform(H / 8, H / 3.5))
         img = base[None, None, :] * 0.5 + shape[:, :, None] * rng.uniform(0, 255, size=3) * 0.5
         img += rng.normal(0, 8, size=img.shape)
         images[i] = np.clip(img, 0, 255).astype(np.uint8)
@@ -79,7 +88,7 @@ def make(out, n, seed, labels, zero_cams, topk=0):
         g.create_dataset("images", data=images, chunks=(min(16, m), H, W, 3), compression="gzip")
         if labels:
             g.create_dataset("labels", data=ds_labels)
-        f.attrs["class_names"] = str_array(CLASS_NAMES)
+        f.attrs["class_names"] = str_array(names)
 
     # Results.
     index = np.arange(OFFSET, OFFSET + n, dtype=np.int64)
@@ -100,9 +109,9 @@ def make(out, n, seed, labels, zero_cams, topk=0):
     cam = np.empty((n, H, W), np.float32)
     for i in range(n):
         if correct[i]:
-            cy, cx = rng.uniform(2.5, 4.5, size=2)
+            cy, cx = rng.uniform(0.3 * h, 0.55 * h, size=2)
         else:
-            cy, cx = rng.choice([0.5, 6.5]), rng.choice([0.5, 6.5])
+            cy, cx = rng.choice([0.06 * h, 0.8 * h]), rng.choice([0.06 * w, 0.8 * w])
         raw = blob(h, w, cy, cx, rng.uniform(1.0, 2.0)) * rng.uniform(0.5, 5.0)
         raw += rng.uniform(0, 0.05, size=raw.shape)
         if i < zero_cams:
@@ -112,9 +121,15 @@ def make(out, n, seed, labels, zero_cams, topk=0):
         lo, hi = up.min(), up.max()
         cam[i] = (up - lo) / (hi - lo) if hi > lo else 0.0
 
-    chunk = min(16, n)
+    def stored(maps):  # output.cam_dtype
+        if cam_dtype == "uint8":
+            return np.round(255 * maps).astype(np.uint8)
+        return maps.astype(np.float16) if cam_dtype == "float16" else maps
+
     with h5py.File(results_path, "w") as f:
-        def put(name, data):
+        def put(name, data):  # chunks as clcam's: 16 rows, one row from 32 KiB
+            row = data[0].nbytes
+            chunk = 1 if row >= 32 << 10 else max(1, min(16, n, (1 << 20) // max(row, 1)))
             f.create_dataset(name, data=data, chunks=(chunk,) + data.shape[1:], compression="gzip")
         put("index", index)
         if labels:
@@ -126,11 +141,11 @@ def make(out, n, seed, labels, zero_cams, topk=0):
             order = np.argsort(-logits, axis=1, kind="stable")[:, :topk].astype(np.int32)
             assert (order[:, 0] == pred).all()
             put("target", order)
-            put("gradcam/cam", np.stack([np.roll(cam, r, axis=2) for r in range(topk)], axis=1))
+            put("gradcam/cam", stored(np.stack([np.roll(cam, r, axis=2) for r in range(topk)], axis=1)))
             put("gradcam/cam_raw", np.stack([np.roll(cam_raw, r, axis=2) for r in range(topk)], axis=1))
         else:
             put("target", target)
-            put("gradcam/cam", cam)
+            put("gradcam/cam", stored(cam))
             put("gradcam/cam_raw", cam_raw)
         a = f.attrs
         a["clcam_version"] = "fixture"
@@ -147,7 +162,9 @@ def make(out, n, seed, labels, zero_cams, topk=0):
         a["weights_file"] = "fixture"
         a["layer"] = "conv3"
         a["methods"] = str_array(["gradcam"])
-        a["class_names"] = str_array(CLASS_NAMES)
+        a["class_names"] = str_array(names)
+        a["cam_dtype"] = cam_dtype
+        a["cam_scale"] = np.float32(1 / 255 if cam_dtype == "uint8" else 1)
         a["complete"] = np.int32(1)
         a["topk"] = np.int32(topk)
     return results_path, dataset_path
@@ -162,10 +179,16 @@ def main(argv=None):
     p.add_argument("--zero-cams", type=int, default=0, metavar="K", help="make the first K heatmaps all zero")
     p.add_argument("--topk", type=int, default=0, metavar="K",
                    help="cam.target {topk: K}'s layout: /target [N, K], cams [N, K, H, W]")
+    p.add_argument("--classes", type=int, default=10, help="classes (default 10, CIFAR-10's names)")
+    p.add_argument("--size", type=int, default=32, help="image and map size S (SxS, default 32)")
+    p.add_argument("--cam-dtype", default="float32", choices=["float32", "float16", "uint8"])
     args = p.parse_args(argv)
     if args.n < 1:
         p.error("--n must be at least 1")
-    results, dataset = make(args.out, args.n, args.seed, not args.no_labels, args.zero_cams, args.topk)
+    if args.classes < 2 or args.size < 8:
+        p.error("--classes must be at least 2 and --size at least 8")
+    results, dataset = make(args.out, args.n, args.seed, not args.no_labels, args.zero_cams, args.topk,
+                            args.classes, args.size, args.cam_dtype)
     print(results)
     print(dataset)
     return 0

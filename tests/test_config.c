@@ -135,6 +135,25 @@ static void test_shipped(void)
     CHECK(config_equal(&cfg, &d), "the shipped config is the contract's defaults");
 }
 
+/* configs/imagefolder_example.yaml loads and says what its comments promise. */
+static void test_imagefolder_example(void)
+{
+    clcam_config cfg;
+    clcam_err err = {0};
+    CHECK(config_load(CLCAM_SOURCE_DIR "/configs/imagefolder_example.yaml", NULL, 0, &cfg, &err) ==
+              CLCAM_OK, "%s", err.msg);
+    CHECK(strcmp(cfg.data_file, "data/images.h5") == 0 && strcmp(cfg.cam_layer, "auto") == 0 &&
+              cfg.output_cam_dtype == 2 && fabsf(cfg.pre_mean[0] - 0.485f) < 1e-6f &&
+              fabsf(cfg.pre_std[2] - 0.225f) < 1e-6f,
+          "imagefolder_example: data.file %s, cam.layer %s, cam_dtype %d", cfg.data_file, cfg.cam_layer,
+          cfg.output_cam_dtype);
+    const char *sets[] = {"output.cam_dtype=float16"}, *bad[] = {"output.cam_dtype=int8"};
+    err.msg[0] = 0;
+    CHECK(config_load(NULL, sets, 1, &cfg, &err) == CLCAM_OK && cfg.output_cam_dtype == 1, "%s", err.msg);
+    CHECK(config_load(NULL, bad, 1, &cfg, &err) != CLCAM_OK && strstr(err.msg, "float32, float16 or uint8"),
+          "output.cam_dtype=int8 must be refused naming the choices: %s", err.msg);
+}
+
 static void test_full_file(void)
 {
     clcam_config cfg;
@@ -677,6 +696,7 @@ int main(void)
     snprintf(tmpdir, sizeof tmpdir, "%s", d);
     test_defaults();
     test_shipped();
+    test_imagefolder_example();
     test_full_file();
     test_file_errors();
     test_sets();

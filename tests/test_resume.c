@@ -167,6 +167,8 @@ int main(void)
     CHECK(run(NULL, "cut.h5", "--set batch=4") == 2, "a different config must be refused");
     CHECK(run("kill_after_mark:1", "cut.h5", "--overwrite") == 137, "cut once more");
     CHECK(run(NULL, "cut.h5", "--set batch=4") == 2, "a different config must not resume");
+    CHECK(run(NULL, "cut.h5", "--set output.cam_dtype=uint8") == 2,
+          "another cam_dtype is another config: it must not resume into float32 maps");
     CHECK(run(NULL, "cut.h5", NULL) == 0, "resume");
     CHECK(run("kill_after_write:1", "clean.h5", NULL) == 0, "a complete file is kept: nothing runs");
     {
