@@ -75,3 +75,9 @@ set_tests_properties(test_onnx PROPERTIES LABELS torch)
 clcam_add_test(import_images /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/import_images_check.py
   $<TARGET_FILE:clcam>)
 set_tests_properties(import_images PROPERTIES TIMEOUT 600 LABELS torch)
+
+# 224x224 through import-images, run (every method, three cam_dtypes) and report, against
+# PyTorch on a random CNN for that size.
+clcam_add_test(large_inputs /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/large_inputs.py
+  $<TARGET_FILE:clcam>)
+set_tests_properties(large_inputs PROPERTIES TIMEOUT 600 LABELS torch)
