@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CONFUSION_MAX_CLASSES 50   /* a bigger matrix is unreadable as a table */
+#define CONFUSION_MAX_CLASSES 20   /* a bigger matrix is unreadable: the most confused pairs */
+#define CONFUSED_PAIRS 25          /* rows of that table */
 
 static const char *STYLE =
     "body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}\n"
@@ -20,7 +21,8 @@ static const char *STYLE =
     ".grid li{display:flex;align-items:center;box-sizing:border-box;overflow:hidden}\n"
     ".heads{display:flex;font-size:.8em;color:#555;text-align:center}\n"
     ".heads span{flex:none;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}\n"
-    ".ok{color:#176b3a}.bad{color:#b3261e}\n";
+    ".ok{color:#176b3a}.bad{color:#b3261e}\n"
+    "table.sortable th{cursor:pointer}\n";
 
 /* Page-side check used by the tests (and handy to a reader): counts the images that loaded. */
 static const char *SCRIPT =
@@ -29,6 +31,18 @@ static const char *SCRIPT =
     "  for (var i = 0; i < imgs.length; i++) if (imgs[i].complete && imgs[i].naturalWidth > 0) ok++;\n"
     "  document.body.dataset.imagesLoaded = ok;\n"
     "  document.body.dataset.imagesTotal = imgs.length;\n"
+    "});\n"
+    /* a click on a heading of a sortable table sorts by that column (data-v: the number) */
+    "document.addEventListener('click', function (e) {\n"
+    "  var th = e.target.closest('table.sortable th'); if (!th) return;\n"
+    "  var t = th.closest('table'), col = th.cellIndex, rows = Array.prototype.slice.call(t.rows, 1);\n"
+    "  var up = th.dataset.dir !== 'up'; th.dataset.dir = up ? 'up' : 'down';\n"
+    "  rows.sort(function (a, b) {\n"
+    "    var x = a.cells[col], y = b.cells[col], p = x.dataset.v, q = y.dataset.v;\n"
+    "    var d = p !== undefined ? parseFloat(p) - parseFloat(q) : x.textContent.localeCompare(y.textContent);\n"
+    "    return up ? d : -d;\n"
+    "  });\n"
+    "  rows.forEach(function (r) { t.tBodies[0].appendChild(r); });\n"
     "});\n</script>\n";
 
 static void put_escaped(FILE *f, const char *s)
@@ -74,6 +88,41 @@ static void put_facts(FILE *f, const report_page *p)
     fputs("</table>\n", f);
 }
 
+/* With many classes: the CONFUSED_PAIRS (true, predicted) pairs of distinct classes with the
+ * most images, most first (ties: by true class, then predicted class). */
+static void put_confused_pairs(FILE *f, const report_page *p)
+{
+    const int k = p->r->classes;
+    int shown = 0;
+    fprintf(f, "<h3>Most confused pairs</h3>\n<p>%d classes: instead of the confusion matrix, the "
+               "pairs of classes most often mistaken, most first.</p>\n<table id=\"confused\">\n"
+               "<tr><th class=\"name\">true class</th><th class=\"name\">predicted as</th>"
+               "<th>images</th><th>share of the true class</th></tr>\n", k);
+    /* one pass per row shown: k*k per pass, CONFUSED_PAIRS passes, no allocation */
+    for (long last_v = -1, last_i = -1; shown < CONFUSED_PAIRS; shown++) {
+        long best_v = 0, best_i = -1;
+        for (long i = 0; i < (long)k * k; i++) {
+            long v = p->confusion[i];
+            if (i / k == i % k || v <= 0) continue;
+            /* after (last_v, last_i) in the order: count down, index up */
+            if (last_i >= 0 && (v > last_v || (v == last_v && i <= last_i))) continue;
+            if (v > best_v) best_v = v, best_i = i;
+        }
+        if (best_i < 0) break;
+        long total = 0;
+        int t = (int)(best_i / k), c = (int)(best_i % k);
+        for (int j = 0; j < k; j++) total += p->confusion[(size_t)t * (size_t)k + (size_t)j];
+        fputs("<tr><td class=\"name\">", f);
+        put_escaped(f, p->names[t]);
+        fputs("</td><td class=\"name\">", f);
+        put_escaped(f, p->names[c]);
+        fprintf(f, "</td><td>%ld</td><td>%.1f%%</td></tr>\n", best_v, 100.0 * (double)best_v / (double)total);
+        last_v = best_v, last_i = best_i;
+    }
+    fputs("</table>\n", f);
+    if (shown == 0) fputs("<p>No image was mistaken for another class.</p>\n", f);
+}
+
 static void put_accuracy(FILE *f, const report_page *p)
 {
     const results_reader *r = p->r;
@@ -85,8 +134,9 @@ static void put_accuracy(FILE *f, const report_page *p)
     }
     fprintf(f, "<p class=\"big\">Overall accuracy: <span id=\"accuracy\">%.2f%%</span> (%ld of %ld correct)</p>\n",
             100.0 * (double)p->correct / (double)r->n, p->correct, r->n);
-    fputs("<h3>Per class</h3>\n<table id=\"per-class\">\n<tr><th class=\"name\">class</th><th>images</th>"
-          "<th>correct</th><th>accuracy</th><th>predicted as this class</th></tr>\n", f);
+    fputs("<h3>Per class</h3>\n<p>Click a heading to sort.</p>\n<table id=\"per-class\" class=\"sortable\">\n"
+          "<tr><th class=\"name\">class</th><th>images</th><th>correct</th><th>accuracy</th>"
+          "<th>predicted as this class</th></tr>\n", f);
     for (int c = 0; c < k; c++) {
         long total = 0, predicted = 0, hit = p->confusion[(size_t)c * (size_t)k + (size_t)c];
         for (int j = 0; j < k; j++) {
@@ -95,14 +145,17 @@ static void put_accuracy(FILE *f, const report_page *p)
         }
         fputs("<tr><td class=\"name\">", f);
         put_escaped(f, p->names[c]);
-        if (total) fprintf(f, "</td><td>%ld</td><td>%ld</td><td>%.2f%%</td><td>%ld</td></tr>\n", total, hit, 100.0 * (double)hit / (double)total, predicted);
-        else fprintf(f, "</td><td>0</td><td>0</td><td>&ndash;</td><td>%ld</td></tr>\n", predicted);
+        fprintf(f, "</td><td data-v=\"%ld\">%ld</td><td data-v=\"%ld\">%ld</td>", total, total, hit, hit);
+        if (total) fprintf(f, "<td data-v=\"%.6f\">%.2f%%</td>", (double)hit / (double)total, 100.0 * (double)hit / (double)total);
+        else fputs("<td data-v=\"-1\">&ndash;</td>", f);
+        fprintf(f, "<td data-v=\"%ld\">%ld</td></tr>\n", predicted, predicted);
     }
-    fputs("</table>\n<h3>Confusion matrix</h3>\n", f);
+    fputs("</table>\n", f);
     if (k > CONFUSION_MAX_CLASSES) {
-        fprintf(f, "<p>Not shown: %d classes (more than %d).</p>\n", k, CONFUSION_MAX_CLASSES);
+        put_confused_pairs(f, p);
         return;
     }
+    fputs("<h3>Confusion matrix</h3>\n", f);
     fputs("<p>Rows: true class. Columns: predicted class.</p>\n<table class=\"confusion\" id=\"confusion\">\n"
           "<tr><th class=\"name\">true \\ predicted</th>", f);
     for (int j = 0; j < k; j++) {
