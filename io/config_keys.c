@@ -68,6 +68,7 @@ const config_key CONFIG_KEYS[] = {
     CK_FN("model.arch", "an arch name (supported: " CONFIG_ARCHS_LIST ")", config_arch),
     CK_FN("model.layers", "a list of layers like {type: conv, name: conv1, out: 32, kernel: 3}",
           config_layers),
+    CK_STR("model.onnx", model_onnx, 0, "an ONNX file path"),
     CK_FN("cam.methods", "a list of methods (supported: " CONFIG_METHODS_LIST ")",
           config_methods),
     CK_STR("cam.layer", cam_layer, CONFIG_FLAG_IDENT, "a layer name, " CONFIG_MODULE_PATH_WHAT),
