@@ -271,6 +271,8 @@ def check_model(clcam, tmp, name, failures):
     auto_rows = [l for l in table.splitlines() if l.endswith("<- auto")]
     print(f"== {name}: clcam model {os.path.basename(onnx)}: {len(table.splitlines()) - 4} layers, "
           f"auto: {auto_rows[0].split()[1] if auto_rows else None}")
+    if preserve and " batchnorm " not in table:
+        failures.append(f"{name}: no batchnorm layer of its own in the table")
     if len(auto_rows) != 1:
         failures.append(f"{name}: clcam model marks {len(auto_rows)} auto rows")
 
