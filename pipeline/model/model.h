@@ -87,7 +87,8 @@ clcam_status model_build_graph(model *m, const layer_spec *specs, int n_specs, c
  * run (Gemm with alpha or beta other than 1, asymmetric padding, non-square strides...) and
  * an input shape other than the file's fixed C, H, W are errors naming the node or both. */
 clcam_status model_load_onnx(model *m, const char *path, layer_shape input, clcam_err *err);
-/* Same with any_output (model_build_graph). */
+/* Same with any_output (model_build_graph), which also takes an input of rank 2 ([N, F] as
+ * F x 1 x 1): for ONNX's per-operator test cases. */
 clcam_status model_load_onnx_any(model *m, const char *path, layer_shape input, int any_output,
                                  clcam_err *err);
 /* The C, H, W of the ONNX model's input as the file fixes them; an error when one is symbolic. */

@@ -116,9 +116,14 @@ static clcam_status onnx_node_inputs(const graph_desc *g, const graph_node *n, c
 }
 
 /* The file's one input: [N, C, H, W] with C, H, W as the file gives them (-1: symbolic). */
-static clcam_status onnx_input_dims(const graph_desc *g, const char *path, int64_t chw[3],
-                                    clcam_err *err)
+static clcam_status onnx_input_dims(const graph_desc *g, const char *path, int any_output,
+                                    int64_t chw[3], clcam_err *err)
 {
+    if (any_output && g->n_inputs == 1 && g->inputs[0].rank == 2) { /* [N, F]: F x 1 x 1 */
+        chw[0] = g->inputs[0].dims[1];
+        chw[1] = chw[2] = 1;
+        return CLCAM_OK;
+    }
     if (g->n_inputs != 1 || g->inputs[0].rank != 4)
         return err_set(err, CLCAM_ERR_INPUT, "%s: clcam runs models with one input of 4 "
                        "dimensions (N, C, H, W); this one has %d inputs%s", path, g->n_inputs,
@@ -136,7 +141,7 @@ clcam_status model_load_onnx_any(model *m, const char *path, layer_shape input, 
     int64_t chw[3];
     memset(m, 0, sizeof *m);
     TRY(onnx_read(path, &g, err));
-    TRY(onnx_input_dims(&g, path, chw, err));
+    TRY(onnx_input_dims(&g, path, any_output, chw, err));
     const int64_t have[3] = {input.c, input.h, input.w};
     for (int d = 0; d < 3; d++)
         if (chw[d] != GRAPH_DIM_UNKNOWN && chw[d] != have[d]) {
@@ -189,7 +194,7 @@ clcam_status model_onnx_input_shape(const char *path, layer_shape *shape, clcam_
     graph_desc g;
     int64_t chw[3];
     TRY(onnx_read(path, &g, err));
-    TRY(onnx_input_dims(&g, path, chw, err));
+    TRY(onnx_input_dims(&g, path, 0, chw, err));
     if (chw[0] < 1 || chw[1] < 1 || chw[2] < 1 || chw[0] > 4096 || chw[1] > 65536 || chw[2] > 65536) {
         st = err_set(err, CLCAM_ERR_INPUT, "%s: the input %s is %lldx%lldx%lld (C x H x W; -1: "
                      "open): clcam model FILE.onnx needs them fixed (give a config whose dataset "
