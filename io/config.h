@@ -54,6 +54,7 @@ typedef struct {
     char model_arch[CONFIG_NAME_MAX];    /* "simplecnn", or "layers" when model.layers is given */
     config_layer model_layers[CONFIG_LAYERS_MAX]; /* model.layers, in order; default none */
     int model_n_layers;
+    char model_onnx[CONFIG_PATH_MAX];    /* model.onnx: graph and weights from it; default "" (none) */
 
     char cam_methods[CONFIG_METHODS_MAX][CONFIG_NAME_MAX]; /* default {"gradcam"} */
     int cam_n_methods;

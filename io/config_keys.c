@@ -71,6 +71,7 @@ const config_key CONFIG_KEYS[] = {
     CK_FN("model.arch", "an arch name (supported: " CONFIG_ARCHS_LIST ")", config_arch),
     CK_FN("model.layers", "a list of layers like {type: conv, name: conv1, out: 32, kernel: 3}",
           config_layers),
+    CK_STR("model.onnx", model_onnx, CONFIG_FLAG_EMPTY, "an ONNX file path"),
     CK_FN("cam.methods", "a list of methods (supported: " CONFIG_METHODS_LIST ")",
           config_methods),
     CK_STR("cam.layer", cam_layer, CONFIG_FLAG_IDENT, "a layer name, " CONFIG_MODULE_PATH_WHAT),
@@ -192,7 +193,8 @@ static clcam_status config_string_set(const config_key *k, const config_value *v
     size_t n;
     if (st != CLCAM_OK) return st;
     n = strlen(s);
-    if (n == 0) return config_value_fail(v, NULL, "expected %s, got an empty value", k->what);
+    if (n == 0 && !(k->flags & CONFIG_FLAG_EMPTY))
+        return config_value_fail(v, NULL, "expected %s, got an empty value", k->what);
     if (n >= k->size)
         return config_value_fail(v, NULL, "expected %s of at most %zu bytes, got %zu bytes",
                                  k->what, k->size - 1, n);

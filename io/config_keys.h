@@ -48,6 +48,7 @@ typedef void (*config_key_emit_fn)(const config_key *k, const clcam_config *cfg,
 #define CONFIG_FLAG_IDENT 2u    /* strings: a module path, [A-Za-z0-9_]+ parts joined by single dots */
 #define CONFIG_FLAG_NONNEG 4u   /* floats: each >= 0 */
 #define CONFIG_FLAG_BELOW1 8u   /* floats: each < 1 */
+#define CONFIG_FLAG_EMPTY 16u   /* strings: "" is allowed and means none (model.onnx) */
 
 struct config_key {
     const char *path;    /* dotted: "cam.layer" */

@@ -348,6 +348,33 @@ static int cmd_run(int argc, char **argv)
     return 0;
 }
 
+static int onnx_path(const char *a)
+{
+    size_t n = strlen(a);
+    return n > 5 && strcmp(a + n - 5, ".onnx") == 0;
+}
+
+/* clcam model FILE.onnx: the table for the input shape the file fixes, no config. */
+static int cmd_model_onnx(int argc, char **argv)
+{
+    clcam_err err = {0};
+    clcam_status st;
+    layer_shape in;
+    model m;
+    if (argc != 1) {
+        fprintf(stderr, "clcam model: FILE.onnx takes no other arguments (for --set, use a config "
+                        "with model.onnx)\n");
+        return 2;
+    }
+    if ((st = model_onnx_input_shape(argv[0], &in, &err)) != CLCAM_OK ||
+        (st = model_load_onnx(&m, argv[0], in, &err)) != CLCAM_OK)
+        return fail("model", &err, st);
+    printf("model: %s, input %dx%dx%d from the file\n", argv[0], in.c, in.h, in.w);
+    model_summary_print(stdout, &m, -1, model_auto_cam_layer(&m));
+    model_free(&m);
+    return 0;
+}
+
 static int cmd_model(int argc, char **argv)
 {
     clcam_err err = {0};
@@ -358,7 +385,8 @@ static int cmd_model(int argc, char **argv)
     model m;
     int rc, cam = -1, have_d = 0, have_m = 0;
     if (wants_help(argc, argv)) {
-        printf("usage: clcam model CONFIG.yaml [--set key=value]...\n\n"
+        printf("usage: clcam model CONFIG.yaml [--set key=value]...\n"
+               "       clcam model FILE.onnx\n\n"
                "Prints every layer of the config's model that cam.layer can name: its op, output\n"
                "shape (channels x height x width, for the dataset's image size), parameters and\n"
                "forward MFLOPs per image, marking the configured cam.layer and the layer that\n"
@@ -367,19 +395,23 @@ static int cmd_model(int argc, char **argv)
                "Reads the weights file and the dataset's image shape; runs nothing on a device.\n");
         return 0;
     }
+    if (argc >= 1 && onnx_path(argv[0])) return cmd_model_onnx(argc, argv);
     if ((rc = parse_config_args("model", argc, argv, &args)) >= 0) return rc;
     if ((st = config_load(args.config, args.sets, args.n_sets, &cfg, &err)) != CLCAM_OK) return fail("model", &err, st);
     if ((st = dataset_open(&d, cfg.data_file, cfg.data_split, &err)) != CLCAM_OK) goto exit;
     have_d = 1;
     if ((st = model_load_config(&m, &cfg, (layer_shape){d.c, d.h, d.w}, &err)) != CLCAM_OK) goto exit;
     have_m = 1;
-    if (model_check_cam_layer(&m, cfg.cam_layer, &cam, &err) != CLCAM_OK) {
+    if (model_check_cam_layer(&m, model_cam_layer_name(&m, &cfg), &cam, &err) != CLCAM_OK) {
         fprintf(stderr, "clcam model: note: %s\n", err.msg); /* the table is what helps here */
         cam = -1;
         err_clear(&err);
     }
-    printf("model: %s (weights %s), input %dx%dx%d from %s\n", cfg.model_arch, cfg.model_weights,
-           d.c, d.h, d.w, cfg.data_file);
+    if (cfg.model_onnx[0])
+        printf("model: %s, input %dx%dx%d from %s\n", cfg.model_onnx, d.c, d.h, d.w, cfg.data_file);
+    else
+        printf("model: %s (weights %s), input %dx%dx%d from %s\n", cfg.model_arch,
+               cfg.model_weights, d.c, d.h, d.w, cfg.data_file);
     model_summary_print(stdout, &m, cam, model_auto_cam_layer(&m));
 exit:
     if (have_m) model_free(&m);

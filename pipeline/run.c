@@ -52,7 +52,7 @@ clcam_status run_load(const clcam_config *cfg, dataset_reader *d, model *m, int 
     TRY(dataset_open(d, cfg->data_file, cfg->data_split, err));
     TRY(model_load_config(m, cfg, (layer_shape){d->c, d->h, d->w}, err));
     TRY(check_inputs(cfg, d, m, count, err));
-    TRY(model_check_cam_layer(m, cfg->cam_layer, t, err));
+    TRY(model_check_cam_layer(m, model_cam_layer_name(m, cfg), t, err));
     p->n_methods = cfg->cam_n_methods;
     for (int i = 0; i < p->n_methods; i++) p->methods[i] = cam_method_find(cfg->cam_methods[i]);
 exit:

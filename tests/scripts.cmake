@@ -26,7 +26,11 @@ clcam_add_test(torch_mobilenet /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/test
 # A CIFAR-style ResNet (basic blocks, a 1x1 projection shortcut) as a graph in model.layers.
 clcam_add_test(torch_graph /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/torch_graph.py
   $<TARGET_FILE:clcam>)
-set_tests_properties(torch_layers torch_vgg torch_mobilenet torch_graph PROPERTIES TIMEOUT 900 LABELS torch)
+# ONNX files from torch.onnx.export (model.onnx): a CIFAR ResNet, a MobileNetV2-style net, a
+# DenseNet-style block and torchvision's resnet18 at 112x112, against PyTorch in float64.
+clcam_add_test(torch_onnx /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/torch_onnx.py
+  $<TARGET_FILE:clcam>)
+set_tests_properties(torch_layers torch_vgg torch_mobilenet torch_graph torch_onnx PROPERTIES TIMEOUT 900 LABELS torch)
 
 # Grad-CAM++ at conv3 within PyTorch's own float32 error of a float64 reference: random weights,
 # and ../shared's SimpleCNN on the first 200 CIFAR-10 test images.

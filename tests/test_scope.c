@@ -45,9 +45,28 @@ static void test_onnx(void)
     CHECK(layer_scope_resolve(names, n, "layer3") == -1, "no such module");
 }
 
+/* A Sequential held by a module (MobileNetV2's InvertedResidual.conv): torch names its children
+ * from that module (`conv.5` under `features.2/conv`), neither from the root nor the parent. */
+static void test_onnx_nested(void)
+{
+    static const char *const names[] = {"/features/features.0/features.0.0/Conv",
+                                        "/features/features.2/conv/conv.3/Conv",
+                                        "/features/features.2/conv/conv.5/Clip",
+                                        "/features/features.2/conv/conv.6/Conv",
+                                        "/features/features.2/add/Add"};
+    int n = (int)(sizeof names / sizeof *names);
+    CHECK(layer_in_scope(names[2], "features.2.conv.5"), "conv.5 under features.2/conv");
+    CHECK(!layer_in_scope(names[2], "features.2.conv.conv.5"), "not the parent's path + the part");
+    CHECK(layer_in_scope(names[0], "features.0.0"), "a Sequential in a Sequential: from the root");
+    CHECK(layer_scope_resolve(names, n, "features.2.conv") == 3, "the Sequential: its last node");
+    CHECK(layer_scope_resolve(names, n, "features.2") == 4, "the block: its add");
+    CHECK(layer_scope_resolve(names, n, "features.2.conv.5") == 2, "a ReLU6 inside the block");
+}
+
 int main(void)
 {
     test_dotted();
     test_onnx();
+    test_onnx_nested();
     return test_finish("test_scope");
 }

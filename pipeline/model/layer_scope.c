@@ -9,29 +9,37 @@ static int dotted_prefix(const char *name, const char *path)
     return n > 0 && strncmp(name, path, n) == 0 && (name[n] == '\0' || name[n] == '.');
 }
 
-/* torch.onnx.export's names: `/scope/scope/.../OpType`, where a child's scope is either its full
- * dotted path (`layer4.1` under `layer4`) or its attribute name (`relu_1` under `layer4.1`).
- * The module paths of the scopes are rebuilt part by part and compared with `path`. */
+/* torch.onnx.export's names: `/scope/scope/.../OpType`, where a child's scope is its module path
+ * relative to an ancestor scope: the root (`layer4.1` under `layer4`), its parent (`relu_1` under
+ * `layer4.1`), or one between (`conv.5` under `features.2/conv`: a Sequential's children are
+ * named from the module that holds the Sequential). Each part's full path is the shortest such
+ * reading that lies inside its parent; the module paths of the scopes are compared with `path`. */
+#define SCOPE_DEPTH 32
 static int onnx_in_scope(const char *name, const char *path)
 {
-    char full[512] = "";
+    char full[SCOPE_DEPTH][256];
+    int depth = 0;
     const char *p = name + 1;
     for (;;) {
         const char *end = strchr(p, '/');
         if (!end) return 0; /* the last part is the op type, not a scope */
-        size_t len = (size_t)(end - p), have = strlen(full);
-        if (len == 0 || len >= sizeof full) return 0;
-        if (have && (len <= have || strncmp(p, full, have) != 0 || p[have] != '.')) {
-            /* an attribute name: append it to the parent's path */
-            if (have + 1 + len >= sizeof full) return 0;
-            full[have] = '.';
-            memcpy(full + have + 1, p, len);
-            full[have + 1 + len] = '\0';
-        } else {
-            memcpy(full, p, len);
-            full[len] = '\0';
+        size_t len = (size_t)(end - p);
+        if (len == 0 || depth == SCOPE_DEPTH) return 0;
+        int found = 0;
+        for (int a = -1; a < depth && !found; a++) { /* the root first, then deeper ancestors */
+            size_t have = a < 0 ? 0 : strlen(full[a]);
+            if (have + 1 + len >= sizeof full[0]) return 0;
+            char *c = full[depth];
+            if (have) memcpy(c, full[a], have);
+            if (have) c[have] = '.';
+            memcpy(c + (have ? have + 1 : 0), p, len);
+            c[(have ? have + 1 : 0) + len] = '\0';
+            found = depth == 0 || (strlen(c) > strlen(full[depth - 1]) &&
+                                   dotted_prefix(c, full[depth - 1]));
         }
-        if (strcmp(full, path) == 0) return 1;
+        if (!found) return 0;
+        if (strcmp(full[depth], path) == 0) return 1;
+        depth++;
         p = end + 1;
     }
 }

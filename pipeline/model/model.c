@@ -64,18 +64,77 @@ static int param_exists(hid_t file, const char *path)
     return 1;
 }
 
+static const char *const PARAM_NAMES[GRAPH_PARAM_COUNT] = {"weight", "bias", "running_mean",
+                                                            "running_var"};
+
+/* Where parameters come from: the HDF5 weights file by layer name (name/weight), or a graph's
+ * constants by the spec's indices (spec->param); neither when the trainer fills them. */
+typedef struct {
+    hid_t file;
+    const graph_desc *g;
+    const char *fname;     /* for messages */
+} param_src;
+
+static int src_has(const param_src *s) { return s->file >= 0 || s->g; }
+
+static int param_has(const param_src *s, const layer_spec *spec, const char *lname, int which)
+{
+    char path[160];
+    if (s->g) return spec->param[which] >= 0;
+    param_path(path, sizeof path, lname, PARAM_NAMES[which]);
+    return param_exists(s->file, path);
+}
+
+/* Parameter `which` of layer lname as float32, its shape in dims (expect[i] < 0: any size),
+ * as weights_read does for the HDF5 file. */
+static clcam_status param_read(const param_src *s, const layer_spec *spec, const char *lname,
+                               int which, int rank, const long *expect, long *dims, float **out,
+                               clcam_err *err)
+{
+    char path[160];
+    if (!s->g) {
+        param_path(path, sizeof path, lname, PARAM_NAMES[which]);
+        return weights_read(s->file, s->fname, path, rank, expect, dims, out, err);
+    }
+    int c = spec->param[which];
+    if (c < 0 || c >= s->g->n_consts)
+        return err_set(err, CLCAM_ERR_INPUT, "%s: node %s has no %s", s->fname, lname,
+                       PARAM_NAMES[which]);
+    const graph_tensor *t = &s->g->consts[c];
+    int ok = t->rank == rank;
+    for (int d = 0; ok && d < rank; d++) {
+        dims[d] = (long)t->dims[d];
+        ok = expect[d] < 0 || expect[d] == dims[d];
+    }
+    if (!ok) {
+        char want[64] = "", got[64] = "";
+        size_t a = 0, b = 0;
+        for (int d = 0; d < rank && a < sizeof want; d++)
+            a += (size_t)snprintf(want + a, sizeof want - a, "%s%ld", d ? "x" : "", expect[d]);
+        for (int d = 0; d < t->rank && b < sizeof got; d++)
+            b += (size_t)snprintf(got + b, sizeof got - b, "%s%lld", d ? "x" : "", (long long)t->dims[d]);
+        return err_set(err, CLCAM_ERR_INPUT, "%s: node %s: %s %s is %s, expected %s (-1: any)",
+                       s->fname, lname, PARAM_NAMES[which], t->name, got, want);
+    }
+    if (!(*out = malloc(sizeof(float) * (t->count ? t->count : 1))))
+        return err_set(err, CLCAM_ERR_NOMEM, "out of memory for %s's %s", lname, PARAM_NAMES[which]);
+    memcpy(*out, t->data, sizeof(float) * t->count);
+    return CLCAM_OK;
+}
+
 /* Reads name/weight and name/bias for a conv or linear layer; sets out_features (and a conv's
  * kernel when the spec leaves it to the weights). A conv without bias gets zeros. */
-static clcam_status load_params(layer *l, const layer_spec *spec, hid_t file, const char *fname,
+static clcam_status load_params(layer *l, const layer_spec *spec, const param_src *src,
                                 clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     char wname[160], bname[160];
     long dims[4], bdims[1];
+    const char *fname = src->fname;
     param_path(wname, sizeof wname, l->name, "weight");
     param_path(bname, sizeof bname, l->name, "bias");
     l->no_bias = spec->no_bias;
-    if (file < 0) { /* no weights yet: zeros of the spec's shape, for the trainer to fill */
+    if (!src_has(src)) { /* no weights yet: zeros of the spec's shape, for the trainer to fill */
         int k = l->kind == LAYER_CONV ? spec->kernel : 1;
         if (spec->out < 1 || k < 1) {
             st = err_set(err, CLCAM_ERR_INPUT, "layer %s: without weights, a %s layer needs out%s "
@@ -96,7 +155,7 @@ static clcam_status load_params(layer *l, const layer_spec *spec, hid_t file, co
         long expect[4] = {spec->out > 0 ? spec->out : -1, l->in.c / (l->groups > 1 ? l->groups : 1),
                           l->kernel > 0 ? l->kernel : -1,
                           l->kernel > 0 ? l->kernel : -1};
-        TRY(weights_read(file, fname, wname, 4, expect, dims, &l->weight, err));
+        TRY(param_read(src, spec, l->name, GRAPH_PARAM_WEIGHT, 4, expect, dims, &l->weight, err));
         if (dims[2] != dims[3]) {
             st = err_set(err, CLCAM_ERR_INPUT, "%s: /%s is a %ldx%ld kernel; clcam supports square "
                          "kernels only", fname, wname, dims[2], dims[3]);
@@ -106,13 +165,13 @@ static clcam_status load_params(layer *l, const layer_spec *spec, hid_t file, co
         l->n_weight = (int)(dims[0] * dims[1] * dims[2] * dims[3]);
     } else {
         long expect[2] = {spec->out > 0 ? spec->out : -1, l->in.c};
-        TRY(weights_read(file, fname, wname, 2, expect, dims, &l->weight, err));
+        TRY(param_read(src, spec, l->name, GRAPH_PARAM_WEIGHT, 2, expect, dims, &l->weight, err));
         l->n_weight = (int)(dims[0] * dims[1]);
     }
     l->out_features = (int)dims[0];
     l->n_bias = l->out_features;
     if (spec->no_bias) {
-        if (param_exists(file, bname)) {
+        if (param_has(src, spec, l->name, GRAPH_PARAM_BIAS)) {
             st = err_set(err, CLCAM_ERR_INPUT, "%s: layer %s says bias: false, but /%s exists",
                          fname, l->name, bname);
             goto exit;
@@ -123,12 +182,12 @@ static clcam_status load_params(layer *l, const layer_spec *spec, hid_t file, co
         }
     } else {
         long expect[1] = {l->out_features};
-        if (l->kind == LAYER_CONV && !param_exists(file, bname)) {
+        if (l->kind == LAYER_CONV && !param_has(src, spec, l->name, GRAPH_PARAM_BIAS)) {
             st = err_set(err, CLCAM_ERR_INPUT, "%s: no dataset /%s (a conv without bias needs "
                          "bias: false in model.layers)", fname, bname);
             goto exit;
         }
-        TRY(weights_read(file, fname, bname, 1, expect, bdims, &l->bias, err));
+        TRY(param_read(src, spec, l->name, GRAPH_PARAM_BIAS, 1, expect, bdims, &l->bias, err));
     }
 exit:
     return st;
@@ -137,19 +196,16 @@ exit:
 /* Folds eval-mode batchnorm bn (gamma, beta, running mean and variance from the weights) into
  * conv, the layer before it: w' = w * s, b' = (b - mean) * s + beta, s = gamma / sqrt(var + eps),
  * computed in double and rounded once. */
-static clcam_status fold_batchnorm(layer *conv, const layer *bn, float eps, hid_t file,
-                                   const char *fname, clcam_err *err)
+static clcam_status fold_batchnorm(layer *conv, const layer *bn, const layer_spec *spec, float eps,
+                                   const param_src *src, clcam_err *err)
 {
-    static const char *const PARAMS[4] = {"weight", "bias", "running_mean", "running_var"};
     clcam_status st = CLCAM_OK;
     float *p[4] = {NULL, NULL, NULL, NULL};
     long expect[1] = {conv->out_features}, dims[1];
-    char path[160];
+    const char *fname = src->fname;
     int per_k = conv->n_weight / conv->out_features;
-    for (int i = 0; i < 4; i++) {
-        param_path(path, sizeof path, bn->name, PARAMS[i]);
-        TRY(weights_read(file, fname, path, 1, expect, dims, &p[i], err));
-    }
+    for (int i = 0; i < 4; i++)
+        TRY(param_read(src, spec, bn->name, i, 1, expect, dims, &p[i], err));
     for (int k = 0; k < conv->out_features; k++) {
         double var = (double)p[3][k] + eps;
         if (!(var > 0.0)) {
@@ -170,14 +226,12 @@ exit:
 /* A batchnorm not folded, for training (train) or at inference with no conv to fold into:
  * gamma, beta and the running statistics from the weights file, or PyTorch's initial values
  * (1, 0, 0, 1) without one. C channels. */
-static clcam_status load_batchnorm(layer *l, int C, int train, float eps, hid_t file,
-                                   const char *fname, clcam_err *err)
+static clcam_status load_batchnorm(layer *l, const layer_spec *spec, int C, int train, float eps,
+                                   const param_src *src, clcam_err *err)
 {
-    static const char *const PARAMS[4] = {"weight", "bias", "running_mean", "running_var"};
     clcam_status st = CLCAM_OK;
     float **p[4] = {&l->weight, &l->bias, &l->running_mean, &l->running_var};
     long expect[1] = {C}, dims[1];
-    char path[160];
     l->bn_train = train;
     l->bn_unfolded = !train;
     l->eps = eps;
@@ -185,9 +239,8 @@ static clcam_status load_batchnorm(layer *l, int C, int train, float eps, hid_t 
     l->n_weight = l->n_bias = C;
     l->out_features = C;
     for (int i = 0; i < 4; i++) {
-        if (file >= 0) {
-            param_path(path, sizeof path, l->name, PARAMS[i]);
-            TRY(weights_read(file, fname, path, 1, expect, dims, p[i], err));
+        if (src_has(src)) {
+            TRY(param_read(src, spec, l->name, i, 1, expect, dims, p[i], err));
         } else {
             if (!(*p[i] = malloc(sizeof(float) * (size_t)C))) {
                 st = err_set(err, CLCAM_ERR_NOMEM, "out of memory for %s's parameters", l->name);
@@ -307,12 +360,18 @@ static int spec_readers(const layer_spec *specs, int n_specs, int i)
     return n;
 }
 
+#define BUILD_TRAIN 1      /* for clcam train (model_load_config_mode) */
+#define BUILD_ANY_OUTPUT 2 /* the last layer may be any tensor, not only class scores */
+
+/* Parameters from the HDF5 file weights_path, or with g from its constants (weights_path then
+ * only names the file in messages), or neither: zeros for the trainer. */
 static clcam_status model_build_mode(model *m, const layer_spec *specs, int n_specs,
-                                     const char *weights_path, layer_shape input, int train,
-                                     clcam_err *err)
+                                     const char *weights_path, const graph_desc *g,
+                                     layer_shape input, int flags, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
-    hid_t file = H5I_INVALID_HID;
+    int train = flags & BUILD_TRAIN;
+    param_src src = {H5I_INVALID_HID, g, weights_path};
     layer_shape shape = input;
     memset(m, 0, sizeof *m);
     m->input = input;
@@ -322,7 +381,7 @@ static clcam_status model_build_mode(model *m, const layer_spec *specs, int n_sp
         st = err_set(err, CLCAM_ERR_INPUT, "a model needs 1 to %d layers, got %d", MODEL_MAX_LAYERS, n_specs);
         goto exit;
     }
-    if (weights_path) TRY(h5_open_read(weights_path, "weights", &file, err));
+    if (weights_path && !g) TRY(h5_open_read(weights_path, "weights", &src.file, err));
     for (int i = 0; i < n_specs; i++) {
         layer *l = &m->layers[i];
         l->kind = specs[i].kind;
@@ -362,7 +421,7 @@ static clcam_status model_build_mode(model *m, const layer_spec *specs, int n_sp
         if (l->kind == LAYER_LINEAR && (l->in.h != 1 || l->in.w != 1))
             TRY(LAYER_OPS[l->kind]->output_shape(l, err)); /* "add a flatten", not a shape clash */
         if (l->kind == LAYER_CONV || l->kind == LAYER_LINEAR)
-            TRY(load_params(l, &specs[i], file, weights_path, err));
+            TRY(load_params(l, &specs[i], &src, err));
         if (l->kind == LAYER_BATCHNORM) {
             float eps = specs[i].eps > 0 ? specs[i].eps : 1e-5f;
             int c = l->inputs[0];
@@ -374,17 +433,16 @@ static clcam_status model_build_mode(model *m, const layer_spec *specs, int n_sp
                                  c >= 0 ? m->layers[c].name : "the input");
                     goto exit;
                 }
-                TRY(load_batchnorm(l, l->in.c, 0, eps, file, weights_path, err));
+                TRY(load_batchnorm(l, &specs[i], l->in.c, 0, eps, &src, err));
             } else if (train)
-                TRY(load_batchnorm(l, m->layers[c].out_features, 1, eps, file, weights_path, err));
-            else if (file >= 0)
-                TRY(fold_batchnorm(&m->layers[c], l, specs[i].eps > 0 ? specs[i].eps : 1e-5f,
-                                   file, weights_path, err));
+                TRY(load_batchnorm(l, &specs[i], m->layers[c].out_features, 1, eps, &src, err));
+            else if (src_has(&src))
+                TRY(fold_batchnorm(&m->layers[c], l, &specs[i], eps, &src, err));
         }
         TRY(LAYER_OPS[l->kind]->output_shape(l, err));
         shape = l->out;
     }
-    if (shape.h != 1 || shape.w != 1 || shape.c < 2) {
+    if (!(flags & BUILD_ANY_OUTPUT) && (shape.h != 1 || shape.w != 1 || shape.c < 2)) {
         st = err_set(err, CLCAM_ERR_INPUT, "%s: the model ends in a %dx%dx%d tensor, expected class scores",
                      weights_path ? weights_path : "model", shape.c, shape.h, shape.w);
         goto exit;
@@ -392,7 +450,7 @@ static clcam_status model_build_mode(model *m, const layer_spec *specs, int n_sp
     m->classes = shape.c;
     if (!train) model_plan_fusion(m);
 exit:
-    if (file >= 0) H5Fclose(file);
+    if (src.file >= 0) H5Fclose(src.file);
     if (st != CLCAM_OK) model_free(m);
     return st;
 }
@@ -400,7 +458,15 @@ exit:
 clcam_status model_build(model *m, const layer_spec *specs, int n_specs, const char *weights_path,
                          layer_shape input, clcam_err *err)
 {
-    return model_build_mode(m, specs, n_specs, weights_path, input, 0, err);
+    return model_build_mode(m, specs, n_specs, weights_path, NULL, input, 0, err);
+}
+
+clcam_status model_build_graph(model *m, const layer_spec *specs, int n_specs, const graph_desc *g,
+                               const char *fname, layer_shape input, int any_output,
+                               clcam_err *err)
+{
+    return model_build_mode(m, specs, n_specs, fname, g, input, any_output ? BUILD_ANY_OUTPUT : 0,
+                            err);
 }
 
 static clcam_status model_load_mode(model *m, const char *arch, const char *weights_path,
@@ -408,8 +474,8 @@ static clcam_status model_load_mode(model *m, const char *arch, const char *weig
 {
     for (size_t i = 0; i < sizeof PRESETS / sizeof *PRESETS; i++)
         if (strcmp(PRESETS[i].name, arch) == 0)
-            return model_build_mode(m, PRESETS[i].specs, PRESETS[i].n, weights_path, input, train,
-                                    err);
+            return model_build_mode(m, PRESETS[i].specs, PRESETS[i].n, weights_path, NULL, input,
+                                    train ? BUILD_TRAIN : 0, err);
     return err_set(err, CLCAM_ERR_INPUT, "model.arch: unknown architecture '%s' (expected: simplecnn)", arch);
 }
 
@@ -476,7 +542,12 @@ clcam_status model_init_config(model *m, const clcam_config *cfg, layer_shape in
     for (int i = 0; i < n; i++)
         if (specs[i].kind == LAYER_LINEAR) last_linear = i;
     if (last_linear >= 0 && specs[last_linear].out == 0) specs[last_linear].out = classes;
-    TRY(model_build_mode(m, specs, n, NULL, input, 1, err));
+    if (cfg->model_onnx[0]) {
+        st = err_set(err, CLCAM_ERR_INPUT, "model.onnx: clcam train does not train ONNX models "
+                     "(%s); use run or cam", cfg->model_onnx);
+        goto exit;
+    }
+    TRY(model_build_mode(m, specs, n, NULL, NULL, input, BUILD_TRAIN, err));
     if (m->classes != classes)
         st = err_set(err, CLCAM_ERR_INPUT, "the model has %d outputs but the dataset %s has %d "
                      "classes", m->classes, cfg->data_file, classes);
@@ -496,11 +567,23 @@ clcam_status model_load_config_mode(model *m, const clcam_config *cfg, layer_sha
 {
     clcam_status st;
     layer_spec specs[CONFIG_LAYERS_MAX];
+    if (cfg->model_onnx[0]) {
+        if (train)
+            return err_set(err, CLCAM_ERR_INPUT, "model.onnx: clcam train does not train ONNX "
+                           "models (%s); use run or cam", cfg->model_onnx);
+        st = model_load_onnx(m, cfg->model_onnx, input, err);
+        if (st == CLCAM_ERR_INPUT) {
+            size_t used = strlen(err->msg);
+            snprintf(err->msg + used, sizeof err->msg - used, " (input %dx%dx%d from dataset %s)",
+                     input.c, input.h, input.w, cfg->data_file);
+        }
+        return st;
+    }
     if (cfg->model_n_layers == 0) {
         st = model_load_mode(m, cfg->model_arch, cfg->model_weights, input, train, err);
     } else if ((st = specs_from_config(cfg, specs, err)) == CLCAM_OK) {
-        st = model_build_mode(m, specs, cfg->model_n_layers, cfg->model_weights, input, train,
-                              err);
+        st = model_build_mode(m, specs, cfg->model_n_layers, cfg->model_weights, NULL, input,
+                              train ? BUILD_TRAIN : 0, err);
     }
     if (st == CLCAM_ERR_INPUT) { /* say which input the shapes came from */
         size_t used = strlen(err->msg);

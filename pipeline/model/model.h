@@ -4,6 +4,7 @@
 #define CLCAM_MODEL_H
 
 #include "../../io/config.h"
+#include "../../io/graph_desc.h"
 #include "layer.h"
 
 #define MODEL_MAX_LAYERS 64
@@ -26,6 +27,9 @@ typedef struct {
     /* Names of the earlier layers it reads ("input": the network's); none: the one before. */
     int n_inputs;
     const char *inputs[LAYER_INPUTS_MAX];
+    /* Built from a graph (model_build_graph): the parameters as indices into its consts,
+     * by graph_param, -1 absent; unused otherwise. */
+    int param[GRAPH_PARAM_COUNT];
 } layer_spec;
 
 typedef struct {
@@ -71,6 +75,27 @@ clcam_status model_init_config(model *m, const clcam_config *cfg, layer_shape in
  * must be the only reader of (anything else is an error). */
 clcam_status model_build(model *m, const layer_spec *specs, int n_specs, const char *weights_path,
                          layer_shape input, clcam_err *err);
+/* Same with the parameters from g's constants (specs[i].param) instead of an HDF5 file; fname
+ * names the file in messages. any_output: the last layer may be any tensor, not only class
+ * scores (ONNX's per-operator test cases). */
+clcam_status model_build_graph(model *m, const layer_spec *specs, int n_specs, const graph_desc *g,
+                               const char *fname, layer_shape input, int any_output,
+                               clcam_err *err);
+/* The ONNX model at path (model.onnx), for inputs of shape `input`: one layer per node, named
+ * by the node's name (torch.onnx.export: /layer1/layer1.0/relu/Relu, which cam.layer's module
+ * paths resolve); a batchnorm after a conv it alone reads folds into it. Nodes clcam cannot
+ * run (Gemm with alpha or beta other than 1, asymmetric padding, non-square strides...) and
+ * an input shape other than the file's fixed C, H, W are errors naming the node or both. */
+clcam_status model_load_onnx(model *m, const char *path, layer_shape input, clcam_err *err);
+/* Same with any_output (model_build_graph), which also takes an input of rank 2 ([N, F] as
+ * F x 1 x 1): for ONNX's per-operator test cases. */
+clcam_status model_load_onnx_any(model *m, const char *path, layer_shape input, int any_output,
+                                 clcam_err *err);
+/* The C, H, W of the ONNX model's input as the file fixes them; an error when one is symbolic. */
+clcam_status model_onnx_input_shape(const char *path, layer_shape *shape, clcam_err *err);
+/* The cam.layer to use: cfg's, except that for model.onnx the default `conv3` means `auto`
+ * where the model has no layer or module conv3. */
+const char *model_cam_layer_name(const model *m, const clcam_config *cfg);
 /* Device buffers for up to max_batch images. */
 clcam_status model_upload(cl_ctx *ctx, model *m, int max_batch, clcam_err *err);
 /* Frees the device buffers, keeping the weights: model_upload can follow again. */

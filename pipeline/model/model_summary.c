@@ -1,5 +1,7 @@
 #include "model_summary.h"
 
+#include <string.h>
+
 long model_layer_params(const model *m, int i)
 {
     const layer *l = &m->layers[i];
@@ -11,7 +13,8 @@ double model_layer_flops(const model *m, int i)
     const layer *l = &m->layers[i];
     double out = (double)layer_shape_size(l->out);
     switch (l->kind) {
-    case LAYER_CONV: return out * (2.0 * l->in.c * l->kernel * l->kernel + 1.0);
+    case LAYER_CONV: /* each output reads in.c / groups channels (depthwise: one) */
+        return out * (2.0 * (l->in.c / (l->groups > 1 ? l->groups : 1)) * l->kernel * l->kernel + 1.0);
     case LAYER_LINEAR: return out * (2.0 * l->in.c * l->in.h * l->in.w + 1.0);
     case LAYER_MAXPOOL:
     case LAYER_AVGPOOL:
@@ -26,9 +29,12 @@ void model_summary_print(FILE *out, const model *m, int cam, int auto_cam)
 {
     long params = 0;
     double flops = 0.0;
-    fprintf(out, "%-4s %-28s %-10s %-16s %12s %12s\n", "#", "layer (cam.layer name)", "op",
+    int wn = 28; /* the name column: as wide as the longest name (ONNX node names are long) */
+    for (int i = 0; i < m->n_layers; i++)
+        if ((int)strlen(m->layers[i].name) > wn) wn = (int)strlen(m->layers[i].name);
+    fprintf(out, "%-4s %-*s %-10s %-16s %12s %12s\n", "#", wn, "layer (cam.layer name)", "op",
             "output", "params", "MFLOPs");
-    fprintf(out, "%-4s %-28s %-10s %3d x %3d x %-6d %12s %12s\n", "", "(input)", "", m->input.c,
+    fprintf(out, "%-4s %-*s %-10s %3d x %3d x %-6d %12s %12s\n", "", wn, "(input)", "", m->input.c,
             m->input.h, m->input.w, "", "");
     for (int i = 0; i < m->n_layers; i++) {
         const layer *l = &m->layers[i];
@@ -36,7 +42,7 @@ void model_summary_print(FILE *out, const model *m, int cam, int auto_cam)
         double f = model_layer_flops(m, i);
         params += p;
         flops += f;
-        fprintf(out, "%-4d %-28s %-10s %3d x %3d x %-6d %12ld %12.3f%s%s\n", i, l->name,
+        fprintf(out, "%-4d %-*s %-10s %3d x %3d x %-6d %12ld %12.3f%s%s\n", i, wn, l->name,
                 LAYER_OPS[l->kind]->kind_name, l->out.c, l->out.h, l->out.w, p, f / 1e6,
                 i == cam ? "  <- cam.layer" : "", i == auto_cam ? "  <- auto" : "");
     }
