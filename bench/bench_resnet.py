@@ -95,11 +95,12 @@ def torch_best(model, block, images, batch):
             logits = model(x)
             score = logits.gather(1, logits.argmax(1, keepdim=True)).sum()
             (g,) = torch.autograd.grad(score, store["A"])
-            w = g.mean(dim=(2, 3), keepdim=True)
-            raw = F.relu((w * store["A"]).sum(1, keepdim=True))
-            up = F.interpolate(raw, size=x.shape[2:], mode="bilinear", align_corners=False)[:, 0]
-            lo, hi = up.amin(dim=(1, 2), keepdim=True), up.amax(dim=(1, 2), keepdim=True)
-            _ = torch.where(hi > lo, (up - lo) / (hi - lo), torch.zeros_like(up)).numpy()
+            with torch.no_grad():
+                w = g.mean(dim=(2, 3), keepdim=True)
+                raw = F.relu((w * store["A"]).sum(1, keepdim=True))
+                up = F.interpolate(raw, size=x.shape[2:], mode="bilinear", align_corners=False)[:, 0]
+                lo, hi = up.amin(dim=(1, 2), keepdim=True), up.amax(dim=(1, 2), keepdim=True)
+                _ = torch.where(hi > lo, (up - lo) / (hi - lo), torch.zeros_like(up)).numpy()
     finally:
         h.remove()
     return n / (time.perf_counter() - t0)
