@@ -143,6 +143,7 @@ static void test_imagefolder_example(void)
     CHECK(config_load(CLCAM_SOURCE_DIR "/configs/imagefolder_example.yaml", NULL, 0, &cfg, &err) ==
               CLCAM_OK, "%s", err.msg);
     CHECK(strcmp(cfg.data_file, "data/images.h5") == 0 && strcmp(cfg.cam_layer, "auto") == 0 &&
+              strcmp(cfg.model_onnx, "models/resnet18.onnx") == 0 &&
               cfg.output_cam_dtype == 2 && fabsf(cfg.pre_mean[0] - 0.485f) < 1e-6f &&
               fabsf(cfg.pre_std[2] - 0.225f) < 1e-6f,
           "imagefolder_example: data.file %s, cam.layer %s, cam_dtype %d", cfg.data_file, cfg.cam_layer,
