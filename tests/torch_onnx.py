@@ -40,14 +40,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import torch_crosscheck as tc  # noqa: E402
 import torch_vgg as tv  # noqa: E402  (hooked float64 Grad-CAM and methods, tolerances)
+from torch_graph import Add, Block as Basic  # noqa: E402  (the add as a module, a basic block)
 
 CLASSES = 10
-
-
-class Add(nn.Module):
-    """a + b as a module, so that a hook can read the sum and the export scopes it."""
-    def forward(self, a, b):
-        return a + b
 
 
 class Cat(nn.Module):
@@ -56,26 +51,6 @@ class Cat(nn.Module):
 
 
 # ---- (a) CIFAR-style ResNet ----
-
-class Basic(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.relu1 = nn.ReLU()
-        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.downsample = None
-        if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False),
-                                            nn.BatchNorm2d(cout))
-        self.add = Add()
-        self.relu2 = nn.ReLU()
-
-    def forward(self, x):
-        y = self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x)))))
-        return self.relu2(self.add(y, x if self.downsample is None else self.downsample(x)))
-
 
 class ResNet(nn.Module):
     def __init__(self):
