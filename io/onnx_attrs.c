@@ -70,7 +70,7 @@ clcam_status onnx_attr_str(onnx_ctx *c, const Onnx__NodeProto *n, const char *na
     buf[0] = 0;
     if (!a) return CLCAM_OK;
     if (a->type != ATTR(STRING) || a->s.len >= size) return onnx_node_err(c, n, "attribute %s must be a short string", name);
-    memcpy(buf, a->s.data, a->s.len);
+    if (a->s.len) memcpy(buf, a->s.data, a->s.len); /* an empty string may have no data at all */
     buf[a->s.len] = 0;
     return CLCAM_OK;
 }

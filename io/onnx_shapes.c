@@ -75,13 +75,13 @@ clcam_status onnx_alias_convert(onnx_ctx *c, const Onnx__NodeProto *n, int k, on
     const graph_tensor *src = &c->g->consts[k];
     graph_tensor t = *src;
     t.name = strdup(out);
-    t.data = malloc(src->count * sizeof *t.data);
+    t.data = malloc((src->count ? src->count : 1) * sizeof *t.data); /* malloc(0) may be NULL */
     if (!t.name || !t.data) {
         free(t.name);
         free(t.data);
         return err_set(c->err, CLCAM_ERR_NOMEM, "%s: out of memory", c->path);
     }
-    memcpy(t.data, src->data, src->count * sizeof *t.data);
+    if (src->count) memcpy(t.data, src->data, src->count * sizeof *t.data);
     return onnx_const_add(c, &t);
 }
 
