@@ -1,6 +1,6 @@
 /* A model graph as a file describes it, on the host: named tensors, constant tensors
  * (weights) and nodes in an order where every node comes after the nodes it reads. No OpenCL
- * types: io/onnx_read.c fills it, pipeline/ builds its layers and device buffers from it.
+ * types: io/onnx_read.c fills it; the model builder above io/ makes its layers and device buffers.
  *
  * Conventions for every node:
  * - Activations are read by name (`inputs`): a graph input or an earlier node's `output`.

@@ -1,5 +1,5 @@
 /* Internal to the ONNX reader (io/onnx_*.c): the state of one read, and the helpers its files
- * share. Not for pipeline/: it sees graph_desc.h and onnx_read.h only. */
+ * share. Not for the layers above io/: they see graph_desc.h and onnx_read.h only. */
 #ifndef CLCAM_ONNX_CTX_H
 #define CLCAM_ONNX_CTX_H
 
