@@ -865,20 +865,31 @@ static void config_bool_emit(const config_key *k, const clcam_config *cfg, confi
 static const char *const CONFIG_SCHEDULES[] = {[LR_ONECYCLE] = "onecycle", [LR_COSINE] = "cosine",
                                                [LR_CONSTANT] = "constant"};
 
-static clcam_status config_schedule_set(const config_key *k, const config_value *v,
-                                        clcam_config *cfg)
+/* A value that must be one of names[0..n): its index into *out. */
+static clcam_status config_choice_set(const config_key *k, const config_value *v,
+                                      const char *const *names, size_t n, int *out)
 {
     const char *s = "";
     char got[96];
     clcam_status st = config_value_text(k, v, &s);
     if (st != CLCAM_OK) return st;
-    for (size_t i = 0; i < sizeof CONFIG_SCHEDULES / sizeof *CONFIG_SCHEDULES; i++)
-        if (strcmp(s, CONFIG_SCHEDULES[i]) == 0) {
-            cfg->train_lr_schedule = (lr_schedule_kind)i;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (int)i;
             return CLCAM_OK;
         }
     return config_value_fail(v, NULL, "expected %s, got %s", k->what,
                              config_node_describe(v->node, got, sizeof got));
+}
+
+static clcam_status config_schedule_set(const config_key *k, const config_value *v,
+                                        clcam_config *cfg)
+{
+    int i = 0;
+    clcam_status st = config_choice_set(k, v, CONFIG_SCHEDULES,
+                                        sizeof CONFIG_SCHEDULES / sizeof *CONFIG_SCHEDULES, &i);
+    if (st == CLCAM_OK) cfg->train_lr_schedule = (lr_schedule_kind)i;
+    return st;
 }
 
 static void config_schedule_emit(const config_key *k, const clcam_config *cfg, config_buf *b)
@@ -893,17 +904,9 @@ static const char *const CONFIG_CAM_DTYPES[] = {"float32", "float16", "uint8"};
 static clcam_status config_cam_dtype_set(const config_key *k, const config_value *v,
                                          clcam_config *cfg)
 {
-    const char *s = "";
-    char got[96];
-    clcam_status st = config_value_text(k, v, &s);
-    if (st != CLCAM_OK) return st;
-    for (size_t i = 0; i < sizeof CONFIG_CAM_DTYPES / sizeof *CONFIG_CAM_DTYPES; i++)
-        if (strcmp(s, CONFIG_CAM_DTYPES[i]) == 0) {
-            cfg->output_cam_dtype = (int)i;
-            return CLCAM_OK;
-        }
-    return config_value_fail(v, NULL, "expected %s, got %s", k->what,
-                             config_node_describe(v->node, got, sizeof got));
+    return config_choice_set(k, v, CONFIG_CAM_DTYPES,
+                             sizeof CONFIG_CAM_DTYPES / sizeof *CONFIG_CAM_DTYPES,
+                             &cfg->output_cam_dtype);
 }
 
 static void config_cam_dtype_emit(const config_key *k, const clcam_config *cfg, config_buf *b)
