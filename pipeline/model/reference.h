@@ -57,6 +57,12 @@ void ref_scorecam_mask_input(const float *input, const float *A, const float *mm
                              int C, int K, int h, int w, int H, int W, int first, int count);
 void ref_scorecam_weights(const float *logits, const int *targets, float *w, int batch, int K,
                           int classes, int T, int rank);
+/* The baseline maps (pipeline/cam/reference_baseline.c), [batch, H, W] as
+ * cl/kernels/baseline.cl: random from (seed, index[b], pixel); sobel of uint8 NHWC images,
+ * C 1 or 3. */
+uint32_t ref_baseline_hash3(uint32_t a, uint32_t b, uint32_t c);
+void ref_baseline_random(const int32_t *index, uint32_t seed, float *out, int batch, int HW);
+void ref_baseline_sobel(const uint8_t *images, float *out, int batch, int H, int W, int C);
 
 /* The layers graph models brought in (pipeline/model/reference_layers.c). G groups: weight
  * [K, C/G, k, k]. */
