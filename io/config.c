@@ -50,6 +50,7 @@ void config_defaults(clcam_config *cfg)
     cfg->train_crop_pad = 4;
     cfg->train_flip = 1;
     cfg->train_seed = 0;
+    cfg->cam_seed = 0;
     snprintf(cfg->train_eval_split, sizeof cfg->train_eval_split, "test");
     snprintf(cfg->train_output, sizeof cfg->train_output, "models/simplecnn_cifar10.h5");
     snprintf(cfg->train_init, sizeof cfg->train_init, "none");

@@ -6,7 +6,7 @@
 
 #define CONFIG_PATH_MAX 1024
 #define CONFIG_NAME_MAX 64
-#define CONFIG_METHODS_MAX 8
+#define CONFIG_METHODS_MAX 16
 
 typedef enum { CAM_TARGET_PREDICTED, CAM_TARGET_LABEL, CAM_TARGET_CLASS, CAM_TARGET_TOPK } cam_target_kind;
 
@@ -62,6 +62,7 @@ typedef struct {
     cam_target_kind cam_target;          /* default predicted */
     int cam_target_class;                /* when CAM_TARGET_CLASS, >= 0 */
     int cam_target_k;                    /* when CAM_TARGET_TOPK, 1..CONFIG_TOPK_MAX */
+    long cam_seed;                       /* 0..2^32-1, default 0: the random baseline's */
 
     char output_file[CONFIG_PATH_MAX];   /* default "results/cifar10_test_gradcam.h5" */
     int output_compression;              /* 0..9, default 4 */

@@ -12,10 +12,11 @@
 static const char *const CONFIG_ARCHS[] = {"simplecnn", "layers"};
 static const char *const CONFIG_METHODS[] = {"gradcam", "gradcampp", "xgradcam", "hirescam",
                                              "layercam", "scorecam", "eigencam",
-                                             "gradcam_elementwise"};
+                                             "gradcam_elementwise", "random", "sobel"};
 #define CONFIG_ARCHS_LIST "simplecnn, layers"
 #define CONFIG_METHODS_LIST                                                                     \
-    "gradcam, gradcampp, xgradcam, hirescam, layercam, scorecam, eigencam, gradcam_elementwise"
+    "gradcam, gradcampp, xgradcam, hirescam, layercam, scorecam, eigencam, gradcam_elementwise, " \
+    "random, sobel"
 
 static clcam_status config_batch_set(const config_key *k, const config_value *v, clcam_config *cfg);
 static void config_batch_emit(const config_key *k, const clcam_config *cfg, config_buf *b);
@@ -77,6 +78,8 @@ const config_key CONFIG_KEYS[] = {
     CK_STR("cam.layer", cam_layer, CONFIG_FLAG_IDENT, "a layer name, " CONFIG_MODULE_PATH_WHAT),
     CK_FN("cam.target", "'predicted', 'label', a class index >= 0 or {topk: K} with K in 1..16",
           config_target),
+    CK_NUM("cam.seed", CONFIG_KIND_LONG, cam_seed, 0, 4294967295L, 0,
+           "an integer in 0..4294967295"),
     CK_STR("output.file", output_file, 0, "a file path"),
     CK_NUM("output.compression", CONFIG_KIND_INT, output_compression, 0, 9, 0,
            "an integer in 0..9"),

@@ -162,6 +162,8 @@ clcam_status results_create(results_writer *w, const char *path, const results_l
             goto exit;
         }
         TRY(create_dataset(w, group, "cam", cam_type, 3 + r, d_cam + 1 - r, &w->cam[m], err));
+        d_raw[1] = L->method_raw_h[m] ? L->method_raw_h[m] : L->raw_h;
+        d_raw[2] = L->method_raw_w[m] ? L->method_raw_w[m] : L->raw_w;
         TRY(create_dataset(w, group, "cam_raw", H5T_IEEE_F32LE, 3 + r, d_raw + 1 - r, &w->cam_raw[m], err));
         H5Gclose(group);
         group = H5I_INVALID_HID;

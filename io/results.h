@@ -9,7 +9,7 @@
 #include "../base/error.h"
 #include "cam_store.h"
 
-#define RESULTS_MAX_METHODS 8
+#define RESULTS_MAX_METHODS 16
 #define RESULTS_MAX_CLASS_NAMES 1000 /* numbered names when the dataset has none */
 
 typedef struct {
@@ -18,6 +18,9 @@ typedef struct {
     int has_label;
     int cam_h, cam_w;       /* final map (input size) */
     int raw_h, raw_w;       /* map at the layer's resolution */
+    /* A method's own cam_raw plane where it differs (the baselines': the input's); 0: raw_h,
+     * raw_w. */
+    int method_raw_h[RESULTS_MAX_METHODS], method_raw_w[RESULTS_MAX_METHODS];
     int topk;               /* 0: one target per image ([N], [N, H, W]); K: [N, K], [N, K, H, W] */
     int chunk_rows;         /* usually the batch size, so each batch fills whole chunks */
     int compression;        /* gzip 0-9 */

@@ -17,7 +17,7 @@ clcam_status explain_out_alloc(explain_out *o, int batch, const explainer *e, cl
     o->pred = malloc(sizeof(int32_t) * b);
     o->target = malloc(sizeof(int32_t) * b * T);
     for (int m = 0; m < c->n_methods; m++) {
-        o->cam_raw[m] = malloc(sizeof(float) * b * T * c->h * c->w);
+        o->cam_raw[m] = malloc(sizeof(float) * b * T * c->raw_h[m] * c->raw_w[m]);
         o->cam[m] = malloc(sizeof(float) * b * T * c->H * c->W);
         ok &= o->cam_raw[m] && o->cam[m];
     }
@@ -60,6 +60,7 @@ clcam_status explainer_init(cl_ctx *ctx, explainer *e, model *m, int cam_layer,
     TRY(cl_ctx_alloc(ctx, sizeof mean_std, &e->d_mean_std, "mean/std", err));
     TRY(cl_ctx_upload(ctx, e->d_mean_std, mean_std, sizeof mean_std, err));
     TRY(cl_ctx_alloc(ctx, sizeof(int32_t) * b, &e->d_labels, "labels", err));
+    TRY(cl_ctx_alloc(ctx, sizeof(int32_t) * b, &e->d_index, "dataset rows", err));
     TRY(cl_ctx_alloc(ctx, sizeof(float) * b * m->classes, &e->d_probs, "probs", err));
     TRY(cl_ctx_alloc(ctx, sizeof(int32_t) * b, &e->d_pred, "pred", err));
     TRY(cl_ctx_alloc(ctx, sizeof(int32_t) * b * p->T, &e->d_targets, "targets", err));
@@ -86,15 +87,15 @@ exit:
 }
 
 clcam_status explainer_enqueue(cl_ctx *ctx, explainer *e, const uint8_t *images,
-                               const int32_t *labels, int batch, const explain_out *out,
-                               cl_event *done, clcam_err *err)
+                               const int32_t *labels, const int32_t *rows, int batch,
+                               const explain_out *out, cl_event *done, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     model *m = e->m;
     cam_stage *c = &e->cam;
     layer_shape in = m->input, a = m->layers[e->cam_layer].out;
     size_t b = (size_t)batch, C = (size_t)m->classes, T = (size_t)e->p.T;
-    size_t hw = (size_t)c->h * c->w, HW = (size_t)c->H * c->W;
+    size_t HW = (size_t)c->H * c->W;
     cl_mem logits = m->layers[m->n_layers - 1].d_out, grad = NULL;
     cl_event ev = NULL;
     *done = NULL;
@@ -108,6 +109,8 @@ clcam_status explainer_enqueue(cl_ctx *ctx, explainer *e, const uint8_t *images,
     if (labels && e->p.target_mode == 1)
         CL_TRY(clEnqueueWriteBuffer(ctx->queue, e->d_labels, CL_FALSE, 0, sizeof(int32_t) * b, labels, 0,
                                     NULL, cl_profile_slot(ctx, "write labels")));
+    CL_TRY(clEnqueueWriteBuffer(ctx->queue, e->d_index, CL_FALSE, 0, sizeof(int32_t) * b, rows, 0,
+                                NULL, cl_profile_slot(ctx, "write rows")));
     ctx->stage = "forward";
     TRY(op_preprocess(ctx, e->d_images, e->d_input, e->d_mean_std, e->p.scale, batch, in.c, in.h * in.w, err));
     TRY(model_forward(ctx, m, e->d_input, batch, err));
@@ -124,7 +127,8 @@ clcam_status explainer_enqueue(cl_ctx *ctx, explainer *e, const uint8_t *images,
     for (int rank = 0; rank < e->p.T; rank++) {
         cam_inputs ci = {.A = m->layers[e->cam_layer].d_out, .targets = e->d_targets, .T = e->p.T,
                          .rank = rank, .batch = batch, .K = a.c, .h = a.h, .w = a.w,
-                         .m = m, .input = e->d_input};
+                         .m = m, .input = e->d_input, .images = e->d_images,
+                         .index = e->d_index, .seed = e->p.seed, .C = in.c, .H = in.h, .W = in.w};
         if (c->needs_grad) {
             ctx->stage = "backward";
             TRY(op_onehot_rank(ctx, e->d_targets, e->d_dlogits, batch, m->classes, e->p.T, rank, err));
@@ -138,13 +142,15 @@ clcam_status explainer_enqueue(cl_ctx *ctx, explainer *e, const uint8_t *images,
     for (int rank = 0; c->reruns_forward && rank < e->p.T; rank++) {
         cam_inputs ci = {.A = m->layers[e->cam_layer].d_out, .targets = e->d_targets, .T = e->p.T,
                          .rank = rank, .batch = batch, .K = a.c, .h = a.h, .w = a.w,
-                         .m = m, .input = e->d_input};
+                         .m = m, .input = e->d_input, .images = e->d_images,
+                         .index = e->d_index, .seed = e->p.seed, .C = in.c, .H = in.h, .W = in.w};
         ctx->stage = "scorecam";
         TRY(cam_stage_run(ctx, c, &ci, 1, err));
     }
     ctx->stage = "download";
     for (int i = 0; i < c->n_methods; i++) {
-        TRY(read_async(ctx, c->d_raw[i], out->cam_raw[i], sizeof(float) * b * T * hw, &ev, err));
+        size_t raw = (size_t)c->raw_h[i] * c->raw_w[i];
+        TRY(read_async(ctx, c->d_raw[i], out->cam_raw[i], sizeof(float) * b * T * raw, &ev, err));
         TRY(read_async(ctx, c->d_cam[i], out->cam[i], sizeof(float) * b * T * HW, &ev, err));
     }
     ctx->stage = NULL;
@@ -159,7 +165,7 @@ exit:
 void explainer_free(explainer *e)
 {
     cl_mem *bufs[] = {&e->d_images, &e->d_input, &e->d_mean_std, &e->d_labels, &e->d_probs,
-                      &e->d_pred, &e->d_targets, &e->d_dlogits};
+                      &e->d_pred, &e->d_targets, &e->d_dlogits, &e->d_index};
     for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) {
         if (*bufs[i]) clReleaseMemObject(*bufs[i]);
         *bufs[i] = NULL;

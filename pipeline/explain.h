@@ -17,6 +17,7 @@ typedef struct {
     int T;             /* targets per image: k for top-k, else 1 */
     int n_methods;
     const cam_method_ops *methods[CAM_STAGE_MAX_METHODS];
+    uint32_t seed;     /* cam.seed: the random baseline's */
 } explain_params;
 
 typedef struct {
@@ -26,6 +27,7 @@ typedef struct {
     int max_batch;
     cam_stage cam;
     cl_mem d_images, d_input, d_mean_std, d_labels, d_probs, d_pred, d_targets, d_dlogits;
+    cl_mem d_index;    /* int32 [batch]: each image's dataset row */
 } explainer;
 
 /* Host destinations of one batch's results. */
@@ -34,7 +36,7 @@ typedef struct {
     int32_t *pred;                       /* [batch] */
     int32_t *target;                     /* [batch, T] */
     float *cam[CAM_STAGE_MAX_METHODS];     /* [batch, T, H, W] */
-    float *cam_raw[CAM_STAGE_MAX_METHODS]; /* [batch, T, h, w] */
+    float *cam_raw[CAM_STAGE_MAX_METHODS]; /* [batch, T, raw_h, raw_w] of the cam stage */
 } explain_out;
 
 /* Host arrays for batches of up to `batch` images of explainer e's work; free with
@@ -44,11 +46,12 @@ void explain_out_free(explain_out *o);
 
 clcam_status explainer_init(cl_ctx *ctx, explainer *e, model *m, int cam_layer,
                             const explain_params *p, int max_batch, clcam_err *err);
-/* images: uint8 NHWC; labels may be NULL unless the target is the label. The host arrays
- * must stay valid until *done completes. */
+/* images: uint8 NHWC; labels may be NULL unless the target is the label; rows: each image's
+ * dataset row (the random baseline's map is a function of it). The host arrays must stay
+ * valid until *done completes. */
 clcam_status explainer_enqueue(cl_ctx *ctx, explainer *e, const uint8_t *images,
-                               const int32_t *labels, int batch, const explain_out *out,
-                               cl_event *done, clcam_err *err);
+                               const int32_t *labels, const int32_t *rows, int batch,
+                               const explain_out *out, cl_event *done, clcam_err *err);
 void explainer_free(explainer *e);
 
 #endif

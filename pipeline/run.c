@@ -46,7 +46,8 @@ clcam_status run_load(const clcam_config *cfg, dataset_reader *d, model *m, int 
     clcam_status st = CLCAM_OK;
     *p = (explain_params){.scale = cfg->pre_scale, .target_mode = (int)cfg->cam_target,
                           .target_class = cfg->cam_target_class,
-                          .T = cfg->cam_target == CAM_TARGET_TOPK ? cfg->cam_target_k : 1};
+                          .T = cfg->cam_target == CAM_TARGET_TOPK ? cfg->cam_target_k : 1,
+                          .seed = (uint32_t)cfg->cam_seed};
     memcpy(p->mean, cfg->pre_mean, sizeof p->mean);
     memcpy(p->std, cfg->pre_std, sizeof p->std);
     TRY(dataset_open(d, cfg->data_file, cfg->data_split, err));
@@ -114,7 +115,11 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
             .weights_file = cfg->model_weights, .layer = m.layers[t].name,
             .class_names = (const char *const *)d.class_names, .n_class_names = d.n_class_names,
         };
-        for (int i = 0; i < cfg->cam_n_methods && i < RESULTS_MAX_METHODS; i++) L.methods[i] = cfg->cam_methods[i];
+        for (int i = 0; i < cfg->cam_n_methods && i < RESULTS_MAX_METHODS; i++) {
+            L.methods[i] = cfg->cam_methods[i];
+            L.method_raw_h[i] = e.cam.raw_h[i];
+            L.method_raw_w[i] = e.cam.raw_w[i];
+        }
         TRY(results_open(&w, cfg->output_file, &L, rep->overwrite, &kind, &rows_done, err));
     }
     if (kind == RESULTS_COMPLETE) {

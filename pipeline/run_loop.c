@@ -18,6 +18,7 @@ typedef struct {
     uint8_t *images;
     int32_t *labels;
     int64_t *index;
+    int32_t *rows;  /* index as the device takes it */
     explain_out out;
     long start; /* results row of its first image */
     int count;
@@ -52,7 +53,8 @@ static clcam_status slot_alloc(batch_slot *s, int batch, const run_loop *L, clca
     s->images = malloc((size_t)batch * layer_shape_size(L->m->input));
     s->labels = malloc(sizeof(int32_t) * (size_t)batch);
     s->index = malloc(sizeof(int64_t) * (size_t)batch);
-    if (!s->images || !s->labels || !s->index)
+    s->rows = malloc(sizeof(int32_t) * (size_t)batch);
+    if (!s->images || !s->labels || !s->index || !s->rows)
         return err_set(err, CLCAM_ERR_NOMEM, "out of memory for a batch of %d images", batch);
     return explain_out_alloc(&s->out, batch, L->e, err);
 }
@@ -66,6 +68,7 @@ static void slot_free(batch_slot *s)
     free(s->images);
     free(s->labels);
     free(s->index);
+    free(s->rows);
     explain_out_free(&s->out);
     memset(s, 0, sizeof *s);
 }
@@ -81,7 +84,10 @@ static clcam_status slot_read(batch_slot *s, run_loop *L, long pos, clcam_err *e
 {
     s->start = pos;
     s->count = batch_rows(L, pos);
-    for (int i = 0; i < s->count; i++) s->index[i] = L->first + pos + i;
+    for (int i = 0; i < s->count; i++) {
+        s->index[i] = L->first + pos + i;
+        s->rows[i] = (int32_t)(uint32_t)s->index[i]; /* modulo 2^32, as the hash takes it */
+    }
     return dataset_read(L->d, L->first + pos, s->count, s->images,
                         L->d->labels >= 0 ? s->labels : NULL, L->m->classes, err);
 }
@@ -170,7 +176,8 @@ clcam_status run_device_setup(cl_ctx *ctx, model *m, explainer *e, int cam_layer
 
 static clcam_status enqueue(run_loop *L, batch_slot *s, clcam_err *err)
 {
-    return explainer_enqueue(L->ctx, L->e, s->images, s->labels, s->count, &s->out, &s->done, err);
+    return explainer_enqueue(L->ctx, L->e, s->images, s->labels, s->rows, s->count, &s->out,
+                             &s->done, err);
 }
 
 /* The first batch, on this thread alone and waited for: a device that runs out of memory

@@ -11,6 +11,8 @@ const cam_method_ops *const CAM_METHODS[] = {
     [CAM_GRADCAM_ELEMENTWISE] = &cam_gradcam_elementwise_ops,
     [CAM_EIGENCAM] = &cam_eigencam_ops,
     [CAM_SCORECAM] = &cam_scorecam_ops,
+    [CAM_RANDOM] = &cam_random_ops,
+    [CAM_SOBEL] = &cam_sobel_ops,
 };
 _Static_assert(sizeof CAM_METHODS / sizeof *CAM_METHODS == CAM_METHOD_COUNT, "CAM method table");
 

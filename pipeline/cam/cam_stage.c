@@ -20,7 +20,13 @@ clcam_status cam_stage_init(cl_ctx *ctx, cam_stage *c, const cam_method_ops *con
     c->w = a.w;
     c->H = H;
     c->W = W;
-    TRY(cl_ctx_alloc(ctx, sizeof(float) * b * c->h * c->w, &c->d_raw_tmp, "raw map", err));
+    size_t tmp = (size_t)c->h * c->w;
+    for (int m = 0; m < n_methods; m++) {
+        c->raw_h[m] = methods[m]->full_res ? H : c->h;
+        c->raw_w[m] = methods[m]->full_res ? W : c->w;
+        if ((size_t)c->raw_h[m] * c->raw_w[m] > tmp) tmp = (size_t)c->raw_h[m] * c->raw_w[m];
+    }
+    TRY(cl_ctx_alloc(ctx, sizeof(float) * b * tmp, &c->d_raw_tmp, "raw map", err));
     c->fuse = model_fusion_enabled();
     if (!c->fuse) TRY(cl_ctx_alloc(ctx, sizeof(float) * b * H * W, &c->d_up, "upsampled map", err));
     for (int m = 0; m < n_methods; m++) {
@@ -28,7 +34,7 @@ clcam_status cam_stage_init(cl_ctx *ctx, cam_stage *c, const cam_method_ops *con
         c->needs_grad |= methods[m]->needs_grad;
         c->reruns_forward |= methods[m]->reruns_forward;
         if (methods[m]->init) TRY(methods[m]->init(ctx, &c->state[m], max_batch, c->K, c->h, c->w, err));
-        TRY(cl_ctx_alloc(ctx, sizeof(float) * b * T * c->h * c->w, &c->d_raw[m], "cam_raw", err));
+        TRY(cl_ctx_alloc(ctx, sizeof(float) * b * T * c->raw_h[m] * c->raw_w[m], &c->d_raw[m], "cam_raw", err));
         TRY(cl_ctx_alloc(ctx, sizeof(float) * b * T * H * W, &c->d_cam[m], "cam", err));
     }
 exit:
@@ -40,12 +46,15 @@ clcam_status cam_stage_run(cl_ctx *ctx, cam_stage *c, const cam_inputs *in, int 
                            clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
-    int hw = c->h * c->w, HW = c->H * c->W;
+    int HW = c->H * c->W;
     for (int m = 0; m < c->n_methods; m++) {
         if (c->methods[m]->reruns_forward != reruns_forward) continue;
         TRY(c->methods[m]->raw(ctx, c->state[m], in, c->d_raw_tmp, err));
-        TRY(op_cam_store_rank(ctx, c->d_raw_tmp, c->d_raw[m], in->batch, hw, c->T, in->rank, err));
-        if (c->fuse) {
+        TRY(op_cam_store_rank(ctx, c->d_raw_tmp, c->d_raw[m], in->batch, c->raw_h[m] * c->raw_w[m],
+                              c->T, in->rank, err));
+        if (c->methods[m]->full_res) {
+            TRY(op_cam_normalise(ctx, c->d_raw_tmp, c->d_cam[m], in->batch, HW, c->T, in->rank, err));
+        } else if (c->fuse) {
             TRY(op_cam_upsample_normalise(ctx, c->d_raw_tmp, c->d_cam[m], in->batch, c->h, c->w,
                                           c->H, c->W, c->T, in->rank, err));
         } else {

@@ -1,12 +1,13 @@
 /* The CAM stage of a batch: every configured method at every target rank, each raw map
- * upsampled and normalised, stored as [batch, T, h, w] and [batch, T, H, W] per method. */
+ * upsampled (unless full_res) and normalised, stored as [batch, T, h, w] (H, W if full_res)
+ * and [batch, T, H, W] per method. */
 #ifndef CLCAM_CAM_STAGE_H
 #define CLCAM_CAM_STAGE_H
 
 #include "cam_method.h"
 #include "../model/layer.h"
 
-#define CAM_STAGE_MAX_METHODS 8
+#define CAM_STAGE_MAX_METHODS 16
 
 typedef struct {
     int n_methods;
@@ -17,10 +18,11 @@ typedef struct {
     int H, W;              /* input size: the final map's */
     int needs_grad;        /* some method uses G */
     int reruns_forward;    /* some method reruns the forward pass (Score-CAM) */
-    cl_mem d_raw_tmp;      /* [batch, h, w] one method's raw map */
+    int raw_h[CAM_STAGE_MAX_METHODS], raw_w[CAM_STAGE_MAX_METHODS]; /* h, w; H, W if full_res */
+    cl_mem d_raw_tmp;      /* [batch, h, w] one method's raw map ([batch, H, W] if full_res) */
     int fuse;              /* upsampling and normalisation in one kernel (CLCAM_FUSE) */
     cl_mem d_up;           /* [batch, H, W] before normalisation; unfused only */
-    cl_mem d_raw[CAM_STAGE_MAX_METHODS]; /* [batch, T, h, w] */
+    cl_mem d_raw[CAM_STAGE_MAX_METHODS]; /* [batch, T, raw_h, raw_w] */
     cl_mem d_cam[CAM_STAGE_MAX_METHODS]; /* [batch, T, H, W] in [0, 1] */
 } cam_stage;
 
