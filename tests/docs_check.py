@@ -10,7 +10,7 @@ present) and checks real files against them:
   dataset file         `clcam import-cifar10` of a generated CIFAR-10 folder, `clcam
                        import-images` of a folder of PNGs (class folders with --skip-bad, flat)
   results file         `clcam run` of an empty config (every key at its default), of a top-k
-                       run with two methods (cam_dtype float16), and of a split without labels (uint8)
+                       run with two methods and a baseline (cam_dtype float16), and of a split without labels (uint8)
   weights file         `clcam train` output (conv, batchnorm, conv without bias, linear), with
                        and without an eval split; tools/export_torch.py output where torch is
   training checkpoint  `clcam train` killed after its first checkpoint (CLCAM_FAULT)
@@ -308,7 +308,7 @@ def make_files(clcam, tmp):
     default = os.path.join(tmp, "results", "cifar10_test_gradcam.h5")
     files["results"].append((default, 0))
     run([clcam, "run", "empty.yaml", "--quiet", "--set", "cam.target={topk: 2}", "--set",
-         "cam.methods=[gradcam, layercam]", "--set", "output.file=results/topk.h5",
+         "cam.methods=[gradcam, layercam, sobel]", "--set", "output.file=results/topk.h5",
          "--set", "output.cam_dtype=float16"], tmp)
     files["results"].append((os.path.join(tmp, "results", "topk.h5"), 2))
     run([clcam, "run", "empty.yaml", "--quiet", "--set", "data.split=nolabels", "--set",

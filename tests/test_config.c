@@ -48,6 +48,7 @@ static int config_equal(const clcam_config *a, const clcam_config *b)
     if (a->cam_target == CAM_TARGET_CLASS && a->cam_target_class != b->cam_target_class)
         return 0;
     if (a->cam_target == CAM_TARGET_TOPK && a->cam_target_k != b->cam_target_k) return 0;
+    if (a->cam_seed != b->cam_seed) return 0;
     if (strcmp(a->train_split, b->train_split) || a->train_epochs != b->train_epochs ||
         a->train_batch != b->train_batch || a->train_lr_schedule != b->train_lr_schedule ||
         a->train_lr_max != b->train_lr_max || a->train_lr_warmup != b->train_lr_warmup ||
@@ -208,7 +209,7 @@ static void test_file_errors(void)
 {
     /* Unknown keys, nested and top level, name the full key and the allowed ones. */
     EXPECT_FILE_FAIL("batch: 4\ndata:\n  file: x.h5\n\ncam:\n  layer: conv2\n  lyer: conv3\n",
-                     "bad.yaml:7: unknown key 'cam.lyer'", "(expected one of: methods, layer, target)",
+                     "bad.yaml:7: unknown key 'cam.lyer'", "(expected one of: methods, layer, target, seed)",
                      NULL);
     EXPECT_FILE_FAIL("device: any\nbatchsize: 4\n", "bad.yaml:2: unknown key 'batchsize'",
                      "device, batch, data, preprocess, model, cam, output", NULL);
@@ -273,8 +274,10 @@ static void test_file_errors(void)
     EXPECT_FILE_FAIL("cam:\n  methods: [gradcam, gradcam]\n", "bad.yaml:2: cam.methods",
                      "duplicate method 'gradcam'", NULL);
     EXPECT_FILE_FAIL("cam:\n  methods: []\n", "bad.yaml:2: cam.methods", "got 0", NULL);
-    EXPECT_FILE_FAIL("cam:\n  methods: [a, b, c, d, e, f, g, h, i]\n", "bad.yaml:2: cam.methods",
-                     "got 9", NULL);
+    EXPECT_FILE_FAIL("cam:\n  methods: [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q]\n",
+                     "bad.yaml:2: cam.methods", "got 17", NULL);
+    EXPECT_FILE_FAIL("cam:\n  seed: -1\n", "bad.yaml:2: cam.seed", "an integer in 0..4294967295", NULL);
+    EXPECT_FILE_FAIL("cam:\n  seed: 4294967296\n", "bad.yaml:2: cam.seed", NULL, NULL);
     EXPECT_FILE_FAIL("cam:\n  layer: \"conv 3\"\n", "bad.yaml:2: cam.layer",
                      "expected a layer name, a module path (letters, digits and '_' in parts "
                      "joined by single dots", "got 'conv 3'");
@@ -425,6 +428,7 @@ static void test_round_trip(void)
                           "model.weights=\"caf\xc3\xa9/w.h5\"",
                           "cam.layer=_l.2",
                           "cam.target=9",
+                          "cam.seed=4294967295",
                           "output.file=\"all\"",
                           "output.compression=0",
                           "train.split=tr",
@@ -460,9 +464,16 @@ static void test_round_trip(void)
           "%s", err.msg);
     CHECK(strcmp(cfg.data_file, "odd: name #1 \"q\" \\ \t end") == 0, "escapes '%s'",
           cfg.data_file);
+    CHECK(cfg.cam_seed == 4294967295L, "cam.seed %ld", cfg.cam_seed);
     round_trip("every key set", &cfg);
     cfg.cam_target = CAM_TARGET_LABEL;
     round_trip("target label", &cfg);
+    {
+        const char *base[] = {"cam.methods=[random, gradcam, sobel]"};
+        CHECK(config_load(NULL, base, 1, &cfg, &err) == CLCAM_OK, "%s", err.msg);
+        CHECK(cfg.cam_n_methods == 3 && strcmp(cfg.cam_methods[2], "sobel") == 0 && cfg.cam_seed == 0,
+              "baselines, seed %ld", cfg.cam_seed);
+    }
     {
         const char *topk[] = {"cam.target={topk: 3}", "cam.methods=[gradcam, scorecam, eigencam]"};
         CHECK(config_load(NULL, topk, 2, &cfg, &err) == CLCAM_OK, "%s", err.msg);

@@ -1,6 +1,7 @@
 /* End to end: a synthetic dataset and random SimpleCNN weights through `run` with every CAM
  * method, against the plain-C reference of the whole algorithm (forward, one-hot backward,
- * each method's ref_raw, upsampling, normalisation). */
+ * each method's ref_raw, upsampling, normalisation; the baselines' maps at the input size,
+ * normalised as they are). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,12 @@
 #include "testutil.h"
 
 enum { N = 37, IH = 20, IW = 12, HIDDEN = 24, CLASSES = 7, NM = CAM_METHOD_COUNT };
+
+/* Pixels of method k's raw map: conv3's 5x3, or the input's for the baselines. */
+static int raw_size(int k)
+{
+    return CAM_METHODS[k]->full_res ? IH * IW : 15;
+}
 
 typedef struct {
     float *logits, *probs, *cam[NM], *raw[NM];
@@ -51,8 +58,8 @@ static void reference(model *m, int t, const unsigned char *img, const int *labe
     float *act[MODEL_MAX_LAYERS + 1];
     int *aux[MODEL_MAX_LAYERS];
     layer_shape a = m->layers[t].out;
-    int hw = a.h * a.w;
     for (int n = 0; n < N; n++) {
+        int32_t row = n;
         act[0] = malloc(sizeof(float) * layer_shape_size(m->input));
         ref_preprocess(img + (size_t)n * IH * IW * 3, act[0], cfg->pre_mean, cfg->pre_std, cfg->pre_scale,
                        1, 3, IH * IW);
@@ -76,13 +83,15 @@ static void reference(model *m, int t, const unsigned char *img, const int *labe
                 g = din;
             }
             for (int k = 0; k < NM; k++) {
-                float *raw = o->raw[k] + ((size_t)n * T + r) * hw;
+                float *raw = o->raw[k] + ((size_t)n * T + r) * raw_size(k);
                 cam_ref_inputs ri = {.A = act[t + 1], .G = g, .batch = 1, .K = a.c, .h = a.h, .w = a.w,
                                      .target = o->target + n * T + r, .input = act[0], .C = 3,
                                      .H = IH, .W = IW, .classes = CLASSES, .forward = ref_model_forward,
-                                     .fctx = m};
+                                     .fctx = m, .images = img + (size_t)n * IH * IW * 3, .index = &row,
+                                     .seed = (uint32_t)cfg->cam_seed};
                 CAM_METHODS[k]->ref_raw(&ri, raw);
-                ref_cam_upsample(raw, up, 1, a.h, a.w, IH, IW);
+                if (CAM_METHODS[k]->full_res) memcpy(up, raw, sizeof(float) * IH * IW);
+                else ref_cam_upsample(raw, up, 1, a.h, a.w, IH, IW);
                 ref_cam_normalise(up, o->cam[k] + (size_t)n * T * IH * IW, 1, IH * IW, T, r);
             }
             free(g), free(up);
@@ -117,7 +126,7 @@ static void check_run(const char *dir, const char *target, int batch, int T)
         all[k]->probs = calloc(N * CLASSES, sizeof(float));
         for (int q = 0; q < NM; q++) {
             all[k]->cam[q] = calloc((size_t)N * T * IH * IW, sizeof(float));
-            all[k]->raw[q] = calloc((size_t)N * T * 15, sizeof(float)); /* conv3: 5x3 */
+            all[k]->raw[q] = calloc((size_t)N * T * raw_size(q), sizeof(float));
         }
         all[k]->pred = calloc(N, sizeof(int));
         all[k]->target = calloc((size_t)N * T, sizeof(int));
@@ -194,13 +203,14 @@ static void check_run(const char *dir, const char *target, int batch, int T)
          * channel sums of A are not near zero here; see tests/torch_crosscheck.py for conv3
          * of a trained network). */
         double tol = 1e-4;
+        int rs = raw_size(k);
         for (int q = 0; q < N * T; q++) {
-            const float *gr = got.raw[k] + q * 15, *rr = ref.raw[k] + q * 15;
+            const float *gr = got.raw[k] + q * rs, *rr = ref.raw[k] + q * rs;
             float mx = 0;
-            for (int p = 0; p < 15; p++) mx = fmaxf(mx, rr[p]);
+            for (int p = 0; p < rs; p++) mx = fmaxf(mx, rr[p]);
             nonzero += mx > 0;
             /* Raw maps relative to the image's maximum; normalised maps where that is not tiny. */
-            r = test_tol_ratio(gr, rr, 15, tol * mx + 1e-7, 0, &w);
+            r = test_tol_ratio(gr, rr, rs, tol * mx + 1e-7, 0, &w);
             CHECK(r <= 1, "%s %s: map %d raw[%zu] %g vs %g", target, name, q, w, (double)gr[w], (double)rr[w]);
             if (mx > 1e-3 || mx == 0) {
                 const float *gc = got.cam[k] + q * IH * IW, *rc = ref.cam[k] + q * IH * IW;
