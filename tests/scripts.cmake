@@ -85,3 +85,10 @@ set_tests_properties(import_images PROPERTIES TIMEOUT 600 LABELS torch)
 clcam_add_test(large_inputs /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/large_inputs.py
   $<TARGET_FILE:clcam>)
 set_tests_properties(large_inputs PROPERTIES TIMEOUT 600 LABELS torch)
+
+# The baselines random and sobel end to end on ../shared's CIFAR-10 images: sobel against an
+# independent numpy/scipy cv2.Sobel (reflect-101), random against a Python copy of its hash and
+# the same for a row whatever the batch.
+clcam_add_test(baseline_check /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/baseline_check.py
+  $<TARGET_FILE:clcam>)
+set_tests_properties(baseline_check PROPERTIES TIMEOUT 300 LABELS shared)
