@@ -371,6 +371,7 @@ static const struct {
     {"method layercam", case_m_layercam},
     {"method gradcam_elementwise", case_m_elementwise},
     {"method eigencam", case_m_eigencam},
+    {"baselines random, sobel", case_baseline},
     {"scorecam minmax, masks, weights", case_scorecam},
     {"train grads, own GEMM", case_grads_own},
     {"train grads, CLBlast GEMM", case_grads_clblast},

@@ -220,3 +220,38 @@ clcam_status case_cam_fused(cl_ctx *ctx, scratch *s, int v, selftest_result *r,
 exit:
     return st;
 }
+
+/* The baselines' rows (random, sobel) against their ref_raw at the input size: random bitwise
+ * (integer hash, one exact scaling), sobel within float rounding of 8 grey values < 1. */
+clcam_status case_baseline(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    SIZES(v);
+    size_t n = (size_t)B * H * W, px = n * 3;
+    operand *img = NULL, *rows = NULL, *raw = NULL, *want = NULL;
+    TRY(scratch_add(ctx, s, px, 1, 0, &img, err));
+    TRY(scratch_add(ctx, s, (size_t)B, sizeof(int32_t), 0, &rows, err));
+    TRY(scratch_add(ctx, s, n, sizeof(float), 0, &raw, err));
+    TRY(scratch_add(ctx, s, n, sizeof(float), 0, &want, err));
+    for (size_t i = 0; i < px; i++) ((uint8_t *)img->host)[i] = (uint8_t)((unsigned)rnd(s, 0.0f, 1024.0f) & 255u);
+    for (int b = 0; b < B; b++) ((int32_t *)rows->host)[b] = 1000 * b + v;
+    TRY(cl_ctx_upload(ctx, img->dev, img->host, px, err));
+    TRY(cl_ctx_upload(ctx, rows->dev, rows->host, sizeof(int32_t) * B, err));
+    {
+        cam_inputs in = {.T = 1, .batch = B, .images = img->dev, .index = rows->dev, .seed = 7u + v,
+                         .C = 3, .H = H, .W = W};
+        cam_ref_inputs ri = {.batch = B, .C = 3, .H = H, .W = W, .images = img->host,
+                             .index = rows->host, .seed = 7u + v};
+        TRY(cam_random_ops.raw(ctx, NULL, &in, raw->dev, err));
+        TRY(fetch(ctx, raw, raw->host, err));
+        cam_random_ops.ref_raw(&ri, want->host);
+        compare_bits(r, raw->host, want->host, sizeof(float) * n);
+        TRY(cam_sobel_ops.raw(ctx, NULL, &in, raw->dev, err));
+        TRY(fetch(ctx, raw, raw->host, err));
+        cam_sobel_ops.ref_raw(&ri, want->host);
+        compare(r, raw->host, want->host, n, 1e-5, 1e-5);
+    }
+    snprintf(r->sizes, sizeof r->sizes, "%dx%dx%dx3", B, H, W);
+exit:
+    return st;
+}
