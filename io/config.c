@@ -35,6 +35,13 @@ void config_defaults(clcam_config *cfg)
     cfg->cam_target = CAM_TARGET_PREDICTED;
     cfg->cam_target_class = 0;
     cfg->cam_target_k = 1;
+    cfg->cam_n_metrics = 0;
+    cfg->cam_metric_steps = 16;
+    for (int i = 0; i < 4; i++) cfg->cam_road_percentiles[i] = 20 * (i + 1);
+    cfg->cam_n_road_percentiles = 4;
+    cfg->cam_road_noise = 0.01f;
+    cfg->cam_confidence_space = 0;
+    cfg->cam_seed = 0;
     snprintf(cfg->output_file, sizeof cfg->output_file, "results/cifar10_test_gradcam.h5");
     cfg->output_compression = 4;
     cfg->output_cam_dtype = 0;

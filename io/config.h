@@ -7,6 +7,8 @@
 #define CONFIG_PATH_MAX 1024
 #define CONFIG_NAME_MAX 64
 #define CONFIG_METHODS_MAX 16
+#define CONFIG_METRICS_MAX 7
+#define CONFIG_PERCENTILES_MAX 9
 
 typedef enum { CAM_TARGET_PREDICTED, CAM_TARGET_LABEL, CAM_TARGET_CLASS, CAM_TARGET_TOPK } cam_target_kind;
 
@@ -62,7 +64,15 @@ typedef struct {
     cam_target_kind cam_target;          /* default predicted */
     int cam_target_class;                /* when CAM_TARGET_CLASS, >= 0 */
     int cam_target_k;                    /* when CAM_TARGET_TOPK, 1..CONFIG_TOPK_MAX */
-    long cam_seed;                       /* 0..2^32-1, default 0: the random baseline's */
+    /* Faithfulness metrics (issue 15): names from the list in io/config_keys.c, default none. */
+    char cam_metrics[CONFIG_METRICS_MAX][CONFIG_NAME_MAX];
+    int cam_n_metrics;
+    int cam_metric_steps;                /* deletion/insertion steps K, 2..256, default 16 */
+    int cam_road_percentiles[CONFIG_PERCENTILES_MAX]; /* ascending, in 1..99; default 20..80 */
+    int cam_n_road_percentiles;
+    float cam_road_noise;                /* >= 0, default 0.01 (ROAD's) */
+    int cam_confidence_space;            /* 0 normalised (default), 1 image */
+    long cam_seed;                       /* 0..2^32-1, default 0: ROAD's noise, `random` maps */
 
     char output_file[CONFIG_PATH_MAX];   /* default "results/cifar10_test_gradcam.h5" */
     int output_compression;              /* 0..9, default 4 */

@@ -13,7 +13,14 @@ static const char *const CONFIG_ARCHS[] = {"simplecnn", "layers"};
 static const char *const CONFIG_METHODS[] = {"gradcam", "gradcampp", "xgradcam", "hirescam",
                                              "layercam", "scorecam", "eigencam",
                                              "gradcam_elementwise", "random", "sobel"};
+static const char *const CONFIG_METRICS[] = {"confidence_drop", "confidence_increase", "deletion",
+                                             "insertion", "road_morf", "road_lerf",
+                                             "road_combined"};
+static const char *const CONFIG_SPACES[] = {"normalised", "image"};
 #define CONFIG_ARCHS_LIST "simplecnn, layers"
+#define CONFIG_METRICS_LIST                                                                     \
+    "confidence_drop, confidence_increase, deletion, insertion, road_morf, road_lerf, "         \
+    "road_combined"
 #define CONFIG_METHODS_LIST                                                                     \
     "gradcam, gradcampp, xgradcam, hirescam, layercam, scorecam, eigencam, gradcam_elementwise, " \
     "random, sobel"
@@ -41,6 +48,17 @@ static clcam_status config_cam_dtype_set(const config_key *k, const config_value
                                          clcam_config *cfg);
 static void config_cam_dtype_emit(const config_key *k, const clcam_config *cfg, config_buf *b);
 static void config_schedule_emit(const config_key *k, const clcam_config *cfg, config_buf *b);
+static clcam_status config_choice_set(const config_key *k, const config_value *v,
+                                      const char *const *names, size_t n, int *out);
+static clcam_status config_metrics_set(const config_key *k, const config_value *v,
+                                       clcam_config *cfg);
+static void config_metrics_emit(const config_key *k, const clcam_config *cfg, config_buf *b);
+static clcam_status config_percentiles_set(const config_key *k, const config_value *v,
+                                           clcam_config *cfg);
+static void config_percentiles_emit(const config_key *k, const clcam_config *cfg, config_buf *b);
+static clcam_status config_space_set(const config_key *k, const config_value *v,
+                                     clcam_config *cfg);
+static void config_space_emit(const config_key *k, const clcam_config *cfg, config_buf *b);
 
 /* The naming rule of layer names (model.layers names, cam.layer), for messages. */
 #define CONFIG_MODULE_PATH_WHAT                                                                \
@@ -78,8 +96,14 @@ const config_key CONFIG_KEYS[] = {
     CK_STR("cam.layer", cam_layer, CONFIG_FLAG_IDENT, "a layer name, " CONFIG_MODULE_PATH_WHAT),
     CK_FN("cam.target", "'predicted', 'label', a class index >= 0 or {topk: K} with K in 1..16",
           config_target),
-    CK_NUM("cam.seed", CONFIG_KIND_LONG, cam_seed, 0, 4294967295L, 0,
-           "an integer in 0..4294967295"),
+    CK_FN("cam.metrics", "a list of metrics (supported: " CONFIG_METRICS_LIST ")", config_metrics),
+    CK_NUM("cam.metric_steps", CONFIG_KIND_INT, cam_metric_steps, 2, 256, 0, "an integer in 2..256"),
+    CK_FN("cam.road_percentiles", "a list of 1 to 9 ascending integers in 1..99",
+          config_percentiles),
+    CK_NUM("cam.road_noise", CONFIG_KIND_FLOAT, cam_road_noise, 0, 0, CONFIG_FLAG_NONNEG,
+           "a number >= 0"),
+    CK_FN("cam.confidence_space", "normalised or image", config_space),
+    CK_NUM("cam.seed", CONFIG_KIND_LONG, cam_seed, 0, 4294967295L, 0, "an integer in 0..4294967295"),
     CK_STR("output.file", output_file, 0, "a file path"),
     CK_NUM("output.compression", CONFIG_KIND_INT, output_compression, 0, 9, 0,
            "an integer in 0..9"),
@@ -746,20 +770,25 @@ static void config_layers_emit(const config_key *k, const clcam_config *cfg, con
     }
 }
 
-static clcam_status config_methods_set(const config_key *k, const config_value *v,
-                                       clcam_config *cfg)
+/* A YAML list of distinct names from table into out[*n_out]: between min_n and max_n of them
+ * (noun and list for messages). */
+static clcam_status config_names_set(const config_key *k, const config_value *v,
+                                     const char *const *table, size_t n_table, const char *list,
+                                     const char *noun, size_t min_n, size_t max_n,
+                                     char (*out)[CONFIG_NAME_MAX], int *n_out)
 {
     char got[96];
-    char names[CONFIG_METHODS_MAX][CONFIG_NAME_MAX];
+    char names[CONFIG_METHODS_MAX > CONFIG_METRICS_MAX ? CONFIG_METHODS_MAX : CONFIG_METRICS_MAX]
+              [CONFIG_NAME_MAX];
     size_t n, i, j, m;
     yaml_node_item_t *it;
     if (!v->node || v->node->type != YAML_SEQUENCE_NODE)
         return config_value_fail(v, NULL, "expected %s, got %s", k->what,
                                  config_node_describe(v->node, got, sizeof got));
     n = (size_t)(v->node->data.sequence.items.top - v->node->data.sequence.items.start);
-    if (n == 0 || n > CONFIG_METHODS_MAX)
-        return config_value_fail(v, NULL, "expected 1 to %d methods (supported: "
-                                 CONFIG_METHODS_LIST "), got %zu", CONFIG_METHODS_MAX, n);
+    if (n < min_n || n > max_n || n > sizeof names / sizeof names[0])
+        return config_value_fail(v, NULL, "expected %zu to %zu %ss (supported: %s), got %zu",
+                                 min_n, max_n, noun, list, n);
     for (it = v->node->data.sequence.items.start, i = 0; i < n; it++, i++) {
         yaml_node_t *e = yaml_document_get_node(v->src->doc, *it);
         const char *s;
@@ -767,31 +796,107 @@ static clcam_status config_methods_set(const config_key *k, const config_value *
             return config_value_fail(v, e, "expected %s, got %s in the list", k->what,
                                      config_node_describe(e, got, sizeof got));
         s = (const char *)e->data.scalar.value;
-        for (m = 0; m < sizeof CONFIG_METHODS / sizeof *CONFIG_METHODS; m++)
-            if (strcmp(s, CONFIG_METHODS[m]) == 0) break;
-        if (m == sizeof CONFIG_METHODS / sizeof *CONFIG_METHODS)
-            return config_value_fail(v, e, "unknown method '%.64s' (supported: "
-                                     CONFIG_METHODS_LIST ")", s);
+        for (m = 0; m < n_table; m++)
+            if (strcmp(s, table[m]) == 0) break;
+        if (m == n_table)
+            return config_value_fail(v, e, "unknown %s '%.64s' (supported: %s)", noun, s, list);
         for (j = 0; j < i; j++)
             if (strcmp(names[j], s) == 0)
-                return config_value_fail(v, e, "duplicate method '%s'", s);
-        snprintf(names[i], sizeof names[i], "%s", CONFIG_METHODS[m]);
+                return config_value_fail(v, e, "duplicate %s '%s'", noun, s);
+        snprintf(names[i], sizeof names[i], "%s", table[m]);
     }
-    memcpy(cfg->cam_methods, names, n * sizeof names[0]);
-    cfg->cam_n_methods = (int)n;
+    if (n) memcpy(out, names, n * sizeof names[0]);
+    *n_out = (int)n;
     return CLCAM_OK;
+}
+
+static void config_names_emit(config_buf *b, const char (*names)[CONFIG_NAME_MAX], int n)
+{
+    config_buf_printf(b, "[");
+    for (int i = 0; i < n; i++) {
+        if (i) config_buf_printf(b, ", ");
+        config_buf_scalar(b, names[i]);
+    }
+    config_buf_printf(b, "]");
+}
+
+static clcam_status config_methods_set(const config_key *k, const config_value *v,
+                                       clcam_config *cfg)
+{
+    return config_names_set(k, v, CONFIG_METHODS, sizeof CONFIG_METHODS / sizeof *CONFIG_METHODS,
+                            CONFIG_METHODS_LIST, "method", 1, CONFIG_METHODS_MAX, cfg->cam_methods,
+                            &cfg->cam_n_methods);
+}
+
+static clcam_status config_metrics_set(const config_key *k, const config_value *v,
+                                       clcam_config *cfg)
+{
+    return config_names_set(k, v, CONFIG_METRICS, sizeof CONFIG_METRICS / sizeof *CONFIG_METRICS,
+                            CONFIG_METRICS_LIST, "metric", 0, CONFIG_METRICS_MAX, cfg->cam_metrics,
+                            &cfg->cam_n_metrics);
+}
+
+static void config_metrics_emit(const config_key *k, const clcam_config *cfg, config_buf *b)
+{
+    (void)k;
+    config_names_emit(b, (const char (*)[CONFIG_NAME_MAX])cfg->cam_metrics, cfg->cam_n_metrics);
+}
+
+/* cam.road_percentiles: 1 to CONFIG_PERCENTILES_MAX ascending integers in 1..99. */
+static clcam_status config_percentiles_set(const config_key *k, const config_value *v,
+                                           clcam_config *cfg)
+{
+    char got[96];
+    int pct[CONFIG_PERCENTILES_MAX];
+    size_t n, i;
+    yaml_node_item_t *it;
+    if (!v->node || v->node->type != YAML_SEQUENCE_NODE)
+        return config_value_fail(v, NULL, "expected %s, got %s", k->what,
+                                 config_node_describe(v->node, got, sizeof got));
+    n = (size_t)(v->node->data.sequence.items.top - v->node->data.sequence.items.start);
+    if (n < 1 || n > CONFIG_PERCENTILES_MAX)
+        return config_value_fail(v, NULL, "expected %s, got %zu of them", k->what, n);
+    for (it = v->node->data.sequence.items.start, i = 0; i < n; it++, i++) {
+        yaml_node_t *e = yaml_document_get_node(v->src->doc, *it);
+        long l;
+        if (!e || e->type != YAML_SCALAR_NODE ||
+            !config_parse_long((const char *)e->data.scalar.value, &l) || l < 1 || l > 99 ||
+            (i > 0 && l <= pct[i - 1]))
+            return config_value_fail(v, e, "expected %s, got %s in the list", k->what,
+                                     config_node_describe(e, got, sizeof got));
+        pct[i] = (int)l;
+    }
+    memcpy(cfg->cam_road_percentiles, pct, n * sizeof *pct);
+    cfg->cam_n_road_percentiles = (int)n;
+    return CLCAM_OK;
+}
+
+static void config_percentiles_emit(const config_key *k, const clcam_config *cfg, config_buf *b)
+{
+    (void)k;
+    config_buf_printf(b, "[");
+    for (int i = 0; i < cfg->cam_n_road_percentiles; i++)
+        config_buf_printf(b, i ? ", %d" : "%d", cfg->cam_road_percentiles[i]);
+    config_buf_printf(b, "]");
+}
+
+static clcam_status config_space_set(const config_key *k, const config_value *v,
+                                     clcam_config *cfg)
+{
+    return config_choice_set(k, v, CONFIG_SPACES, sizeof CONFIG_SPACES / sizeof *CONFIG_SPACES,
+                             &cfg->cam_confidence_space);
+}
+
+static void config_space_emit(const config_key *k, const clcam_config *cfg, config_buf *b)
+{
+    (void)k;
+    config_buf_printf(b, "%s", CONFIG_SPACES[cfg->cam_confidence_space]);
 }
 
 static void config_methods_emit(const config_key *k, const clcam_config *cfg, config_buf *b)
 {
-    int i;
     (void)k;
-    config_buf_printf(b, "[");
-    for (i = 0; i < cfg->cam_n_methods; i++) {
-        if (i) config_buf_printf(b, ", ");
-        config_buf_scalar(b, cfg->cam_methods[i]);
-    }
-    config_buf_printf(b, "]");
+    config_names_emit(b, (const char (*)[CONFIG_NAME_MAX])cfg->cam_methods, cfg->cam_n_methods);
 }
 
 static clcam_status config_target_set(const config_key *k, const config_value *v,

@@ -32,6 +32,7 @@ static void invalidate(results_writer *w)
 {
     w->file = w->index = w->label = w->logits = w->probs = w->pred = w->target = H5I_INVALID_HID;
     for (int m = 0; m < RESULTS_MAX_METHODS; m++) w->cam[m] = w->cam_raw[m] = H5I_INVALID_HID;
+    results_metrics_invalidate(w);
     w->cam_buf = NULL; /* freed by results_close first */
     w->cam_buf_size = 0;
 }
@@ -49,8 +50,7 @@ static hsize_t chunk_rows(const results_writer *w, int rank, const hsize_t *dims
     return rows;
 }
 
-/* A dataset [n, d...] (rank 1 to 4) chunked along n, gzip'd at the layout's level. */
-static clcam_status create_dataset(results_writer *w, hid_t where, const char *name, hid_t type,
+clcam_status results_create_dataset(results_writer *w, hid_t where, const char *name, hid_t type,
                                    int rank, const int *d, hid_t *out, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
@@ -145,12 +145,12 @@ clcam_status results_create(results_writer *w, const char *path, const results_l
     int k = L->topk, r = k ? 1 : 0;
     int d_classes[1] = {L->classes}, d_target[1] = {k};
     int d_cam[3] = {k, L->cam_h, L->cam_w}, d_raw[3] = {k, L->raw_h, L->raw_w};
-    TRY(create_dataset(w, w->file, "index", H5T_STD_I64LE, 1, NULL, &w->index, err));
-    if (L->has_label) TRY(create_dataset(w, w->file, "label", H5T_STD_I32LE, 1, NULL, &w->label, err));
-    TRY(create_dataset(w, w->file, "logits", H5T_IEEE_F32LE, 2, d_classes, &w->logits, err));
-    TRY(create_dataset(w, w->file, "probs", H5T_IEEE_F32LE, 2, d_classes, &w->probs, err));
-    TRY(create_dataset(w, w->file, "pred", H5T_STD_I32LE, 1, NULL, &w->pred, err));
-    TRY(create_dataset(w, w->file, "target", H5T_STD_I32LE, 1 + r, d_target, &w->target, err));
+    TRY(results_create_dataset(w, w->file, "index", H5T_STD_I64LE, 1, NULL, &w->index, err));
+    if (L->has_label) TRY(results_create_dataset(w, w->file, "label", H5T_STD_I32LE, 1, NULL, &w->label, err));
+    TRY(results_create_dataset(w, w->file, "logits", H5T_IEEE_F32LE, 2, d_classes, &w->logits, err));
+    TRY(results_create_dataset(w, w->file, "probs", H5T_IEEE_F32LE, 2, d_classes, &w->probs, err));
+    TRY(results_create_dataset(w, w->file, "pred", H5T_STD_I32LE, 1, NULL, &w->pred, err));
+    TRY(results_create_dataset(w, w->file, "target", H5T_STD_I32LE, 1 + r, d_target, &w->target, err));
     if ((cam_type = cam_store_h5type(L->cam_dtype)) < 0) {
         st = err_set(err, CLCAM_ERR_HDF5, "%s: cannot make the HDF5 type for cam_dtype %s", path,
                      cam_dtype_name(L->cam_dtype));
@@ -161,10 +161,11 @@ clcam_status results_create(results_writer *w, const char *path, const results_l
             st = err_set(err, CLCAM_ERR_HDF5, "%s: creating group /%s failed (H5Gcreate2)", path, L->methods[m]);
             goto exit;
         }
-        TRY(create_dataset(w, group, "cam", cam_type, 3 + r, d_cam + 1 - r, &w->cam[m], err));
+        TRY(results_create_dataset(w, group, "cam", cam_type, 3 + r, d_cam + 1 - r, &w->cam[m], err));
         d_raw[1] = L->method_raw_h[m] ? L->method_raw_h[m] : L->raw_h;
         d_raw[2] = L->method_raw_w[m] ? L->method_raw_w[m] : L->raw_w;
-        TRY(create_dataset(w, group, "cam_raw", H5T_IEEE_F32LE, 3 + r, d_raw + 1 - r, &w->cam_raw[m], err));
+        TRY(results_create_dataset(w, group, "cam_raw", H5T_IEEE_F32LE, 3 + r, d_raw + 1 - r, &w->cam_raw[m], err));
+        TRY(results_metrics_create(w, group, m, err));
         H5Gclose(group);
         group = H5I_INVALID_HID;
     }
@@ -178,7 +179,7 @@ exit:
     return st;
 }
 
-static clcam_status write_rows(results_writer *w, hid_t ds, hid_t mem_type, long offset,
+clcam_status results_write_rows(results_writer *w, hid_t ds, hid_t mem_type, long offset,
                                int count, const void *buf, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
@@ -208,12 +209,12 @@ clcam_status results_write(results_writer *w, long offset, int count, const resu
                            clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
-    TRY(write_rows(w, w->index, H5T_NATIVE_INT64, offset, count, b->index, err));
-    if (w->label >= 0 && b->label) TRY(write_rows(w, w->label, H5T_NATIVE_INT32, offset, count, b->label, err));
-    TRY(write_rows(w, w->logits, H5T_NATIVE_FLOAT, offset, count, b->logits, err));
-    TRY(write_rows(w, w->probs, H5T_NATIVE_FLOAT, offset, count, b->probs, err));
-    TRY(write_rows(w, w->pred, H5T_NATIVE_INT32, offset, count, b->pred, err));
-    TRY(write_rows(w, w->target, H5T_NATIVE_INT32, offset, count, b->target, err));
+    TRY(results_write_rows(w, w->index, H5T_NATIVE_INT64, offset, count, b->index, err));
+    if (w->label >= 0 && b->label) TRY(results_write_rows(w, w->label, H5T_NATIVE_INT32, offset, count, b->label, err));
+    TRY(results_write_rows(w, w->logits, H5T_NATIVE_FLOAT, offset, count, b->logits, err));
+    TRY(results_write_rows(w, w->probs, H5T_NATIVE_FLOAT, offset, count, b->probs, err));
+    TRY(results_write_rows(w, w->pred, H5T_NATIVE_INT32, offset, count, b->pred, err));
+    TRY(results_write_rows(w, w->target, H5T_NATIVE_INT32, offset, count, b->target, err));
     const results_layout *L = &w->layout;
     size_t n = (size_t)count * (size_t)(L->topk ? L->topk : 1) * (size_t)L->cam_h * (size_t)L->cam_w;
     if (L->cam_dtype != CAM_DTYPE_FLOAT32 && n * cam_dtype_size(L->cam_dtype) > w->cam_buf_size) {
@@ -224,17 +225,18 @@ clcam_status results_write(results_writer *w, long offset, int count, const resu
     }
     for (int m = 0; m < L->n_methods; m++) {
         if (L->cam_dtype == CAM_DTYPE_FLOAT32) {
-            TRY(write_rows(w, w->cam[m], H5T_NATIVE_FLOAT, offset, count, b->cam[m], err));
+            TRY(results_write_rows(w, w->cam[m], H5T_NATIVE_FLOAT, offset, count, b->cam[m], err));
         } else { /* the file's own type: HDF5 copies the converted bytes as they are */
             hid_t t = H5Dget_type(w->cam[m]);
             if (t < 0) { st = err_set(err, CLCAM_ERR_HDF5, "%s: H5Dget_type failed", w->path); goto exit; }
             cam_store_convert(L->cam_dtype, b->cam[m], n, w->cam_buf);
-            st = write_rows(w, w->cam[m], t, offset, count, w->cam_buf, err);
+            st = results_write_rows(w, w->cam[m], t, offset, count, w->cam_buf, err);
             H5Tclose(t);
             if (st != CLCAM_OK) goto exit;
         }
-        TRY(write_rows(w, w->cam_raw[m], H5T_NATIVE_FLOAT, offset, count, b->cam_raw[m], err));
+        TRY(results_write_rows(w, w->cam_raw[m], H5T_NATIVE_FLOAT, offset, count, b->cam_raw[m], err));
     }
+    TRY(results_metrics_write(w, offset, count, b, err));
 exit:
     return st;
 }
@@ -242,6 +244,7 @@ exit:
 clcam_status results_finish(results_writer *w, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
+    TRY(results_metrics_summarise(w, err));
     /* Data first, then the flag: a crash between the two leaves complete = 0. */
     if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0) {
         st = err_set(err, CLCAM_ERR_IO, "%s: H5Fflush failed (disk full?)", w->path);
@@ -266,6 +269,7 @@ void results_close(results_writer *w)
         if (w->cam[m] >= 0) H5Dclose(w->cam[m]);
         if (w->cam_raw[m] >= 0) H5Dclose(w->cam_raw[m]);
     }
+    results_metrics_close(w);
     if (w->file >= 0) H5Fclose(w->file);
     free(w->cam_buf);
     invalidate(w);
@@ -311,6 +315,7 @@ static clcam_status reopen_datasets(results_writer *w, clcam_err *err)
             st = err_set(err, CLCAM_ERR_INPUT, "%s: cannot reopen /%s to resume (pass --overwrite to start again)", w->path, name);
             goto exit;
         }
+        TRY(results_metrics_reopen(w, m, err));
     }
 exit:
     return st;

@@ -11,6 +11,8 @@
 
 #define RESULTS_MAX_METHODS 16
 #define RESULTS_MAX_CLASS_NAMES 1000 /* numbered names when the dataset has none */
+#define RESULTS_MAX_METRICS 7
+#define RESULTS_MAX_METRIC_ATTRS 16
 
 typedef struct {
     long n;                 /* rows in the file */
@@ -27,6 +29,14 @@ typedef struct {
     cam_dtype cam_dtype;    /* how /<method>/cam is stored (cam_raw stays float32) */
     int n_methods;
     const char *methods[RESULTS_MAX_METHODS];
+    /* /<method>/metrics (io/results_metrics.c): one float32 value per image (and target) for
+     * each name; the deletion and insertion curves of curve_points points when asked for; the
+     * settings as string attributes of every metrics group. */
+    int n_metrics;
+    const char *metrics[RESULTS_MAX_METRICS];
+    int deletion_curve, insertion_curve, curve_points;
+    int n_metric_attrs;
+    const char *metric_attr_name[RESULTS_MAX_METRIC_ATTRS], *metric_attr_value[RESULTS_MAX_METRIC_ATTRS];
     /* Root attributes. */
     const char *config_yaml, *device, *platform, *driver_version, *dataset_file, *split,
         *weights_file, *layer;
@@ -42,12 +52,16 @@ typedef struct {
     const float *logits, *probs;
     const int32_t *pred, *target;
     const float *cam[RESULTS_MAX_METHODS], *cam_raw[RESULTS_MAX_METHODS];
+    const float *metric[RESULTS_MAX_METHODS][RESULTS_MAX_METRICS]; /* in layout.metrics' order */
+    const float *deletion_curve[RESULTS_MAX_METHODS], *insertion_curve[RESULTS_MAX_METHODS];
 } results_batch;
 
 typedef struct {
     hid_t file;
     hid_t index, label, logits, probs, pred, target;
     hid_t cam[RESULTS_MAX_METHODS], cam_raw[RESULTS_MAX_METHODS];
+    hid_t metric[RESULTS_MAX_METHODS][RESULTS_MAX_METRICS];
+    hid_t curve[RESULTS_MAX_METHODS][2]; /* deletion, insertion */
     results_layout layout;
     char path[1024];
     void *cam_buf;          /* a batch of maps converted to cam_dtype (not float32) */
@@ -78,6 +92,20 @@ clcam_status results_write(results_writer *w, long offset, int count, const resu
                            clcam_err *err);
 /* Marks the file complete and closes it. */
 clcam_status results_finish(results_writer *w, clcam_err *err);
+/* The /<method>/metrics datasets (io/results_metrics.c), called by the functions above. */
+void results_metrics_invalidate(results_writer *w);
+clcam_status results_metrics_create(results_writer *w, hid_t method_group, int m, clcam_err *err);
+clcam_status results_metrics_reopen(results_writer *w, int m, clcam_err *err);
+clcam_status results_metrics_write(results_writer *w, long offset, int count, const results_batch *b,
+                                   clcam_err *err);
+/* Summary attributes over all rows: mean, ci95 (a normal 95% interval of the mean). */
+clcam_status results_metrics_summarise(results_writer *w, clcam_err *err);
+void results_metrics_close(results_writer *w);
+/* A dataset [n, d...] (rank 1 to 4) chunked along n, gzip'd at the layout's level. */
+clcam_status results_create_dataset(results_writer *w, hid_t where, const char *name, hid_t type,
+                                    int rank, const int *d, hid_t *out, clcam_err *err);
+clcam_status results_write_rows(results_writer *w, hid_t ds, hid_t mem_type, long offset,
+                                int count, const void *buf, clcam_err *err);
 /* Closes without marking complete (after a failure). */
 void results_close(results_writer *w);
 

@@ -21,6 +21,10 @@ clcam_status explain_out_alloc(explain_out *o, int batch, const explainer *e, cl
         o->cam[m] = malloc(sizeof(float) * b * T * c->H * c->W);
         ok &= o->cam_raw[m] && o->cam[m];
     }
+    if (e->metrics.enabled) {
+        o->metric_scores = malloc(sizeof(float) * metric_stage_scores(&e->metrics, batch));
+        ok &= o->metric_scores != NULL;
+    }
     if (!ok || !o->logits || !o->probs || !o->pred || !o->target)
         return err_set(err, CLCAM_ERR_NOMEM, "out of memory for the results of a batch of %d images", batch);
     return CLCAM_OK;
@@ -32,6 +36,7 @@ void explain_out_free(explain_out *o)
     free(o->probs);
     free(o->pred);
     free(o->target);
+    free(o->metric_scores);
     for (int m = 0; m < CAM_STAGE_MAX_METHODS; m++) {
         free(o->cam_raw[m]);
         free(o->cam[m]);
@@ -67,6 +72,7 @@ clcam_status explainer_init(cl_ctx *ctx, explainer *e, model *m, int cam_layer,
     TRY(cl_ctx_alloc(ctx, sizeof(float) * b * m->classes, &e->d_dlogits, "one-hot", err));
     TRY(cam_stage_init(ctx, &e->cam, p->methods, p->n_methods, p->T, m->layers[cam_layer].out,
                        m->input.h, m->input.w, max_batch, err));
+    TRY(metric_stage_init(ctx, &e->metrics, &p->metrics, m, p->n_methods, p->T, max_batch, err));
 exit:
     if (st != CLCAM_OK) explainer_free(e);
     return st;
@@ -147,6 +153,15 @@ clcam_status explainer_enqueue(cl_ctx *ctx, explainer *e, const uint8_t *images,
         ctx->stage = "scorecam";
         TRY(cam_stage_run(ctx, c, &ci, 1, err));
     }
+    if (e->metrics.enabled) {
+        metric_inputs mi = {.m = m, .input = e->d_input, .targets = e->d_targets, .index = e->d_index,
+                            .mean_std = e->d_mean_std, .batch = batch};
+        ctx->stage = "metrics";
+        TRY(metric_stage_run(ctx, &e->metrics, c, &mi, err));
+        ctx->stage = "download";
+        TRY(read_async(ctx, e->metrics.d_scores, out->metric_scores,
+                       sizeof(float) * metric_stage_scores(&e->metrics, batch), &ev, err));
+    }
     ctx->stage = "download";
     for (int i = 0; i < c->n_methods; i++) {
         size_t raw = (size_t)c->raw_h[i] * c->raw_w[i];
@@ -171,4 +186,5 @@ void explainer_free(explainer *e)
         *bufs[i] = NULL;
     }
     cam_stage_free(&e->cam);
+    metric_stage_free(&e->metrics);
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "cam/cam_stage.h"
+#include "metrics/metric_stage.h"
 #include "model/model.h"
 
 typedef struct {
@@ -18,6 +19,7 @@ typedef struct {
     int n_methods;
     const cam_method_ops *methods[CAM_STAGE_MAX_METHODS];
     uint32_t seed;     /* cam.seed: the random baseline's */
+    metric_params metrics;
 } explain_params;
 
 typedef struct {
@@ -26,6 +28,7 @@ typedef struct {
     explain_params p;
     int max_batch;
     cam_stage cam;
+    metric_stage metrics;
     cl_mem d_images, d_input, d_mean_std, d_labels, d_probs, d_pred, d_targets, d_dlogits;
     cl_mem d_index;    /* int32 [batch]: each image's dataset row */
 } explainer;
@@ -37,6 +40,7 @@ typedef struct {
     int32_t *target;                     /* [batch, T] */
     float *cam[CAM_STAGE_MAX_METHODS];     /* [batch, T, H, W] */
     float *cam_raw[CAM_STAGE_MAX_METHODS]; /* [batch, T, raw_h, raw_w] of the cam stage */
+    float *metric_scores;                /* [methods, T, batch, record]; NULL without metrics */
 } explain_out;
 
 /* Host arrays for batches of up to `batch` images of explainer e's work; free with

@@ -39,6 +39,9 @@ typedef struct {
 clcam_status run_load(const clcam_config *cfg, dataset_reader *d, model *m, int *t, explain_params *p,
                       long *count, clcam_err *err);
 
+/* cam.metrics and its settings as the metrics stage takes them. */
+void run_metric_params(const clcam_config *cfg, metric_params *mp);
+
 clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *err);
 
 #endif

@@ -8,6 +8,7 @@
 #include "../io/h5util.h"
 #include "../base/fault.h"
 #include "../base/progress.h"
+#include "metrics/metric_rows.h"
 
 /* Batches in flight at once: one being read, one queued on the device behind one running,
  * one being written. */
@@ -20,6 +21,7 @@ typedef struct {
     int64_t *index;
     int32_t *rows;  /* index as the device takes it */
     explain_out out;
+    metric_rows metrics; /* the writer's: values from out.metric_scores */
     long start; /* results row of its first image */
     int count;
     cl_event done;
@@ -56,7 +58,8 @@ static clcam_status slot_alloc(batch_slot *s, int batch, const run_loop *L, clca
     s->rows = malloc(sizeof(int32_t) * (size_t)batch);
     if (!s->images || !s->labels || !s->index || !s->rows)
         return err_set(err, CLCAM_ERR_NOMEM, "out of memory for a batch of %d images", batch);
-    return explain_out_alloc(&s->out, batch, L->e, err);
+    clcam_status st = explain_out_alloc(&s->out, batch, L->e, err);
+    return st == CLCAM_OK ? metric_rows_alloc(&s->metrics, &L->e->metrics, batch, err) : st;
 }
 
 static void slot_free(batch_slot *s)
@@ -70,6 +73,7 @@ static void slot_free(batch_slot *s)
     free(s->index);
     free(s->rows);
     explain_out_free(&s->out);
+    metric_rows_free(&s->metrics);
     memset(s, 0, sizeof *s);
 }
 
@@ -112,9 +116,18 @@ static clcam_status slot_save(batch_slot *s, run_loop *L, int n_saved, clcam_err
         .logits = s->out.logits, .probs = s->out.probs, .pred = s->out.pred,
         .target = s->out.target,
     };
+    const metric_stage *ms = &L->e->metrics;
+    if (ms->enabled)
+        metric_rows_fill(&s->metrics, ms, s->out.metric_scores, s->out.probs, s->out.target,
+                         L->m->classes, s->count);
     for (int m = 0; m < CAM_STAGE_MAX_METHODS && m < RESULTS_MAX_METHODS; m++) {
         b.cam[m] = s->out.cam[m];
         b.cam_raw[m] = s->out.cam_raw[m];
+        /* the file's metrics in the order of metric_kind, those asked for */
+        for (int k = 0, i = 0; k < METRIC_COUNT && i < RESULTS_MAX_METRICS; k++)
+            if (s->metrics.value[m][k]) b.metric[m][i++] = s->metrics.value[m][k];
+        b.deletion_curve[m] = s->metrics.deletion[m];
+        b.insertion_curve[m] = s->metrics.insertion[m];
     }
     TRY(results_write(L->w, s->start, s->count, &b, err));
     fault_point("after_write", n_saved);

@@ -92,3 +92,9 @@ set_tests_properties(large_inputs PROPERTIES TIMEOUT 600 LABELS torch)
 clcam_add_test(baseline_check /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/baseline_check.py
   $<TARGET_FILE:clcam>)
 set_tests_properties(baseline_check PROPERTIES TIMEOUT 300 LABELS shared)
+# Faithfulness metrics (cam.metrics) against Python references on clcam's own maps:
+# pytorch-grad-cam's formulas for confidence and ROAD (scipy's sparse solve), a PyTorch batch
+# implementation of deletion and insertion.
+clcam_add_test(metrics_check /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/metrics_check.py
+  $<TARGET_FILE:clcam>)
+set_tests_properties(metrics_check PROPERTIES TIMEOUT 900 LABELS "torch;shared")

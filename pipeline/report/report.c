@@ -167,6 +167,7 @@ clcam_status report_write(const report_options *opt, clcam_err *err)
     report_page page;
     results_reader *readers = NULL;
     int n_readers = 0, r_classes = 0;
+    metrics_summary *metrics = NULL;
 
     if (opt->scale < 1 || opt->scale > REPORT_MAX_SCALE || opt->per_class < 1 || opt->per_class > REPORT_MAX_PER_CLASS) {
         st = err_set(err, CLCAM_ERR_USAGE, "--scale must be 1..%d and --per-class 1..%d", REPORT_MAX_SCALE, REPORT_MAX_PER_CLASS);
@@ -282,14 +283,21 @@ clcam_status report_write(const report_options *opt, clcam_err *err)
         grids[0] = moved;
         n_grids++;
     }
+    if (!(metrics = malloc(sizeof *metrics))) {
+        st = err_set(err, CLCAM_ERR_NOMEM, "%s: out of memory", r.path);
+        goto exit;
+    }
+    TRY(results_metrics_read(opt->results_path, r.methods, r.n_methods, metrics, err));
     page = (report_page){&r, opt->results_path, data_path, names, grids, n_grids,
-                         r.cam_w * opt->scale, r.cam_h * opt->scale, REPORT_GAP, correct, confusion};
+                         r.cam_w * opt->scale, r.cam_h * opt->scale, REPORT_GAP, correct, confusion,
+                         metrics};
     snprintf(path, sizeof path, "%s/index.html", opt->out_dir);
     TRY(report_html_write(path, &page, err));
 exit:
     for (int k = 0; grids && k < r_classes + 3; k++) free(grids[k].rows); /* all allocated */
     for (int m = 0; m < n_readers; m++) results_reader_close(&readers[m]);
     free(readers);
+    free(metrics);
     free(grids), free(names), free(fallback), free(tmp), free(confusion);
     if (have_d) dataset_close(&d);
     if (have_r) results_reader_close(&r);

@@ -1,4 +1,5 @@
 #include "report_html.h"
+#include "report_metrics.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -22,7 +23,8 @@ static const char *STYLE =
     ".heads{display:flex;font-size:.8em;color:#555;text-align:center}\n"
     ".heads span{flex:none;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}\n"
     ".ok{color:#176b3a}.bad{color:#b3261e}\n"
-    "table.sortable th{cursor:pointer}\n";
+    "table.sortable th{cursor:pointer}\n"
+    "table.metrics td.best{font-weight:bold;background:#e6f4ea}\n";
 
 /* Page-side check used by the tests (and handy to a reader): counts the images that loaded. */
 static const char *SCRIPT =
@@ -244,6 +246,7 @@ clcam_status report_html_write(const char *path, const report_page *p, clcam_err
                    "all %ld rows are shown as stored.</p>\n", r->n);
     put_facts(f, p);
     put_accuracy(f, p);
+    if (p->metrics) report_metrics_html(f, p->metrics);
     fputs("<h2>Pictures</h2>\n<p>Each row: the original image, the CAM as matplotlib's jet colour map, and the "
           "overlay (0.4 heatmap + 0.6 image). Per-class grids show the first images of each class in file order; "
           "the confidence grids are ranked by the probability of the predicted class. With several methods, "

@@ -2,10 +2,11 @@
 #ifndef CLCAM_REPORT_HTML_H
 #define CLCAM_REPORT_HTML_H
 
+#include "../../io/results_metrics_read.h"
 #include "../../io/results_read.h"
 #include "../../base/error.h"
 
-#define REPORT_MAX_COLS 9       /* the original and up to 8 methods */
+#define REPORT_MAX_COLS 17      /* the original and up to 16 methods */
 
 typedef struct {
     char title[256];            /* plain text, escaped when written */
@@ -25,6 +26,7 @@ typedef struct {
     int tile_w, tile_h, gap;    /* picture geometry, so captions line up with rows */
     long correct;               /* -1 without labels */
     const long *confusion;      /* [classes][classes], rows true; NULL without labels */
+    const metrics_summary *metrics; /* n_metrics 0: the file has none */
 } report_page;
 
 /* Writes path (through path.tmp and a rename). Every string from the file is HTML-escaped. */
