@@ -34,7 +34,7 @@ __kernel void metric_order_pass(__global uint2 *key, int HW, int N, int j, int k
 {
     int i = get_global_id(0);
     if (i >= n) return;
-    int half = N / 2, b = i / half, t = i % half;
+    int pairs = N / 2, b = i / pairs, t = i % pairs;
     int low = t & (j - 1), p = ((t - low) << 1) + low;
     __global uint2 *s = key + b * N;
     uint2 x = s[p], y = s[p + j];
