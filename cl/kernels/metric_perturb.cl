@@ -45,7 +45,9 @@ __kernel void metric_steps(__global const float *input, __global const float *bl
 /* One pass of the separable Gaussian blur with zero padding, along x (dx = 1) or y (dx = 0)
  * of each [H, W] plane: the weighted sum over offsets -R..R, weights exp(-d^2 / (2 sigma^2)),
  * divided by their sum over all 2R + 1 offsets (outside the image too, as a conv2d with a
- * normalised kernel); R = 0 copies. n = planes * H * W. */
+ * normalised kernel); R = 0 copies. The weights come by recurrence, w(d + 1) = w(d) r(d),
+ * r(d) = exp(-(2d + 1) / (2 sigma^2)), r(d + 1) = r(d) exp(-1 / sigma^2): two exp calls per
+ * item instead of 2R + 1. n = planes * H * W. */
 __kernel void metric_blur_pass(__global const float *in, __global float *out, int H, int W,
                                int R, float sigma, int dx, int n)
 {
@@ -55,14 +57,20 @@ __kernel void metric_blur_pass(__global const float *in, __global float *out, in
         out[i] = in[i];
         return;
     }
-    int HW = H * W, p = i % HW, y = p / W, x = p % W;
-    __global const float *plane = in + (i - p);
-    float two_s2 = 2.0f * sigma * sigma, sum = 0.0f, acc = 0.0f;
-    for (int d = -R; d <= R; d++) {
-        float w = exp(-(float)(d * d) / two_s2);
-        sum += w;
-        int yy = dx ? y : y + d, xx = dx ? x + d : x;
-        if (yy >= 0 && yy < H && xx >= 0 && xx < W) acc += w * plane[yy * W + xx];
+    int HW = H * W, p = i % HW, y = p / W, x = p % W, at = dx ? x : y, len = dx ? W : H;
+    int step = dx ? 1 : W;
+    __global const float *line = in + (i - p) + (dx ? y * W : x);
+    float two_s2 = 2.0f * sigma * sigma;
+    float w = 1.0f, r = exp(-1.0f / two_s2), q = exp(-2.0f / two_s2);
+    float sum = 1.0f, acc = line[at * step];
+    for (int d = 1; d <= R; d++) {
+        w *= r;
+        r *= q;
+        float pair = 0.0f;
+        if (at - d >= 0) pair += line[(at - d) * step];
+        if (at + d < len) pair += line[(at + d) * step];
+        sum += 2.0f * w;
+        acc += w * pair;
     }
     out[i] = acc / sum;
 }

@@ -75,7 +75,8 @@ void ref_metric_steps(const float *input, const float *blurred, const int *rank,
     }
 }
 
-/* One pass along x (dx = 1) or y of every plane, as metric_blur_pass. */
+/* One pass along x (dx = 1) or y of every plane, as metric_blur_pass: the same weights by
+ * the same recurrence, the same order of sums. */
 static void blur_pass(const float *in, float *out, int planes, int H, int W, int R, float sigma,
                       int dx)
 {
@@ -84,17 +85,21 @@ static void blur_pass(const float *in, float *out, int planes, int H, int W, int
         for (int y = 0; y < H; y++)
             for (int x = 0; x < W; x++) {
                 size_t at = ((size_t)pl * H + y) * W + x;
-                float sum = 0.0f, acc = 0.0f;
+                float w = 1.0f, r, q, sum = 1.0f, acc = in[at];
                 if (R == 0) {
                     out[at] = in[at];
                     continue;
                 }
-                for (int d = -R; d <= R; d++) {
-                    float w = expf(-(float)(d * d) / two_s2);
-                    int yy = dx ? y : y + d, xx = dx ? x + d : x;
-                    sum += w;
-                    if (yy >= 0 && yy < H && xx >= 0 && xx < W)
-                        acc += w * in[((size_t)pl * H + yy) * W + xx];
+                r = expf(-1.0f / two_s2);
+                q = expf(-2.0f / two_s2);
+                for (int d = 1; d <= R; d++) {
+                    float pair = 0.0f;
+                    w *= r;
+                    r *= q;
+                    if (dx ? x - d >= 0 : y - d >= 0) pair += in[at - (size_t)d * (dx ? 1 : W)];
+                    if (dx ? x + d < W : y + d < H) pair += in[at + (size_t)d * (dx ? 1 : W)];
+                    sum += 2.0f * w;
+                    acc += w * pair;
                 }
                 out[at] = acc / sum;
             }
