@@ -37,14 +37,30 @@ clcam_status op_metric_order(cl_ctx *ctx, cl_mem maps, int T, int rank_t, cl_mem
     TRY(CL_ARGS(ctx, k, err, CL_ARG(maps), CL_ARG(scratch), CL_ARG(T), CL_ARG(rank_t), CL_ARG(HW),
                 CL_ARG(N), CL_ARG(n)));
     TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
-    TRY(cl_ctx_kernel(ctx, "metric_order_pass", &k, err));
-    for (int kk = 2; kk <= N; kk *= 2)
-        for (int j = kk / 2; j > 0; j /= 2) {
-            int pairs = n / 2;
-            TRY(CL_ARGS(ctx, k, err, CL_ARG(scratch), CL_ARG(HW), CL_ARG(N), CL_ARG(j), CL_ARG(kk),
-                        CL_ARG(pairs)));
-            TRY(cl_ctx_launch1d(ctx, k, (size_t)pairs, err));
+    if (N > 1) {
+        /* Blocks of L2 places sorted in local memory; for each longer k, the passes of
+         * distance >= L2 over global memory, then the rest in local memory again. */
+        cl_kernel kl;
+        size_t ls;
+        int pairs = n / 2, L2, kmin = 2;
+        TRY(cl_ctx_kernel(ctx, "metric_order_local", &kl, err));
+        TRY(cl_ctx_kernel(ctx, "metric_order_pass", &k, err));
+        ls = cl_ctx_reduce_wg(ctx, "metric_order_local", 256);
+        while (ls > 1 && (2 * ls > (size_t)N || 2 * ls * 2 * sizeof(cl_uint) > ctx->local_mem / 2))
+            ls /= 2;
+        L2 = (int)(2 * ls);
+        for (int kk = L2; kk <= N; kk *= 2) {
+            for (int j = kk / 2; j >= L2; j /= 2) {
+                TRY(CL_ARGS(ctx, k, err, CL_ARG(scratch), CL_ARG(HW), CL_ARG(N), CL_ARG(j),
+                            CL_ARG(kk), CL_ARG(pairs)));
+                TRY(cl_ctx_launch1d(ctx, k, (size_t)pairs, err));
+            }
+            TRY(CL_ARGS(ctx, kl, err, CL_ARG(scratch), CL_ARG(HW), CL_ARG(N), CL_ARG(kmin),
+                        CL_ARG(kk), CL_ARG_LOCAL((size_t)L2 * 2 * sizeof(cl_uint))));
+            TRY(cl_ctx_launch_groups(ctx, kl, (size_t)(n / L2), ls, err));
+            kmin = 2 * kk;
         }
+    }
     n = batch * HW;
     TRY(cl_ctx_kernel(ctx, "metric_order_finish", &k, err));
     TRY(CL_ARGS(ctx, k, err, CL_ARG(scratch), CL_ARG(rank), CL_ARG(sorted), CL_ARG(HW), CL_ARG(N),

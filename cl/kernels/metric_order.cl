@@ -1,8 +1,9 @@
 /* The order of each image's map pixels for the faithfulness metrics (cl/ops_metrics.h): a
- * bitonic sort of (value, pixel) pairs per image, padded to N, a power of two, one launch per
- * compare-exchange pass over global memory. The order is total, so the result is the same on
+ * bitonic sort of (value, pixel) pairs per image, padded to N, a power of two; each
+ * compare-exchange pass of long distance is a launch over global memory. The order is total, so the result is the same on
  * every device: higher value first, equal values (and +0 against -0) by ascending pixel,
- * NaN after every number, the padding (pixel >= HW) last.
+ * NaN after every number, the padding (pixel >= HW) last. Passes of short distance run in
+ * local memory, a block of 2 * local size places per work-group (metric_order_local).
  * Pairs live in key [batch, N] as uint2 (float bits, pixel). */
 
 /* a comes before b. */
@@ -43,6 +44,35 @@ __kernel void metric_order_pass(__global uint2 *key, int HW, int N, int j, int k
         s[p] = y;
         s[p + j] = x;
     }
+}
+
+/* The passes whose distance j is below the work-group's block of L2 = 2 * local size places,
+ * in local memory: block g of the batch (image g / (N / L2)) sorted through blocks k = kmin ..
+ * kmax (doubling), each k from distance min(k, L2) / 2 down to 1. kmin = 2, kmax = L2 sorts
+ * the blocks from scratch; kmin = kmax = k > L2 ends block k after the global passes. The
+ * direction of a pair comes from its place in the image, as in metric_order_pass. */
+__kernel void metric_order_local(__global uint2 *key, int HW, int N, int kmin, int kmax,
+                                 __local uint2 *buf)
+{
+    int ls = (int)get_local_size(0), lid = (int)get_local_id(0), L2 = 2 * ls;
+    int g = (int)get_group_id(0), blocks = N / L2, start = (g % blocks) * L2;
+    __global uint2 *s = key + (g / blocks) * N + start;
+    buf[lid] = s[lid];
+    buf[lid + ls] = s[lid + ls];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int k = kmin; k <= kmax; k *= 2)
+        for (int j = min(k, L2) / 2; j > 0; j /= 2) {
+            int low = lid & (j - 1), p = ((lid - low) << 1) + low;
+            uint2 x = buf[p], y = buf[p + j];
+            bool forward = ((start + p) & k) == 0;
+            if (forward ? order_before(y, x, HW) : order_before(x, y, HW)) {
+                buf[p] = y;
+                buf[p + j] = x;
+            }
+            barrier(CLK_LOCAL_MEM_FENCE);
+        }
+    s[lid] = buf[lid];
+    s[lid + ls] = buf[lid + ls];
 }
 
 /* rank[b, pixel] = place, sorted[b, place] = value for the HW real pairs, which the order
