@@ -42,7 +42,7 @@ clcam_status op_metric_steps(cl_ctx *ctx, cl_mem input, cl_mem blurred, cl_mem r
 
 /* blurred [batch, C, H, W] = Gaussian blur of input, separable, sigma given (the caller uses
  * 5 * H / 224, as RISE at 224), radius ceil(3 * sigma), weights normalised to sum 1, zero
- * padding (as RISE's conv2d). */
+ * padding (as RISE's conv2d). scratch: [batch, C, H, W] floats, the horizontal pass's output. */
 clcam_status op_metric_blur(cl_ctx *ctx, cl_mem input, cl_mem blurred, cl_mem scratch,
                             int batch, int C, int H, int W, float sigma, clcam_err *err);
 

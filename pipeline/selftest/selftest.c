@@ -384,6 +384,8 @@ static const struct {
     {"zero pad, eval batchnorm", case_pad_bn_eval},
     {"add_inplace, summed grads", case_add_inplace},
     {"concat channels fwd/bwd", case_concat},
+    {"metric order (bitonic, ties)", case_metric_order},
+    {"metric mult/blur/steps/score", case_metric_perturb},
 };
 
 int selftest_case_count(void) { return (int)(sizeof CASES / sizeof *CASES); }

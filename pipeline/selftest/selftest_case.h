@@ -71,6 +71,10 @@ clcam_status case_bn_train(cl_ctx *ctx, scratch *s, int v, selftest_result *r, c
 clcam_status case_add_inplace(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
 clcam_status case_concat(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
 
+/* selftest_metrics.c */
+clcam_status case_metric_order(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
+clcam_status case_metric_perturb(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
+
 /* selftest_layers.c */
 clcam_status case_conv_grouped(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
 clcam_status case_clip(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
