@@ -85,3 +85,9 @@ set_tests_properties(import_images PROPERTIES TIMEOUT 600 LABELS torch)
 clcam_add_test(large_inputs /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/large_inputs.py
   $<TARGET_FILE:clcam>)
 set_tests_properties(large_inputs PROPERTIES TIMEOUT 600 LABELS torch)
+
+# ROAD's imputation (op_metric_road) against pytorch-grad-cam's system solved by scipy's
+# spsolve, noise off, within 1e-4; clcam's side is test_road --dump.
+clcam_add_test(road_scipy /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/road_scipy.py
+  $<TARGET_FILE:test_road>)
+set_tests_properties(road_scipy PROPERTIES TIMEOUT 300 LABELS torch)
