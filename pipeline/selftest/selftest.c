@@ -372,6 +372,7 @@ static const struct {
     {"method gradcam_elementwise", case_m_elementwise},
     {"method eigencam", case_m_eigencam},
     {"scorecam minmax, masks, weights", case_scorecam},
+    {"ROAD masks, CG imputation", case_road},
     {"train grads, own GEMM", case_grads_own},
     {"train grads, CLBlast GEMM", case_grads_clblast},
     {"softmax_xent, sgd_step", case_xent_sgd},
