@@ -42,7 +42,8 @@ typedef struct {
     int batch, T, rank_t, C, H, W, n_pct;
     int pct[4];
     float noise;
-    int kind; /* 0: uniform map, 1: few distinct values (ties), 2: constant (all removed), 3: smooth */
+    int kind;  /* 0: uniform map, 1: few distinct values (ties), 2: constant (all removed),
+                * 3: smooth */
     int chunk; /* copies per launch */
 } road_case;
 
@@ -57,8 +58,8 @@ static double road_run(cl_ctx *ctx, const road_case *k, float **got_out, float *
     float *got = malloc(n_out * sizeof(float)), *want = malloc(n_out * sizeof(float));
     int *index = malloc((size_t)k->batch * sizeof(int));
     unsigned seed = 1234u + (unsigned)(HW * 7 + k->kind);
-    cl_mem d_in = NULL, d_maps = NULL, d_sorted = NULL, d_pct = NULL, d_index = NULL, d_chunk = NULL,
-           d_scratch = NULL;
+    cl_mem d_in = NULL, d_maps = NULL, d_sorted = NULL, d_pct = NULL, d_index = NULL;
+    cl_mem d_chunk = NULL, d_scratch = NULL;
     clcam_err err = {0};
     double worst = -1.0;
     if (!input || !maps || !sorted || !got || !want || !index) abort();
@@ -96,8 +97,9 @@ static double road_run(cl_ctx *ctx, const road_case *k, float **got_out, float *
     for (int first = 0; first < copies; first += k->chunk) {
         int count = copies - first < k->chunk ? copies - first : k->chunk;
         size_t bytes = (size_t)count * k->C * HW * 4;
-        if (op_metric_road(ctx, d_in, d_maps, k->T, k->rank_t, d_sorted, d_pct, k->n_pct, k->noise,
-                           77u, d_index, d_chunk, d_scratch, k->C, k->H, k->W, first, count, &err) ||
+        if (op_metric_road(ctx, d_in, d_maps, k->T, k->rank_t, d_sorted, d_pct, k->n_pct,
+                           k->noise, 77u, d_index, d_chunk, d_scratch, k->C, k->H, k->W, first,
+                           count, &err) ||
             cl_ctx_download(ctx, d_chunk, got + (size_t)first * k->C * HW, bytes, &err))
             goto done;
     }
@@ -125,13 +127,14 @@ done:
 /* The --dump mode: one image, one copy, noise 0. */
 static int road_dump(cl_ctx *ctx, char **argv)
 {
-    road_case k = {1, 1, 0, atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), 1, {atoi(argv[5])}, 0.0f, 0, 1};
+    road_case k = {1, 1, 0, atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), 1, {atoi(argv[5])},
+                   0.0f, 0, 1};
     int lerf = atoi(argv[6]), HW = k.H * k.W;
     size_t n_in = (size_t)k.C * HW;
     float *buf = malloc((n_in + HW) * sizeof(float)), *sorted = malloc((size_t)HW * sizeof(float));
     float *out = malloc(n_in * sizeof(float));
-    cl_mem d_in = NULL, d_maps = NULL, d_sorted = NULL, d_pct = NULL, d_index = NULL, d_chunk = NULL,
-           d_scratch = NULL;
+    cl_mem d_in = NULL, d_maps = NULL, d_sorted = NULL, d_pct = NULL, d_index = NULL;
+    cl_mem d_chunk = NULL, d_scratch = NULL;
     clcam_err err = {0};
     int zero = 0, rc = 1;
     FILE *f = fopen(argv[7], "rb");
@@ -144,9 +147,11 @@ static int road_dump(cl_ctx *ctx, char **argv)
     if (cl_ctx_alloc(ctx, n_in * 4, &d_in, "input", &err) ||
         cl_ctx_alloc(ctx, (size_t)HW * 4, &d_maps, "maps", &err) ||
         cl_ctx_alloc(ctx, (size_t)HW * 4, &d_sorted, "sorted", &err) ||
-        cl_ctx_alloc(ctx, 4, &d_pct, "pct", &err) || cl_ctx_alloc(ctx, 4, &d_index, "index", &err) ||
+        cl_ctx_alloc(ctx, 4, &d_pct, "pct", &err) ||
+        cl_ctx_alloc(ctx, 4, &d_index, "index", &err) ||
         cl_ctx_alloc(ctx, n_in * 4, &d_chunk, "chunk", &err) ||
-        cl_ctx_alloc(ctx, op_metric_road_scratch_bytes(1, k.C, k.H, k.W), &d_scratch, "scratch", &err) ||
+        cl_ctx_alloc(ctx, op_metric_road_scratch_bytes(1, k.C, k.H, k.W), &d_scratch, "scratch",
+                     &err) ||
         cl_ctx_upload(ctx, d_in, buf, n_in * 4, &err) ||
         cl_ctx_upload(ctx, d_maps, buf + n_in, (size_t)HW * 4, &err) ||
         cl_ctx_upload(ctx, d_sorted, sorted, (size_t)HW * 4, &err) ||

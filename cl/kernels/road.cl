@@ -31,10 +31,12 @@ static float road_normal(uint seed, uint index, uint s, uint c, uint pixel)
     return sqrt(-2.0f * log(u1)) * cos(6.283185307179586f * u2);
 }
 
-/* keep[j, p] = 1 (else 0) where copy q = first + j keeps pixel p. The threshold is np.percentile's
- * linear interpolation between the ascending values at (HW - 1) * pct / 100, evaluated as
- * numpy's _lerp; ascending values come from sorted (descending map) read from its end for
- * MoRF, and as 1 - sorted read from its start for LeRF. One work-item per (copy, pixel). */
+/* keep[j, p] = 1 (else 0) where copy q = first + j keeps pixel p. The threshold is
+ * np.percentile's linear interpolation between the ascending values at (HW - 1) * pct / 100,
+ * evaluated as numpy's _lerp but in float (numpy's double, rounded to float32 by torch's
+ * comparison, can differ only when the two values are a few ulps apart); ascending values
+ * come from sorted (descending map) read from its end for MoRF, and as 1 - sorted read from
+ * its start for LeRF. One work-item per (copy, pixel). */
 __kernel void road_mask(__global const float *maps, __global const float *sorted,
                         __global const int *pct, __global float *keep, int T, int rank_t, int S,
                         int HW, int first, int n)
@@ -113,7 +115,8 @@ __kernel void road_solve(__global const float *input, __global float *work,
     __global const float *v = input + (size_t)(b * C + c) * HW;
     __global const float *kp = work + (size_t)j * HW;
     __global float *x = chunk + (size_t)g * HW;
-    __global float *r = work + (size_t)count * HW + (size_t)g * HW, *pv = r + plane, *ap = pv + plane;
+    __global float *r = work + (size_t)count * HW + (size_t)g * HW;
+    __global float *pv = r + plane, *ap = pv + plane;
 
     for (int i = l; i < HW; i += lsz) {
         x[i] = kp[i] != 0.0f ? v[i] : 0.0f;

@@ -54,7 +54,8 @@ static void road_solve(double *x, const char *keep, int H, int W)
                 for (int dy = -1; dy <= 1; dy++)
                     for (int dx = -1; dx <= 1; dx++) {
                         int yy = y + dy, xc = xx + dx;
-                        if ((dy == 0 && dx == 0) || yy < 0 || yy >= H || xc < 0 || xc >= W) continue;
+                        if ((dy == 0 && dx == 0) || yy < 0 || yy >= H || xc < 0 || xc >= W)
+                            continue;
                         double w = (dy == 0 || dx == 0) ? 1.0 / 6.0 : 1.0 / 12.0;
                         wsum += w;
                         acc += w * x[yy * W + xc];
