@@ -202,6 +202,7 @@ int main(int argc, char **argv)
         {1, 1, 0, 1, 224, 224, 2, {20, 80}, 0.0f, 0, 4},
         {2, 1, 0, 2, 9, 31, 4, {10, 40, 70, 90}, 0.0f, 3, 5},
         {1, 1, 0, 1, 224, 224, 2, {50, 90}, 0.0f, 3, 4},
+        {1, 1, 0, 2, 6, 6, 2, {-5, 130}, 0.0f, 0, 4}, /* out of range: clamped to 0 and 100 */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const road_case *k = &cases[i];
@@ -220,6 +221,16 @@ int main(int argc, char **argv)
         free(got);
         free(want);
     }
+    /* The generator is N(0, 1): mean and deviation over 200,000 keys. */
+    double sum = 0.0, sum2 = 0.0;
+    const int draws = 200000;
+    for (int i = 0; i < draws; i++) {
+        double z = ref_road_normal(5u, (uint32_t)(i / 1000), 1u, 2u, (uint32_t)(i % 1000));
+        sum += z;
+        sum2 += z * z;
+    }
+    double mean = sum / draws, sd = sqrt(sum2 / draws - mean * mean);
+    CHECK(fabs(mean) < 0.01 && fabs(sd - 1.0) < 0.01, "noise mean %.4f, deviation %.4f", mean, sd);
     /* The noise is there: the same case with and without it differs at removed pixels. */
     road_case quiet = cases[1], loud = cases[1];
     quiet.noise = 0.0f;

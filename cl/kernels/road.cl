@@ -36,7 +36,7 @@ static float road_normal(uint seed, uint index, uint s, uint c, uint pixel)
  * evaluated as numpy's _lerp but in float (numpy's double, rounded to float32 by torch's
  * comparison, can differ only when the two values are a few ulps apart); ascending values
  * come from sorted (descending map) read from its end for MoRF, and as 1 - sorted read from
- * its start for LeRF. One work-item per (copy, pixel). */
+ * its start for LeRF. pct is clamped to [0, 100]. One work-item per (copy, pixel). */
 __kernel void road_mask(__global const float *maps, __global const float *sorted,
                         __global const int *pct, __global float *keep, int T, int rank_t, int S,
                         int HW, int first, int n)
@@ -44,7 +44,7 @@ __kernel void road_mask(__global const float *maps, __global const float *sorted
     int i = get_global_id(0);
     if (i >= n) return;
     int j = i / HW, p = i % HW, q = first + j, b = q / S, s = q % S;
-    int lerf = s & 1, num = (HW - 1) * pct[s / 2];
+    int lerf = s & 1, num = (HW - 1) * clamp(pct[s / 2], 0, 100);
     int lo = num / 100, hi = lo + 1 < HW ? lo + 1 : HW - 1;
     float g = (float)(num % 100) / 100.0f;
     __global const float *srt = sorted + b * HW;

@@ -31,7 +31,7 @@ float ref_road_normal(uint32_t seed, uint32_t index, uint32_t s, uint32_t c, uin
  * torch compares it with the float32 map. */
 static float road_threshold(const float *sorted, int HW, int p, int lerf)
 {
-    long num = (long)(HW - 1) * p;
+    long num = (long)(HW - 1) * (p < 0 ? 0 : p > 100 ? 100 : p);
     int lo = (int)(num / 100), hi = lo + 1 < HW ? lo + 1 : HW - 1;
     double g = (double)(num % 100) / 100.0;
     double a = lerf ? (double)(1.0f - sorted[lo]) : (double)sorted[HW - 1 - lo];
