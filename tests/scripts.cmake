@@ -98,3 +98,8 @@ set_tests_properties(baseline_check PROPERTIES TIMEOUT 300 LABELS shared)
 clcam_add_test(metrics_check /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/metrics_check.py
   $<TARGET_FILE:clcam>)
 set_tests_properties(metrics_check PROPERTIES TIMEOUT 900 LABELS "torch;shared")
+# ROAD's imputation (op_metric_road) against pytorch-grad-cam's system solved by scipy's
+# spsolve, noise off, within 1e-4; clcam's side is test_road --dump.
+clcam_add_test(road_scipy /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/road_scipy.py
+  $<TARGET_FILE:test_road>)
+set_tests_properties(road_scipy PROPERTIES TIMEOUT 300 LABELS torch)

@@ -373,6 +373,7 @@ static const struct {
     {"method eigencam", case_m_eigencam},
     {"baselines random, sobel", case_baseline},
     {"scorecam minmax, masks, weights", case_scorecam},
+    {"ROAD masks, CG imputation", case_road},
     {"train grads, own GEMM", case_grads_own},
     {"train grads, CLBlast GEMM", case_grads_clblast},
     {"softmax_xent, sgd_step", case_xent_sgd},

@@ -61,6 +61,9 @@ clcam_status case_m_elementwise(cl_ctx *ctx, scratch *s, int v, selftest_result 
 clcam_status case_m_eigencam(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
 clcam_status case_baseline(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
 
+/* selftest_road.c */
+clcam_status case_road(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
+
 /* selftest_train.c */
 clcam_status case_grads_own(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);
 clcam_status case_grads_clblast(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err);

@@ -1,0 +1,170 @@
+/* ROAD (Rong et al. 2022) as pytorch-grad-cam computes it: the pixels above a percentile of
+ * the map (most relevant first) or of 1 - map (least relevant first) are removed and filled
+ * by noisy linear imputation, each the weighted mean of its in-image neighbours (1/6 direct,
+ * 1/12 diagonal), all removed pixels of a channel solved at once, plus seeded noise. The
+ * system is symmetric positive semi-definite: conjugate gradient from x = 0 leaves a removed
+ * region with no kept neighbour at 0. pipeline/metrics/reference_road.c is the same in C. */
+#pragma OPENCL FP_CONTRACT OFF
+
+/* lowbias32 (Chris Wellons' integer hash): the noise is a function of its key alone. */
+static uint road_hash(uint x)
+{
+    x ^= x >> 16;
+    x *= 0x7feb352du;
+    x ^= x >> 15;
+    x *= 0x846ca68bu;
+    x ^= x >> 16;
+    return x;
+}
+
+/* N(0, 1) by Box-Muller from the hash of (seed, index, s, c, pixel). */
+static float road_normal(uint seed, uint index, uint s, uint c, uint pixel)
+{
+    uint h = road_hash(seed);
+    h = road_hash(h ^ index);
+    h = road_hash(h ^ s);
+    h = road_hash(h ^ c);
+    h = road_hash(h ^ pixel);
+    uint h1 = road_hash(h), h2 = road_hash(h1 + 1u);
+    float u1 = (float)((h1 >> 8) + 1u) * (1.0f / 16777216.0f); /* (0, 1]: log is finite */
+    float u2 = (float)(h2 >> 8) * (1.0f / 16777216.0f);
+    return sqrt(-2.0f * log(u1)) * cos(6.283185307179586f * u2);
+}
+
+/* keep[j, p] = 1 (else 0) where copy q = first + j keeps pixel p. The threshold is
+ * np.percentile's linear interpolation between the ascending values at (HW - 1) * pct / 100,
+ * evaluated as numpy's _lerp but in float (numpy's double, rounded to float32 by torch's
+ * comparison, can differ only when the two values are a few ulps apart); ascending values
+ * come from sorted (descending map) read from its end for MoRF, and as 1 - sorted read from
+ * its start for LeRF. pct is clamped to [0, 100]. One work-item per (copy, pixel). */
+__kernel void road_mask(__global const float *maps, __global const float *sorted,
+                        __global const int *pct, __global float *keep, int T, int rank_t, int S,
+                        int HW, int first, int n)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int j = i / HW, p = i % HW, q = first + j, b = q / S, s = q % S;
+    int lerf = s & 1, num = (HW - 1) * clamp(pct[s / 2], 0, 100);
+    int lo = num / 100, hi = lo + 1 < HW ? lo + 1 : HW - 1;
+    float g = (float)(num % 100) / 100.0f;
+    __global const float *srt = sorted + b * HW;
+    float a = lerf ? 1.0f - srt[lo] : srt[HW - 1 - lo];
+    float c = lerf ? 1.0f - srt[hi] : srt[HW - 1 - hi];
+    float d = c - a;
+    float thr = g < 0.5f ? a + d * g : c - d * (1.0f - g);
+    float m = maps[(b * T + rank_t) * HW + p];
+    float v = lerf ? 1.0f - m : m;
+    keep[i] = v < thr ? 1.0f : 0.0f;
+}
+
+/* The sum of `part` over the work-group, in every item (lsz a power of two). */
+static float road_group_sum(__local float *red, float part)
+{
+    int l = get_local_id(0), n = get_local_size(0);
+    red[l] = part;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int h = n / 2; h > 0; h /= 2) {
+        if (l < h) red[l] += red[l + h];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float total = red[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return total;
+}
+
+/* The residual b_i - (A x)_i of removed pixel i, with x holding the kept pixels' values
+ * elsewhere: sum over in-image neighbours k of w_ik (x_k - x_i). Differences first: for a
+ * smooth x they are exact, where the weighted sum minus sum_valid_w(i) x_i would round at
+ * the scale of x, errors alike in neighbouring pixels that the solve amplifies ~100x at 224. */
+static float road_residual(__global const float *x, int y, int xx, int H, int W)
+{
+    float xi = x[y * W + xx], acc = 0.0f;
+    for (int dy = -1; dy <= 1; dy++)
+        for (int dx = -1; dx <= 1; dx++) {
+            int yy = y + dy, xc = xx + dx;
+            if ((dy == 0 && dx == 0) || yy < 0 || yy >= H || xc < 0 || xc >= W) continue;
+            float w = (dy == 0 || dx == 0) ? 1.0f / 6.0f : 1.0f / 12.0f;
+            acc += w * (x[yy * W + xc] - xi);
+        }
+    return acc;
+}
+
+/* (A p)_i for removed pixel i, p being 0 at kept pixels: sum_valid_w(i) p_i minus the
+ * weighted sum of the neighbours. */
+static float road_apply(__global const float *p, int y, int xx, int H, int W)
+{
+    return -road_residual(p, y, xx, H, W);
+}
+
+/* One work-group per (copy j, channel c), exactly count * C of them (no early return: PoCL
+ * miscompiled one ahead of the barriers): chunk[j, c] = the input with its removed pixels
+ * solved by conjugate gradient, plus noise * N(0, 1). CG starts from x = 0 and restarts
+ * ROAD_PASSES times from the residual b - A x computed afresh, because float32's recurrence
+ * drifts from the true residual over the hundreds of iterations a wide region needs; each
+ * pass runs until |r|^2 <= tol2 |b|^2 or max_iter. work: keep [count, HW] (road_mask's), then
+ * r, p, Ap, each [count, C, HW]. red: lsz floats. */
+#define ROAD_PASSES 3
+__kernel void road_solve(__global const float *input, __global float *work,
+                         __global const int *index, __global float *chunk, __local float *red,
+                         int C, int H, int W, int S, int first, int count, float noise,
+                         uint seed, float tol2, int max_iter)
+{
+    int g = get_group_id(0), l = get_local_id(0), lsz = get_local_size(0);
+    int HW = H * W, j = g / C, c = g % C, q = first + j, b = q / S, s = q % S;
+    size_t plane = (size_t)count * C * HW;
+    __global const float *v = input + (size_t)(b * C + c) * HW;
+    __global const float *kp = work + (size_t)j * HW;
+    __global float *x = chunk + (size_t)g * HW;
+    __global float *r = work + (size_t)count * HW + (size_t)g * HW;
+    __global float *pv = r + plane, *ap = pv + plane;
+
+    for (int i = l; i < HW; i += lsz) {
+        x[i] = kp[i] != 0.0f ? v[i] : 0.0f;
+        pv[i] = 0.0f;
+    }
+    float bb = 0.0f;
+    for (int pass = 0; pass < ROAD_PASSES; pass++) {
+        barrier(CLK_GLOBAL_MEM_FENCE);
+        float part = 0.0f;
+        for (int i = l; i < HW; i += lsz) {
+            if (kp[i] != 0.0f) continue;
+            float ri = road_residual(x, i / W, i % W, H, W);
+            r[i] = ri;
+            pv[i] = ri;
+            part += ri * ri;
+        }
+        float rr = road_group_sum(red, part);
+        if (pass == 0) bb = rr;
+        barrier(CLK_GLOBAL_MEM_FENCE);
+        for (int it = 0; it < max_iter && rr > tol2 * bb; it++) {
+            part = 0.0f;
+            for (int i = l; i < HW; i += lsz) {
+                float a = kp[i] != 0.0f ? 0.0f : road_apply(pv, i / W, i % W, H, W);
+                ap[i] = a;
+                part += pv[i] * a;
+            }
+            float pap = road_group_sum(red, part);
+            float alpha = pap > 0.0f ? rr / pap : 0.0f;
+            part = 0.0f;
+            for (int i = l; i < HW; i += lsz) {
+                if (kp[i] != 0.0f) continue;
+                x[i] += alpha * pv[i];
+                float ri = r[i] - alpha * ap[i];
+                r[i] = ri;
+                part += ri * ri;
+            }
+            float rn = road_group_sum(red, part);
+            if (!(pap > 0.0f)) rn = 0.0f; /* p = 0: nothing left to solve */
+            float beta = rn / rr;
+            rr = rn;
+            barrier(CLK_GLOBAL_MEM_FENCE); /* every item has read its neighbours' p */
+            for (int i = l; i < HW; i += lsz)
+                if (kp[i] == 0.0f) pv[i] = r[i] + beta * pv[i];
+            barrier(CLK_GLOBAL_MEM_FENCE);
+        }
+    }
+    if (noise != 0.0f)
+        for (int i = l; i < HW; i += lsz)
+            if (kp[i] == 0.0f)
+                x[i] += noise * road_normal(seed, (uint)index[b], (uint)s, (uint)c, (uint)i);
+}

@@ -1,0 +1,47 @@
+/* ROAD's perturbed copies (cl/kernels/road.cl): the kept-pixel masks, then one work-group per
+ * (copy, channel) solving that channel's imputation by conjugate gradient. scratch holds the
+ * masks [count, HW], then CG's r, p and A p, each [count, C, HW]. */
+#include "ops_metrics.h"
+
+/* Each of CG's passes (road.cl) stops when |r| <= ROAD_TOL |b|, which keeps the solution
+ * within 3e-7 of a double solve on a 224x224 map whose removed region spans the image
+ * (tests/test_road.c), or after ROAD_ITER_PER_SIDE * (H + W) iterations: such a region needs
+ * about 2 * (H + W) in all. */
+#define ROAD_TOL 1e-8f
+#define ROAD_ITER_PER_SIDE 10
+#define ROAD_WG_CAP 256
+
+size_t op_metric_road_scratch_bytes(int count, int C, int H, int W)
+{
+    size_t plane = (size_t)count * (size_t)H * (size_t)W;
+    return plane * sizeof(float) + 3 * plane * (size_t)C * sizeof(float);
+}
+
+clcam_status op_metric_road(cl_ctx *ctx, cl_mem input, cl_mem maps, int T, int rank_t,
+                            cl_mem sorted, cl_mem pct, int n_pct, float noise, uint32_t seed,
+                            cl_mem index, cl_mem chunk, cl_mem scratch, int C, int H, int W,
+                            int first, int count, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int HW = H * W, S = 2 * n_pct, n = count * HW;
+    float tol2 = ROAD_TOL * ROAD_TOL;
+    int max_iter = ROAD_ITER_PER_SIDE * (H + W);
+    if (count <= 0) return CLCAM_OK;
+    TRY(cl_check_elems("ROAD scratch", 3ull * (unsigned long long)count * C * HW, err));
+    TRY(cl_ctx_kernel(ctx, "road_mask", &k, err));
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(maps), CL_ARG(sorted), CL_ARG(pct), CL_ARG(scratch), CL_ARG(T),
+                CL_ARG(rank_t), CL_ARG(S), CL_ARG(HW), CL_ARG(first), CL_ARG(n)));
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+
+    TRY(cl_ctx_kernel(ctx, "road_solve", &k, err));
+    size_t wg = cl_ctx_reduce_wg(ctx, "road_solve", ROAD_WG_CAP);
+    while (wg > 1 && wg * sizeof(float) > ctx->local_mem) wg /= 2;
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(input), CL_ARG(scratch), CL_ARG(index), CL_ARG(chunk),
+                CL_ARG_LOCAL(wg * sizeof(float)), CL_ARG(C), CL_ARG(H), CL_ARG(W),
+                CL_ARG(S), CL_ARG(first), CL_ARG(count), CL_ARG(noise), CL_ARG(seed),
+                CL_ARG(tol2), CL_ARG(max_iter)));
+    TRY(cl_ctx_launch_groups(ctx, k, (size_t)count * (size_t)C, wg, err));
+exit:
+    return st;
+}
