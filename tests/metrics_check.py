@@ -138,12 +138,90 @@ def road_scores(model, x, maps, targets, pcts):
     return softmax_target(model, xs, t).view(n, 2 * len(pcts))
 
 
+MUTANTS = [
+    # (kernel file, text, replacement, the metrics that must then fail)
+    ("metric_perturb", "long step = q % K + (insertion ? 0 : 1);",
+     "long step = q % K + (insertion ? 1 : 1);", "insertion"),
+    ("road", "num = (HW - 1) * clamp(pct[s / 2], 0, 100);",
+     "num = (HW - 1) * clamp(pct[s / 2] + 1, 0, 100);", "road_"),
+]
+
+
+def check(a, data, weights, tmp, methods, pcts, env=None, quiet=False):
+    """Runs clcam with every metric and compares; the list of failures."""
+    failures = []
+    out = os.path.join(tmp, "m.h5")
+    sets = [f"data.file={data}", f"model.weights={weights}", f"output.file={out}",
+            f"data.count={a.count}", "batch=16", f"cam.methods=[{', '.join(methods)}]",
+            f"cam.metrics=[{', '.join(METRICS)}]", f"cam.metric_steps={a.steps}",
+            "cam.road_noise=0"]
+    cmd = [a.clcam, "run", os.path.join(HERE, "..", "configs", "cifar10_gradcam.yaml"), "--quiet",
+           "--overwrite"]
+    for s in sets:
+        cmd += ["--set", s]
+    subprocess.run(cmd, check=True, env=env)
+    model = tc.load_model(weights, torch.float32)
+    images, _, _ = tc.read_split(data, "test", 0, a.count)
+    x = tc.preprocess(images, tc.DEFAULT_SCALE, tc.DEFAULT_MEAN, tc.DEFAULT_STD, torch.float32)
+    say = (lambda *_: None) if quiet else print
+    with h5py.File(out, "r") as f:
+        if f.attrs["complete"] != 1:
+            failures.append("the results file is not complete")
+        targets = torch.from_numpy(f["target"][:].astype(np.int64))
+        y = torch.from_numpy(f["probs"][:])[torch.arange(a.count), targets]
+        for meth in methods:
+            g = f[meth]["metrics"]
+            maps = torch.from_numpy(f[meth]["cam"][:])
+            got = {k: g[k][:] for k in METRICS}
+            ref = {}
+            o = softmax_target(model, x * maps[:, None], targets)
+            ref["confidence_drop"] = (torch.clamp(y - o, min=0) / y).numpy()
+            ref["confidence_increase"] = (o > y).float().numpy()
+            dele, ins = deletion_insertion(model, x, maps, targets, a.steps, y)
+            ref["deletion"], ref["insertion"] = trapezoid(dele, a.steps).numpy(), \
+                trapezoid(ins, a.steps).numpy()
+            road = road_scores(model, x, maps, targets, pcts)
+            morf = (road[:, 0::2] - y[:, None]).mean(1)
+            lerf = (road[:, 1::2] - y[:, None]).mean(1)
+            ref["road_morf"], ref["road_lerf"] = morf.numpy(), lerf.numpy()
+            ref["road_combined"] = ((lerf - morf) / 2).numpy()
+            # float32 probabilities through two implementations: measured differences are
+            # below 2e-6; a wrong pixel, step or percentile moves them by 1e-3 and more
+            tol = dict(confidence_drop=1e-4, deletion=1e-4, insertion=1e-4, road_morf=1e-4,
+                       road_lerf=1e-4, road_combined=1e-4)
+            for k in METRICS:
+                if k == "confidence_increase":
+                    # a threshold: only where O and Y are apart by more than float32 noise
+                    clear = np.abs((o - y).numpy()) > 1e-5
+                    err = float(np.sum((got[k] != ref[k]) & clear))
+                    ok = err == 0
+                else:
+                    err = float(np.max(np.abs(got[k] - ref[k])))
+                    ok = err <= tol[k]
+                say(f"{meth:>10} {k:<20} max |clcam - reference| {err:.3g}"
+                    f"   mean clcam {np.mean(got[k]):.4f} reference {np.mean(ref[k]):.4f}")
+                if not ok:
+                    failures.append(f"{meth} {k}: {err:.3g}")
+            for name, curve in (("deletion_curve", dele), ("insertion_curve", ins)):
+                err = float(np.max(np.abs(g[name][:] - curve.numpy())))
+                say(f"{meth:>10} {name:<20} max |clcam - reference| {err:.3g}")
+                if err > 1e-4:
+                    failures.append(f"{meth} {name}: {err:.3g}")
+                mean = g[name].attrs["mean"]
+                if np.max(np.abs(mean - g[name][:].mean(0))) > 1e-6:
+                    failures.append(f"{meth} {name}: attribute mean is not the rows' mean")
+            for k in METRICS:
+                if abs(g[k].attrs["mean"] - float(np.mean(got[k]))) > 1e-6:
+                    failures.append(f"{meth} {k}: attribute mean is not the rows' mean")
+    return failures
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("clcam")
     ap.add_argument("--count", type=int, default=40)
     ap.add_argument("--steps", type=int, default=8)
-    ap.add_argument("--methods", default="gradcam,gradcampp")
+    ap.add_argument("--methods", default="gradcam,gradcampp,random,sobel")
     a = ap.parse_args()
     shared = os.environ.get("CLCAM_SHARED", os.path.join(HERE, "..", "..", "shared"))
     archive = os.path.join(shared, "cifar10", "cifar-10-binary.tar.gz")
@@ -154,74 +232,33 @@ def main():
     torch.set_num_threads(2)
     methods = a.methods.split(",")
     pcts = [20, 40, 60, 80]
-    failures = []
     with tempfile.TemporaryDirectory() as tmp:
         data = os.path.join(tmp, "cifar10.h5")
         subprocess.run([a.clcam, "import-cifar10", archive, data, "--quiet"], check=True)
-        out = os.path.join(tmp, "m.h5")
-        sets = [f"data.file={data}", f"model.weights={weights}", f"output.file={out}",
-                f"data.count={a.count}", "batch=16", f"cam.methods=[{', '.join(methods)}]",
-                f"cam.metrics=[{', '.join(METRICS)}]", f"cam.metric_steps={a.steps}",
-                "cam.road_noise=0"]
-        cmd = [a.clcam, "run", os.path.join(HERE, "..", "configs", "cifar10_gradcam.yaml"), "--quiet"]
-        for s in sets:
-            cmd += ["--set", s]
-        subprocess.run(cmd, check=True)
-        model = tc.load_model(weights, torch.float32)
-        images, _, _ = tc.read_split(data, "test", 0, a.count)
-        x = tc.preprocess(images, tc.DEFAULT_SCALE, tc.DEFAULT_MEAN, tc.DEFAULT_STD, torch.float32)
-        with h5py.File(out, "r") as f:
-            if f.attrs["complete"] != 1:
-                failures.append("the results file is not complete")
-            targets = torch.from_numpy(f["target"][:].astype(np.int64))
-            y = torch.from_numpy(f["probs"][:])[torch.arange(a.count), targets]
-            for meth in methods:
-                g = f[meth]["metrics"]
-                maps = torch.from_numpy(f[meth]["cam"][:])
-                got = {k: g[k][:] for k in METRICS}
-                ref = {}
-                o = softmax_target(model, x * maps[:, None], targets)
-                ref["confidence_drop"] = (torch.clamp(y - o, min=0) / y).numpy()
-                ref["confidence_increase"] = (o > y).float().numpy()
-                dele, ins = deletion_insertion(model, x, maps, targets, a.steps, y)
-                ref["deletion"], ref["insertion"] = trapezoid(dele, a.steps).numpy(), \
-                    trapezoid(ins, a.steps).numpy()
-                road = road_scores(model, x, maps, targets, pcts)
-                morf = (road[:, 0::2] - y[:, None]).mean(1)
-                lerf = (road[:, 1::2] - y[:, None]).mean(1)
-                ref["road_morf"], ref["road_lerf"] = morf.numpy(), lerf.numpy()
-                ref["road_combined"] = ((lerf - morf) / 2).numpy()
-                tol = dict(confidence_drop=1e-4, deletion=1e-4, insertion=1e-4, road_morf=2e-4,
-                           road_lerf=2e-4, road_combined=2e-4)
-                for k in METRICS:
-                    if k == "confidence_increase":
-                        # a threshold: only where O and Y are apart by more than float32 noise
-                        clear = np.abs((o - y).numpy()) > 1e-5
-                        bad = int(np.sum((got[k] != ref[k]) & clear))
-                        err = float(bad)
-                        ok = bad == 0
-                    else:
-                        err = float(np.max(np.abs(got[k] - ref[k])))
-                        ok = err <= tol[k]
-                    print(f"{meth:>10} {k:<20} max |clcam - reference| {err:.3g}"
-                          f"   mean clcam {np.mean(got[k]):.4f} reference {np.mean(ref[k]):.4f}")
-                    if not ok:
-                        failures.append(f"{meth} {k}: {err:.3g}")
-                for name, curve in (("deletion_curve", dele), ("insertion_curve", ins)):
-                    err = float(np.max(np.abs(g[name][:] - curve.numpy())))
-                    print(f"{meth:>10} {name:<20} max |clcam - reference| {err:.3g}")
-                    if err > 1e-4:
-                        failures.append(f"{meth} {name}: {err:.3g}")
-                    mean = g[name].attrs["mean"]
-                    if np.max(np.abs(mean - g[name][:].mean(0))) > 1e-6:
-                        failures.append(f"{meth} {name}: attribute mean is not the rows' mean")
-                for k in METRICS:
-                    if abs(g[k].attrs["mean"] - float(np.mean(got[k]))) > 1e-6:
-                        failures.append(f"{meth} {k}: attribute mean is not the rows' mean")
+        failures = check(a, data, weights, tmp, methods, pcts)
+        n = a.count
+        # The check can fail: each mutant kernel (through CLCAM_KERNEL_DIR) must be caught.
+        a.count = min(a.count, 12)
+        for name, text, change, hits in MUTANTS:
+            src = os.path.join(HERE, "..", "cl", "kernels", name + ".cl")
+            kdir = os.path.join(tmp, "k_" + name)
+            os.makedirs(kdir, exist_ok=True)
+            code = open(src).read()
+            if text not in code:
+                failures.append(f"mutant of {name}.cl does not apply: {text!r} not found")
+                continue
+            with open(os.path.join(kdir, name + ".cl"), "w") as f:
+                f.write(code.replace(text, change))
+            env = dict(os.environ, CLCAM_KERNEL_DIR=kdir)
+            caught = [x for x in check(a, data, weights, tmp, methods[:1], pcts, env, True)
+                      if hits in x]
+            print(f"mutant {name}.cl ({change}): {len(caught)} failures on {hits}")
+            if not caught:
+                failures.append(f"the mutant {change!r} of {name}.cl was not caught")
     if failures:
         print("FAIL metrics_check:\n  " + "\n  ".join(failures))
         return 1
-    print(f"metrics_check: {len(methods)} methods x {len(METRICS)} metrics on {a.count} images: pass")
+    print(f"metrics_check: {len(methods)} methods x {len(METRICS)} metrics on {n} images: pass")
     return 0
 
 
