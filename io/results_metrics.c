@@ -153,7 +153,7 @@ clcam_status results_metrics_summarise(results_writer *w, clcam_err *err)
         for (int i = 0; i < L->n_metrics; i++) {
             double mean, ci[2];
             TRY(read_all(w, w->metric[m][i], &v, &n, &row, err));
-            mean_ci(v, n, 1, &mean, ci);
+            mean_ci(v, n / row, row, &mean, ci); /* with top-k: rank 0, the prediction */
             TRY(write_doubles(w, w->metric[m][i], "mean", &mean, 1, err));
             TRY(write_doubles(w, w->metric[m][i], "ci95", ci, 2, err));
             free(v);
@@ -162,14 +162,14 @@ clcam_status results_metrics_summarise(results_writer *w, clcam_err *err)
         for (int c = 0; c < 2; c++) {
             if (!curve_wanted(L, c)) continue;
             TRY(read_all(w, w->curve[m][c], &v, &n, &row, err));
-            size_t P = (size_t)L->curve_points, rows = n / P;
+            size_t P = (size_t)L->curve_points, rows = n / row;
             if (!(curve = malloc(sizeof(double) * P))) {
                 st = err_set(err, CLCAM_ERR_NOMEM, "%s: out of memory summarising the curves", w->path);
                 goto exit;
             }
             for (size_t p = 0; p < P; p++) {
                 double ci[2];
-                mean_ci(v + p, rows, P, &curve[p], ci);
+                mean_ci(v + p, rows, row, &curve[p], ci);
             }
             TRY(write_doubles(w, w->curve[m][c], "mean", curve, (int)P, err));
             free(curve), free(v);

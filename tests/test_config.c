@@ -209,7 +209,8 @@ static void test_file_errors(void)
 {
     /* Unknown keys, nested and top level, name the full key and the allowed ones. */
     EXPECT_FILE_FAIL("batch: 4\ndata:\n  file: x.h5\n\ncam:\n  layer: conv2\n  lyer: conv3\n",
-                     "bad.yaml:7: unknown key 'cam.lyer'", "(expected one of: methods, layer, target, seed)",
+                     "bad.yaml:7: unknown key 'cam.lyer'", "(expected one of: methods, layer, target, metrics, metric_steps, road_percentiles, "
+                     "road_noise, confidence_space, seed)",
                      NULL);
     EXPECT_FILE_FAIL("device: any\nbatchsize: 4\n", "bad.yaml:2: unknown key 'batchsize'",
                      "device, batch, data, preprocess, model, cam, output", NULL);
