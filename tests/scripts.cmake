@@ -103,3 +103,8 @@ set_tests_properties(metrics_check PROPERTIES TIMEOUT 900 LABELS "torch;shared")
 clcam_add_test(road_scipy /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/road_scipy.py
   $<TARGET_FILE:test_road>)
 set_tests_properties(road_scipy PROPERTIES TIMEOUT 300 LABELS torch)
+
+# ROAD's solver with work-groups of up to 256 items, the size GPUs get: on a CPU device each
+# solve is one work-item (cl/ops_road.c), so test_road alone would not run the group reductions.
+clcam_add_test(test_road_groups $<TARGET_FILE:test_road>)
+set_property(TEST test_road_groups APPEND PROPERTY ENVIRONMENT CLCAM_ROAD_WG=256)
