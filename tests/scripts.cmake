@@ -70,9 +70,9 @@ clcam_add_test(docs_check /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/doc
   $<TARGET_FILE:clcam>)
 set_tests_properties(docs_check PROPERTIES TIMEOUT 600)
 
-# test_onnx exports its models with torch (tests/make_onnx_models.py); test_onnx_cases reads
+# test_onnx and test_onnx_names export their models with torch (tests/make_onnx_models.py); test_onnx_cases reads
 # Debian's libonnx-testdata. Both are C programs, registered by the tests/test_*.c loop.
-set_tests_properties(test_onnx PROPERTIES LABELS torch)
+set_tests_properties(test_onnx test_onnx_names PROPERTIES LABELS torch)
 
 # clcam import-images against torchvision's ImageFolder + Resize + CenterCrop on Pillow: every
 # kind of JPEG and PNG, three size options, --list, splits, the bad inputs and --skip-bad.

@@ -13,7 +13,8 @@ Models (random weights, randomised BatchNorm statistics, eval mode, opset 13):
   resnet18   torchvision's resnet18 at 112x112, 8 images
   resnet18_224  the same at 224x224, 4 images, at the last block (`auto`)
 For each: `clcam run` with Grad-CAM at a layer inside a block, at an add's (or concat's)
-output, at the last block, each named by its PyTorch module path, and at `auto`, compared with
+output, at the last block, each named by its PyTorch module path (one add by its ONNX tensor
+name, `/layer1/layer1.0/add/Add_output_0`), and at `auto`, compared with
 the hooked float64 algorithm of torch_vgg.py (logits, pred, cam_raw, cam, the tolerances of the
 SimpleCNN tests); then all eight methods at the last block (torch_crosscheck.py's formulas) and
 `clcam model FILE.onnx` (which must mark one `auto` row). Score-CAM's maps and the share of
@@ -143,7 +144,9 @@ def resnet18():
 
 # name: (constructor, image size, images, [(cam.layer, module hooked)], methods' layer, preserve BN)
 MODELS = {
+    # one add named by its tensor, as Netron shows it (the node /layer1/layer1.0/add/Add's output)
     "resnet": (ResNet, 32, 64, [("layer1.0.relu1", "layer1.0.relu1"), ("layer1.1.add", "layer1.1.add"),
+                                ("/layer1/layer1.0/add/Add_output_0", "layer1.0.add"),
                                 ("layer2.1", "layer2.1"), ("auto", "layer2.1")], "layer2.1", False),
     "mobilenet": (MobileNet, 32, 64, [("features.2.conv.5", "features.2.conv.5"),
                                       ("features.3.add", "features.3.add"),
@@ -263,7 +266,7 @@ def check_model(clcam, tmp, name, failures):
                 f"output:\n  file: {tmp}/out.h5\n")
     keys = ("logits", "pred", "target", "gradcam/cam", "gradcam/cam_raw")
     for cam_layer, module in layers:
-        out = f"{tmp}/{name}_{cam_layer}.h5"
+        out = f"{tmp}/{name}_{cam_layer.replace('/', '_')}.h5"
         tv.run([clcam, "run", cfg, "--quiet", "--set", f"cam.layer={cam_layer}",
                 "--set", f"output.file={out}"])
         check_gradcam(read(out, keys), ref_model, images, module, f"{name} cam.layer {cam_layer}",
