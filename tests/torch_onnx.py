@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """clcam on ONNX files that torch.onnx.export writes (model.onnx), against PyTorch in float64.
 
-  torch_onnx.py CLCAM [resnet mobilenet densenet resnet18 resnet18_224]
+  torch_onnx.py CLCAM [--layers] [resnet mobilenet densenet resnet18 resnet18_224]
+
+--layers: the same models and checks through model.layers with inputs:, as
+tools/export_torch.py writes them (its torch.fx reading of the forward pass) with the weights
+file, instead of model.onnx (ONNX tensor names are left out of the cam.layer cases).
 
 Models (random weights, randomised BatchNorm statistics, eval mode, opset 13):
   resnet     CIFAR-style ResNet: basic blocks in layer1 and layer2, a 1x1 projection shortcut
@@ -38,6 +42,7 @@ except ImportError as e:
     sys.exit(77)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import torch_crosscheck as tc  # noqa: E402
 import torch_vgg as tv  # noqa: E402  (hooked float64 Grad-CAM and methods, tolerances)
@@ -230,7 +235,24 @@ def read(path, keys):
         return {k: np.asarray(f[k]) for k in keys}
 
 
-def check_model(clcam, tmp, name, failures):
+def export_layers(model, name, tmp):
+    """model.layers with inputs: and the weights file, as tools/export_torch.py writes them for
+    MODELS[name]'s constructor (--model torch_onnx:CTOR); returns the YAML block."""
+    pth, block = f"{tmp}/{name}.pth", f"{tmp}/{name}_layers.yaml"
+    torch.save(model.state_dict(), pth)
+    env = dict(os.environ, PYTHONPATH=HERE + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    printed = tv.run([sys.executable, f"{ROOT}/tools/export_torch.py", pth, f"{tmp}/{name}.h5",
+                      "--model", f"torch_onnx:{MODELS[name][0].__name__}", "--yaml", block], env=env)
+    with open(block) as f:
+        text = f.read()
+    if text != printed:
+        raise AssertionError(f"{name}: export_torch.py printed another block than --yaml wrote")
+    return text
+
+
+def check_model(clcam, tmp, name, failures, via="onnx"):
+    """MODELS[name] through clcam, from the ONNX file torch.onnx.export writes (via "onnx") or
+    from model.layers with inputs: as tools/export_torch.py writes it (via "layers")."""
     ctor, size, n, layers, mlayer, preserve = MODELS[name]
     rng = np.random.default_rng(11)
     images = tc.smooth_images(rng, n, size)
@@ -242,28 +264,34 @@ def check_model(clcam, tmp, name, failures):
         f.attrs.create("class_names", [f"c{i}" for i in range(CLASSES)], dtype=h5py.string_dtype())
     model = ctor()
     randomise(model, images)
-    onnx = f"{tmp}/{name}.onnx"
-    mode = torch.onnx.TrainingMode.PRESERVE if preserve else torch.onnx.TrainingMode.EVAL
-    torch.onnx.export(model, torch.zeros(1, 3, size, size), onnx, opset_version=13, training=mode)
+    if via == "onnx":
+        src = f"{tmp}/{name}.onnx"
+        mode = torch.onnx.TrainingMode.PRESERVE if preserve else torch.onnx.TrainingMode.EVAL
+        torch.onnx.export(model, torch.zeros(1, 3, size, size), src, opset_version=13, training=mode)
+        model_yaml = f"model:\n  onnx: {src}\n"
+    else:
+        model_yaml = export_layers(model, name, tmp)
+        if "inputs: [" not in model_yaml:
+            failures.append(f"{name}: export_torch.py wrote no inputs: for a graph model")
+        layers = [(c, m) for c, m in layers if not c.startswith("/")]  # ONNX tensor names
     ref_model = ctor()
     ref_model.load_state_dict(model.state_dict())
     ref_model = ref_model.double().eval()
     for p in ref_model.parameters():
         p.requires_grad_(False)
 
-    table = tv.run([clcam, "model", onnx])
+    cfg = f"{tmp}/{name}.yaml"
+    with open(cfg, "w") as f:
+        f.write(f"batch: 16\ndata:\n  file: {data}\n{model_yaml}output:\n  file: {tmp}/out.h5\n")
+    table = tv.run([clcam, "model", src if via == "onnx" else cfg])
     auto_rows = [l for l in table.splitlines() if l.endswith("<- auto")]
-    print(f"== {name}: clcam model {os.path.basename(onnx)}: {len(table.splitlines()) - 4} layers, "
+    print(f"== {name} ({via}): clcam model: {len(table.splitlines()) - 4} layers, "
           f"auto: {auto_rows[0].split()[1] if auto_rows else None}")
     if preserve and " batchnorm " not in table:
         failures.append(f"{name}: no batchnorm layer of its own in the table")
     if len(auto_rows) != 1:
         failures.append(f"{name}: clcam model marks {len(auto_rows)} auto rows")
 
-    cfg = f"{tmp}/{name}.yaml"
-    with open(cfg, "w") as f:
-        f.write(f"batch: 16\ndata:\n  file: {data}\nmodel:\n  onnx: {onnx}\n"
-                f"output:\n  file: {tmp}/out.h5\n")
     keys = ("logits", "pred", "target", "gradcam/cam", "gradcam/cam_raw")
     for cam_layer, module in layers:
         out = f"{tmp}/{name}_{cam_layer.replace('/', '_')}.h5"
@@ -293,10 +321,11 @@ def check_model(clcam, tmp, name, failures):
 
 def main():
     if len(sys.argv) < 2:
-        print("usage: torch_onnx.py CLCAM [MODEL...]", file=sys.stderr)
+        print("usage: torch_onnx.py CLCAM [--layers] [MODEL...]", file=sys.stderr)
         return 2
     clcam = sys.argv[1]
-    which = sys.argv[2:] or list(MODELS)
+    via = "layers" if "--layers" in sys.argv[2:] else "onnx"
+    which = [a for a in sys.argv[2:] if a != "--layers"] or list(MODELS)
     failures, skipped = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for name in which:
@@ -306,7 +335,7 @@ def main():
                 except ImportError as e:
                     skipped.append(f"{name}: {e} (apt-get install python3-torchvision)")
                     continue
-            check_model(clcam, tmp, name, failures)
+            check_model(clcam, tmp, name, failures, via)
     for f in failures:
         print("FAIL:", f)
     if not failures and skipped:
