@@ -60,7 +60,7 @@ typedef struct {
 
     char cam_methods[CONFIG_METHODS_MAX][CONFIG_NAME_MAX]; /* default {"gradcam"} */
     int cam_n_methods;
-    char cam_layer[CONFIG_NAME_MAX];     /* default "conv3" */
+    char cam_layer[128];                 /* default "conv3"; ONNX tensor names are long */
     cam_target_kind cam_target;          /* default predicted */
     int cam_target_class;                /* when CAM_TARGET_CLASS, >= 0 */
     int cam_target_k;                    /* when CAM_TARGET_TOPK, 1..CONFIG_TOPK_MAX */

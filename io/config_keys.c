@@ -93,7 +93,9 @@ const config_key CONFIG_KEYS[] = {
     CK_STR("model.onnx", model_onnx, CONFIG_FLAG_EMPTY, "an ONNX file path"),
     CK_FN("cam.methods", "a list of methods (supported: " CONFIG_METHODS_LIST ")",
           config_methods),
-    CK_STR("cam.layer", cam_layer, CONFIG_FLAG_IDENT, "a layer name, " CONFIG_MODULE_PATH_WHAT),
+    CK_STR("cam.layer", cam_layer, CONFIG_FLAG_IDENT | CONFIG_FLAG_GRAPH,
+           "a layer name, " CONFIG_MODULE_PATH_WHAT " or an ONNX node or tensor name (printable "
+           "ASCII with a '/' or ':', no spaces: /layer4/layer4.1/relu_1/Relu_output_0)"),
     CK_FN("cam.target", "'predicted', 'label', a class index >= 0 or {topk: K} with K in 1..16",
           config_target),
     CK_FN("cam.metrics", "a list of metrics (supported: " CONFIG_METRICS_LIST ")", config_metrics),
@@ -204,6 +206,19 @@ static int config_module_path_ok(const char *s)
 
 /* A name that starts with a digit ("0", "4.1") is quoted when written back, so that YAML
  * readers with a schema (PyYAML) read a string, not a number. */
+/* A node or tensor name as exporters write them (torch 1.13: `/layer4/layer4.1/relu_1/Relu`,
+ * `/layer4/layer4.1/relu_1/Relu_output_0`; `onnx::Conv_193`): names with other characters than
+ * a module path's, which is what tells them from a mistyped path (`a..b`, `conv 3`). */
+static int config_graph_name_ok(const char *s)
+{
+    int marked = 0;
+    for (; *s; s++) {
+        if (*s <= ' ' || *s >= 0x7f) return 0;
+        marked |= *s == '/' || *s == ':';
+    }
+    return marked;
+}
+
 static void config_buf_name(config_buf *b, const char *s)
 {
     if (s[0] >= '0' && s[0] <= '9')
@@ -225,7 +240,8 @@ static clcam_status config_string_set(const config_key *k, const config_value *v
     if (n >= k->size)
         return config_value_fail(v, NULL, "expected %s of at most %zu bytes, got %zu bytes",
                                  k->what, k->size - 1, n);
-    if ((k->flags & CONFIG_FLAG_IDENT) && !config_module_path_ok(s))
+    if ((k->flags & CONFIG_FLAG_IDENT) && !config_module_path_ok(s) &&
+        !((k->flags & CONFIG_FLAG_GRAPH) && config_graph_name_ok(s)))
         return config_value_fail(v, NULL, "expected %s, got %s", k->what,
                                  config_node_describe(v->node, got, sizeof got));
     memcpy(dst, s, n + 1);

@@ -49,6 +49,8 @@ typedef void (*config_key_emit_fn)(const config_key *k, const clcam_config *cfg,
 #define CONFIG_FLAG_NONNEG 4u   /* floats: each >= 0 */
 #define CONFIG_FLAG_BELOW1 8u   /* floats: each < 1 */
 #define CONFIG_FLAG_EMPTY 16u   /* strings: "" is allowed and means none (model.onnx) */
+#define CONFIG_FLAG_GRAPH 32u   /* with IDENT: also a name an ONNX file gives a node or tensor:
+                                 * printable ASCII, no spaces, with a '/' or ':' in it */
 
 struct config_key {
     const char *path;    /* dotted: "cam.layer" */

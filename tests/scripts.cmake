@@ -30,7 +30,12 @@ clcam_add_test(torch_graph /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/to
 # DenseNet-style block and torchvision's resnet18 at 112x112, against PyTorch in float64.
 clcam_add_test(torch_onnx /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/torch_onnx.py
   $<TARGET_FILE:clcam>)
-set_tests_properties(torch_layers torch_vgg torch_mobilenet torch_graph torch_onnx PROPERTIES TIMEOUT 900 LABELS torch)
+# The MobileNetV2-style net and the DenseNet-style block of torch_onnx through model.layers with
+# inputs:, as tools/export_torch.py writes them from the modules' forward passes.
+clcam_add_test(torch_graph_layers /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/torch_onnx.py
+  $<TARGET_FILE:clcam> --layers mobilenet densenet)
+set_tests_properties(torch_layers torch_vgg torch_mobilenet torch_graph torch_onnx torch_graph_layers
+  PROPERTIES TIMEOUT 900 LABELS torch)
 
 # Grad-CAM++ at conv3 within PyTorch's own float32 error of a float64 reference: random weights,
 # and ../shared's SimpleCNN on the first 200 CIFAR-10 test images.
@@ -70,9 +75,9 @@ clcam_add_test(docs_check /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/doc
   $<TARGET_FILE:clcam>)
 set_tests_properties(docs_check PROPERTIES TIMEOUT 600)
 
-# test_onnx exports its models with torch (tests/make_onnx_models.py); test_onnx_cases reads
+# test_onnx and test_onnx_names export their models with torch (tests/make_onnx_models.py); test_onnx_cases reads
 # Debian's libonnx-testdata. Both are C programs, registered by the tests/test_*.c loop.
-set_tests_properties(test_onnx PROPERTIES LABELS torch)
+set_tests_properties(test_onnx test_onnx_names PROPERTIES LABELS torch)
 
 # clcam import-images against torchvision's ImageFolder + Resize + CenterCrop on Pillow: every
 # kind of JPEG and PNG, three size options, --list, splits, the bad inputs and --skip-bad.

@@ -688,9 +688,24 @@ static void test_module_path_names(void)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         snprintf(text, sizeof text, "model:\n  layers:\n    - {type: relu, name: \"%s\"}\n", bad[i]);
         EXPECT_FILE_FAIL(text, "bad.yaml:3: model.layers: entry 1: name: expected a module path", NULL, NULL);
+        if (strchr(bad[i], '/') || strchr(bad[i], ':')) continue; /* an ONNX name, below */
         snprintf(text, sizeof text, "cam:\n  layer: \"%s\"\n", bad[i]);
         EXPECT_FILE_FAIL(text, "bad.yaml:2: cam.layer: expected a layer name, a module path", NULL, NULL);
     }
+    /* cam.layer also takes the names ONNX files give nodes and tensors, which have '/' or ':' */
+    {
+        const char *sets[] = {"cam.layer=/layer4/layer4.1/relu_1/Relu_output_0"};
+        CHECK(config_load(NULL, sets, 1, &cfg, &err) == CLCAM_OK &&
+                  strcmp(cfg.cam_layer, "/layer4/layer4.1/relu_1/Relu_output_0") == 0,
+              "--set cam.layer=<tensor name>: %s", err.msg);
+        round_trip("a tensor name", &cfg);
+        p = write_tmp("t.yaml", "cam:\n  layer: onnx::Conv_193\n");
+        CHECK(config_load(p, NULL, 0, &cfg, &err) == CLCAM_OK && strcmp(cfg.cam_layer, "onnx::Conv_193") == 0,
+              "cam.layer: onnx::Conv_193: %s", err.msg);
+        round_trip("onnx::Conv_193", &cfg);
+    }
+    EXPECT_FILE_FAIL("cam:\n  layer: \"/a b\"\n", "bad.yaml:2: cam.layer: expected a layer name",
+                     "ONNX node or tensor name", "got '/a b'");
     EXPECT_FILE_FAIL("model:\n  layers:\n    - {type: relu, name: \"\"}\n",
                      "bad.yaml:3: model.layers: entry 1: name: expected a module path", NULL, NULL);
     EXPECT_SET_FAIL("cam.layer=a..b", CLCAM_ERR_INPUT, "--set cam.layer: expected a layer name",

@@ -7,7 +7,8 @@
  * The test models give weights as graph inputs (input_1.pb...): case_model() turns the inputs
  * a node reads as parameters into initializers, as an exported model has them, and
  * case_tensor() reads input_0.pb / output_0.pb. Each case that fits clcam's model (one 4-D
- * input, every node a layer clcam runs) then runs through model_load_onnx and the forward pass
+ * input, or an elementwise op's input of rank 1..3 read as 4-D; every node a layer clcam runs)
+ * then runs through model_load_onnx and the forward pass
  * on the device, its output against output_0.pb within 1e-4 (1 + |expected|). */
 #include <dirent.h>
 #include <math.h>
@@ -21,10 +22,12 @@
 #include "pipeline/model/model.h"
 #include "testutil.h"
 
-/* Cases that ran through the forward pass with libonnx-testdata 1.12: 18 (average and max
- * pooling, conv, Gemm, MatMul); the others have no single 4-D (or [N, F]) input, or a first
- * layer clcam cannot run on the network input itself. */
-#define CASES_RUN_MIN 18
+/* Cases that ran through the forward pass with libonnx-testdata 1.12: 27 (average and max
+ * pooling, conv, Gemm, MatMul, and Relu and Clip on tensors of rank 1..3 as [1, C, H, W]:
+ * case_pad_dims); the others have no single input of a shape clcam runs (Add, Concat: two
+ * graph inputs), or a first layer clcam cannot run on the network input itself (batchnorm,
+ * flatten, identity, dropout: their output would be the input's buffer). */
+#define CASES_RUN_MIN 27
 #define TESTDATA_DEFAULT "/usr/share/libonnx-testdata/data/node"
 
 /* The cases of supported ops, by name prefix. */
@@ -67,8 +70,67 @@ static int read_as_param(const Onnx__GraphProto *g, const char *name)
     return 0;
 }
 
+/* Elementwise cases on tensors of rank 1 to 3 (test_relu [3, 4, 5], test_clip_example [3]):
+ * the values do not depend on the layout, so they run as clcam's [1, C, H, W], the dims in order
+ * and padded with 1s ([3, 4, 5] -> [1, 3, 4, 5], [3] -> [1, 3, 1, 1]). Only ops whose output
+ * element depends on the same input element alone are padded: Relu and Clip. (Add and Concat
+ * cases read two graph inputs, and clcam's models one; Dropout and Identity on the network
+ * input are refused by design: their output would alias the input's buffer.) */
+static void case_pad_dims(int rank, const int64_t *dims, int64_t out[4])
+{
+    out[0] = 1;
+    for (int k = 0; k < 3; k++) out[k + 1] = k < rank ? dims[k] : 1;
+}
+
+static int case_elementwise(const Onnx__GraphProto *g)
+{
+    for (size_t i = 0; i < g->n_node; i++)
+        if (strcmp(g->node[i]->op_type, "Relu") && strcmp(g->node[i]->op_type, "Clip")) return 0;
+    return g->n_node > 0;
+}
+
+/* A value's declared shape, replaced by its 4-D padding (and put back by shape4_restore). */
+typedef struct {
+    Onnx__TypeProto__Tensor *t;
+    Onnx__TensorShapeProto *old, shape;
+    Onnx__TensorShapeProto__Dimension d[4], *dp[4];
+} shape4;
+
+static int shape4_set(shape4 *s, Onnx__ValueInfoProto *v)
+{
+    Onnx__TypeProto__Tensor *t =
+        v->type && v->type->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ? v->type->tensor_type : NULL;
+    int64_t dims[3], padded[4];
+    if (!t || !t->shape || t->shape->n_dim < 1 || t->shape->n_dim > 3) return 0;
+    for (size_t k = 0; k < t->shape->n_dim; k++) {
+        if (t->shape->dim[k]->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) return 0;
+        dims[k] = t->shape->dim[k]->dim_value;
+    }
+    case_pad_dims((int)t->shape->n_dim, dims, padded);
+    s->shape = (Onnx__TensorShapeProto)ONNX__TENSOR_SHAPE_PROTO__INIT;
+    s->shape.n_dim = 4;
+    s->shape.dim = s->dp;
+    for (int k = 0; k < 4; k++) {
+        s->d[k] = (Onnx__TensorShapeProto__Dimension)ONNX__TENSOR_SHAPE_PROTO__DIMENSION__INIT;
+        s->d[k].value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+        s->d[k].dim_value = padded[k];
+        s->dp[k] = &s->d[k];
+    }
+    s->t = t;
+    s->old = t->shape;
+    t->shape = &s->shape;
+    return 1;
+}
+
+static void shape4_restore(shape4 *s)
+{
+    if (s->t) s->t->shape = s->old;
+    s->t = NULL;
+}
+
 /* Writes case_dir/model.onnx to `out` with its parameter inputs (read_as_param) turned into
- * initializers holding test_data_set_0/input_<k>.pb. Returns 0 on success. */
+ * initializers holding test_data_set_0/input_<k>.pb, and an elementwise case's input and
+ * output of rank 1..3 declared 4-D (case_pad_dims). Returns 0 on success. */
 int case_model(const char *case_dir, const char *out);
 int case_model(const char *case_dir, const char *out)
 {
@@ -83,6 +145,7 @@ int case_model(const char *case_dir, const char *out)
     Onnx__ValueInfoProto **inputs = NULL, **old_inputs = g ? g->input : NULL;
     Onnx__TensorProto **old_inits = g ? g->initializer : NULL;
     char *names[16];
+    shape4 padded[2] = {{0}};
     size_t n_added = 0, old_n_inputs = g ? g->n_input : 0, old_n_inits = g ? g->n_initializer : 0;
     if (!g || !(inits = calloc(g->n_initializer + g->n_input + 1, sizeof *inits)) ||
         !(inputs = calloc(g->n_input + 1, sizeof *inputs)))
@@ -106,6 +169,9 @@ int case_model(const char *case_dir, const char *out)
     }
     g->input = inputs;
     g->n_input = n_inputs;
+    if (n_inputs == 1 && g->n_output == 1 && case_elementwise(g) && shape4_set(&padded[0], inputs[0]) &&
+        !shape4_set(&padded[1], g->output[0]))
+        shape4_restore(&padded[0]); /* both or neither */
     g->initializer = inits;
     g->n_initializer = n_inits;
     size = onnx__model_proto__get_packed_size(m);
@@ -115,6 +181,8 @@ int case_model(const char *case_dir, const char *out)
         if (f && fclose(f) != 0) rc = -1;
     }
 exit:
+    shape4_restore(&padded[0]);
+    shape4_restore(&padded[1]);
     if (g) {
         g->input = old_inputs;
         g->n_input = old_n_inputs;
@@ -154,13 +222,17 @@ static int case_run(const char *name, const char *model_path, const graph_tensor
     model m;
     cl_mem d_x = NULL;
     float *got = NULL;
-    if (in->rank != 4 && in->rank != 2) { /* [N, F] runs as F x 1 x 1 (a Gemm's input) */
+    int64_t dims[4];
+    if (in->rank < 1 || in->rank > 4) {
         snprintf(why, n_why, "input of rank %d", in->rank);
         return 0;
     }
-    int batch = (int)in->dims[0];
-    layer_shape shape = {(int)in->dims[1], in->rank == 4 ? (int)in->dims[2] : 1,
-                         in->rank == 4 ? (int)in->dims[3] : 1};
+    if (in->rank == 4 || in->rank == 2) /* [N, F] runs as F x 1 x 1 (a Gemm's input) */
+        for (int k = 0; k < 4; k++) dims[k] = k < in->rank ? in->dims[k] : 1;
+    else /* 1 or 3: as case_model declared an elementwise case (other cases are refused below) */
+        case_pad_dims(in->rank, in->dims, dims);
+    int batch = (int)dims[0];
+    layer_shape shape = {(int)dims[1], (int)dims[2], (int)dims[3]};
     if (model_load_onnx_any(&m, model_path, shape, 1, &err) != CLCAM_OK) {
         size_t n = strlen(model_path);
         const char *msg = strncmp(err.msg, model_path, n) == 0 ? err.msg + n + 2 : err.msg;

@@ -10,6 +10,15 @@
       whole pickled module), loaded with strict=True. Prints the model.layers block to paste
       under `model:` in a clcam config (--yaml FILE writes it to a file as well).
 
+A graph model (residual adds, concatenations) gets `inputs: [name, ...]` on the entries that
+do not read the one before them: the forward pass is traced with torch.fx, one entry per call of
+a leaf module (named by its module path; a module without weights called twice, like
+torchvision's block ReLU, gets `_1` on the second call), `a + b`, `torch.cat([...], 1)`,
+`F.relu`, `torch.flatten(x, 1)` and `F.adaptive_avg_pool2d(x, 1)` as layers named as fx names
+them, and a module of your own without children whose forward is one add or cat (an `Add` or
+`Cat` module) as an `add` or `concat` named by its path, so that cam.layer names what a hook on
+it sees. A forward that fx cannot trace is read as Sequential-style.
+
 "Sequential-style" means the forward pass applies the model's leaf modules in the order they
 were registered, one after the other (nn.Sequential, nested Sequentials, or a module whose
 forward does the same). Supported leaves: Conv2d (square kernel, symmetric padding, any groups,
@@ -122,72 +131,196 @@ def layers_yaml(model):
             continue  # containers: their leaves follow
         if not path:
             raise ValueError("the model is a single layer, not a network")
-        if not NAME_RE.fullmatch(path):
-            raise ValueError(f"{path}: clcam names layers by module paths of letters, digits "
-                             "and '_' joined by dots; rename this module")
-        name = yaml_name(path)
-        if isinstance(m, nn.Conv2d):
-            k = _pair(m.kernel_size, "kernel", path)
-            s = _pair(m.stride, "stride", path)
-            if isinstance(m.padding, str):
-                raise ValueError(f"{path}: padding='{m.padding}'; give it as a number")
-            p = _pair(m.padding, "padding", path)
-            if _pair(m.dilation, "dilation", path) != 1:
-                raise ValueError(f"{path}: dilation {m.dilation} is not supported yet (1 only)")
-            if m.padding_mode != "zeros":
-                raise ValueError(f"{path}: padding_mode='{m.padding_mode}' is not supported (zeros only)")
-            e = f"{{type: conv, name: {name}, out: {m.out_channels}, kernel: {k}, stride: {s}, padding: {p}"
-            if m.groups != 1:
-                e += f", groups: {m.groups}"
-            out.append(e + (", bias: false}" if m.bias is None else "}"))
-        elif isinstance(m, nn.BatchNorm2d):
-            if not m.track_running_stats or m.running_mean is None:
-                raise ValueError(f"{path}: BatchNorm2d without running statistics")
-            if not m.affine:
-                raise ValueError(f"{path}: BatchNorm2d(affine=False) is not supported")
-            out.append(f"{{type: batchnorm, name: {name}, eps: {m.eps:g}}}")
-        elif isinstance(m, nn.ReLU):
-            out.append(f"{{type: relu, name: {name}}}")
-        elif isinstance(m, nn.Hardtanh):  # ReLU6 is Hardtanh(0, 6)
-            out.append(f"{{type: clip, name: {name}, min: {float(m.min_val)!r}, max: {float(m.max_val)!r}}}")
-        elif isinstance(m, nn.ZeroPad2d):
-            left, right, top, bottom = (int(v) for v in m.padding)
-            if min(left, right, top, bottom) < 0:
-                raise ValueError(f"{path}: ZeroPad2d with negative padding (a crop) is not supported")
-            out.append(f"{{type: pad, name: {name}, pads: [{top}, {left}, {bottom}, {right}]}}")
-        elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
-            kind = "maxpool" if isinstance(m, nn.MaxPool2d) else "avgpool"
-            k = _pair(m.kernel_size, "kernel", path)
-            s = _pair(m.stride if m.stride is not None else m.kernel_size, "stride", path)
-            p = _pair(m.padding, "padding", path)
-            if m.ceil_mode:
-                raise ValueError(f"{path}: ceil_mode=True is not supported yet (floor mode only)")
-            if kind == "maxpool" and _pair(m.dilation, "dilation", path) != 1:
-                raise ValueError(f"{path}: dilation {m.dilation} is not supported yet (1 only)")
-            if kind == "avgpool" and m.divisor_override is not None:
-                raise ValueError(f"{path}: divisor_override is not supported")
-            e = f"{{type: {kind}, name: {name}, kernel: {k}, stride: {s}"
-            if p:
-                e += f", padding: {p}"
-                if kind == "avgpool" and not m.count_include_pad:
-                    e += ", count_include_pad: false"
-            out.append(e + "}")
-        elif isinstance(m, nn.AdaptiveAvgPool2d):
-            size = m.output_size if isinstance(m.output_size, (tuple, list)) else (m.output_size,)
-            if any(v != 1 for v in size):
-                raise ValueError(f"{path}: only AdaptiveAvgPool2d(1) (global average pooling)")
-            out.append(f"{{type: avgpool, name: {name}, global: true}}")
-        elif isinstance(m, nn.Flatten):
-            if m.start_dim != 1 or m.end_dim != -1:
-                raise ValueError(f"{path}: only Flatten(start_dim=1)")
-            out.append(f"{{type: flatten, name: {name}}}")
-        elif isinstance(m, (nn.Dropout, nn.Dropout2d)):
-            out.append(f"{{type: dropout, name: {name}}}")
-        elif isinstance(m, nn.Linear):
-            out.append(f"{{type: linear, name: {name}, out: {m.out_features}}}")
-        else:
-            raise ValueError(f"{path}: {type(m).__name__} is not supported by clcam")
+        out.append(module_entry(path, m))
     return out
+
+
+def module_entry(path, m, name=None):
+    """The model.layers entry of the leaf module m at `path` (its weights' prefix), named
+    `name` (default: path)."""
+    if not NAME_RE.fullmatch(name or path):
+        raise ValueError(f"{path}: clcam names layers by module paths of letters, digits "
+                         "and '_' joined by dots; rename this module")
+    name = yaml_name(name or path)
+    if isinstance(m, nn.Conv2d):
+        k = _pair(m.kernel_size, "kernel", path)
+        s = _pair(m.stride, "stride", path)
+        if isinstance(m.padding, str):
+            raise ValueError(f"{path}: padding='{m.padding}'; give it as a number")
+        p = _pair(m.padding, "padding", path)
+        if _pair(m.dilation, "dilation", path) != 1:
+            raise ValueError(f"{path}: dilation {m.dilation} is not supported yet (1 only)")
+        if m.padding_mode != "zeros":
+            raise ValueError(f"{path}: padding_mode='{m.padding_mode}' is not supported (zeros only)")
+        e = f"{{type: conv, name: {name}, out: {m.out_channels}, kernel: {k}, stride: {s}, padding: {p}"
+        if m.groups != 1:
+            e += f", groups: {m.groups}"
+        return e + (", bias: false}" if m.bias is None else "}")
+    elif isinstance(m, nn.BatchNorm2d):
+        if not m.track_running_stats or m.running_mean is None:
+            raise ValueError(f"{path}: BatchNorm2d without running statistics")
+        if not m.affine:
+            raise ValueError(f"{path}: BatchNorm2d(affine=False) is not supported")
+        return f"{{type: batchnorm, name: {name}, eps: {m.eps:g}}}"
+    elif isinstance(m, nn.ReLU):
+        return f"{{type: relu, name: {name}}}"
+    elif isinstance(m, nn.Hardtanh):  # ReLU6 is Hardtanh(0, 6)
+        return f"{{type: clip, name: {name}, min: {float(m.min_val)!r}, max: {float(m.max_val)!r}}}"
+    elif isinstance(m, nn.ZeroPad2d):
+        left, right, top, bottom = (int(v) for v in m.padding)
+        if min(left, right, top, bottom) < 0:
+            raise ValueError(f"{path}: ZeroPad2d with negative padding (a crop) is not supported")
+        return f"{{type: pad, name: {name}, pads: [{top}, {left}, {bottom}, {right}]}}"
+    elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
+        kind = "maxpool" if isinstance(m, nn.MaxPool2d) else "avgpool"
+        k = _pair(m.kernel_size, "kernel", path)
+        s = _pair(m.stride if m.stride is not None else m.kernel_size, "stride", path)
+        p = _pair(m.padding, "padding", path)
+        if m.ceil_mode:
+            raise ValueError(f"{path}: ceil_mode=True is not supported yet (floor mode only)")
+        if kind == "maxpool" and _pair(m.dilation, "dilation", path) != 1:
+            raise ValueError(f"{path}: dilation {m.dilation} is not supported yet (1 only)")
+        if kind == "avgpool" and m.divisor_override is not None:
+            raise ValueError(f"{path}: divisor_override is not supported")
+        e = f"{{type: {kind}, name: {name}, kernel: {k}, stride: {s}"
+        if p:
+            e += f", padding: {p}"
+            if kind == "avgpool" and not m.count_include_pad:
+                e += ", count_include_pad: false"
+        return e + "}"
+    elif isinstance(m, nn.AdaptiveAvgPool2d):
+        size = m.output_size if isinstance(m.output_size, (tuple, list)) else (m.output_size,)
+        if any(v != 1 for v in size):
+            raise ValueError(f"{path}: only AdaptiveAvgPool2d(1) (global average pooling)")
+        return f"{{type: avgpool, name: {name}, global: true}}"
+    elif isinstance(m, nn.Flatten):
+        if m.start_dim != 1 or m.end_dim != -1:
+            raise ValueError(f"{path}: only Flatten(start_dim=1)")
+        return f"{{type: flatten, name: {name}}}"
+    elif isinstance(m, (nn.Dropout, nn.Dropout2d)):
+        return f"{{type: dropout, name: {name}}}"
+    elif isinstance(m, nn.Linear):
+        return f"{{type: linear, name: {name}, out: {m.out_features}}}"
+    else:
+        raise ValueError(f"{path}: {type(m).__name__} is not supported by clcam")
+
+
+def _func_kind(fn, args, kwargs, what):
+    """The model.layers type of a function call in a forward pass: (type, extra fields)."""
+    import operator
+    if fn in (operator.add, operator.iadd, torch.add, "add", "add_", "__add__", "__iadd__"):
+        if kwargs.get("alpha", 1) != 1 or len(args) != 2:
+            raise ValueError(f"{what}: add with alpha or other than two tensors")
+        return "add", ""
+    if fn in (torch.cat, getattr(torch, "concat", torch.cat)):
+        dim = kwargs.get("dim", args[1] if len(args) > 1 else 0)
+        if dim not in (1, -3):
+            raise ValueError(f"{what}: torch.cat along dim {dim}; clcam joins channels (dim 1)")
+        return "concat", ""
+    if fn in (F.relu, torch.relu, "relu", "relu_"):
+        return "relu", ""
+    if fn in (torch.flatten, "flatten"):
+        start = kwargs.get("start_dim", args[1] if len(args) > 1 else 0)
+        end = kwargs.get("end_dim", args[2] if len(args) > 2 else -1)
+        if start != 1 or end != -1:
+            raise ValueError(f"{what}: flatten from dim {start} to {end}; clcam flattens from dim 1")
+        return "flatten", ""
+    if fn is F.adaptive_avg_pool2d and (args[1] if len(args) > 1 else kwargs.get("output_size")) in (1, (1, 1)):
+        return "avgpool", ", global: true"
+    name = getattr(fn, "__name__", fn)
+    raise ValueError(f"{what}: {name} is not supported by clcam (graph models: modules, and "
+                     "add, torch.cat(dim=1), relu, flatten(1), adaptive_avg_pool2d(1) as functions)")
+
+
+def _tensor_args(node):
+    """The fx nodes a call reads, in order (torch.cat's list flattened)."""
+    import torch.fx as fx
+    out = []
+    for a in node.args:
+        for x in (a if isinstance(a, (list, tuple)) else [a]):
+            if isinstance(x, fx.Node):
+                out.append(x)
+    return out
+
+
+def graph_entries(model):
+    """model.layers entries with `inputs:` for a model whose forward is a graph (residual adds,
+    concatenations), traced with torch.fx: one entry per call of a leaf module (named by its
+    module path, which is also its weights' prefix; a parameter-free module called twice, like
+    torchvision's block ReLU, gets `_1` on the second call) or of a supported function (named
+    as fx names the call, made unique). A module without children that is not torch.nn's (an
+    `Add` or `Cat` module whose forward is `a + b` or `torch.cat([a, b], 1)`) is one add or
+    concat named by its path, so that cam.layer and a hook name the same tensor. Returns None
+    when the forward is sequential (every call reads the one before it: layers_yaml then
+    describes it as before) or cannot be traced."""
+    import torch.fx as fx
+
+    class Leaves(fx.Tracer):
+        def is_leaf_module(self, m, qualname):
+            return len(list(m.children())) == 0
+
+    try:
+        graph = Leaves().trace(model)
+    except Exception:  # data-dependent control flow: the sequential reading stays
+        return None
+    names, entries, used, sequential = {}, [], set(), True
+    calls = {}
+    for node in graph.nodes:
+        if node.op == "placeholder":
+            if names:
+                raise ValueError(f"forward({node.name}, ...): clcam runs models with one input")
+            names[node] = "input"
+            continue
+        if node.op == "output":
+            if entries and names.get(node.args[0]) != entries[-1][0]:
+                raise ValueError("the forward's result is not its last call")
+            continue
+        if node.op == "get_attr":
+            raise ValueError(f"{node.target}: a tensor attribute read in forward is not supported")
+        ins = _tensor_args(node)
+        what = node.target if node.op == "call_module" else node.name
+        if node.op == "call_module":
+            m = model.get_submodule(node.target)
+            calls[node.target] = calls.get(node.target, 0) + 1
+            name = node.target + (f"_{calls[node.target] - 1}" if calls[node.target] > 1 else "")
+            if calls[node.target] > 1 and any(True for _ in m.parameters()):
+                raise ValueError(f"{node.target}: a module with weights called twice; clcam needs "
+                                 "one layer per call")
+            if type(m).__module__.startswith("torch.nn"):
+                entry = module_entry(node.target, m, name)
+            else:  # a module of our own: its forward must be one add or cat
+                inner = [n for n in fx.symbolic_trace(m).graph.nodes
+                         if n.op in ("call_function", "call_method")]
+                if len(inner) != 1:
+                    raise ValueError(f"{node.target}: {type(m).__name__}'s forward is {len(inner)} "
+                                     "calls; a module of its own must be one add or torch.cat")
+                kind, extra = _func_kind(inner[0].target, inner[0].args, inner[0].kwargs, node.target)
+                if not NAME_RE.fullmatch(name):
+                    raise ValueError(f"{node.target}: rename this module (letters, digits, '_', dots)")
+                entry = f"{{type: {kind}, name: {yaml_name(name)}{extra}}}"
+        elif node.op in ("call_function", "call_method"):
+            if node.target in (F.dropout, "dropout", "contiguous") or \
+                    getattr(node.target, "__name__", "") == "dropout":
+                names[node] = names[ins[0]]  # the identity at inference
+                continue
+            kind, extra = _func_kind(node.target, node.args, node.kwargs, node.name)
+            name = node.name
+            while name in used:
+                name += "_"
+            entry = f"{{type: {kind}, name: {name}{extra}}}"
+        else:
+            raise ValueError(f"{node.name}: fx op {node.op} is not supported")
+        if name in used:
+            raise ValueError(f"{name}: two layers of this name")
+        used.add(name)
+        reads = [names[x] for x in ins]
+        prev = entries[-1][0] if entries else "input"
+        if reads != [prev]:
+            sequential = False
+            entry = entry[:-1] + ", inputs: [" + ", ".join(yaml_name(r) for r in reads) + "]}"
+        names[node] = name
+        entries.append((name, entry))
+    return None if sequential else [e for _, e in entries]
 
 
 def last_spatial(model):
@@ -244,7 +377,7 @@ def main(argv=None):
         print(f"wrote {a.out} (SimpleCNN; use model.arch: simplecnn)", file=sys.stderr)
         return 0
     try:
-        entries = layers_yaml(model)
+        entries = graph_entries(model) or layers_yaml(model)
     except ValueError as e:
         print(f"export_torch.py: {e}", file=sys.stderr)
         return 2

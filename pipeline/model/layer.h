@@ -36,6 +36,9 @@ static inline int layer_shape_size(layer_shape s) { return s.c * s.h * s.w; }
 typedef struct {
     layer_kind kind;
     char name[64];
+    /* The tensor it writes as the model file names it (ONNX: `/layer4/layer4.1/relu_1/Relu_output_0`,
+     * `input.32`), which cam.layer also accepts; "" where the layer's name is its tensor's. */
+    char tensor[128];
     layer_shape in, out;       /* in: the first input's shape */
     /* The graph (model.c sets it): indices of the layers whose outputs this one reads, -1 the
      * network input. Before forward and backward calls, model.c also points in_bufs at those

@@ -386,6 +386,8 @@ static clcam_status model_build_mode(model *m, const layer_spec *specs, int n_sp
         layer *l = &m->layers[i];
         l->kind = specs[i].kind;
         snprintf(l->name, sizeof l->name, "%s", specs[i].name);
+        if (specs[i].tensor && strcmp(specs[i].tensor, specs[i].name) != 0)
+            snprintf(l->tensor, sizeof l->tensor, "%s", specs[i].tensor);
         l->kernel = specs[i].kernel;
         l->stride = specs[i].stride;
         l->pad = specs[i].pad;
@@ -607,6 +609,13 @@ int model_find_layer(const model *m, const char *name)
     return -1;
 }
 
+int model_find_tensor(const model *m, const char *name)
+{
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i].tensor[0] && strcmp(m->layers[i].tensor, name) == 0) return i;
+    return -1;
+}
+
 /* The last layer in the scope of module path `path` (cam.layer: layer4.1), or -1. */
 static int model_scope_layer(const model *m, const char *path)
 {
@@ -669,6 +678,7 @@ clcam_status model_check_cam_layer(model *m, const char *name, int *t, clcam_err
             !m->layers[i].pad_folded && model_reaches(m, i) && used < sizeof ok)
             used += (size_t)snprintf(ok + used, sizeof ok - used, "%s%s", used ? ", " : "", m->layers[i].name);
     *t = model_find_layer(m, name);
+    if (*t < 0) *t = model_find_tensor(m, name);
     if (*t < 0 && strcmp(name, "auto") == 0) *t = model_auto_cam_layer(m);
     if (*t < 0) *t = model_scope_layer(m, name);
     if (*t < 0)

@@ -30,6 +30,9 @@ typedef struct {
     /* Built from a graph (model_build_graph): the parameters as indices into its consts,
      * by graph_param, -1 absent; unused otherwise. */
     int param[GRAPH_PARAM_COUNT];
+    /* The tensor the layer writes, when the file names it apart from the layer (ONNX); NULL
+     * otherwise. At most 127 bytes. */
+    const char *tensor;
 } layer_spec;
 
 typedef struct {
@@ -104,6 +107,8 @@ void model_free(model *m);
 
 /* Index of the layer named name, or -1. */
 int model_find_layer(const model *m, const char *name);
+/* Index of the layer that writes the tensor named name (an ONNX node's output), or -1. */
+int model_find_tensor(const model *m, const char *name);
 /* What `cam.layer: auto` names: the last layer whose output is a spatial map (more than 1x1,
  * not a conv with a batchnorm folded into it) before the first global pooling, or before the
  * end without one: model.layer4[-1] on a ResNet. -1 when there is none. */
@@ -112,8 +117,9 @@ int model_auto_cam_layer(const model *m);
  * output a batchnorm was folded into (its output is the batchnorm's; name that one). The error
  * says why not and lists the layers that work. On success, a ReLU at t is no longer fused
  * into the max-pool after it (layer.h): call it before model_upload. name is a layer's name,
+ * the name of the tensor a layer writes (ONNX: `/layer4/layer4.1/relu_1/Relu_output_0`),
  * `auto` (model_auto_cam_layer), or a PyTorch module path: the last layer in its scope
- * (layer_scope.h). */
+ * (layer_scope.h), tried in that order. */
 clcam_status model_check_cam_layer(model *m, const char *name, int *t, clcam_err *err);
 /* Inference fusions (ReLU into max-pool, here; Grad-CAM's weights and sum, upsampling and
  * normalisation, in the CAM stage) are on unless the environment sets CLCAM_FUSE=0. */

@@ -176,6 +176,9 @@ clcam_status model_load_onnx_any(model *m, const char *path, layer_shape input, 
             }
         TRY(onnx_node_spec(&g, n, path, &specs[i], err));
         TRY(onnx_node_inputs(&g, n, path, &specs[i], err));
+        /* cam.layer may name the tensor (what Netron shows); a longer name than the layer keeps
+         * is left unnameable rather than refused: the node's name still names it */
+        if (strlen(n->output) < sizeof m->layers[0].tensor) specs[i].tensor = n->output;
     }
     st = model_build_graph(m, specs, g.n_nodes, &g, path, input, any_output, err);
 exit:

@@ -29,20 +29,26 @@ void model_summary_print(FILE *out, const model *m, int cam, int auto_cam)
 {
     long params = 0;
     double flops = 0.0;
-    int wn = 28; /* the name column: as wide as the longest name (ONNX node names are long) */
-    for (int i = 0; i < m->n_layers; i++)
+    int wn = 28, wt = 0; /* name and tensor columns: as wide as the names (ONNX's are long) */
+    for (int i = 0; i < m->n_layers; i++) {
         if ((int)strlen(m->layers[i].name) > wn) wn = (int)strlen(m->layers[i].name);
-    fprintf(out, "%-4s %-*s %-10s %-16s %12s %12s\n", "#", wn, "layer (cam.layer name)", "op",
-            "output", "params", "MFLOPs");
-    fprintf(out, "%-4s %-*s %-10s %3d x %3d x %-6d %12s %12s\n", "", wn, "(input)", "", m->input.c,
-            m->input.h, m->input.w, "", "");
+        if ((int)strlen(m->layers[i].tensor) > wt) wt = (int)strlen(m->layers[i].tensor);
+    }
+    /* a file that names tensors apart from nodes (ONNX) gets a column for them: cam.layer
+     * takes either, and Netron shows the tensor names */
+    if (wt > 0 && wt < 6) wt = 6;
+    fprintf(out, "%-4s %-*s %-*s%s%-10s %-16s %12s %12s\n", "#", wn, "layer (cam.layer name)", wt,
+            wt ? "tensor" : "", wt ? " " : "", "op", "output", "params", "MFLOPs");
+    fprintf(out, "%-4s %-*s %-*s%s%-10s %3d x %3d x %-6d %12s %12s\n", "", wn, "(input)", wt, "",
+            wt ? " " : "", "", m->input.c, m->input.h, m->input.w, "", "");
     for (int i = 0; i < m->n_layers; i++) {
         const layer *l = &m->layers[i];
         long p = model_layer_params(m, i);
         double f = model_layer_flops(m, i);
         params += p;
         flops += f;
-        fprintf(out, "%-4d %-*s %-10s %3d x %3d x %-6d %12ld %12.3f%s%s\n", i, wn, l->name,
+        fprintf(out, "%-4d %-*s %-*s%s%-10s %3d x %3d x %-6d %12ld %12.3f%s%s\n", i, wn, l->name,
+                wt, wt ? (l->tensor[0] ? l->tensor : "-") : "", wt ? " " : "",
                 LAYER_OPS[l->kind]->kind_name, l->out.c, l->out.h, l->out.w, p, f / 1e6,
                 i == cam ? "  <- cam.layer" : "", i == auto_cam ? "  <- auto" : "");
     }
