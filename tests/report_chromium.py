@@ -54,10 +54,57 @@ def write_fixture(folder, h5py, np):
                      "layer": "conv3"}
         for key, value in str_attrs.items():
             f.attrs[key] = value
-        f.attrs["methods"] = ["gradcam"]
+        # Faithfulness metrics for two methods (docs/file_formats.md): the page's table and
+        # curves must show these values.
+        f["sobel/cam"] = rng.random((n, h, w), dtype=np.float32)
+        f["sobel/cam_raw"] = rng.random((n, h, w), dtype=np.float32)
+        for m, shift in (("gradcam", 0.0), ("sobel", 0.2)):
+            g = f.create_group(m + "/metrics")
+            g.attrs["score"] = "softmax probability of the target class"
+            g["confidence_drop"] = (rng.random(n) * 0.5 + shift).astype(np.float32)
+            g["deletion"] = (rng.random(n) * 0.5 + shift).astype(np.float32)
+            g["insertion"] = (rng.random(n) * 0.5 + 0.4 - shift).astype(np.float32)
+            g["deletion_curve"] = np.sort(rng.random((n, 5)), 1)[:, ::-1].astype(np.float32)
+            g["insertion_curve"] = np.sort(rng.random((n, 5)), 1).astype(np.float32)
+        f.attrs["methods"] = ["gradcam", "sobel"]
         f.attrs["class_names"] = ["plane", "car", "<bird>", "cat & dog"]
         f.attrs["complete"] = np.int32(1)
     return results
+
+
+def expected_metrics(results, h5py, np):
+    """{(method, metric): mean as the page prints it}, confidence metrics in percent."""
+    out = {}
+    with h5py.File(results, "r") as f:
+        for m in f.attrs["methods"]:
+            for k in ("confidence_drop", "deletion", "insertion"):
+                v = float(np.mean(f[m + "/metrics/" + k][()].astype(np.float64)))
+                out[(m, k)] = "%.4f" % (100 * v if k.startswith("confidence") else v)
+    return out
+
+
+def check_metrics(dom, want):
+    """Failures of the page's faithfulness table and curves against want."""
+    fails = []
+    table = re.search(r'<table[^>]*id="metrics-table".*?</table>', dom, re.S)
+    if not table:
+        return ["no #metrics-table on the page"]
+    rows = re.findall(r"<tr><td class=\"name\">([^<]*)</td>(.*?)</tr>", table.group(0), re.S)
+    names = [r[0] for r in rows]
+    if names != ["gradcam", "sobel"]:  # sorted by confidence_drop, lower first
+        fails.append("metrics table rows %s, expected gradcam then sobel" % names)
+    for name, cells in rows:
+        vals = re.findall(r'<td data-v="[^"]*"[^>]*>([-0-9.]+) ', cells)
+        for k, v in zip(("confidence_drop", "deletion", "insertion"), vals):
+            if want.get((name, k)) != v:
+                fails.append("metrics table %s %s shows %s, expected %s" % (name, k, v, want.get((name, k))))
+    best = re.findall(r'class="best"', table.group(0))
+    if len(best) != 3:
+        fails.append("%d best marks in the metrics table, expected 3 (one per column)" % len(best))
+    curves = re.findall(r'<polyline class="curve"', dom)
+    if len(curves) != 4:
+        fails.append("%d curves plotted, expected 4 (2 methods x deletion, insertion)" % len(curves))
+    return fails
 
 
 def expected_accuracy(results, h5py, np):
@@ -84,7 +131,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("clcam")
     ap.add_argument("--keep", help="write into this folder and keep it")
-    ap.add_argument("--break", dest="breakage", choices=["png", "accuracy"])
+    ap.add_argument("--break", dest="breakage", choices=["png", "accuracy", "metrics"])
     args = ap.parse_args()
     args.clcam = os.path.abspath(args.clcam)
 
@@ -121,6 +168,12 @@ def main():
             with open(page, "w", encoding="utf-8") as f:
                 f.write(re.sub(r'(<span id="accuracy">)[^<]*', r"\g<1>99.99%", text))
             print("rewrote #accuracy to 99.99%: the check below must fail")
+        if args.breakage == "metrics":
+            with open(page, encoding="utf-8") as f:
+                text = f.read()
+            with open(page, "w", encoding="utf-8") as f:
+                f.write(re.sub(r'(<td data-v="[^"]*" class="best">)[-0-9.]+', r"\g<1>0.1234", text, count=1))
+            print("rewrote a best value of the metrics table: the check below must fail")
 
         rc, dom, err = dump_dom(chromium, page)
         if rc != 0 or "<body" not in dom:
@@ -144,6 +197,7 @@ def main():
         print("accuracy: page %s, h5py %s" % (shown, want))
         if shown != want:
             failures.append("#accuracy shows %r, expected %r" % (shown, want))
+        failures += check_metrics(dom, expected_metrics(results, h5py, np))
         if "&lt;bird&gt;" not in dom or "cat &amp; dog" not in dom:
             failures.append("class names are not HTML-escaped in the DOM")
     finally:
@@ -152,7 +206,8 @@ def main():
     for f in failures:
         print(("detected: " if args.breakage else "FAIL: ") + f)
     if args.breakage:
-        needle = {"png": "did not load", "accuracy": "#accuracy shows"}[args.breakage]
+        needle = {"png": "did not load", "accuracy": "#accuracy shows",
+                  "metrics": "metrics table"}[args.breakage]
         caught = [f for f in failures if needle in f]
         print("PASS: --break %s was detected" % args.breakage if caught else
               "FAIL: --break %s went unnoticed" % args.breakage)
