@@ -61,7 +61,8 @@ def upsample_bilinear(a, rows, cols):
     return top * (1 - fy) + bot * fy
 
 
-def make(out, n, seed, labels, zero_cams, topk=0, classes=10, size=32, cam_dtype="float32"):
+def make(out, n, seed, labels, zero_cams, topk=0, classes=10, size=32, cam_dtype="float32",
+         metrics=False):
     global H, W, h, w
     H = W = size
     h = w = max(size // 4, 2)
@@ -147,6 +148,14 @@ def make(out, n, seed, labels, zero_cams, topk=0, classes=10, size=32, cam_dtype
             put("target", target)
             put("gradcam/cam", stored(cam))
             put("gradcam/cam_raw", cam_raw)
+        if metrics:  # cam.metrics' layout (docs/file_formats.md): values per image, curves
+            mrng = np.random.default_rng(seed + 100)
+            for k in ("confidence_drop", "confidence_increase", "deletion", "insertion",
+                      "road_morf", "road_lerf", "road_combined"):
+                put(f"gradcam/metrics/{k}", mrng.random(n).astype(np.float32))
+            for k in ("deletion_curve", "insertion_curve"):
+                put(f"gradcam/metrics/{k}", mrng.random((n, 9)).astype(np.float32))
+            f["gradcam/metrics"].attrs["score"] = "softmax probability of the target class"
         a = f.attrs
         a["clcam_version"] = "fixture"
         a["created"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -182,13 +191,14 @@ def main(argv=None):
     p.add_argument("--classes", type=int, default=10, help="classes (default 10, CIFAR-10's names)")
     p.add_argument("--size", type=int, default=32, help="image and map size S (SxS, default 32)")
     p.add_argument("--cam-dtype", default="float32", choices=["float32", "float16", "uint8"])
+    p.add_argument("--metrics", action="store_true", help="add /gradcam/metrics (cam.metrics)")
     args = p.parse_args(argv)
     if args.n < 1:
         p.error("--n must be at least 1")
     if args.classes < 2 or args.size < 8:
         p.error("--classes must be at least 2 and --size at least 8")
     results, dataset = make(args.out, args.n, args.seed, not args.no_labels, args.zero_cams, args.topk,
-                            args.classes, args.size, args.cam_dtype)
+                            args.classes, args.size, args.cam_dtype, args.metrics)
     print(results)
     print(dataset)
     return 0

@@ -45,7 +45,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION=1   # quiets ipykernel's debugger warning
 
 "$py" "$here/make_results_fixture.py" --out "$tmp/labels" --n 40 --seed 1 >/dev/null
 "$py" "$here/make_results_fixture.py" --out "$tmp/nolabels" --n 40 --seed 2 --no-labels --zero-cams 2 >/dev/null
-"$py" "$here/make_results_fixture.py" --out "$tmp/topk" --n 40 --seed 3 --topk 3 >/dev/null
+"$py" "$here/make_results_fixture.py" --out "$tmp/topk" --n 40 --seed 3 --topk 3 --metrics >/dev/null
 # ImageNet-like: 224x224, 100 classes, maps stored as uint8 (output.cam_dtype), one per chunk.
 "$py" "$here/make_results_fixture.py" --out "$tmp/large" --n 30 --seed 4 --classes 100 --size 224 \
   --cam-dtype uint8 >/dev/null
@@ -134,6 +134,19 @@ run large "accuracy=$acc_large" CLCAM_RESULTS="$tmp/large/results.h5"
 # The uint8 maps were read as uint8 and scaled back: the notebook says so.
 if ! grep -q 'cam dtype: uint8 (x 0.00392157)' "$tmp/large.ipynb"; then
   echo "FAIL: the notebook did not report the uint8 maps and their scale on the 'large' fixture"
+  exit 1
+fi
+# The top-k fixture has cam.metrics' datasets: the notebook's table shows their means (rank 0).
+want="$("$py" -c '
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    print("%.4f" % f["gradcam/metrics/deletion"][:].astype("float64").mean())' "$tmp/topk/results.h5")"
+if ! grep -q "faithfulness (mean" "$tmp/topk.ipynb" || ! grep -q "$want" "$tmp/topk.ipynb"; then
+  echo "FAIL: the notebook did not show the faithfulness table (deletion mean $want) on the 'topk' fixture"
+  exit 1
+fi
+if ! grep -q "no faithfulness metrics in this file" "$tmp/labels.ipynb"; then
+  echo "FAIL: the notebook did not say that the 'labels' fixture has no metrics"
   exit 1
 fi
 echo "PASS: notebook ran on the four fixtures in $((SECONDS - total)) s"
