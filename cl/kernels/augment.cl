@@ -4,22 +4,12 @@
  * hash of (seed, epoch, the image's index in its split), the same as train_hash4 in
  * train_rng.c: same seed, same crops, on any device and whatever the batch.
  * One work-item per output byte. */
-uint train_mix32(uint x)
-{
-    x ^= x >> 16;
-    x *= 0x7feb352du;
-    x ^= x >> 15;
-    x *= 0x846ca68bu;
-    x ^= x >> 16;
-    return x;
-}
-
 uint train_hash4(uint a, uint b, uint c, uint d)
 {
-    uint h = train_mix32(a + 0x9e3779b9u);
-    h = train_mix32(h ^ (b + 0x85ebca6bu));
-    h = train_mix32(h ^ (c + 0xc2b2ae35u));
-    return train_mix32(h ^ (d + 0x27d4eb2fu));
+    uint h = clcam_mix32(a + 0x9e3779b9u);
+    h = clcam_mix32(h ^ (b + 0x85ebca6bu));
+    h = clcam_mix32(h ^ (c + 0xc2b2ae35u));
+    return clcam_mix32(h ^ (d + 0x27d4eb2fu));
 }
 
 __kernel void augment_crop_flip(__global const uchar *src, __global uchar *dst,

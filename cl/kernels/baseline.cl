@@ -3,21 +3,11 @@
  * as ref_baseline_random: an image's map never depends on its batch or the device. sobel: the
  * gradient magnitude of the grey image, 3x3 Sobel with OpenCV's BORDER_REFLECT_101.
  * One work-item per output pixel. */
-uint baseline_mix32(uint x)
-{
-    x ^= x >> 16;
-    x *= 0x7feb352du;
-    x ^= x >> 15;
-    x *= 0x846ca68bu;
-    x ^= x >> 16;
-    return x;
-}
-
 uint baseline_hash3(uint a, uint b, uint c)
 {
-    uint h = baseline_mix32(a + 0x9e3779b9u);
-    h = baseline_mix32(h ^ (b + 0x85ebca6bu));
-    return baseline_mix32(h ^ (c + 0xc2b2ae35u));
+    uint h = clcam_mix32(a + 0x9e3779b9u);
+    h = clcam_mix32(h ^ (b + 0x85ebca6bu));
+    return clcam_mix32(h ^ (c + 0xc2b2ae35u));
 }
 
 __kernel void baseline_random(__global const int *index, uint seed, __global float *out, int HW,

@@ -6,26 +6,15 @@
  * region with no kept neighbour at 0. pipeline/metrics/reference_road.c is the same in C. */
 #pragma OPENCL FP_CONTRACT OFF
 
-/* lowbias32 (Chris Wellons' integer hash): the noise is a function of its key alone. */
-static uint road_hash(uint x)
-{
-    x ^= x >> 16;
-    x *= 0x7feb352du;
-    x ^= x >> 15;
-    x *= 0x846ca68bu;
-    x ^= x >> 16;
-    return x;
-}
-
 /* N(0, 1) by Box-Muller from the hash of (seed, index, s, c, pixel). */
 static float road_normal(uint seed, uint index, uint s, uint c, uint pixel)
 {
-    uint h = road_hash(seed);
-    h = road_hash(h ^ index);
-    h = road_hash(h ^ s);
-    h = road_hash(h ^ c);
-    h = road_hash(h ^ pixel);
-    uint h1 = road_hash(h), h2 = road_hash(h1 + 1u);
+    uint h = clcam_mix32(seed);
+    h = clcam_mix32(h ^ index);
+    h = clcam_mix32(h ^ s);
+    h = clcam_mix32(h ^ c);
+    h = clcam_mix32(h ^ pixel);
+    uint h1 = clcam_mix32(h), h2 = clcam_mix32(h1 + 1u);
     float u1 = (float)((h1 >> 8) + 1u) * (1.0f / 16777216.0f); /* (0, 1]: log is finite */
     float u2 = (float)(h2 >> 8) * (1.0f / 16777216.0f);
     return sqrt(-2.0f * log(u1)) * cos(6.283185307179586f * u2);

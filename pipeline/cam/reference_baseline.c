@@ -3,23 +3,14 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "../../base/hash.h"
 #include "../model/reference.h"
-
-static uint32_t ref_baseline_mix32(uint32_t x)
-{
-    x ^= x >> 16;
-    x *= 0x7feb352du;
-    x ^= x >> 15;
-    x *= 0x846ca68bu;
-    x ^= x >> 16;
-    return x;
-}
 
 uint32_t ref_baseline_hash3(uint32_t a, uint32_t b, uint32_t c)
 {
-    uint32_t h = ref_baseline_mix32(a + 0x9e3779b9u);
-    h = ref_baseline_mix32(h ^ (b + 0x85ebca6bu));
-    return ref_baseline_mix32(h ^ (c + 0xc2b2ae35u));
+    uint32_t h = clcam_mix32(a + 0x9e3779b9u);
+    h = clcam_mix32(h ^ (b + 0x85ebca6bu));
+    return clcam_mix32(h ^ (c + 0xc2b2ae35u));
 }
 
 void ref_baseline_random(const int32_t *index, uint32_t seed, float *out, int batch, int HW)

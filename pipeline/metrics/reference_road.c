@@ -1,27 +1,18 @@
 #include "reference_road.h"
 
+#include "../../base/hash.h"
+
 #include <math.h>
 #include <stdlib.h>
 
-/* lowbias32, as road_hash in cl/kernels/road.cl. */
-static uint32_t road_hash(uint32_t x)
-{
-    x ^= x >> 16;
-    x *= 0x7feb352du;
-    x ^= x >> 15;
-    x *= 0x846ca68bu;
-    x ^= x >> 16;
-    return x;
-}
-
 float ref_road_normal(uint32_t seed, uint32_t index, uint32_t s, uint32_t c, uint32_t pixel)
 {
-    uint32_t h = road_hash(seed);
-    h = road_hash(h ^ index);
-    h = road_hash(h ^ s);
-    h = road_hash(h ^ c);
-    h = road_hash(h ^ pixel);
-    uint32_t h1 = road_hash(h), h2 = road_hash(h1 + 1u);
+    uint32_t h = clcam_mix32(seed);
+    h = clcam_mix32(h ^ index);
+    h = clcam_mix32(h ^ s);
+    h = clcam_mix32(h ^ c);
+    h = clcam_mix32(h ^ pixel);
+    uint32_t h1 = clcam_mix32(h), h2 = clcam_mix32(h1 + 1u);
     float u1 = (float)((h1 >> 8) + 1u) * (1.0f / 16777216.0f);
     float u2 = (float)(h2 >> 8) * (1.0f / 16777216.0f);
     return sqrtf(-2.0f * logf(u1)) * cosf(6.283185307179586f * u2);

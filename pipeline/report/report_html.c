@@ -47,7 +47,7 @@ static const char *SCRIPT =
     "  rows.forEach(function (r) { t.tBodies[0].appendChild(r); });\n"
     "});\n</script>\n";
 
-static void put_escaped(FILE *f, const char *s)
+void report_put_escaped(FILE *f, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
@@ -64,7 +64,7 @@ static void put_escaped(FILE *f, const char *s)
 static void put_fact(FILE *f, const char *key, const char *value)
 {
     fprintf(f, "<tr><th class=\"name\">%s</th><td>", key);
-    put_escaped(f, value && value[0] ? value : "(not recorded)");
+    report_put_escaped(f, value && value[0] ? value : "(not recorded)");
     fputs("</td></tr>\n", f);
 }
 
@@ -115,9 +115,9 @@ static void put_confused_pairs(FILE *f, const report_page *p)
         int t = (int)(best_i / k), c = (int)(best_i % k);
         for (int j = 0; j < k; j++) total += p->confusion[(size_t)t * (size_t)k + (size_t)j];
         fputs("<tr><td class=\"name\">", f);
-        put_escaped(f, p->names[t]);
+        report_put_escaped(f, p->names[t]);
         fputs("</td><td class=\"name\">", f);
-        put_escaped(f, p->names[c]);
+        report_put_escaped(f, p->names[c]);
         fprintf(f, "</td><td>%ld</td><td>%.1f%%</td></tr>\n", best_v, 100.0 * (double)best_v / (double)total);
         last_v = best_v, last_i = best_i;
     }
@@ -146,7 +146,7 @@ static void put_accuracy(FILE *f, const report_page *p)
             predicted += p->confusion[(size_t)j * (size_t)k + (size_t)c];
         }
         fputs("<tr><td class=\"name\">", f);
-        put_escaped(f, p->names[c]);
+        report_put_escaped(f, p->names[c]);
         fprintf(f, "</td><td data-v=\"%ld\">%ld</td><td data-v=\"%ld\">%ld</td>", total, total, hit, hit);
         if (total) fprintf(f, "<td data-v=\"%.6f\">%.2f%%</td>", (double)hit / (double)total, 100.0 * (double)hit / (double)total);
         else fputs("<td data-v=\"-1\">&ndash;</td>", f);
@@ -162,7 +162,7 @@ static void put_accuracy(FILE *f, const report_page *p)
           "<tr><th class=\"name\">true \\ predicted</th>", f);
     for (int j = 0; j < k; j++) {
         fputs("<th>", f);
-        put_escaped(f, p->names[j]);
+        report_put_escaped(f, p->names[j]);
         fputs("</th>", f);
     }
     fputs("</tr>\n", f);
@@ -170,7 +170,7 @@ static void put_accuracy(FILE *f, const report_page *p)
         long total = 0;
         for (int j = 0; j < k; j++) total += p->confusion[(size_t)c * (size_t)k + (size_t)j];
         fputs("<tr><th class=\"name\">", f);
-        put_escaped(f, p->names[c]);
+        report_put_escaped(f, p->names[c]);
         fputs("</th>", f);
         for (int j = 0; j < k; j++) {
             long v = p->confusion[(size_t)c * (size_t)k + (size_t)j];
@@ -188,7 +188,7 @@ static void put_grid(FILE *f, const report_page *p, const report_grid *g)
 {
     const results_reader *r = p->r;
     fputs("<section class=\"grid-section\">\n<h3>", f);
-    put_escaped(f, g->title);
+    report_put_escaped(f, g->title);
     fputs("</h3>\n", f);
     if (g->n == 0) {
         fputs("<p>No images.</p>\n</section>\n", f);
@@ -197,13 +197,13 @@ static void put_grid(FILE *f, const report_page *p, const report_grid *g)
     fputs("<div class=\"heads\">", f);
     for (int c = 0; c < g->n_cols; c++) {
         fprintf(f, "<span style=\"width:%dpx;margin-right:%dpx\">", p->tile_w, c + 1 < g->n_cols ? p->gap : 0);
-        put_escaped(f, g->heads[c]);
+        report_put_escaped(f, g->heads[c]);
         fputs("</span>", f);
     }
     fputs("</div>\n<div class=\"grid\">\n<img src=\"", f);
-    put_escaped(f, g->file);
+    report_put_escaped(f, g->file);
     fputs("\" alt=\"", f);
-    put_escaped(f, g->title);
+    report_put_escaped(f, g->title);
     fprintf(f, "\" width=\"%d\" height=\"%d\">\n<ol>\n", g->n_cols * p->tile_w + (g->n_cols - 1) * p->gap,
             g->n * p->tile_h + (g->n - 1) * p->gap);
     for (int i = 0; i < g->n; i++) {
@@ -213,9 +213,9 @@ static void put_grid(FILE *f, const report_page *p, const report_grid *g)
         int ok = r->label && r->label[row] == pred;
         fprintf(f, "<li style=\"height:%dpx;margin-bottom:%dpx\"><span>", p->tile_h, i + 1 < g->n ? p->gap : 0);
         fputs("true <b>", f);
-        put_escaped(f, r->label ? p->names[r->label[row]] : "unknown");
+        report_put_escaped(f, r->label ? p->names[r->label[row]] : "unknown");
         fprintf(f, "</b>, predicted <b class=\"%s\">", r->label ? (ok ? "ok" : "bad") : "");
-        put_escaped(f, p->names[pred]);
+        report_put_escaped(f, p->names[pred]);
         fprintf(f, "</b>, p&nbsp;=&nbsp;%.3f<br><small>result row %ld, dataset row %lld</small></span></li>\n",
                 (double)prob, row, (long long)r->index[row]);
     }
@@ -234,11 +234,11 @@ clcam_status report_html_write(const char *path, const report_page *p, clcam_err
         goto exit;
     }
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>clcam report: ", f);
-    put_escaped(f, p->results_path);
+    report_put_escaped(f, p->results_path);
     fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>clcam report: ", STYLE);
-    put_escaped(f, r->method);
+    report_put_escaped(f, r->method);
     fputs("</h1>\n<p>", f);
-    put_escaped(f, p->results_path);
+    report_put_escaped(f, p->results_path);
     fputs("</p>\n", f);
     if (r->complete == 0)
         fprintf(f, "<p class=\"warning\" id=\"incomplete\">Incomplete run: the results file is marked complete = 0 "

@@ -2,6 +2,8 @@
 #ifndef CLCAM_REPORT_HTML_H
 #define CLCAM_REPORT_HTML_H
 
+#include <stdio.h>
+
 #include "../../io/results_metrics_read.h"
 #include "../../io/results_read.h"
 #include "../../base/error.h"
@@ -28,6 +30,9 @@ typedef struct {
     const long *confusion;      /* [classes][classes], rows true; NULL without labels */
     const metrics_summary *metrics; /* n_metrics 0: the file has none */
 } report_page;
+
+/* s HTML-escaped (& < > " '), for text and attribute values alike. */
+void report_put_escaped(FILE *f, const char *s);
 
 /* Writes path (through path.tmp and a rename). Every string from the file is HTML-escaped. */
 clcam_status report_html_write(const char *path, const report_page *p, clcam_err *err);

@@ -1,23 +1,10 @@
 #include "report_metrics.h"
 
+#include "report_html.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* A method name from the file, HTML-escaped (the file may come from anywhere). */
-static void put_name(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
 
 /* +1: higher is more faithful; -1: lower is. */
 static int direction(const char *metric)
@@ -83,7 +70,7 @@ static void put_table(FILE *f, const metrics_summary *s)
     for (int i = 0; i < s->n_methods; i++) {
         int m = order[i];
         fputs("<tr><td class=\"name\">", f);
-        put_name(f, s->methods[m]);
+        report_put_escaped(f, s->methods[m]);
         fputs("</td>", f);
         for (int k = 0; k < s->n_metrics; k++) {
             double v = shown(s->metrics[k], s->mean[m][k]);
@@ -115,7 +102,7 @@ static void put_panel(FILE *f, const metrics_summary *s, int c, int x0)
             left + w / 2, top + h + 30, c ? "inserted" : "deleted");
     for (int m = 0; m < s->n_methods; m++) {
         fputs("<polyline class=\"curve\" data-method=\"", f);
-        put_name(f, s->methods[m]);
+        report_put_escaped(f, s->methods[m]);
         fprintf(f, "\" fill=\"none\" stroke-width=\"2\" stroke=\"%s\" points=\"", colours[m % 10]);
         for (int p = 0; p < s->points; p++) {
             double v = s->curve[m][c][p];
@@ -148,7 +135,7 @@ void report_metrics_html(FILE *f, const metrics_summary *s)
         int x = 40 + (m % 4) * 180, y = 268 + 16 * (m / 4);
         fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"3\"/>"
                    "<text x=\"%d\" y=\"%d\">", x, y - 4, x + 20, y - 4, colours[m % 10], x + 26, y);
-        put_name(f, s->methods[m]);
+        report_put_escaped(f, s->methods[m]);
         fputs("</text>\n", f);
     }
     fputs("</svg>\n", f);

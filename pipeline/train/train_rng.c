@@ -1,21 +1,13 @@
 #include "train_rng.h"
 
-static uint32_t train_mix32(uint32_t x)
-{
-    x ^= x >> 16;
-    x *= 0x7feb352du;
-    x ^= x >> 15;
-    x *= 0x846ca68bu;
-    x ^= x >> 16;
-    return x;
-}
+#include "../../base/hash.h"
 
 uint32_t train_hash4(uint32_t a, uint32_t b, uint32_t c, uint32_t d)
 {
-    uint32_t h = train_mix32(a + 0x9e3779b9u);
-    h = train_mix32(h ^ (b + 0x85ebca6bu));
-    h = train_mix32(h ^ (c + 0xc2b2ae35u));
-    return train_mix32(h ^ (d + 0x27d4eb2fu));
+    uint32_t h = clcam_mix32(a + 0x9e3779b9u);
+    h = clcam_mix32(h ^ (b + 0x85ebca6bu));
+    h = clcam_mix32(h ^ (c + 0xc2b2ae35u));
+    return clcam_mix32(h ^ (d + 0x27d4eb2fu));
 }
 
 float train_uniform(uint32_t h, float lo, float hi)
