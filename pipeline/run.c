@@ -8,6 +8,7 @@
 #include "../io/results.h"
 #include "../cl/profile.h"
 #include "explain.h"
+#include "metrics/metric_results.h"
 #include "../base/progress.h"
 #include "run_loop.h"
 #include "tune/tune_batch.h"
@@ -53,46 +54,6 @@ void run_metric_params(const clcam_config *cfg, metric_params *mp)
     mp->noise = cfg->cam_road_noise;
     mp->seed = (uint32_t)cfg->cam_seed;
     mp->space = cfg->cam_confidence_space;
-}
-
-/* The settings every implementation of the metrics chooses differently, as the attributes of
- * each /<method>/metrics group: values[] holds their text. */
-static void metric_attrs(const explainer *e, results_layout *L, char values[][96])
-{
-    const metric_stage *s = &e->metrics;
-    const metric_params *mp = &s->p;
-    int n = 0, len = 0;
-    char pct[96] = "";
-    if (!s->enabled) return;
-    for (int k = 0; k < METRIC_COUNT && L->n_metrics < RESULTS_MAX_METRICS; k++)
-        if ((mp->mask >> k) & 1u) L->metrics[L->n_metrics++] = METRIC_NAMES[k];
-    L->deletion_curve = s->l.on[FAMILY_DELETION];
-    L->insertion_curve = s->l.on[FAMILY_INSERTION];
-    L->curve_points = mp->steps + 1;
-    for (int j = 0; j < mp->n_pct && len < (int)sizeof pct - 8; j++)
-        len += snprintf(pct + len, sizeof pct - (size_t)len, j ? ", %d" : "%d", mp->pct[j]);
-#define ATTR(name, ...)                                                                          \
-    do {                                                                                         \
-        snprintf(values[n], 96, __VA_ARGS__);                                                    \
-        L->metric_attr_name[n] = name;                                                           \
-        L->metric_attr_value[n] = values[n];                                                     \
-        n++;                                                                                     \
-    } while (0)
-    ATTR("score", "softmax probability of the target class");
-    ATTR("confidence_space", "%s", mp->space ? "image: the image in [0, 1] times the map, normalised again"
-                                             : "normalised: the network's input times the map");
-    ATTR("rank_ties", "descending map value, ties by ascending pixel index (row-major)");
-    ATTR("steps", "%d", mp->steps);
-    ATTR("deletion_baseline", "0 in normalised space");
-    ATTR("insertion_blur_sigma", "%.6g", (double)s->sigma);
-    ATTR("auc", "trapezoid rule over the K + 1 points on [0, 1]");
-    ATTR("road_percentiles", "%s", pct);
-    ATTR("road_kept", "map < np.percentile(map, p) (MoRF), 1 - map < np.percentile(1 - map, p) (LeRF)");
-    ATTR("road_noise", "%.6g", (double)mp->noise);
-    ATTR("road_score", "probability on the imputed input minus on the input, mean over percentiles");
-    ATTR("seed", "%u", mp->seed);
-#undef ATTR
-    L->n_metric_attrs = n;
 }
 
 clcam_status run_load(const clcam_config *cfg, dataset_reader *d, model *m, int *t, explain_params *p,
@@ -144,7 +105,7 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
     int batch, t = -1, has_labels;
     results_open_kind kind = RESULTS_NEW;
     explain_params p;
-    char metric_values[RESULTS_MAX_METRIC_ATTRS][96];
+    char metric_values[RESULTS_MAX_METRIC_ATTRS][METRIC_ATTR_MAX];
     results_close(&w);
     double t0 = progress_now();
 
@@ -177,7 +138,7 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
             L.method_raw_h[i] = e.cam.raw_h[i];
             L.method_raw_w[i] = e.cam.raw_w[i];
         }
-        metric_attrs(&e, &L, metric_values);
+        metric_results_layout(&e.metrics, &L, metric_values);
         TRY(results_open(&w, cfg->output_file, &L, rep->overwrite, &kind, &rows_done, err));
     }
     if (kind == RESULTS_COMPLETE) {
