@@ -216,6 +216,33 @@ def check(a, data, weights, tmp, methods, pcts, env=None, quiet=False):
     return failures
 
 
+def check_resume(a, data, weights, tmp):
+    """A run with metrics killed after its third batch's rows are written, then resumed, gives
+    bitwise the file of an uninterrupted run: every dataset and the summaries."""
+    base = [a.clcam, "run", os.path.join(HERE, "..", "configs", "cifar10_gradcam.yaml"), "--quiet",
+            "--set", f"data.file={data}", "--set", f"model.weights={weights}", "--set",
+            "data.count=40", "--set", "batch=8", "--set", "cam.methods=[gradcam, random]",
+            "--set", f"cam.metrics=[{', '.join(METRICS)}]", "--set", "cam.metric_steps=4"]
+    clean, cut = os.path.join(tmp, "clean.h5"), os.path.join(tmp, "cut.h5")
+    subprocess.run(base + ["--set", f"output.file={clean}"], check=True)
+    killed = subprocess.run(base + ["--set", f"output.file={cut}"],
+                            env=dict(os.environ, CLCAM_FAULT="kill_after_write:3"))
+    if killed.returncode != -9:
+        return [f"the run to cut ended with {killed.returncode}, not SIGKILL"]
+    subprocess.run(base + ["--set", f"output.file={cut}"], check=True)
+    fails = []
+    with h5py.File(clean, "r") as f, h5py.File(cut, "r") as g:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset) and not np.array_equal(obj[()], g[name][()]):
+                fails.append(f"resume: /{name} differs from the uninterrupted run")
+            for k, v in obj.attrs.items():
+                if not np.array_equal(v, g[name].attrs[k]):
+                    fails.append(f"resume: /{name}@{k} differs from the uninterrupted run")
+        f.visititems(visit)
+    print(f"resume with metrics after a kill: {'bitwise equal' if not fails else fails}")
+    return fails
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("clcam")
@@ -237,6 +264,7 @@ def main():
         subprocess.run([a.clcam, "import-cifar10", archive, data, "--quiet"], check=True)
         failures = check(a, data, weights, tmp, methods, pcts)
         n = a.count
+        failures += check_resume(a, data, weights, tmp)
         # The check can fail: each mutant kernel (through CLCAM_KERNEL_DIR) must be caught.
         a.count = min(a.count, 12)
         for name, text, change, hits in MUTANTS:
