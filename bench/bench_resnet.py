@@ -102,6 +102,24 @@ def clcam_run(clcam, tmp, name, onnx, data, n, batch):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def forward_mflops(clcam, onnx):
+    """MFLOPs of one image's forward pass, as `clcam model` counts them (2 per multiply-add)."""
+    out = subprocess.run([clcam, "model", onnx], check=True, capture_output=True, text=True).stdout
+    return float(out.strip().splitlines()[-1].split(",")[1].split()[0])
+
+
+def cpu_peak(tmp):
+    """The CPUs' float32 FMA peak in GFLOP/s, measured by bench/cpu_peak.c (None without gcc)."""
+    exe = os.path.join(tmp, "cpu_peak")
+    try:
+        subprocess.run(["gcc", "-O2", "-march=native", "-fopenmp", os.path.join(HERE, "cpu_peak.c"),
+                        "-o", exe], check=True, capture_output=True)
+        out = subprocess.run([exe], check=True, capture_output=True, text=True).stdout
+        return float(out.split(":")[1].split()[0])
+    except (OSError, subprocess.CalledProcessError, IndexError, ValueError):
+        return None
+
+
 def case(clcam, tmp, name, model, block, images, data, batch, shape):
     torch.onnx.export(model, torch.zeros((1,) + shape), f"{tmp}/{name}.onnx", opset_version=13,
                       input_names=["input"], output_names=["logits"],
@@ -111,7 +129,11 @@ def case(clcam, tmp, name, model, block, images, data, batch, shape):
     t = torch_best(model, block, images, batch)
     r = {"case": name, "images": len(images), "batch": batch, "clcam_images_per_s": c["images_per_s"],
          "torch_best_images_per_s": round(t, 1), "ratio": round(c["images_per_s"] / t, 2),
-         "torch_threads": torch.get_num_threads(), "clcam_device_peak_bytes": c.get("device_peak_bytes")}
+         "torch_threads": torch.get_num_threads(), "clcam_device_peak_bytes": c.get("device_peak_bytes"),
+         "forward_mflops": forward_mflops(clcam, f"{tmp}/{name}.onnx")}
+    # the forward pass's arithmetic rate (the backward to the last block is a small part)
+    r["clcam_forward_gflops"] = round(r["forward_mflops"] * c["images_per_s"] / 1e3, 1)
+    r["torch_forward_gflops"] = round(r["forward_mflops"] * t / 1e3, 1)
     print(json.dumps(r))
     return r
 
@@ -141,10 +163,15 @@ def main():
             m = randomise(torchvision.models.resnet18())
             rows.append(case(a.clcam, tmp, "resnet18_224", m, m.layer4[-1], images, f"{tmp}/imagenet.h5",
                              min(a.batch, 32), (3, 224, 224)))
-    print(f"\n{'case':<16}{'images':>8}{'clcam img/s':>14}{'PyTorch best':>14}{'clcam x':>9}", file=sys.stderr)
+        peak = cpu_peak(tmp)
+    print(f"\n{'case':<16}{'images':>8}{'clcam img/s':>14}{'PyTorch best':>14}{'clcam x':>9}"
+          f"{'clcam GFLOP/s':>15}{'PyTorch GFLOP/s':>17}{'1.5x needs':>12}", file=sys.stderr)
     for r in rows:
         print(f"{r['case']:<16}{r['images']:>8}{r['clcam_images_per_s']:>14.1f}"
-              f"{r['torch_best_images_per_s']:>14.1f}{r['ratio']:>9.2f}", file=sys.stderr)
+              f"{r['torch_best_images_per_s']:>14.1f}{r['ratio']:>9.2f}{r['clcam_forward_gflops']:>15.1f}"
+              f"{r['torch_forward_gflops']:>17.1f}{1.5 * r['torch_forward_gflops']:>12.1f}", file=sys.stderr)
+    print(f"float32 FMA peak of this CPU (bench/cpu_peak.c, every core): "
+          f"{peak if peak is not None else 'not measured (no gcc)'} GFLOP/s", file=sys.stderr)
 
 
 if __name__ == "__main__":
