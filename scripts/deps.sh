@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what clcam needs on Debian/Ubuntu, only the packages that are missing.
 # Usage: scripts/deps.sh [--tests]   (--tests adds what the test suite needs: PyTorch, h5py,
-# Chromium, Jupyter, oclgrind, ONNX's per-operator test models, Pillow and torchvision)
+# Chromium, Jupyter, oclgrind, ONNX's per-operator test models, Pillow, torchvision and scipy)
 set -euo pipefail
 
 pkgs=(cmake gcc make pkg-config ocl-icd-opencl-dev opencl-headers libclblast-dev libhdf5-dev
@@ -10,7 +10,7 @@ pkgs=(cmake gcc make pkg-config ocl-icd-opencl-dev opencl-headers libclblast-dev
 if [[ "${1:-}" == "--tests" ]]; then
   pkgs+=(clang libclang-rt-dev oclgrind python3 python3-numpy python3-h5py python3-torch chromium jupyter-nbconvert
          python3-ipykernel python3-matplotlib python3-nbformat libonnx-testdata python3-pil python3-torchvision
-         time)
+         python3-scipy time)
 fi
 
 missing=()
