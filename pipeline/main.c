@@ -283,8 +283,10 @@ static void print_run_stats(const run_report *rep)
            rep->device_peak_bytes);
     if (rep->profiled)
         printf(", \"device_upload_s\": %.3f, \"device_forward_s\": %.3f, \"device_backward_s\": %.3f, "
-               "\"device_cam_s\": %.3f, \"device_scorecam_s\": %.3f, \"device_download_s\": %.3f",
-               rep->d_upload, rep->d_forward, rep->d_backward, rep->d_cam, rep->d_scorecam, rep->d_download);
+               "\"device_cam_s\": %.3f, \"device_scorecam_s\": %.3f, \"device_metrics_s\": %.3f, "
+               "\"device_download_s\": %.3f",
+               rep->d_upload, rep->d_forward, rep->d_backward, rep->d_cam, rep->d_scorecam, rep->d_metrics,
+               rep->d_download);
     printf("}\n");
 }
 
@@ -299,6 +301,8 @@ static int cmd_run(int argc, char **argv)
     if (wants_help(argc, argv)) {
         printf("usage: clcam run CONFIG.yaml [--set key=value]... [--device SPEC] [--quiet] [--verbose]\n\n"
                "Explains the configured dataset split with Grad-CAM and writes the results file.\n"
+               "cam.methods picks the CAM methods and baselines, cam.metrics adds faithfulness\n"
+               "metrics of every map (docs/numerics.md).\n"
                "  --set key=value  override one config key (value in YAML: --set cam.target=label)\n"
                "  --device SPEC    same as --set device=SPEC\n"
                "  --quiet          no progress and no summary on stderr\n"

@@ -186,6 +186,7 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
         rep->d_backward = cl_profile_seconds(&ctx, "backward");
         rep->d_cam = cl_profile_seconds(&ctx, "cam");
         rep->d_scorecam = cl_profile_seconds(&ctx, "scorecam");
+        rep->d_metrics = cl_profile_seconds(&ctx, "metrics");
         rep->d_download = cl_profile_seconds(&ctx, "download");
         cl_profile_report(&ctx, stderr);
     }

@@ -26,7 +26,7 @@ typedef struct {
      * writing results, waiting for the device; and time from start to the first batch done. */
     double t_setup, t_read, t_write, t_wait, t_first_batch;
     int profiled;      /* CLCAM_PROFILE=1 (run --profile): the device times below are set */
-    double d_upload, d_forward, d_backward, d_cam, d_scorecam, d_download;
+    double d_upload, d_forward, d_backward, d_cam, d_scorecam, d_metrics, d_download;
     int batch;
     size_t device_peak_bytes; /* the model's device buffers (model.h device_bytes) */
     char batch_source[64];  /* how the batch was chosen: "config", "auto, measured", ... */
