@@ -50,7 +50,7 @@ static int by_first_metric(const void *a, const void *b)
 
 static void put_table(FILE *f, const metrics_summary *s)
 {
-    int order[METRICS_READ_MAX_METHODS], best[METRICS_READ_MAX_METRICS];
+    int order[METRICS_READ_MAX_METHODS] = {0}, best[METRICS_READ_MAX_METRICS] = {0};
     for (int m = 0; m < s->n_methods; m++) order[m] = m;
     sort_s = s;
     sort_k = 0;
