@@ -318,6 +318,8 @@ static void test_file_errors(void)
     }
 }
 
+static void round_trip(const char *what, const clcam_config *in);
+
 static void test_sets(void)
 {
     clcam_config cfg;
@@ -384,6 +386,24 @@ static void test_sets(void)
     EXPECT_SET_FAIL("cam.methods=[gradcam, gradcamxx]", CLCAM_ERR_INPUT, "--set cam.methods:",
                     "unknown method 'gradcamxx' (supported: gradcam, gradcampp", NULL);
     EXPECT_SET_FAIL("batch=[1", CLCAM_ERR_INPUT, "--set batch: YAML syntax error", NULL, NULL);
+    /* cam.metrics and its settings (issue 15) */
+    EXPECT_SET_FAIL("cam.metrics=[deletion, rise]", CLCAM_ERR_INPUT, "--set cam.metrics:",
+                    "unknown metric 'rise'", "road_combined");
+    EXPECT_SET_FAIL("cam.metrics=[deletion, deletion]", CLCAM_ERR_INPUT, "--set cam.metrics:",
+                    "duplicate metric 'deletion'", NULL);
+    EXPECT_SET_FAIL("cam.metrics=deletion", CLCAM_ERR_INPUT, "--set cam.metrics:", "a list of metrics",
+                    NULL);
+    EXPECT_SET_FAIL("cam.metric_steps=1", CLCAM_ERR_INPUT, "--set cam.metric_steps:", "2..256", NULL);
+    EXPECT_SET_FAIL("cam.road_percentiles=[40, 20]", CLCAM_ERR_INPUT, "--set cam.road_percentiles:",
+                    "ascending", "'20'");
+    EXPECT_SET_FAIL("cam.road_percentiles=[0]", CLCAM_ERR_INPUT, "--set cam.road_percentiles:",
+                    "1..99", NULL);
+    EXPECT_SET_FAIL("cam.road_percentiles=[]", CLCAM_ERR_INPUT, "--set cam.road_percentiles:", NULL,
+                    NULL);
+    EXPECT_SET_FAIL("cam.road_noise=-1", CLCAM_ERR_INPUT, "--set cam.road_noise:", ">= 0", NULL);
+    EXPECT_SET_FAIL("cam.confidence_space=pixels", CLCAM_ERR_INPUT, "--set cam.confidence_space:",
+                    "normalised or image", NULL);
+    EXPECT_SET_FAIL("cam.seed=-1", CLCAM_ERR_INPUT, "--set cam.seed:", NULL, NULL);
     EXPECT_SET_FAIL("output.compression=10", CLCAM_ERR_INPUT, "--set output.compression:",
                     "0..9", NULL);
     EXPECT_SET_FAIL("data.count=1.5", CLCAM_ERR_INPUT, "--set data.count:", "got '1.5'", NULL);
@@ -392,6 +412,19 @@ static void test_sets(void)
     EXPECT_SET_FAIL("train.nesterov=yes", CLCAM_ERR_INPUT, "--set train.nesterov:", "true or false", NULL);
     EXPECT_SET_FAIL("train.lr.schedule=step", CLCAM_ERR_INPUT, "onecycle, cosine or constant", NULL, NULL);
     EXPECT_SET_FAIL("train.lr.min=1", CLCAM_ERR_INPUT, "unknown key", "schedule, max, warmup", NULL);
+    {
+        const char *s4[] = {"cam.metrics=[road_combined, deletion]", "cam.metric_steps=8",
+                            "cam.road_percentiles=[10, 50, 90]", "cam.road_noise=0",
+                            "cam.confidence_space=image", "cam.seed=7"};
+        CHECK(config_load(NULL, s4, 6, &cfg, &err) == CLCAM_OK, "%s", err.msg);
+        CHECK(cfg.cam_n_metrics == 2 && strcmp(cfg.cam_metrics[0], "road_combined") == 0 &&
+                  strcmp(cfg.cam_metrics[1], "deletion") == 0, "metrics in the order given");
+        CHECK(cfg.cam_metric_steps == 8 && cfg.cam_n_road_percentiles == 3 &&
+                  cfg.cam_road_percentiles[2] == 90 && cfg.cam_road_noise == 0.0f &&
+                  cfg.cam_confidence_space == 1 && cfg.cam_seed == 7, "metric settings");
+        round_trip("metrics", &cfg);
+    }
+
     {
         /* The file's errors win over later sets; a bad set after good ones still fails. */
         const char *s3[] = {"batch=8", "batch=nope"};
