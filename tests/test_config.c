@@ -49,6 +49,14 @@ static int config_equal(const clcam_config *a, const clcam_config *b)
         return 0;
     if (a->cam_target == CAM_TARGET_TOPK && a->cam_target_k != b->cam_target_k) return 0;
     if (a->cam_seed != b->cam_seed) return 0;
+    if (a->cam_n_metrics != b->cam_n_metrics || a->cam_metric_steps != b->cam_metric_steps ||
+        a->cam_n_road_percentiles != b->cam_n_road_percentiles ||
+        a->cam_road_noise != b->cam_road_noise || a->cam_confidence_space != b->cam_confidence_space)
+        return 0;
+    for (i = 0; i < a->cam_n_metrics; i++)
+        if (strcmp(a->cam_metrics[i], b->cam_metrics[i])) return 0;
+    for (i = 0; i < a->cam_n_road_percentiles; i++)
+        if (a->cam_road_percentiles[i] != b->cam_road_percentiles[i]) return 0;
     if (strcmp(a->train_split, b->train_split) || a->train_epochs != b->train_epochs ||
         a->train_batch != b->train_batch || a->train_lr_schedule != b->train_lr_schedule ||
         a->train_lr_max != b->train_lr_max || a->train_lr_warmup != b->train_lr_warmup ||
