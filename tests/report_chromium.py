@@ -79,7 +79,7 @@ def expected_metrics(results, h5py, np):
         for m in f.attrs["methods"]:
             for k in ("confidence_drop", "deletion", "insertion"):
                 v = float(np.mean(f[m + "/metrics/" + k][()].astype(np.float64)))
-                out[(m, k)] = "%.4f" % (100 * v if k.startswith("confidence") else v)
+                out[(m, k)] = "%.2f" % (100 * v) if k.startswith("confidence") else "%.4f" % v
     return out
 
 

@@ -75,8 +75,10 @@ static void put_table(FILE *f, const metrics_summary *s)
         for (int k = 0; k < s->n_metrics; k++) {
             double v = shown(s->metrics[k], s->mean[m][k]);
             double half = shown(s->metrics[k], (s->ci95[m][k][1] - s->ci95[m][k][0]) / 2);
-            fprintf(f, "<td data-v=\"%.9g\"%s>%.4f <small>&plusmn;%.4f</small>%s</td>", v,
-                    best[k] == m ? " class=\"best\"" : "", v, isfinite(half) ? half : 0.0,
+            int pct = strncmp(s->metrics[k], "confidence_", 11) == 0;
+            fprintf(f, pct ? "<td data-v=\"%.9g\"%s>%.2f <small>&plusmn;%.2f</small>%s</td>"
+                           : "<td data-v=\"%.9g\"%s>%.4f <small>&plusmn;%.4f</small>%s</td>",
+                    v, best[k] == m ? " class=\"best\"" : "", v, isfinite(half) ? half : 0.0,
                     best[k] == m ? " &#9733;" : "");
         }
         fputs("</tr>\n", f);
@@ -128,11 +130,11 @@ void report_metrics_html(FILE *f, const metrics_summary *s)
           "map's most relevant pixels are deleted (lower is better) or inserted into a blurred copy "
           "(higher is better).</p>\n", f);
     fprintf(f, "<svg id=\"metrics-curves\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-               "font-family=\"sans-serif\" font-size=\"12\">\n", 760, 270 + 16 * ((s->n_methods + 3) / 4));
+               "font-family=\"sans-serif\" font-size=\"12\">\n", 760, 296 + 16 * ((s->n_methods + 3) / 4));
     for (int c = 0; c < 2; c++)
         if (s->has_curve[c]) put_panel(f, s, c, c * 380);
     for (int m = 0; m < s->n_methods; m++) {
-        int x = 40 + (m % 4) * 180, y = 268 + 16 * (m / 4);
+        int x = 40 + (m % 4) * 180, y = 294 + 16 * (m / 4); /* below the axes' labels */
         fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"3\"/>"
                    "<text x=\"%d\" y=\"%d\">", x, y - 4, x + 20, y - 4, colours[m % 10], x + 26, y);
         report_put_escaped(f, s->methods[m]);
