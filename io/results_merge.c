@@ -437,6 +437,14 @@ clcam_status results_merge(const char *out, const char *const *parts, int n, int
     for (int i = 0; i < n; i++) p[i].file = H5I_INVALID_HID;
     for (int i = 0; i < n; i++) TRY(part_open(&p[i], parts[i], err));
     TRY(parts_check(p, n, err));
+    {
+        char abs[PATH_MAX];
+        for (int i = 0; i < n && realpath(out, abs); i++)
+            if (strcmp(abs, p[i].abs) == 0) {
+                st = err_set(err, CLCAM_ERR_USAGE, "%s: is also a part; write the merged file elsewhere", out);
+                goto exit;
+            }
+    }
     c.p = p;
     snprintf(tmp, sizeof tmp, "%s.tmp", out);
     TRY(make_parent_dirs(out, err));

@@ -147,7 +147,7 @@ def main():
 
     # Refusals: exit 2, one line naming the part, nothing written.
     k3 = [f"k3/part_{i}.h5" for i in range(3)]
-    env = dict(os.environ, CLCAM_FAULT="kill_after_write:1")
+    env = dict(os.environ, CLCAM_FAULT="kill_after_write:2")
     run(base + ["--shard", "1/3", "--set", "output.file=killed/part_1.h5"], tmp, env=env, expect=None)
     with h5py.File(os.path.join(tmp, "killed/part_1.h5"), "r") as f:
         check(f.attrs["complete"] == 0, "the killed shard's file is complete")
@@ -160,16 +160,19 @@ def main():
         "duplicate shard": ([k3[0], k3[1], k3[1], k3[2]], "again"),
         "other shard count": (["k2/part_0.h5", k3[1], k3[2]], "parts over"),
         "a whole-run file": (["one.h5"], "not a part"),
+        "OUT a part": ([k3[0], k3[1], k3[2]], "also a part"),
     }
     for what, (parts, words) in cases.items():
-        p = run([clcam, "merge", "bad.h5"] + parts, tmp, expect=None)
+        out = k3[0] if what == "OUT a part" else "bad.h5"
+        p = run([clcam, "merge", out] + parts, tmp, expect=None)
         lines = p.stderr.strip().splitlines()
         check(p.returncode == 2, f"merge with {what}: exit {p.returncode}, expected 2")
         check(len(lines) == 1 and words in p.stderr, f"merge with {what}: message {p.stderr!r}")
         check(not os.path.exists(os.path.join(tmp, "bad.h5")) and not os.path.exists(os.path.join(tmp, "bad.h5.tmp")),
               f"merge with {what}: wrote a file")
     # The killed shard resumed equals the uninterrupted part; the part file refuses another shard.
-    run(base + ["--shard", "1/3", "--set", "output.file=killed/part_1.h5"], tmp)
+    p = run(base + ["--shard", "1/3", "--set", "output.file=killed/part_1.h5", "--stats"], tmp)
+    check('"resumed_from": 4,' in p.stdout, f"the killed shard did not resume after its first batch: {p.stdout}")
     compare_part = [clcam, "merge", "resumed.h5", k3[0], "killed/part_1.h5", k3[2]]
     run(compare_part, tmp)
     compare(os.path.join(tmp, "one.h5"), os.path.join(tmp, "resumed.h5"), "resumed shard")
