@@ -164,7 +164,11 @@ static clcam_status attr_copy(hid_t src, hid_t dst, const char *name, const char
     if (H5Aread(a, type, buf) < 0 ||
         (b = H5Acreate2(dst, name, type, space, H5P_DEFAULT, H5P_DEFAULT)) < 0 || H5Awrite(b, type, buf) < 0)
         st = err_set(err, CLCAM_ERR_HDF5, "%s: copying attribute %s failed (H5Awrite)", path, name);
+#if H5_VERSION_GE(1, 12, 0)
+    if (vlen) H5Treclaim(type, space, H5P_DEFAULT, buf);
+#else
     if (vlen) H5Dvlen_reclaim(type, space, H5P_DEFAULT, buf);
+#endif
 exit:
     free(buf);
     if (b >= 0) H5Aclose(b);
@@ -380,8 +384,17 @@ exit:
     return st;
 }
 
+/* HDF5 1.12 changed H5Ovisit's callback (H5O_info2_t, and a fields argument). */
+#if H5_VERSION_GE(1, 12, 0)
+typedef H5O_info2_t merge_obj_info;
+#define MERGE_OVISIT(obj, op, data) H5Ovisit3(obj, H5_INDEX_NAME, H5_ITER_INC, op, data, H5O_INFO_BASIC)
+#else
+typedef H5O_info_t merge_obj_info;
+#define MERGE_OVISIT(obj, op, data) H5Ovisit(obj, H5_INDEX_NAME, H5_ITER_INC, op, data)
+#endif
+
 /* H5Ovisit of part 0: parents before their members, so each group exists before its datasets. */
-static herr_t object_visit(hid_t root, const char *name, const H5O_info_t *info, void *data)
+static herr_t object_visit(hid_t root, const char *name, const merge_obj_info *info, void *data)
 {
     merge_ctx *c = data;
     hid_t src = H5I_INVALID_HID, dst = H5I_INVALID_HID;
@@ -412,7 +425,7 @@ static clcam_status write_merged(merge_ctx *c, const char *tmp)
     TRY(h5_attr_write_string(c->out, "config", p0->run_config, err));
     TRY(h5_attr_write_int(c->out, "merged_from", p0->shards, err));
     TRY(h5_attr_write_int(c->out, "rows_done", (int)p0->rows_total, err));
-    if (H5Ovisit(p0->file, H5_INDEX_NAME, H5_ITER_INC, object_visit, c) < 0) {
+    if (MERGE_OVISIT(p0->file, object_visit, c) < 0) {
         st = c->st != CLCAM_OK ? c->st
                                : err_set(err, CLCAM_ERR_HDF5, "%s: walking its objects failed (H5Ovisit)", p0->path);
         goto exit;

@@ -7,7 +7,8 @@ On a small random dataset and SimpleCNN weights written here (no ../shared neede
 in batches of 4 (6 chunks, the last short), K = 1, 2, 3 shards; each merge (virtual datasets and
 --copy) must equal the one-process file bitwise in every dataset, and in every attribute but
 those the docs name as differing. Merges with a missing, an incomplete, a foreign or a duplicate
-part exit 2 and write nothing; a killed shard resumed equals the uninterrupted part. Needs
+part exit 2 and write nothing; a killed shard resumed equals the uninterrupted part; top-k with
+float16 maps merges too, and clcam report reads a merged file. Needs
 /usr/bin/python3 with h5py and numpy (exit 77, SKIP, without them).
 """
 import os
@@ -138,6 +139,18 @@ def main():
                 if copy:
                     check(f["gradcam/cam"].compression == "gzip", f"K={K}: --copy lost the compression")
     check(len(run_configs) == 1, f"run_config differs between parts: {len(run_configs)} values")
+    # Top-k (a K axis after N) with float16 maps (HDF5's own half type) and a baseline.
+    topk = base + ["--set", "cam.target={topk: 2}", "--set", "output.cam_dtype=float16",
+                   "--set", "cam.methods=[gradcam, sobel]"]
+    run(topk + ["--set", "output.file=topk_one.h5"], tmp)
+    for i in range(2):
+        run(topk + ["--shard", f"{i}/2", "--set", f"output.file=topk/part_{i}.h5"], tmp)
+    for copy in ([], ["--copy"]):
+        run([clcam, "merge", "topk.h5", "topk/part_0.h5", "topk/part_1.h5"] + copy, tmp)
+        compare(os.path.join(tmp, "topk_one.h5"), os.path.join(tmp, "topk.h5"), f"top-k {copy}")
+    # A merged file is a results file like any: clcam report reads it.
+    run([clcam, "report", "merged_3.h5", "--out", "report3"], tmp)
+    check(os.path.exists(os.path.join(tmp, "report3", "index.html")), "clcam report of a merged file")
     # A virtual file read from another working folder (its parts named by absolute paths).
     other = tempfile.mkdtemp(prefix="clcam_shard_cwd_")
     os.chdir(other)
