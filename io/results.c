@@ -84,6 +84,20 @@ static clcam_status write_float_attr(results_writer *w, const char *name, float 
     return st;
 }
 
+/* An int64 scalar attribute (row numbers of a shard, which may pass 2^31). */
+static clcam_status write_long_attr(results_writer *w, const char *name, long value, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    int64_t v = value;
+    hid_t space = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;
+    if (space < 0 || (a = H5Acreate2(w->file, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+        H5Awrite(a, H5T_NATIVE_INT64, &v) < 0)
+        st = err_set(err, CLCAM_ERR_HDF5, "%s: writing attribute %s failed (H5Awrite)", w->path, name);
+    if (a >= 0) H5Aclose(a);
+    if (space >= 0) H5Sclose(space);
+    return st;
+}
+
 static clcam_status write_attributes(results_writer *w, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
@@ -121,6 +135,13 @@ static clcam_status write_attributes(results_writer *w, clcam_err *err)
     TRY(write_float_attr(w, "cam_scale", cam_dtype_scale(L->cam_dtype), err));
     TRY(h5_attr_write_int(w->file, "complete", 0, err));
     TRY(h5_attr_write_int(w->file, "rows_done", 0, err));
+    if (L->shards > 0) {
+        TRY(h5_attr_write_int(w->file, "shard", L->shard, err));
+        TRY(h5_attr_write_int(w->file, "shards", L->shards, err));
+        TRY(write_long_attr(w, "rows_first", L->rows_first, err));
+        TRY(write_long_attr(w, "rows_total", L->rows_total, err));
+        TRY(h5_attr_write_string(w->file, "run_config", L->run_config ? L->run_config : "", err));
+    }
 exit:
     return st;
 }
@@ -349,6 +370,22 @@ clcam_status results_open(results_writer *w, const char *path, const results_lay
         st = err_set(err, CLCAM_ERR_INPUT, "%s: exists and was written with a different config; refusing "
                      "to mix the two (choose another output.file, or pass --overwrite)", path);
         goto exit;
+    }
+    /* the config leaves out --shard: a part of another shard into the same file is refused */
+    {
+        int shard = -1, shards = 0, has = H5Aexists(w->file, "shards") > 0;
+        if (has) {
+            TRY(read_int_attr(w->file, path, "shard", &shard, err));
+            TRY(read_int_attr(w->file, path, "shards", &shards, err));
+        }
+        if (has != (layout->shards > 0) || (has && (shard != layout->shard || shards != layout->shards))) {
+            char mine[48] = "the whole run", this_run[48] = "the whole run";
+            if (has) snprintf(mine, sizeof mine, "shard %d/%d", shard, shards);
+            if (layout->shards) snprintf(this_run, sizeof this_run, "shard %d/%d", layout->shard, layout->shards);
+            st = err_set(err, CLCAM_ERR_INPUT, "%s: exists and holds %s, not this run's %s; refusing to mix "
+                         "the two (choose another output.file, or pass --overwrite)", path, mine, this_run);
+            goto exit;
+        }
     }
     TRY(read_int_attr(w->file, path, "complete", &complete, err));
     if (complete == 1) {

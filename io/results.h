@@ -42,6 +42,12 @@ typedef struct {
         *weights_file, *layer;
     const char *const *class_names;
     int n_class_names;
+    /* `clcam run --shard I/K` (shards > 0): root attributes shard, shards, rows_first (the
+     * part's first row in the whole run), rows_total, and run_config (the config without
+     * output.file, shared by every part); a resume also needs the same shard. */
+    int shard, shards;
+    long rows_first, rows_total;
+    const char *run_config;
 } results_layout;
 
 /* One batch of outputs, rows [offset, offset + count). cam/cam_raw: one array per method,
@@ -101,6 +107,10 @@ clcam_status results_metrics_write(results_writer *w, long offset, int count, co
 /* Summary attributes over all rows: mean, ci95 (a normal 95% interval of the mean). */
 clcam_status results_metrics_summarise(results_writer *w, clcam_err *err);
 void results_metrics_close(results_writer *w);
+/* The same summary attributes of the values of metrics dataset ds on object dst (clcam merge): a
+ * value's mean and ci95, a curve's (is_curve) mean per point; path names dst's file. */
+clcam_status results_metrics_summarise_dataset(hid_t ds, hid_t dst, const char *path, int is_curve,
+                                               clcam_err *err);
 /* A dataset [n, d...] (rank 1 to 4) chunked along n, gzip'd at the layout's level. */
 clcam_status results_create_dataset(results_writer *w, hid_t where, const char *name, hid_t type,
                                     int rank, const int *d, hid_t *out, clcam_err *err);

@@ -182,6 +182,43 @@ exit:
     return st;
 }
 
+clcam_status results_metrics_summarise_dataset(hid_t ds, hid_t dst, const char *path, int is_curve,
+                                               clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    results_writer w; /* read_all and write_doubles name the file from it */
+    float *v = NULL;
+    double *curve = NULL, mean, ci[2];
+    size_t n, row;
+    hsize_t dims[4];
+    hid_t space = H5I_INVALID_HID;
+    int rank;
+    snprintf(w.path, sizeof w.path, "%s", path);
+    TRY(read_all(&w, ds, &v, &n, &row, err));
+    if (!is_curve) {
+        mean_ci(v, n / row, row, &mean, ci);
+        TRY(write_doubles(&w, dst, "mean", &mean, 1, err));
+        TRY(write_doubles(&w, dst, "ci95", ci, 2, err));
+        goto exit;
+    }
+    if ((space = H5Dget_space(ds)) < 0 || (rank = H5Sget_simple_extent_dims(space, dims, NULL)) < 2) {
+        st = err_set(err, CLCAM_ERR_HDF5, "%s: H5Dget_space failed on a curve dataset", path);
+        goto exit;
+    }
+    size_t P = (size_t)dims[rank - 1], rows = n / row;
+    if (!(curve = malloc(sizeof(double) * (P ? P : 1)))) {
+        st = err_set(err, CLCAM_ERR_NOMEM, "%s: out of memory summarising the curves", path);
+        goto exit;
+    }
+    for (size_t p = 0; p < P; p++) mean_ci(v + p, rows, row, &curve[p], ci);
+    TRY(write_doubles(&w, dst, "mean", curve, (int)P, err));
+exit:
+    if (space >= 0) H5Sclose(space);
+    free(v);
+    free(curve);
+    return st;
+}
+
 void results_metrics_close(results_writer *w)
 {
     for (int m = 0; m < RESULTS_MAX_METHODS; m++) {

@@ -12,6 +12,7 @@
 #include "../io/config.h"
 #include "../io/dataset.h"
 #include "../io/h5util.h"
+#include "../io/results_merge.h"
 #include "model/model_summary.h"
 #include "report/report.h"
 #include "run.h"
@@ -28,8 +29,9 @@ static const char *USAGE =
     "  devices                          list OpenCL platforms and devices\n"
     "  import-cifar10 SRC OUT.h5        CIFAR-10 binary archive or folder to a dataset file\n"
     "  import-images ROOT OUT.h5        a folder of JPEG/PNG images (ImageFolder) to a dataset file\n"
-    "  run CONFIG.yaml [--set k=v]... [--device SPEC] [--overwrite] [--quiet] [--stats]\n"
+    "  run CONFIG.yaml [--set k=v]... [--device SPEC] [--overwrite] [--quiet] [--stats] [--shard I/K]\n"
     "                                   explain a dataset split, write the results file\n"
+    "  merge OUT.h5 PART.h5... [--copy] the parts of a --shard run as one results file\n"
     "  train CONFIG.yaml [--set k=v]... [--device SPEC] [--quiet] [--steps N] [--stats] [--profile]\n"
     "                                   train the configured model, write its weights file\n"
     "  selftest [--device SPEC]         every kernel against the plain-C reference\n"
@@ -207,6 +209,7 @@ typedef struct {
     const char *config, *sets[MAX_SETS + 1];
     char device_set[300];
     int n_sets, quiet, verbose, stats, overwrite;
+    int shard, shards;      /* run --shard I/K; shards 0: the whole run */
     long steps;
 } config_args;
 
@@ -218,9 +221,18 @@ static int parse_config_args(const char *cmd, int argc, char **argv, config_args
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
         int takes_value = strcmp(o, "--set") == 0 || strcmp(o, "--device") == 0 ||
-                          (is_train && strcmp(o, "--steps") == 0);
+                          (is_train && strcmp(o, "--steps") == 0) || (!is_train && strcmp(o, "--shard") == 0);
         if (takes_value && i + 1 >= argc) return usage_error(cmd, "option needs a value");
-        if (is_train && strcmp(o, "--steps") == 0) {
+        if (!is_train && strcmp(o, "--shard") == 0) {
+            char *end;
+            const char *v = argv[++i];
+            long k = -1, s = strtol(v, &end, 10);
+            if (end != v && *end == '/') k = strtol(end + 1, &end, 10);
+            if (*end || s < 0 || k < 1 || s >= k || k > 1000000)
+                return usage_error(cmd, "--shard needs I/K with 0 <= I < K (--shard 0/4)");
+            a->shard = (int)s;
+            a->shards = (int)k;
+        } else if (is_train && strcmp(o, "--steps") == 0) {
             char *end;
             a->steps = strtol(argv[++i], &end, 10);
             if (*end || a->steps < 1) return usage_error(cmd, "--steps needs an integer >= 1");
@@ -299,7 +311,8 @@ static int cmd_run(int argc, char **argv)
     run_report rep = {0};
     clcam_config cfg;
     if (wants_help(argc, argv)) {
-        printf("usage: clcam run CONFIG.yaml [--set key=value]... [--device SPEC] [--quiet] [--verbose]\n\n"
+        printf("usage: clcam run CONFIG.yaml [--set key=value]... [--device SPEC] [--quiet] [--verbose]\n"
+               "                 [--stats] [--profile] [--overwrite] [--shard I/K]\n\n"
                "Explains the configured dataset split with Grad-CAM and writes the results file.\n"
                "cam.methods picks the CAM methods and baselines, cam.metrics adds faithfulness\n"
                "metrics of every map (docs/numerics.md).\n"
@@ -312,6 +325,10 @@ static int cmd_run(int argc, char **argv)
                "                   events): a table by stage and kernel on stderr, and the\n"
                "                   stages' device seconds in --stats (same as CLCAM_PROFILE=1)\n"
                "  --overwrite      replace the results file instead of resuming or keeping it\n"
+               "  --shard I/K      only the I-th (0-based) of K contiguous parts of the rows, cut at\n"
+               "                   multiples of the batch (256 with batch: auto); give each part its\n"
+               "                   own file (--set output.file=parts/part_I.h5), then clcam merge them.\n"
+               "                   K larger than the run's batches is refused (a part would be empty)\n"
                "\n"
                "A run stopped by Ctrl-C or SIGTERM finishes its batches in flight, saves, and exits 130/143;\n"
                "killed outright, it has saved every batch but the last. Either way the same\n"
@@ -323,6 +340,8 @@ static int cmd_run(int argc, char **argv)
     if ((rc = parse_config_args("run", argc, argv, &args)) >= 0) return rc;
     rep.quiet = args.quiet;
     rep.overwrite = args.overwrite;
+    rep.shard = args.shard;
+    rep.shards = args.shards;
     if ((st = config_load(args.config, args.sets, args.n_sets, &cfg, &err)) != CLCAM_OK) return fail("run", &err, st);
     catch_stop_signals();
     rep.stop = &stop_signal;
@@ -349,6 +368,50 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "clcam run: results in %s\n", cfg.output_file);
     }
     if (args.stats) print_run_stats(&rep);
+    return 0;
+}
+
+static int cmd_merge(int argc, char **argv)
+{
+    clcam_err err = {0};
+    clcam_status st;
+    const char *out = NULL, **parts = NULL;
+    int n = 0, copy = 0, verbose = 0;
+    if (wants_help(argc, argv)) {
+        printf("usage: clcam merge OUT.h5 PART.h5... [--copy] [--verbose]\n\n"
+               "Joins the part files of a `clcam run --shard I/K` job into one results file, after\n"
+               "checking that every part is complete, all come from the same run (attribute\n"
+               "run_config: the config less output.file) and together hold every row once.\n"
+               "  --copy     write an ordinary file with the rows copied (the parts' chunking and\n"
+               "             compression); by default OUT holds HDF5 virtual datasets that read\n"
+               "             the parts in place, named by their absolute paths: keep the parts\n"
+               "             where they are (or merge with --copy before moving them)\n"
+               "  --verbose  print HDF5's own error stack on failures\n\n"
+               "A missing, incomplete or foreign part, or rows missing or twice: exit 2 with one line\n"
+               "naming the part, and OUT is not written (it is written as OUT.tmp, then renamed).\n"
+               "The metrics' mean and ci95 are computed again over all rows.\n");
+        return 0;
+    }
+    if (!(parts = calloc((size_t)argc + 1, sizeof *parts))) return fail("merge", &err, CLCAM_ERR_NOMEM);
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--copy") == 0) copy = 1;
+        else if (strcmp(argv[i], "--verbose") == 0) verbose = 1;
+        else if (argv[i][0] == '-') {
+            free(parts);
+            fprintf(stderr, "clcam merge: unknown option %s (try clcam merge --help)\n", argv[i]);
+            return 2;
+        } else if (!out) out = argv[i];
+        else parts[n++] = argv[i];
+    }
+    if (!out || n < 1) {
+        free(parts);
+        return usage_error("merge", "expected OUT.h5 and at least one PART.h5");
+    }
+    h5_quiet(verbose);
+    st = results_merge(out, parts, n, copy, &err);
+    free(parts);
+    if (st != CLCAM_OK) return fail("merge", &err, st);
+    fprintf(stderr, "clcam merge: %d parts into %s%s\n", n, out, copy ? " (copied)" : " (virtual datasets)");
     return 0;
 }
 
@@ -662,7 +725,7 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } COMMANDS[] = {
-        {"devices", cmd_devices}, {"import-cifar10", cmd_import}, {"import-images", cmd_import_images}, {"run", cmd_run}, {"train", cmd_train},
+        {"devices", cmd_devices}, {"import-cifar10", cmd_import}, {"import-images", cmd_import_images}, {"run", cmd_run}, {"merge", cmd_merge}, {"train", cmd_train},
         {"selftest", cmd_selftest}, {"report", cmd_report}, {"tune", cmd_tune}, {"model", cmd_model},
     };
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

@@ -92,6 +92,23 @@ static int auto_batch(const cl_ctx *ctx, const model *m, int t, const explain_pa
     return TUNE_BATCH_DEFAULT;
 }
 
+clcam_status run_shard_rows(int batch, int shard, int shards, long total, long *first, long *count,
+                            clcam_err *err)
+{
+    long unit = batch > 0 ? batch : TUNE_BATCH_DEFAULT;
+    long chunks = (total + unit - 1) / unit;
+    if (shard < 0 || shards < 1 || shard >= shards)
+        return err_set(err, CLCAM_ERR_USAGE, "--shard %d/%d: needs 0 <= I < K", shard, shards);
+    if (shards > chunks)
+        return err_set(err, CLCAM_ERR_USAGE, "--shard %d/%d: the run's %ld rows make %ld batches of %ld, so "
+                       "%d parts would leave one empty; use at most %ld shards (or a smaller batch)",
+                       shard, shards, total, chunks, unit, shards, chunks);
+    long c0 = chunks * shard / shards, c1 = chunks * (shard + 1) / shards;
+    *first = c0 * unit;
+    *count = (c1 * unit < total ? c1 * unit : total) - *first;
+    return CLCAM_OK;
+}
+
 clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
@@ -100,8 +117,9 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
     cl_ctx ctx = {0};
     explainer e = {0};
     results_writer w = {.file = H5I_INVALID_HID};
-    char *yaml = NULL;
-    long count = 0, correct = 0, rows_done = 0;
+    char *yaml = NULL, *run_yaml = NULL;
+    clcam_config *no_file = NULL;
+    long rows_first = 0, rows_total = 0, count = 0, correct = 0, rows_done = 0;
     int batch, t = -1, has_labels;
     results_open_kind kind = RESULTS_NEW;
     explain_params p;
@@ -110,6 +128,8 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
     double t0 = progress_now();
 
     TRY(run_load(cfg, &d, &m, &t, &p, &count, err));
+    rows_total = count;
+    if (rep->shards > 0) TRY(run_shard_rows(cfg->batch, rep->shard, rep->shards, rows_total, &rows_first, &count, err));
     has_labels = d.labels >= 0;
 
     TRY(cl_ctx_init(&ctx, cfg->device, err));
@@ -120,6 +140,13 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
     TRY(run_device_setup(&ctx, &m, &e, t, &p, &batch, err));
 
     if (!(yaml = config_to_yaml(cfg))) { st = err_set(err, CLCAM_ERR_NOMEM, "out of memory"); goto exit; }
+    /* what every part of a sharded run shares: the config less its per-part output.file */
+    if (rep->shards > 0) {
+        if (!(no_file = malloc(sizeof *no_file))) { st = err_set(err, CLCAM_ERR_NOMEM, "out of memory"); goto exit; }
+        *no_file = *cfg;
+        no_file->output_file[0] = '\0';
+        if (!(run_yaml = config_to_yaml(no_file))) { st = err_set(err, CLCAM_ERR_NOMEM, "out of memory"); goto exit; }
+    }
     {
         results_layout L = {
             .n = count, .classes = m.classes, .has_label = has_labels,
@@ -132,6 +159,8 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
             .dataset_file = cfg->data_file, .split = cfg->data_split,
             .weights_file = cfg->model_weights, .layer = m.layers[t].name,
             .class_names = (const char *const *)d.class_names, .n_class_names = d.n_class_names,
+            .shard = rep->shard, .shards = rep->shards, .rows_first = rows_first,
+            .rows_total = rows_total, .run_config = run_yaml,
         };
         for (int i = 0; i < cfg->cam_n_methods && i < RESULTS_MAX_METHODS; i++) {
             L.methods[i] = cfg->cam_methods[i];
@@ -157,7 +186,7 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
     {
         run_loop L = {
             .ctx = &ctx, .m = &m, .e = &e, .cam_layer = t, .params = &p, .d = &d, .w = &w,
-            .first = cfg->data_start, .count = count, .pos = rows_done, .batch = batch,
+            .first = cfg->data_start + rows_first, .count = count, .pos = rows_done, .batch = batch,
             .correct = correct, .has_labels = has_labels, .quiet = rep->quiet, .stop = rep->stop,
         };
         /* what the loop did, not what the file said: a loop that started elsewhere shows */
@@ -193,6 +222,8 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
 exit:
     results_close(&w);
     free(yaml);
+    free(run_yaml);
+    free(no_file);
     explainer_free(&e);
     model_free(&m);
     cl_ctx_free(&ctx);

@@ -11,6 +11,7 @@
 typedef struct {
     int quiet;
     int overwrite;          /* replace an existing results file instead of resuming it */
+    int shard, shards;      /* --shard I/K (shards > 0): only the I-th of K parts of the rows */
     /* Set (to the signal number) by a SIGINT/SIGTERM handler: the run finishes the batch in
      * flight, records its progress and returns CLCAM_ERR_INTERRUPTED. May be NULL. */
     const volatile sig_atomic_t *stop;
@@ -41,6 +42,12 @@ clcam_status run_load(const clcam_config *cfg, dataset_reader *d, model *m, int 
 
 /* cam.metrics and its settings as the metrics stage takes them. */
 void run_metric_params(const clcam_config *cfg, metric_params *mp);
+
+/* Rows [*first, *first + *count) of the run's total rows that part `shard` of `shards` takes:
+ * contiguous, cut at multiples of the batch (TUNE_BATCH_DEFAULT with batch: auto) so the
+ * parts' chunks line up; refused when K parts of whole batches would leave one empty. */
+clcam_status run_shard_rows(int batch, int shard, int shards, long total, long *first, long *count,
+                            clcam_err *err);
 
 clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *err);
 

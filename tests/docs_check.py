@@ -10,7 +10,8 @@ present) and checks real files against them:
   dataset file         `clcam import-cifar10` of a generated CIFAR-10 folder, `clcam
                        import-images` of a folder of PNGs (class folders with --skip-bad, flat)
   results file         `clcam run` of an empty config (every key at its default), of a top-k
-                       run with two methods and a baseline (cam_dtype float16), and of a split without labels (uint8)
+                       run with two methods and a baseline (cam_dtype float16), of a split without labels (uint8),
+                       two parts of a `--shard I/2` run and their `clcam merge`
   weights file         `clcam train` output (conv, batchnorm, conv without bias, linear), with
                        and without an eval split; tools/export_torch.py output where torch is
   training checkpoint  `clcam train` killed after its first checkpoint (CLCAM_FAULT)
@@ -318,6 +319,13 @@ def make_files(clcam, tmp):
          "output.file=results/nolabels.h5", "--set", "output.cam_dtype=uint8", "--set",
          "cam.metrics=[road_combined]", "--set", "cam.road_percentiles=[50]"], tmp)
     files["results"].append((os.path.join(tmp, "results", "nolabels.h5"), 0))
+    # Two parts of a --shard run and their merge (virtual datasets).
+    for i in range(2):
+        run([clcam, "run", "empty.yaml", "--quiet", "--set", "batch=8", "--shard", f"{i}/2", "--set",
+             f"output.file=results/part_{i}.h5"], tmp)
+        files["results"].append((os.path.join(tmp, "results", f"part_{i}.h5"), 0))
+    run([clcam, "merge", "results/merged.h5", "results/part_0.h5", "results/part_1.h5"], tmp)
+    files["results"].append((os.path.join(tmp, "results", "merged.h5"), 0))
 
     # Training: conv + batchnorm, a conv without bias, linear; 2 epochs of 48 images.
     with open(os.path.join(tmp, "train.yaml"), "w") as f:

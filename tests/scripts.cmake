@@ -113,3 +113,9 @@ set_tests_properties(road_scipy PROPERTIES TIMEOUT 300 LABELS torch)
 # solve is one work-item (cl/ops_road.c), so test_road alone would not run the group reductions.
 clcam_add_test(test_road_groups $<TARGET_FILE:test_road>)
 set_property(TEST test_road_groups APPEND PROPERTY ENVIRONMENT CLCAM_ROAD_WG=256)
+# clcam run --shard I/K and clcam merge (virtual and --copy) against a one-process run, on a
+# random dataset written by the test; bad merges (missing, incomplete, foreign, duplicate parts)
+# exit 2 and write nothing.
+clcam_add_test(shard_merge /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/shard_merge.py
+  $<TARGET_FILE:clcam>)
+set_tests_properties(shard_merge PROPERTIES TIMEOUT 120)
