@@ -104,6 +104,9 @@ clcam_status results_metrics_create(results_writer *w, hid_t method_group, int m
 clcam_status results_metrics_reopen(results_writer *w, int m, clcam_err *err);
 clcam_status results_metrics_write(results_writer *w, long offset, int count, const results_batch *b,
                                    clcam_err *err);
+/* The mean of n values v[i * stride] and a normal 95% interval of it (mean -/+ 1.96 sd / sqrt(n);
+ * NaN where n is too small). */
+void results_mean_ci(const float *v, size_t n, size_t stride, double *mean, double ci[2]);
 /* Summary attributes over all rows: mean, ci95 (a normal 95% interval of the mean). */
 clcam_status results_metrics_summarise(results_writer *w, clcam_err *err);
 void results_metrics_close(results_writer *w);

@@ -130,8 +130,7 @@ exit:
     return st;
 }
 
-/* mean and a normal 95% interval of the mean of n values. */
-static void mean_ci(const float *v, size_t n, size_t stride, double *mean, double ci[2])
+void results_mean_ci(const float *v, size_t n, size_t stride, double *mean, double ci[2])
 {
     double s = 0, ss = 0;
     for (size_t i = 0; i < n; i++) s += v[i * stride];
@@ -142,46 +141,6 @@ static void mean_ci(const float *v, size_t n, size_t stride, double *mean, doubl
     ci[1] = *mean + half;
 }
 
-clcam_status results_metrics_summarise(results_writer *w, clcam_err *err)
-{
-    clcam_status st = CLCAM_OK;
-    const results_layout *L = &w->layout;
-    float *v = NULL;
-    double *curve = NULL;
-    size_t n, row;
-    for (int m = 0; m < L->n_methods && L->n_metrics; m++) {
-        for (int i = 0; i < L->n_metrics; i++) {
-            double mean, ci[2];
-            TRY(read_all(w, w->metric[m][i], &v, &n, &row, err));
-            mean_ci(v, n / row, row, &mean, ci); /* with top-k: rank 0, the prediction */
-            TRY(write_doubles(w, w->metric[m][i], "mean", &mean, 1, err));
-            TRY(write_doubles(w, w->metric[m][i], "ci95", ci, 2, err));
-            free(v);
-            v = NULL;
-        }
-        for (int c = 0; c < 2; c++) {
-            if (!curve_wanted(L, c)) continue;
-            TRY(read_all(w, w->curve[m][c], &v, &n, &row, err));
-            size_t P = (size_t)L->curve_points, rows = n / row;
-            if (!(curve = malloc(sizeof(double) * P))) {
-                st = err_set(err, CLCAM_ERR_NOMEM, "%s: out of memory summarising the curves", w->path);
-                goto exit;
-            }
-            for (size_t p = 0; p < P; p++) {
-                double ci[2];
-                mean_ci(v + p, rows, row, &curve[p], ci);
-            }
-            TRY(write_doubles(w, w->curve[m][c], "mean", curve, (int)P, err));
-            free(curve), free(v);
-            curve = NULL, v = NULL;
-        }
-    }
-exit:
-    free(v);
-    free(curve);
-    return st;
-}
-
 clcam_status results_metrics_summarise_dataset(hid_t ds, hid_t dst, const char *path, int is_curve,
                                                clcam_err *err)
 {
@@ -189,14 +148,14 @@ clcam_status results_metrics_summarise_dataset(hid_t ds, hid_t dst, const char *
     results_writer w; /* read_all and write_doubles name the file from it */
     float *v = NULL;
     double *curve = NULL, mean, ci[2];
-    size_t n, row;
+    size_t n = 0, row = 1;
     hsize_t dims[4];
     hid_t space = H5I_INVALID_HID;
     int rank;
     snprintf(w.path, sizeof w.path, "%s", path);
     TRY(read_all(&w, ds, &v, &n, &row, err));
     if (!is_curve) {
-        mean_ci(v, n / row, row, &mean, ci);
+        results_mean_ci(v, n / row, row, &mean, ci);
         TRY(write_doubles(&w, dst, "mean", &mean, 1, err));
         TRY(write_doubles(&w, dst, "ci95", ci, 2, err));
         goto exit;
@@ -210,12 +169,27 @@ clcam_status results_metrics_summarise_dataset(hid_t ds, hid_t dst, const char *
         st = err_set(err, CLCAM_ERR_NOMEM, "%s: out of memory summarising the curves", path);
         goto exit;
     }
-    for (size_t p = 0; p < P; p++) mean_ci(v + p, rows, row, &curve[p], ci);
+    for (size_t p = 0; p < P; p++) results_mean_ci(v + p, rows, row, &curve[p], ci);
     TRY(write_doubles(&w, dst, "mean", curve, (int)P, err));
 exit:
     if (space >= 0) H5Sclose(space);
     free(v);
     free(curve);
+    return st;
+}
+
+clcam_status results_metrics_summarise(results_writer *w, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    const results_layout *L = &w->layout;
+    for (int m = 0; m < L->n_methods && L->n_metrics; m++) {
+        for (int i = 0; i < L->n_metrics; i++)
+            TRY(results_metrics_summarise_dataset(w->metric[m][i], w->metric[m][i], w->path, 0, err));
+        for (int c = 0; c < 2; c++)
+            if (curve_wanted(L, c))
+                TRY(results_metrics_summarise_dataset(w->curve[m][c], w->curve[m][c], w->path, 1, err));
+    }
+exit:
     return st;
 }
 

@@ -1,7 +1,8 @@
 #include "results_metrics_read.h"
 
+#include "results.h"
+
 #include <hdf5.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,15 +43,8 @@ static clcam_status read_means(hid_t file, const char *fname, const char *path, 
         goto exit;
     }
     for (size_t c = 0; c < cols; c++) {
-        double s = 0, ss = 0;
-        for (size_t i = 0; i < n; i++) s += v[i * stride + c];
-        mean[c] = n ? s / (double)n : NAN;
-        for (size_t i = 0; i < n; i++) ss += (v[i * stride + c] - mean[c]) * (v[i * stride + c] - mean[c]);
-        if (ci && c == 0) {
-            double half = n > 1 ? 1.959964 * sqrt(ss / (double)(n - 1) / (double)n) : NAN;
-            ci[0] = mean[0] - half;
-            ci[1] = mean[0] + half;
-        }
+        double unused[2];
+        results_mean_ci(v + c, n, stride, &mean[c], ci && c == 0 ? ci : unused);
     }
 exit:
     free(v);
