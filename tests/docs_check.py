@@ -43,6 +43,9 @@ except ImportError as e:
     print(f"SKIP docs_check: {e} (apt-get install python3-h5py python3-numpy)")
     sys.exit(77)
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_weights import write_simplecnn_weights  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 FORMATS = os.path.join(ROOT, "docs", "file_formats.md")
@@ -300,11 +303,7 @@ def make_files(clcam, tmp):
         f["train/images"] = rng.integers(0, 256, (48, 32, 32, 3), dtype=np.uint8)
         f["train/labels"] = rng.integers(0, 10, 48).astype(np.uint8)
         f.attrs["class_names"] = [f"c{i}" for i in range(10)]
-    with h5py.File(os.path.join(tmp, "models", "simplecnn_cifar10.h5"), "w") as f:
-        for n, s in [("conv1", (32, 3, 3, 3)), ("conv2", (64, 32, 3, 3)),
-                     ("conv3", (128, 64, 3, 3)), ("fc1", (512, 2048)), ("fc2", (10, 512))]:
-            f[f"{n}/weight"] = (rng.standard_normal(s) / np.sqrt(np.prod(s[1:]))).astype(np.float32)
-            f[f"{n}/bias"] = rng.uniform(-0.1, 0.1, s[0]).astype(np.float32)
+    write_simplecnn_weights(os.path.join(tmp, "models", "simplecnn_cifar10.h5"), rng)
     with open(os.path.join(tmp, "empty.yaml"), "w"):
         pass
     run([clcam, "run", "empty.yaml", "--quiet"], tmp)

@@ -24,6 +24,9 @@ except ImportError as e:  # pragma: no cover
     print(f"SKIP shard_merge: /usr/bin/python3 cannot import {e.name} (apt-get install python3-h5py)")
     sys.exit(77)
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_weights import write_simplecnn_weights  # noqa: E402
+
 ROWS, BATCH = 23, 4
 SETS = ["--set", f"data.count={ROWS}", "--set", f"batch={BATCH}", "--set",
         "cam.methods=[gradcam, layercam]", "--set", "cam.metrics=[confidence_drop, deletion]",
@@ -57,11 +60,7 @@ def make_inputs(tmp):
         f["test/images"] = rng.integers(0, 256, (30, 32, 32, 3), dtype=np.uint8)
         f["test/labels"] = rng.integers(0, 10, 30).astype(np.uint8)
         f.attrs["class_names"] = [f"c{i}" for i in range(10)]
-    with h5py.File(os.path.join(tmp, "models", "simplecnn_cifar10.h5"), "w") as f:
-        for n, s in [("conv1", (32, 3, 3, 3)), ("conv2", (64, 32, 3, 3)),
-                     ("conv3", (128, 64, 3, 3)), ("fc1", (512, 2048)), ("fc2", (10, 512))]:
-            f[f"{n}/weight"] = (rng.standard_normal(s) / np.sqrt(np.prod(s[1:]))).astype(np.float32)
-            f[f"{n}/bias"] = rng.uniform(-0.1, 0.1, s[0]).astype(np.float32)
+    write_simplecnn_weights(os.path.join(tmp, "models", "simplecnn_cifar10.h5"), rng)
     with open(os.path.join(tmp, "run.yaml"), "w"):
         pass
 
