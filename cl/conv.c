@@ -26,6 +26,34 @@ int conv_method_parse(const char *name)
     return -1;
 }
 
+/* Pixels a direct work-item takes from one output row: 16, or the power of two >= OW. */
+static int direct_width(const conv_shape *s)
+{
+    int sw = 16;
+    while (sw > 1 && sw / 2 >= s->OW) sw /= 2;
+    return sw;
+}
+
+/* conv_direct.cl's kernels with the kernel size, stride and output width fixed. */
+#define DIRECT_RB 16
+static const struct { int ks, stride, sw; const char *name; } DIRECT_FIXED[] = {
+    {3, 1, 16, "conv_direct_k3s1w16"}, {3, 1, 8, "conv_direct_k3s1w8"},
+    {3, 2, 16, "conv_direct_k3s2w16"}, {3, 2, 8, "conv_direct_k3s2w8"},
+    {1, 1, 16, "conv_direct_k1s1w16"}, {1, 1, 8, "conv_direct_k1s1w8"},
+    {1, 2, 16, "conv_direct_k1s2w16"}, {1, 2, 8, "conv_direct_k1s2w8"},
+    {7, 2, 16, "conv_direct_k7s2w16"},
+};
+
+/* The conv_direct.cl kernel with s's geometry fixed, or NULL (the run-time one). */
+static const char *direct_fixed_kernel(const conv_shape *s)
+{
+    int sw = direct_width(s);
+    for (size_t i = 0; i < sizeof DIRECT_FIXED / sizeof *DIRECT_FIXED; i++)
+        if (DIRECT_FIXED[i].ks == s->kernel && DIRECT_FIXED[i].stride == s->stride && DIRECT_FIXED[i].sw == sw)
+            return DIRECT_FIXED[i].name;
+    return NULL;
+}
+
 conv_method conv_method_for(const cl_ctx *ctx, const conv_shape *s)
 {
     int forced = conv_method_parse(getenv("CLCAM_CONV"));
@@ -37,7 +65,8 @@ conv_method conv_method_for(const cl_ctx *ctx, const conv_shape *s)
             return (conv_method)c->method;
     }
     if (!ctx->gemm_own) return CONV_IM2COL;
-    return s->stride == 1 ? CONV_DIRECT : CONV_PACKED; /* direct's other strides gather: unmeasured */
+    /* direct's other geometries gather their inputs: unmeasured */
+    return s->stride == 1 || direct_fixed_kernel(s) ? CONV_DIRECT : CONV_PACKED;
 }
 
 /* The backward passes: our GEMM or CLBlast's, by the engine, as before per-shape choices
@@ -64,37 +93,52 @@ static clcam_status conv_check(const conv_shape *s, const char *buffer, size_t n
 /* Output rows of 16 pixels, or SW columns of 16 / SW rows where the output is narrower (SW a
  * power of two >= OW), so 8x8 planes fill the float16 lanes; the input copied with its
  * padding into scratch buffer 0 first, big enough for every read of the last, partial
- * segments and row groups. See conv_direct.cl. */
+ * segments and row groups (a stride-2 block loads 2 x 16 values a row), and the weights
+ * repacked into scratch buffer 1, 16 channels adjacent. See conv_direct.cl: a kernel with
+ * the geometry fixed where one exists, else the one that takes it at run time. */
 static clcam_status conv_direct(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem weight,
                                 cl_mem bias, cl_mem out, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
-    cl_kernel kp, k;
-    cl_mem inp;
-    int sw = 16;
-    while (sw > 1 && sw / 2 >= s->OW) sw /= 2;
+    cl_kernel kp, kw, k;
+    cl_mem inp, wp;
+    int sw = direct_width(s);
     int n_seg = (s->OW + sw - 1) / sw, n_rows = (s->OH + 16 / sw - 1) / (16 / sw);
-    int hp = s->H + 2 * s->pad, wp = s->W + 2 * s->pad;
+    int hp = s->H + 2 * s->pad, wp_ = s->W + 2 * s->pad, ckk = s->C * s->kernel * s->kernel;
     int hp_read = (n_rows * (16 / sw) - 1) * s->stride + s->kernel;
-    int wp_read = (n_seg * sw - 1) * s->stride + s->kernel;
+    int wp_read = n_seg * sw * s->stride + s->kernel;
     if (hp_read > hp) hp = hp_read;
-    if (wp_read > wp) wp = wp_read;
-    size_t padded = (size_t)s->batch * s->C * hp * wp;
-    size_t items = (size_t)n_seg * n_rows * (size_t)((s->K + 7) / 8) * (size_t)s->batch;
-    int n, n_pad;
+    if (wp_read > wp_) wp_ = wp_read;
+    size_t padded = (size_t)s->batch * s->C * hp * wp_;
+    size_t n_kb = (size_t)(s->K + DIRECT_RB - 1) / DIRECT_RB, packed = n_kb * (size_t)ckk * DIRECT_RB;
+    size_t items = (size_t)n_seg * n_rows * n_kb * (size_t)s->batch;
+    /* CLCAM_CONV_DIRECT_GENERIC: the tests run the run-time kernel on every shape too */
+    const char *fixed = getenv("CLCAM_CONV_DIRECT_GENERIC") ? NULL : direct_fixed_kernel(s);
+    int n, n_pad, n_w;
     TRY(conv_check(s, "direct's padded input", padded, err));
+    TRY(conv_check(s, "direct's packed weights", packed, err));
     TRY(conv_check(s, "direct's work-items", items, err));
-    n = (int)items;
+    n = (int)items, n_w = (int)packed;
     n_pad = (int)((size_t)s->batch * s->C * hp);
     TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * padded, &inp, err));
+    TRY(cl_ctx_scratch(ctx, 1, sizeof(float) * packed, &wp, err));
     TRY(cl_ctx_kernel(ctx, "conv_direct_pad", &kp, err));
     TRY(CL_ARGS(ctx, kp, err, CL_ARG(in), CL_ARG(inp), CL_ARG(s->H), CL_ARG(s->W), CL_ARG(s->pad),
-                CL_ARG(hp), CL_ARG(wp), CL_ARG(n_pad)));
+                CL_ARG(hp), CL_ARG(wp_), CL_ARG(n_pad)));
     TRY(cl_ctx_launch1d(ctx, kp, (size_t)n_pad, err));
-    TRY(cl_ctx_kernel(ctx, "conv_direct_forward", &k, err));
-    TRY(CL_ARGS(ctx, k, err, CL_ARG(inp), CL_ARG(weight), CL_ARG(bias), CL_ARG(out), CL_ARG(s->C),
-                CL_ARG(hp), CL_ARG(wp), CL_ARG(s->K), CL_ARG(s->kernel), CL_ARG(s->stride),
-                CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(sw), CL_ARG(n)));
+    TRY(cl_ctx_kernel(ctx, "conv_direct_pack", &kw, err));
+    TRY(CL_ARGS(ctx, kw, err, CL_ARG(weight), CL_ARG(wp), CL_ARG(s->K), CL_ARG(ckk), CL_ARG(n_w)));
+    TRY(cl_ctx_launch1d(ctx, kw, packed, err));
+    if (fixed) {
+        TRY(cl_ctx_kernel(ctx, fixed, &k, err));
+        TRY(CL_ARGS(ctx, k, err, CL_ARG(inp), CL_ARG(wp), CL_ARG(bias), CL_ARG(out), CL_ARG(s->C),
+                    CL_ARG(hp), CL_ARG(wp_), CL_ARG(s->K), CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(n)));
+    } else {
+        TRY(cl_ctx_kernel(ctx, "conv_direct_forward", &k, err));
+        TRY(CL_ARGS(ctx, k, err, CL_ARG(inp), CL_ARG(wp), CL_ARG(bias), CL_ARG(out), CL_ARG(s->C),
+                    CL_ARG(hp), CL_ARG(wp_), CL_ARG(s->K), CL_ARG(s->kernel), CL_ARG(s->stride),
+                    CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(sw), CL_ARG(n)));
+    }
     TRY(cl_ctx_launch1d(ctx, k, items, err));
 exit:
     return st;

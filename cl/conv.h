@@ -16,10 +16,12 @@ typedef struct {
 /* The forward method for shape s: the one in CLCAM_CONV (im2col | convgemm | packed | direct),
  * else the one `clcam tune` measured fastest for s's C, H, W, K, kernel, pad and stride (the
  * batch aside; ctx->conv_choice, from the tuning file), else, where ctx->gemm_own (CPUs),
- * direct for stride 1 and packed (im2col into 16-column panels and our own GEMM kernel, bias
- * and NCHW layout in its stores) for other strides, else im2col + CLBlastSgemm. On PoCL,
- * direct measured 1.3-2x packed on SimpleCNN's convolutions (bitwise the same results),
- * packed about 3x CLBlast's GEMM, which in turn ran about twice as fast as CLBlastSconvgemm. */
+ * direct for stride 1 and for the strided geometries conv_direct.cl has a fixed kernel for
+ * (3x3, 1x1 and 7x7 at stride 2), packed (im2col into 16-column panels and our own GEMM
+ * kernel, bias and NCHW layout in its stores) for others, else im2col + CLBlastSgemm. On
+ * PoCL, direct measured 1.3-2x packed on SimpleCNN's convolutions (bitwise the same results)
+ * and 1.6x on resnet18's strided ones, packed about 3x CLBlast's GEMM, which in turn ran
+ * about twice as fast as CLBlastSconvgemm. */
 conv_method conv_method_for(const cl_ctx *ctx, const conv_shape *s);
 
 /* "im2col", "convgemm", "packed", "direct"; conv_method_parse: -1 for any other name. */
@@ -27,7 +29,8 @@ const char *conv_method_name(conv_method m);
 int conv_method_parse(const char *name);
 
 /* out [batch, K, OH, OW] = conv(in, weight [K, C, k, k]) + bias [K]. im2col uses ctx's
- * scratch buffers 0 and 1; direct (cl/kernels/conv_direct.cl) buffer 0 for the padded input. */
+ * scratch buffers 0 and 1; direct (cl/kernels/conv_direct.cl) buffer 0 for the padded input
+ * and 1 for its repacked weights. */
 clcam_status conv_forward(cl_ctx *ctx, conv_method method, const conv_shape *s, cl_mem in,
                           cl_mem weight, cl_mem bias, cl_mem out, clcam_err *err);
 

@@ -113,6 +113,10 @@ set_tests_properties(road_scipy PROPERTIES TIMEOUT 300 LABELS torch)
 # solve is one work-item (cl/ops_road.c), so test_road alone would not run the group reductions.
 clcam_add_test(test_road_groups $<TARGET_FILE:test_road>)
 set_property(TEST test_road_groups APPEND PROPERTY ENVIRONMENT CLCAM_ROAD_WG=256)
+# The direct convolution's run-time-geometry kernel on the shapes the fixed ones take
+# (cl/conv.c picks a fixed kernel wherever one exists, so test_conv_methods alone would not).
+clcam_add_test(test_conv_methods_generic $<TARGET_FILE:test_conv_methods>)
+set_property(TEST test_conv_methods_generic APPEND PROPERTY ENVIRONMENT CLCAM_CONV_DIRECT_GENERIC=1)
 # clcam run --shard I/K and clcam merge (virtual and --copy) against a one-process run, on a
 # random dataset written by the test; bad merges (missing, incomplete, foreign, duplicate parts)
 # exit 2 and write nothing.

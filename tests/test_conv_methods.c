@@ -183,6 +183,11 @@ int main(void)
     check_shape(2, 6, 13, 3, 10, 3, 1, 1);  /* OW 3: four rows per work-item, a row tail */
     check_shape(1, 7, 8, 8, 13, 3, 1, 1);   /* 8x8 (SimpleCNN's conv3): two rows a work-item */
     check_shape(2, 3, 11, 11, 5, 4, 0, 3);  /* even kernel, stride 3, no padding */
+    check_shape(2, 3, 37, 35, 19, 7, 3, 2); /* 7x7 stride 2 (a ResNet stem): its fixed kernel */
+    check_shape(2, 6, 13, 37, 33, 1, 0, 2); /* 1x1 stride 2 (a projection shortcut); K 2 blocks + 1 */
+    check_shape(2, 5, 15, 15, 17, 1, 0, 2); /* 1x1 stride 2, OW 8: two rows a work-item */
+    check_shape(2, 5, 13, 14, 18, 3, 1, 2); /* 3x3 stride 2, OW 7 */
+    check_shape(2, 9, 7, 7, 35, 3, 1, 1);   /* 7x7 planes (ResNet's layer4) */
     check_tuning_file();
     cl_ctx_free(&ctx);
     char cmd[1100];

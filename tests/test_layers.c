@@ -152,6 +152,8 @@ int main(void)
         /* padded pools: the ResNet stem's 3x3 s2 p1 max-pool; average with and without the pad
          * in the count */
         check_layer(LAYER_MAXPOOL, (layer_shape){3, 9, 7}, 3, 2, 1, 0, batch);
+        check_layer(LAYER_MAXPOOL, (layer_shape){2, 5, 75}, 3, 2, 1, 0, batch); /* 16-wide runs */
+        check_layer(LAYER_MAXPOOL, (layer_shape){2, 3, 36}, 3, 2, 1, 0, batch);
         check_layer(LAYER_MAXPOOL, (layer_shape){2, 6, 5}, 3, 1, 1, 0, batch);
         check_layer(LAYER_MAXPOOL, (layer_shape){2, 7, 8}, 2, 2, 1, 0, batch);
         check_layer_proto((layer){.kind = LAYER_AVGPOOL, .in = {3, 7, 9}, .kernel = 3, .stride = 1,

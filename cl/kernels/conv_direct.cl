@@ -1,19 +1,25 @@
 /* Direct convolution forward (cross-correlation, square kernel, NCHW, zero padding), without
  * im2col: out[b, K, OH, OW] = conv(in [b, C, H, W], weight [K, C, ks, ks]) + bias [K].
  * Written for CPUs under PoCL, which compiles a work-item as scalar code unless it holds
- * explicit vectors: like gemm.cl, a work-item keeps 8 output channels x 16 output pixels in
- * float16 accumulators. The 16 pixels are SW consecutive columns of 16 / SW consecutive output
- * rows (SW = 16, or less when the output is narrower, so 8x8 planes do not leave lanes idle).
- * The input is first copied with its zero padding made real (conv_direct_pad), so the inner
- * loop has no bounds checks: for stride 1 each kx is one unaligned vector load. A first
- * version copied each row span into a private array instead and ran at 20-27 GFLOP/s on
- * SimpleCNN's conv2/conv3 (store-to-load stalls) against 50-66 for im2col + our GEMM.
+ * explicit vectors: a work-item keeps 16 output channels x 16 output pixels in float16
+ * accumulators (16 of the 32 vector registers of AVX-512). The 16 pixels are SW consecutive
+ * columns of 16 / SW consecutive output rows (SW = 16, or less when the output is narrower, so
+ * 8x8 planes do not leave lanes idle). The input is first copied with its zero padding made
+ * real (conv_direct_pad), so the inner loop has no bounds checks; the weights are first
+ * repacked (conv_direct_pack) so the 16 channels' weights of one (c, ky, kx) are adjacent and
+ * each multiply-add takes its weight as a broadcast memory operand from one pointer.
+ * The common geometries (3x3, 1x1 and 7x7; stride 1 and 2; SW 16 and 8) have kernels of their
+ * own where they are compile-time constants, so the loops over kx and the channels unroll
+ * into straight runs of fmas: on PoCL that took 3x3 convolutions from 230-290 to 310-360
+ * GFLOP/s against the previous kernel (8 channels a work-item, runtime geometry; see
+ * bench/RESULTS.md). conv_direct_forward is the same body with everything at run time.
  * Each sum runs over (c, ky, kx) in order with one fma a step, as the im2col GEMM's does,
- * then adds the bias: the same result on every run. Work-items past the output and channels
- * past K compute nothing they store; any work-group size is correct. */
+ * then adds the bias: the same result on every run and from every kernel here. Work-items
+ * past the output and channels past K compute nothing they store; any work-group size is
+ * correct. */
 #pragma OPENCL FP_CONTRACT OFF
 
-#define DIRECT_RB 8 /* output channels per work-item */
+#define DIRECT_RB 16 /* output channels per work-item */
 
 /* inp [b, C, Hp, Wp] = in [b, C, H, W] moved by (pad, pad), zero around; a work-item per
  * padded row. Hp and Wp cover every row and column a work-item reads, tails included. */
@@ -32,62 +38,72 @@ __kernel void conv_direct_pad(__global const float *in, __global float *inp, int
     }
 }
 
-__kernel void conv_direct_forward(__global const float *inp, __global const float *weight,
-                                  __global const float *bias, __global float *out, int C,
-                                  int Hp, int Wp, int K, int ks, int stride, int OH, int OW,
-                                  int SW, int n)
+/* wp [K / 16 rounded up, ckk, 16] from weight [K, ckk]; channels past K get 0 (computed,
+ * never stored). A work-item per packed value. */
+__kernel void conv_direct_pack(__global const float *weight, __global float *wp, int K, int ckk,
+                               int n)
 {
     int gid = get_global_id(0);
     if (gid >= n) return;
-    int R = 16 / SW; /* output rows per work-item */
-    int n_seg = (OW + SW - 1) / SW, n_rows = (OH + R - 1) / R, n_kb = (K + DIRECT_RB - 1) / DIRECT_RB;
+    int r = gid % DIRECT_RB, rest = gid / DIRECT_RB, o = rest % ckk;
+    int k = rest / ckk * DIRECT_RB + r;
+    wp[gid] = k < K ? weight[k * ckk + o] : 0.0f;
+}
+
+/* The 16 input values under lanes of output pixels for kernel column kx, src pointing at the
+ * padded input under the block's first pixel and row ky. */
+static inline float16 direct_load(__global const float *src, int kx, int Wp, const int stride,
+                                  const int sw)
+{
+    if (stride == 1 && sw == 16) return vload16(0, src + kx);
+    if (stride == 1 && sw == 8) return (float16)(vload8(0, src + kx), vload8(0, src + Wp + kx));
+    if (stride == 2 && sw == 16) {
+        float16 a = vload16(0, src + kx), b = vload16(1, src + kx);
+        return (float16)(a.even, b.even);
+    }
+    if (stride == 2 && sw == 8) {
+        float16 a = vload16(0, src + kx), b = vload16(0, src + 2 * Wp + kx);
+        return (float16)(a.even, b.even);
+    }
+    float g[16]; /* other strides and widths: a gather */
+    for (int l = 0; l < 16; l++) g[l] = src[(l / sw) * stride * Wp + (l % sw) * stride + kx];
+    return vload16(0, g);
+}
+
+/* One work-item's 16 channels x 16 pixels; ks, stride and sw are literals in the specialised
+ * kernels below, so this inlines into code without their branches. */
+static inline void direct_block(__global const float *inp, __global const float *wp,
+                                __global const float *bias, __global float *out, int C, int Hp,
+                                int Wp, int K, const int ks, const int stride, int OH, int OW,
+                                const int sw, int gid)
+{
+    const int R = 16 / sw; /* output rows per work-item */
+    int n_seg = (OW + sw - 1) / sw, n_rows = (OH + R - 1) / R, n_kb = (K + DIRECT_RB - 1) / DIRECT_RB;
     int seg = gid % n_seg, rest = gid / n_seg;
     int oy0 = rest % n_rows * R;
     rest /= n_rows;
-    int k0 = rest % n_kb * DIRECT_RB, img = rest / n_kb;
-    int ox0 = seg * SW, ckk = C * ks * ks, last = K - 1;
-    /* channels past K read channel K - 1's weights (never stored): one code path */
-    __global const float *w0 = weight + min(k0, last) * ckk, *w1 = weight + min(k0 + 1, last) * ckk;
-    __global const float *w2 = weight + min(k0 + 2, last) * ckk, *w3 = weight + min(k0 + 3, last) * ckk;
-    __global const float *w4 = weight + min(k0 + 4, last) * ckk, *w5 = weight + min(k0 + 5, last) * ckk;
-    __global const float *w6 = weight + min(k0 + 6, last) * ckk, *w7 = weight + min(k0 + 7, last) * ckk;
-    /* the padded input under output pixel (oy0, ox0); lane l reads off[l] further */
+    int kb = rest % n_kb, img = rest / n_kb;
+    int k0 = kb * DIRECT_RB, ox0 = seg * sw;
+    __global const float *w = wp + (size_t)kb * C * ks * ks * DIRECT_RB;
+    /* the padded input under output pixel (oy0, ox0) */
     __global const float *base = inp + (img * C * Hp + oy0 * stride) * Wp + ox0 * stride;
-    int off[16];
-    for (int l = 0; l < 16; l++) off[l] = (l / SW) * stride * Wp + (l % SW) * stride;
-    int fast = stride == 1 && (SW == 16 || SW == 8);
-    float16 c0 = 0.0f, c1 = 0.0f, c2 = 0.0f, c3 = 0.0f, c4 = 0.0f, c5 = 0.0f, c6 = 0.0f, c7 = 0.0f;
+    float16 acc[DIRECT_RB];
+#pragma unroll
+    for (int r = 0; r < DIRECT_RB; r++) acc[r] = 0.0f;
     for (int c = 0; c < C; c++) {
         for (int ky = 0; ky < ks; ky++) {
             __global const float *src = base + (c * Hp + ky) * Wp;
-            int wo = (c * ks + ky) * ks;
             for (int kx = 0; kx < ks; kx++) {
-                float16 x;
-                if (fast && SW == 16) {
-                    x = vload16(0, src + kx);
-                } else if (fast) {
-                    x = (float16)(vload8(0, src + kx), vload8(0, src + Wp + kx));
-                } else { /* other strides and widths: a gather */
-                    float g[16];
-                    for (int l = 0; l < 16; l++) g[l] = src[off[l] + kx];
-                    x = vload16(0, g);
-                }
-                int o = wo + kx;
-                c0 = fma((float16)(w0[o]), x, c0);
-                c1 = fma((float16)(w1[o]), x, c1);
-                c2 = fma((float16)(w2[o]), x, c2);
-                c3 = fma((float16)(w3[o]), x, c3);
-                c4 = fma((float16)(w4[o]), x, c4);
-                c5 = fma((float16)(w5[o]), x, c5);
-                c6 = fma((float16)(w6[o]), x, c6);
-                c7 = fma((float16)(w7[o]), x, c7);
+                float16 x = direct_load(src, kx, Wp, stride, sw);
+#pragma unroll
+                for (int r = 0; r < DIRECT_RB; r++) acc[r] = fma((float16)(w[r]), x, acc[r]);
+                w += DIRECT_RB;
             }
         }
     }
-    float16 acc[DIRECT_RB] = {c0, c1, c2, c3, c4, c5, c6, c7};
     int rows = K - k0 < DIRECT_RB ? K - k0 : DIRECT_RB;
     /* 16 pixels adjacent in memory: whole rows, or one segment of a wide row */
-    int contiguous = (R == 1 && ox0 + 16 <= OW) || (SW == OW && oy0 + R <= OH);
+    int contiguous = (R == 1 && ox0 + 16 <= OW) || (sw == OW && oy0 + R <= OH);
     for (int r = 0; r < rows; r++) {
         float16 v = acc[r] + (float16)(bias[k0 + r]);
         __global float *dst = out + ((img * K + k0 + r) * OH + oy0) * OW + ox0;
@@ -98,8 +114,35 @@ __kernel void conv_direct_forward(__global const float *inp, __global const floa
         float t[16];
         vstore16(v, 0, t);
         for (int l = 0; l < 16; l++) {
-            int dy = l / SW, dx = l % SW;
+            int dy = l / sw, dx = l % sw;
             if (oy0 + dy < OH && ox0 + dx < OW) dst[dy * OW + dx] = t[l];
         }
     }
 }
+
+/* Any geometry: ks, stride and sw at run time. */
+__kernel void conv_direct_forward(__global const float *inp, __global const float *wp,
+                                  __global const float *bias, __global float *out, int C,
+                                  int Hp, int Wp, int K, int ks, int stride, int OH, int OW,
+                                  int sw, int n)
+{
+    int gid = get_global_id(0);
+    if (gid < n) direct_block(inp, wp, bias, out, C, Hp, Wp, K, ks, stride, OH, OW, sw, gid);
+}
+
+/* conv_direct_k<ks>s<stride>w<sw>: the same with those three fixed (cl/conv.c picks one). */
+#define DIRECT_ARGS                                                                           \
+    __global const float *inp, __global const float *wp, __global const float *bias,        \
+        __global float *out, int C, int Hp, int Wp, int K, int OH, int OW, int n
+#define DIRECT_BODY(KS, STRIDE, SW)                                                           \
+    int gid = get_global_id(0);                                                               \
+    if (gid < n) direct_block(inp, wp, bias, out, C, Hp, Wp, K, KS, STRIDE, OH, OW, SW, gid);
+__kernel void conv_direct_k3s1w16(DIRECT_ARGS) { DIRECT_BODY(3, 1, 16) }
+__kernel void conv_direct_k3s1w8(DIRECT_ARGS) { DIRECT_BODY(3, 1, 8) }
+__kernel void conv_direct_k3s2w16(DIRECT_ARGS) { DIRECT_BODY(3, 2, 16) }
+__kernel void conv_direct_k3s2w8(DIRECT_ARGS) { DIRECT_BODY(3, 2, 8) }
+__kernel void conv_direct_k1s1w16(DIRECT_ARGS) { DIRECT_BODY(1, 1, 16) }
+__kernel void conv_direct_k1s1w8(DIRECT_ARGS) { DIRECT_BODY(1, 1, 8) }
+__kernel void conv_direct_k1s2w16(DIRECT_ARGS) { DIRECT_BODY(1, 2, 16) }
+__kernel void conv_direct_k1s2w8(DIRECT_ARGS) { DIRECT_BODY(1, 2, 8) }
+__kernel void conv_direct_k7s2w16(DIRECT_ARGS) { DIRECT_BODY(7, 2, 16) }
