@@ -55,6 +55,13 @@ def env_for_mpi():
     env.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
     env.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
     env.setdefault("OMPI_MCA_btl_vader_single_copy_mechanism", "none")
+    if "ASAN_OPTIONS" in env:
+        # LeakSanitizer suppresses Open MPI's allocations by library (tests/lsan.supp): it needs
+        # whole stacks through libraries without frame pointers, and the MCA/PMIx components
+        # still loaded at exit to name them.
+        env["ASAN_OPTIONS"] += ":fast_unwind_on_malloc=0"
+        env.setdefault("OMPI_MCA_mca_base_component_disable_dlclose", "1")
+        env.setdefault("PMIX_MCA_mca_base_component_disable_dlclose", "1")
     return env
 
 
