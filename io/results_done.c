@@ -146,14 +146,13 @@ clcam_status results_mark_done(results_writer *w, long first, int count, clcam_e
     TRY(flush(w, err));
     for (long u = u0; u < u1; u++) w->done_map[u] = 1;
     TRY(map_write(w, u0, u1 > u0 ? u1 : u0, err));
-    TRY(flush(w, err));
     if (!parallel(w)) { /* the rows final from row 0, as files before the map said it */
         long u = 0;
         while (u < w->n_units && w->done_map[u]) u++;
         long rows = u * w->unit < w->layout.n ? u * w->unit : w->layout.n;
         TRY(h5_attr_write_int(w->file, "rows_done", (int)rows, err));
-        TRY(flush(w, err));
     }
+    TRY(flush(w, err)); /* the marks: two flushes a batch, as before the map */
 exit:
     return st;
 }

@@ -267,7 +267,9 @@ static void *reader_main(void *arg)
     ring *r = arg;
     run_loop *L = r->L;
     clcam_err err = {0};
+    pthread_mutex_lock(&r->h5); /* an HDF5 call too: the MPI build of HDF5 is not thread-safe */
     h5_thread_init();
+    pthread_mutex_unlock(&r->h5);
     for (long k = 1; ring_await(r, k, SLOT_FREE); k++) {
         double tc = progress_now();
         pthread_mutex_lock(&r->h5);
@@ -288,7 +290,9 @@ static void *writer_main(void *arg)
     ring *r = arg;
     run_loop *L = r->L;
     clcam_err err = {0};
+    pthread_mutex_lock(&r->h5); /* an HDF5 call too: the MPI build of HDF5 is not thread-safe */
     h5_thread_init();
+    pthread_mutex_unlock(&r->h5);
     for (long k = 0; ring_await(r, k, SLOT_DONE); k++) {
         double tc = progress_now();
         pthread_mutex_lock(&r->h5);
