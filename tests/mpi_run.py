@@ -11,7 +11,9 @@ rows), and of top-k with float16 maps. Kill and resume: 3 ranks killed after the
 resumed by 2 ranks, 2 ranks killed after their second resumed by one process without mpirun;
 the map says which chunks were final, the resume computes only the others and reads none of
 their rows (their /pred is spoiled first: the accuracy must not change), and the file equals
-the uninterrupted one. Every mpirun has a timeout: a missed collective call hangs.
+the uninterrupted one. A --shard part by 2 ranks equals it by one process; a refusal on
+the ranks ends the job with the message. Every mpirun has a timeout: a missed collective
+call hangs.
 Needs mpirun (openmpi-bin), h5diff (hdf5-tools) and /usr/bin/python3 with h5py and numpy;
 without them it says SKIP and exits 77.
 """
@@ -194,6 +196,17 @@ def main():
     _, st, _ = produce(mpirun(2) + base, "again.h5", resume=True)
     check(st.get("rows_computed", 0) == 0, f"a complete file rerun under mpirun: {st}")
     h5diff(os.path.join(tmp, "one.h5"), os.path.join(tmp, "again.h5"), "a complete file rerun")
+
+    # A part of a Slurm array run by 2 ranks equals the same part by one process.
+    produce(base + ["--shard", "1/2"], "part1_one.h5")
+    produce(mpirun(2) + base + ["--shard", "1/2"], "part1_k2.h5")
+    h5diff(os.path.join(tmp, "part1_one.h5"), os.path.join(tmp, "part1_k2.h5"), "--shard 1/2 by 2 ranks")
+
+    # A failure on the ranks ends the job (MPI_Abort), with the message, instead of leaving
+    # ranks waiting: here a file of another config, which every rank refuses to touch.
+    shutil.copy(os.path.join(tmp, "k2.h5"), out)
+    rc, _, err = run(mpirun(2) + base + ["--set", "cam.seed=9"], tmp, env, expect=None)
+    check(rc != 0 and "different config" in err, f"another config under mpirun: exit {rc}, {err[-500:]!r}")
 
     if failures:
         print(f"mpi_run: {len(failures)} failures (files in {tmp})")
