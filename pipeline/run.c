@@ -115,19 +115,21 @@ clcam_status run_shard_rows(int batch, int shard, int shards, long total, long *
     return CLCAM_OK;
 }
 
-/* Batches to run rows [a, b) of the file's undone chunks in [r0, r1), one run_loop per
- * stretch of them. */
+/* The next stretch [*a, *b) of rows in unmarked chunks of the file at or after *a, before r1;
+ * 0 when there is none. */
+static int next_stretch(const results_writer *w, long *a, long r1, long *b)
+{
+    while (*a < r1 && results_unit_done(w, *a / w->unit)) *a += w->unit;
+    for (*b = *a; *b < r1 && !results_unit_done(w, *b / w->unit);) *b += w->unit;
+    if (*b > r1) *b = r1;
+    return *a < r1;
+}
+
+/* Batches to run the unmarked chunks of rows [r0, r1), one run_loop per stretch of them. */
 static long rounds_needed(const results_writer *w, long r0, long r1, int batch)
 {
     long rounds = 0;
-    for (long a = r0; a < r1;) {
-        long b = a;
-        if (results_unit_done(w, a / w->unit)) { a += w->unit; continue; }
-        while (b < r1 && !results_unit_done(w, b / w->unit)) b += w->unit;
-        if (b > r1) b = r1;
-        rounds += (b - a + batch - 1) / batch;
-        a = b;
-    }
+    for (long a = r0, b; next_stretch(w, &a, r1, &b); a = b) rounds += (b - a + batch - 1) / batch;
     return rounds;
 }
 
@@ -225,11 +227,7 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
 
     rep->t_setup = progress_now() - t0;
     rep->images = rep->resumed_from;
-    for (long a = r0; a < r1 && st == CLCAM_OK;) {
-        long b = a;
-        if (results_unit_done(&w, a / w.unit)) { a += w.unit; continue; }
-        while (b < r1 && !results_unit_done(&w, b / w.unit)) b += w.unit;
-        if (b > r1) b = r1;
+    for (long a = r0, b; st == CLCAM_OK && next_stretch(&w, &a, r1, &b); a = b) {
         /* rows [a, b) are written in order, each finished chunk marked in the map */
         run_loop L = {
             .ctx = &ctx, .m = &m, .e = &e, .cam_layer = t, .params = &p, .d = &d, .w = &w,
@@ -247,7 +245,6 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
         if (L.t_first_batch > 0 && rep->t_first_batch == 0) rep->t_first_batch = rep->t_setup + L.t_first_batch;
         rep->images += L.saved - L.pos;
         correct = L.correct;
-        a = b;
     }
     rep->device_peak_bytes = m.device_bytes;
     TRY(st);
