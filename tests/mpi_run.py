@@ -7,7 +7,8 @@ On a small random dataset and SimpleCNN weights written here (no ../shared neede
 batches of 4 (6 chunks, the last short). h5diff must find no difference at all (data and
 attributes; SOURCE_DATE_EPOCH pins `created`) between the one-process file and the file of
 K = 1, 2, 3, 4 ranks (4 does not divide 6 chunks), of 4 ranks over 3 chunks of 8 (rank 0 has no
-rows), and of top-k with float16 maps. Kill and resume: 3 ranks killed after their first chunk
+rows), of top-k with float16 maps, and of batches that do not line up with the chunks (two
+ranks write into one compressed chunk). Kill and resume: 3 ranks killed after their first chunk
 resumed by 2 ranks, 2 ranks killed after their second resumed by one process without mpirun;
 the map says which chunks were final, the resume computes only the others and reads none of
 their rows (their /pred is spoiled first: the accuracy must not change), and the file equals
@@ -105,6 +106,9 @@ def make_inputs(tmp):
         f["test/images"] = rng.integers(0, 256, (30, 32, 32, 3), dtype=np.uint8)
         f["test/labels"] = rng.integers(0, 10, 30).astype(np.uint8)
         f.attrs["class_names"] = [f"c{i}" for i in range(10)]
+    with h5py.File(os.path.join(tmp, "data", "big.h5"), "w") as f:
+        f["test/images"] = rng.integers(0, 256, (650, 32, 32, 3), dtype=np.uint8)
+        f["test/labels"] = rng.integers(0, 10, 650).astype(np.uint8)
     write_simplecnn_weights(os.path.join(tmp, "models", "simplecnn_cifar10.h5"), rng)
     with open(os.path.join(tmp, "run.yaml"), "w"):
         pass
@@ -156,6 +160,16 @@ def main():
     produce(topk, "one_topk.h5")
     produce(mpirun(3) + topk, "k3_topk.h5")
     h5diff(os.path.join(tmp, "one_topk.h5"), os.path.join(tmp, "k3_topk.h5"), "K=3 top-k float16")
+
+    # Top-2 rows of 8 KiB make chunks of 128 rows (the 1 MiB cap), batches of 300 do not
+    # line up with them: ranks 0 and 1 share the chunk of rows 256..383.
+    big = base + ["--set", "data.file=data/big.h5", "--set", "data.count=650", "--set", "batch=300",
+                  "--set", "cam.target={topk: 2}", "--set", "cam.methods=[gradcam]", "--set", "cam.metrics=[]"]
+    produce(big, "one_big.h5")
+    produce(mpirun(3) + big, "k3_big.h5")
+    with h5py.File(os.path.join(tmp, "k3_big.h5"), "r") as f:
+        check(f["gradcam/cam"].chunks[0] == 128, f"chunks of {f['gradcam/cam'].chunks[0]} rows, the case wants 128")
+    h5diff(os.path.join(tmp, "one_big.h5"), os.path.join(tmp, "k3_big.h5"), "K=3, chunks shared by two ranks")
 
     # Kill and resume with another K. A spoiled /pred in the chunks not marked would change the
     # accuracy if the resume read them.
