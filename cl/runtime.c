@@ -128,11 +128,34 @@ exit:
     return st;
 }
 
-static clcam_status select_device(const char *spec, device_ref *out, clcam_err *err)
+/* The nth device matching what ("any" prefers GPUs: two passes, GPUs first); *seen counts
+ * the matches passed, all of them when there is no nth. */
+static clcam_status find_nth(const device_ref *devs, int n, const char *what, int nth, device_ref *out,
+                             int *seen, int *found, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    *seen = *found = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < n; i++) {
+            int match = 0;
+            cl_device_type type;
+            CL_TRY(clGetDeviceInfo(devs[i].device, CL_DEVICE_TYPE, sizeof type, &type, NULL));
+            int is_gpu = (type & CL_DEVICE_TYPE_GPU) != 0;
+            if (strcmp(what, "any") == 0 && is_gpu != (pass == 0)) continue;
+            if (strcmp(what, "any") != 0 && pass == 1) continue;
+            TRY(device_matches(&devs[i], what, &match, err));
+            if (match && (*seen)++ == nth) { *out = devs[i]; *found = 1; goto exit; }
+        }
+    }
+exit:
+    return st;
+}
+
+static clcam_status select_device(const char *spec, int turn, device_ref *out, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     device_ref devs[MAX_DEVICES];
-    int n = 0, nth = 0, seen = 0;
+    int n = 0, nth = 0, seen = 0, found = 0;
     char what[256];
     const char *colon = strrchr(spec, ':');
     snprintf(what, sizeof what, "%s", spec);
@@ -147,26 +170,24 @@ static clcam_status select_device(const char *spec, device_ref *out, clcam_err *
         what[colon - spec] = '\0';
     }
     TRY(enumerate_devices(devs, &n, err));
-    /* "any" prefers GPUs: two passes, GPUs first. */
-    for (int pass = 0; pass < 2; pass++) {
-        for (int i = 0; i < n; i++) {
-            int match = 0;
-            cl_device_type type;
-            CL_TRY(clGetDeviceInfo(devs[i].device, CL_DEVICE_TYPE, sizeof type, &type, NULL));
-            int is_gpu = (type & CL_DEVICE_TYPE_GPU) != 0;
-            if (strcmp(what, "any") == 0 && is_gpu != (pass == 0)) continue;
-            if (strcmp(what, "any") != 0 && pass == 1) continue;
-            TRY(device_matches(&devs[i], what, &match, err));
-            if (match && seen++ == nth) { *out = devs[i]; goto exit; }
-        }
+    if (!colon && turn >= 0) { /* the matching devices in turn: count them first */
+        TRY(find_nth(devs, n, what, -1, out, &seen, &found, err));
+        nth = seen > 0 ? turn % seen : 0;
     }
-    st = err_set(err, CLCAM_ERR_INPUT, "device '%s': no such OpenCL device (%d match%s of %d devices; "
-                 "'clcam devices' lists them)", spec, seen, seen == 1 ? "" : "es", n);
+    TRY(find_nth(devs, n, what, nth, out, &seen, &found, err));
+    if (!found)
+        st = err_set(err, CLCAM_ERR_INPUT, "device '%s': no such OpenCL device (%d match%s of %d devices; "
+                     "'clcam devices' lists them)", spec, seen, seen == 1 ? "" : "es", n);
 exit:
     return st;
 }
 
 clcam_status cl_ctx_init(cl_ctx *ctx, const char *spec, clcam_err *err)
+{
+    return cl_ctx_init_turn(ctx, spec, -1, err);
+}
+
+clcam_status cl_ctx_init_turn(cl_ctx *ctx, const char *spec, int turn, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     device_ref d;
@@ -176,7 +197,7 @@ clcam_status cl_ctx_init(cl_ctx *ctx, const char *spec, clcam_err *err)
     ctx->sync_each = sync && *sync && strcmp(sync, "0") != 0;
     ctx->fault_alloc_limit = (size_t)fault_value("device_alloc_limit");
     ctx->fault_launch = fault_value("launch_out_of_resources");
-    TRY(select_device(spec && *spec ? spec : "any", &d, err));
+    TRY(select_device(spec && *spec ? spec : "any", turn, &d, err));
     ctx->platform = d.platform;
     ctx->device = d.device;
     TRY(query_string(NULL, d.platform, CL_PLATFORM_NAME, ctx->platform_name, sizeof ctx->platform_name, err));

@@ -108,6 +108,9 @@ clcam_status cl_ctx_set_args(cl_ctx *ctx, cl_kernel k, const cl_karg *args, size
  * and finds our kernel sources (embedded, or $CLCAM_KERNEL_DIR/NAME.cl where present);
  * nothing is built until a kernel is asked for. */
 clcam_status cl_ctx_init(cl_ctx *ctx, const char *spec, clcam_err *err);
+/* The same, where a spec without ":N" takes the (turn mod count)-th matching device: the
+ * ranks of one node (their local rank as turn) share the devices out. turn < 0: the first. */
+clcam_status cl_ctx_init_turn(cl_ctx *ctx, const char *spec, int turn, clcam_err *err);
 void cl_ctx_free(cl_ctx *ctx);
 
 /* Writes the device table of `clcam devices` to out. */

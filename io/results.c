@@ -35,6 +35,40 @@ static void invalidate(results_writer *w)
     results_metrics_invalidate(w);
     w->cam_buf = NULL; /* freed by results_close first */
     w->cam_buf_size = 0;
+    w->dxpl = H5I_INVALID_HID;
+    w->done = H5I_INVALID_HID;
+    w->done_map = NULL; /* freed by results_close first */
+    w->n_units = 0;
+    w->unit = 0;
+}
+
+static int parallel(const results_writer *w)
+{
+    return w->layout.par && w->layout.par->active;
+}
+
+/* The file's access list: MPI-IO over the ranks' communicator, else HDF5's default (sec2). */
+static clcam_status file_access(const results_writer *w, hid_t *fapl, clcam_err *err)
+{
+    *fapl = H5P_DEFAULT;
+    if (!parallel(w)) return CLCAM_OK;
+    if ((*fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 ||
+        H5Pset_fapl_mpio(*fapl, w->layout.par->comm, MPI_INFO_NULL) < 0) {
+        if (*fapl >= 0) H5Pclose(*fapl);
+        *fapl = H5I_INVALID_HID;
+        return err_set(err, CLCAM_ERR_HDF5, "%s: H5Pset_fapl_mpio failed", w->path);
+    }
+    return CLCAM_OK;
+}
+
+/* Collective data writes under MPI: HDF5 1.10 writes compressed datasets only so. */
+static clcam_status transfer_init(results_writer *w, clcam_err *err)
+{
+    w->dxpl = H5P_DEFAULT;
+    if (!parallel(w)) return CLCAM_OK;
+    if ((w->dxpl = H5Pcreate(H5P_DATASET_XFER)) < 0 || H5Pset_dxpl_mpio(w->dxpl, H5FD_MPIO_COLLECTIVE) < 0)
+        return err_set(err, CLCAM_ERR_HDF5, "%s: H5Pset_dxpl_mpio failed", w->path);
+    return CLCAM_OK;
 }
 
 /* Rows per chunk: the batch, but a row of 32 KiB or more (a 96x96 float32 map, a 224x224 one
@@ -102,11 +136,15 @@ static clcam_status write_attributes(results_writer *w, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     const results_layout *L = &w->layout;
-    char created[64];
-    time_t now = time(NULL);
+    char created[64] = "";
+    /* SOURCE_DATE_EPOCH (reproducible builds' convention) pins it: two runs' files compare
+     * equal in every attribute. Rank 0's clock for all ranks: an attribute must have one value. */
+    const char *epoch = getenv("SOURCE_DATE_EPOCH");
+    time_t now = epoch && *epoch ? (time_t)strtoll(epoch, NULL, 10) : time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    par_bcast(L->par, created, sizeof created);
     TRY(h5_attr_write_string(w->file, "clcam_version", CLCAM_VERSION, err));
     TRY(h5_attr_write_string(w->file, "created", created, err));
     TRY(h5_attr_write_string(w->file, "config", L->config_yaml ? L->config_yaml : "", err));
@@ -150,13 +188,15 @@ clcam_status results_create(results_writer *w, const char *path, const results_l
                             clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
-    hid_t group = H5I_INVALID_HID, cam_type = H5I_INVALID_HID;
+    hid_t group = H5I_INVALID_HID, cam_type = H5I_INVALID_HID, fapl = H5I_INVALID_HID;
     const results_layout *L = layout;
     invalidate(w);
     w->layout = *layout;
     snprintf(w->path, sizeof w->path, "%s", path);
     TRY(make_parent_dirs(path, err));
-    if ((w->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+    TRY(file_access(w, &fapl, err));
+    TRY(transfer_init(w, err));
+    if ((w->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0) {
         st = err_set(err, CLCAM_ERR_IO, "%s: cannot create the results file (H5Fcreate failed: "
                      "folder not writable, or the file is open elsewhere)", path);
         goto exit;
@@ -190,10 +230,12 @@ clcam_status results_create(results_writer *w, const char *path, const results_l
         H5Gclose(group);
         group = H5I_INVALID_HID;
     }
+    TRY(results_done_create(w, err));
     /* On disk now, so a run killed before its first batch leaves a file it can resume. */
     if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0)
         st = err_set(err, CLCAM_ERR_IO, "%s: H5Fflush failed (disk full?)", path);
 exit:
+    if (fapl > 0) H5Pclose(fapl);
     if (cam_type >= 0) H5Tclose(cam_type);
     if (group >= 0) H5Gclose(group);
     if (st != CLCAM_OK) results_close(w);
@@ -206,16 +248,24 @@ clcam_status results_write_rows(results_writer *w, hid_t ds, hid_t mem_type, lon
     clcam_status st = CLCAM_OK;
     hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
     hsize_t off[4] = {(hsize_t)offset, 0, 0, 0}, cnt[4];
-    int rank;
+    int rank, none = 0;
     char name[64] = "?";
     if ((fspace = H5Dget_space(ds)) < 0 || (rank = H5Sget_simple_extent_dims(fspace, cnt, NULL)) < 0) {
         st = err_set(err, CLCAM_ERR_HDF5, "%s: H5Dget_space failed", w->path);
         goto exit;
     }
     cnt[0] = (hsize_t)count;
+    if (count == 0) { /* a rank's empty share of a collective write */
+        if (H5Sselect_none(fspace) < 0 || (mspace = H5Scopy(fspace)) < 0 || H5Sselect_none(mspace) < 0 ||
+            H5Dwrite(ds, mem_type, mspace, fspace, w->dxpl, buf ? buf : &none) < 0) {
+            H5Iget_name(ds, name, sizeof name);
+            st = err_set(err, CLCAM_ERR_IO, "%s: the empty collective write of %s failed (H5Dwrite)", w->path, name);
+        }
+        goto exit;
+    }
     if (H5Sselect_hyperslab(fspace, H5S_SELECT_SET, off, NULL, cnt, NULL) < 0 ||
         (mspace = H5Screate_simple(rank, cnt, NULL)) < 0 ||
-        H5Dwrite(ds, mem_type, mspace, fspace, H5P_DEFAULT, buf) < 0) {
+        H5Dwrite(ds, mem_type, mspace, fspace, w->dxpl, buf) < 0) {
         H5Iget_name(ds, name, sizeof name);
         st = err_set(err, CLCAM_ERR_IO, "%s: writing %s rows %ld..%ld failed (H5Dwrite; disk full?)",
                      w->path, name, offset, offset + count - 1);
@@ -231,7 +281,7 @@ clcam_status results_write(results_writer *w, long offset, int count, const resu
 {
     clcam_status st = CLCAM_OK;
     TRY(results_write_rows(w, w->index, H5T_NATIVE_INT64, offset, count, b->index, err));
-    if (w->label >= 0 && b->label) TRY(results_write_rows(w, w->label, H5T_NATIVE_INT32, offset, count, b->label, err));
+    if (w->label >= 0 && (b->label || count == 0)) TRY(results_write_rows(w, w->label, H5T_NATIVE_INT32, offset, count, b->label, err));
     TRY(results_write_rows(w, w->logits, H5T_NATIVE_FLOAT, offset, count, b->logits, err));
     TRY(results_write_rows(w, w->probs, H5T_NATIVE_FLOAT, offset, count, b->probs, err));
     TRY(results_write_rows(w, w->pred, H5T_NATIVE_INT32, offset, count, b->pred, err));
@@ -266,6 +316,8 @@ clcam_status results_finish(results_writer *w, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     TRY(results_metrics_summarise(w, err));
+    /* under MPI no rank knows the others' progress until here */
+    TRY(h5_attr_write_int(w->file, "rows_done", (int)w->layout.n, err));
     /* Data first, then the flag: a crash between the two leaves complete = 0. */
     if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0) {
         st = err_set(err, CLCAM_ERR_IO, "%s: H5Fflush failed (disk full?)", w->path);
@@ -291,6 +343,8 @@ void results_close(results_writer *w)
         if (w->cam_raw[m] >= 0) H5Dclose(w->cam_raw[m]);
     }
     results_metrics_close(w);
+    results_done_close(w);
+    if (w->dxpl > 0) H5Pclose(w->dxpl);
     if (w->file >= 0) H5Fclose(w->file);
     free(w->cam_buf);
     invalidate(w);
@@ -349,17 +403,22 @@ clcam_status results_open(results_writer *w, const char *path, const results_lay
     clcam_status st = CLCAM_OK;
     char **cfg = NULL;
     int n_cfg = 0, complete = 0, rows = 0;
-    hid_t attr = H5I_INVALID_HID;
+    hid_t attr = H5I_INVALID_HID, fapl = H5I_INVALID_HID;
     invalidate(w);
     *rows_done = 0;
     *kind = RESULTS_NEW;
-    if (overwrite || access(path, F_OK) != 0) {
+    /* rank 0 decides: another rank could otherwise see the file rank 0 is creating */
+    int absent = access(path, F_OK) != 0;
+    par_bcast(layout->par, &absent, sizeof absent);
+    if (overwrite || absent) {
         TRY(results_create(w, path, layout, err));
         goto exit;
     }
     w->layout = *layout;
     snprintf(w->path, sizeof w->path, "%s", path);
-    if (H5Fis_hdf5(path) <= 0 || (w->file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT)) < 0) {
+    TRY(file_access(w, &fapl, err));
+    TRY(transfer_init(w, err));
+    if (H5Fis_hdf5(path) <= 0 || (w->file = H5Fopen(path, H5F_ACC_RDWR, fapl)) < 0) {
         st = err_set(err, CLCAM_ERR_INPUT, "%s: exists but cannot be opened as a results file (damaged, or "
                      "another run is writing it); pass --overwrite to replace it", path);
         goto exit;
@@ -399,51 +458,13 @@ clcam_status results_open(results_writer *w, const char *path, const results_lay
         goto exit;
     }
     TRY(reopen_datasets(w, err));
+    TRY(results_done_load(w, rows, err));
     *rows_done = rows;
     *kind = RESULTS_RESUMED;
 exit:
+    if (fapl > 0) H5Pclose(fapl);
     if (attr >= 0) H5Aclose(attr);
     h5_strings_free(cfg, n_cfg);
     if (st != CLCAM_OK) results_close(w);
-    return st;
-}
-
-clcam_status results_mark_progress(results_writer *w, long rows, clcam_err *err)
-{
-    clcam_status st = CLCAM_OK;
-    if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0) {
-        st = err_set(err, CLCAM_ERR_IO, "%s: H5Fflush failed (disk full?)", w->path);
-        goto exit;
-    }
-    TRY(h5_attr_write_int(w->file, "rows_done", (int)rows, err));
-    if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0)
-        st = err_set(err, CLCAM_ERR_IO, "%s: H5Fflush failed (disk full?)", w->path);
-exit:
-    return st;
-}
-
-clcam_status results_count_correct(results_writer *w, long rows, long *correct, clcam_err *err)
-{
-    clcam_status st = CLCAM_OK;
-    int32_t *pred = NULL, *label = NULL;
-    hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
-    hsize_t off = 0, cnt = (hsize_t)rows;
-    *correct = 0;
-    if (rows <= 0 || w->label < 0) goto exit;
-    pred = malloc(sizeof *pred * (size_t)rows);
-    label = malloc(sizeof *label * (size_t)rows);
-    if (!pred || !label) { st = err_set(err, CLCAM_ERR_NOMEM, "out of memory"); goto exit; }
-    if ((mspace = H5Screate_simple(1, &cnt, NULL)) < 0 || (fspace = H5Dget_space(w->pred)) < 0 ||
-        H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &off, NULL, &cnt, NULL) < 0 ||
-        H5Dread(w->pred, H5T_NATIVE_INT32, mspace, fspace, H5P_DEFAULT, pred) < 0 ||
-        H5Dread(w->label, H5T_NATIVE_INT32, mspace, fspace, H5P_DEFAULT, label) < 0) {
-        st = err_set(err, CLCAM_ERR_INPUT, "%s: cannot read the finished rows of /pred and /label", w->path);
-        goto exit;
-    }
-    for (long i = 0; i < rows; i++) *correct += pred[i] == label[i];
-exit:
-    if (fspace >= 0) H5Sclose(fspace);
-    if (mspace >= 0) H5Sclose(mspace);
-    free(pred), free(label);
     return st;
 }

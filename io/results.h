@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "../base/error.h"
+#include "../base/par.h"
 #include "cam_store.h"
 
 #define RESULTS_MAX_METHODS 16
@@ -48,6 +49,10 @@ typedef struct {
     int shard, shards;
     long rows_first, rows_total;
     const char *run_config;
+    /* The ranks of `mpirun -n K clcam run`, which all write this one file through parallel
+     * HDF5 (MPI-IO, collective writes) and make every call here with the same values. NULL
+     * or not active: one process, HDF5's default file driver. */
+    const par_comm *par;
 } results_layout;
 
 /* One batch of outputs, rows [offset, offset + count). cam/cam_raw: one array per method,
@@ -72,6 +77,13 @@ typedef struct {
     char path[1024];
     void *cam_buf;          /* a batch of maps converted to cam_dtype (not float32) */
     size_t cam_buf_size;
+    hid_t dxpl;             /* data transfers: collective under MPI, else H5P_DEFAULT */
+    /* The completion map /chunks_done (io/results_done.c): entry u is 1 once rows
+     * [u * unit, (u + 1) * unit) are written and flushed; done_map is this process's copy. */
+    hid_t done;
+    uint8_t *done_map;
+    long n_units;
+    int unit;
 } results_writer;
 
 /* Creates (truncating) path and its folder; writes attributes with complete = 0. */
@@ -90,10 +102,27 @@ typedef enum {
 clcam_status results_open(results_writer *w, const char *path, const results_layout *layout,
                           int overwrite, results_open_kind *kind, long *rows_done,
                           clcam_err *err);
-/* After a batch: data flushed first, then `rows_done` (rows [0, rows) are final). */
-clcam_status results_mark_progress(results_writer *w, long rows, clcam_err *err);
-/* Correct predictions among rows [0, rows), from /pred and /label (for a resumed run). */
-clcam_status results_count_correct(results_writer *w, long rows, long *correct, clcam_err *err);
+/* After a batch of rows [first, first + count): data flushed first, then the map entries of
+ * the chunks it finished (the chunk's rows are written in order from its start, maybe over
+ * several batches), flushed, then (one process only) `rows_done`, the rows final from row 0.
+ * Under MPI every rank calls it once per batch round, count 0 for none. */
+clcam_status results_mark_done(results_writer *w, long first, int count, clcam_err *err);
+/* Is map entry u marked? Rows in marked entries (resume). */
+int results_unit_done(const results_writer *w, long u);
+long results_rows_marked(const results_writer *w);
+/* Correct predictions among the marked rows in [first, first + count), from /pred and /label
+ * (for a resumed run); reads no row the map does not mark. */
+clcam_status results_count_correct(results_writer *w, long first, long count, long *correct,
+                                   clcam_err *err);
+/* The map (io/results_done.c): created with the datasets; on resume read, or made from
+ * `rows_done` for a file written before the map. */
+clcam_status results_done_create(results_writer *w, clcam_err *err);
+clcam_status results_done_load(results_writer *w, long rows_done, clcam_err *err);
+void results_done_close(results_writer *w);
+/* The map of a merged file of rows rows (clcam merge): every entry marked, entries of part's
+ * size; nothing when part has no map. path names out. */
+clcam_status results_done_merged(hid_t part, hid_t out, const char *path, long rows, clcam_err *err);
+/* Under MPI count 0 is a rank's share of a collective write with nothing in it (b unused). */
 clcam_status results_write(results_writer *w, long offset, int count, const results_batch *b,
                            clcam_err *err);
 /* Marks the file complete and closes it. */

@@ -399,6 +399,7 @@ static herr_t object_visit(hid_t root, const char *name, const merge_obj_info *i
     merge_ctx *c = data;
     hid_t src = H5I_INVALID_HID, dst = H5I_INVALID_HID;
     if (strcmp(name, ".") == 0) return 0; /* the root: its attributes are written apart */
+    if (strcmp(name, "chunks_done") == 0) return 0; /* the parts' maps: one of its own, all marked */
     if (info->type == H5O_TYPE_DATASET) {
         c->st = dataset_merge(c, name);
     } else if (info->type == H5O_TYPE_GROUP) {
@@ -430,6 +431,7 @@ static clcam_status write_merged(merge_ctx *c, const char *tmp)
                                : err_set(err, CLCAM_ERR_HDF5, "%s: walking its objects failed (H5Ovisit)", p0->path);
         goto exit;
     }
+    TRY(results_done_merged(p0->file, c->out, c->out_path, p0->rows_total, err));
     /* last, as a run does: a merge that stopped half-way is never taken for a finished file */
     TRY(h5_attr_write_int(c->out, "complete", 1, err));
 exit:

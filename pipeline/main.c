@@ -16,6 +16,7 @@
 #include "model/model_summary.h"
 #include "report/report.h"
 #include "run.h"
+#include "../base/par.h"
 #include "selftest/selftest.h"
 #include "train/train.h"
 #include "tune/tune.h"
@@ -302,6 +303,42 @@ static void print_run_stats(const run_report *rep)
     printf("}\n");
 }
 
+/* `clcam run` after its arguments and config: runs, then says what it did (rank 0 only). */
+static int run_and_say(const config_args *args, const clcam_config *cfg, run_report *rep)
+{
+    int quiet = rep->quiet || rep->par->rank != 0;
+    /* under MPI a signal ends the rank at once: the ranks stop at different batches, so the
+     * collective writes could not finish; the completion map makes the file resumable */
+    if (!rep->par->active) catch_stop_signals();
+    rep->stop = &stop_signal;
+    clcam_err err = {0};
+    clcam_status st;
+    st = run_explain(cfg, rep, &err);
+    if (st == CLCAM_ERR_INTERRUPTED) {
+        fprintf(stderr, "clcam run: %s\n", err.msg);
+        return 128 + (int)stop_signal;
+    }
+    if (st != CLCAM_OK) return fail("run", &err, st);
+    if (rep->already_complete) {
+        if (!quiet)
+            fprintf(stderr, "clcam run: %s is already complete for this config; nothing to do "
+                            "(--overwrite recomputes it)\n", cfg->output_file);
+        if (args->stats && rep->par->rank == 0) print_run_stats(rep);
+        return 0;
+    }
+    if (!quiet && rep->resumed_from)
+        fprintf(stderr, "clcam run: resumed %s after %d finished images\n", cfg->output_file, rep->resumed_from);
+    if (!quiet) {
+        fprintf(stderr, "clcam run: %ld images", rep->images);
+        if (rep->correct >= 0) fprintf(stderr, ", accuracy %.2f%%", 100.0 * rep->correct / rep->images);
+        fprintf(stderr, ", %.1f s (%.0f img/s), device %s, model buffers %.1f MiB\n", rep->seconds,
+                rep->images / rep->seconds, rep->device, rep->device_peak_bytes / 1048576.0);
+        fprintf(stderr, "clcam run: results in %s\n", cfg->output_file);
+    }
+    if (args->stats && rep->par->rank == 0) print_run_stats(rep);
+    return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     clcam_err err = {0};
@@ -310,6 +347,7 @@ static int cmd_run(int argc, char **argv)
     int rc;
     run_report rep = {0};
     clcam_config cfg;
+    par_comm par;
     if (wants_help(argc, argv)) {
         printf("usage: clcam run CONFIG.yaml [--set key=value]... [--device SPEC] [--quiet] [--verbose]\n"
                "                 [--stats] [--profile] [--overwrite] [--shard I/K]\n\n"
@@ -333,6 +371,8 @@ static int cmd_run(int argc, char **argv)
                "A run stopped by Ctrl-C or SIGTERM finishes its batches in flight, saves, and exits 130/143;\n"
                "killed outright, it has saved every batch but the last. Either way the same\n"
                "command resumes it. A complete results file of the same config is kept as it is.\n"
+               "Under mpirun -n K the K ranks (one per OpenCL device) write one results file;\n"
+               "a signal ends them at once, and the same command (any K) resumes it.\n"
                "Every config key: docs/config.md; the results file: docs/file_formats.md (in the\n"
                "clcam repository).\n");
         return 0;
@@ -343,32 +383,20 @@ static int cmd_run(int argc, char **argv)
     rep.shard = args.shard;
     rep.shards = args.shards;
     if ((st = config_load(args.config, args.sets, args.n_sets, &cfg, &err)) != CLCAM_OK) return fail("run", &err, st);
-    catch_stop_signals();
-    rep.stop = &stop_signal;
-    st = run_explain(&cfg, &rep, &err);
-    if (st == CLCAM_ERR_INTERRUPTED) {
-        fprintf(stderr, "clcam run: %s\n", err.msg);
-        return 128 + (int)stop_signal;
+    if ((st = par_init(&par, &err)) != CLCAM_OK) {
+        rc = fail("run", &err, st);
+        par_abort(&par, rc);
+        return rc;
     }
-    if (st != CLCAM_OK) return fail("run", &err, st);
-    if (rep.already_complete) {
-        if (!rep.quiet)
-            fprintf(stderr, "clcam run: %s is already complete for this config; nothing to do "
-                            "(--overwrite recomputes it)\n", cfg.output_file);
-        if (args.stats) print_run_stats(&rep);
-        return 0;
-    }
-    if (!rep.quiet && rep.resumed_from)
-        fprintf(stderr, "clcam run: resumed %s after %d finished images\n", cfg.output_file, rep.resumed_from);
-    if (!rep.quiet) {
-        fprintf(stderr, "clcam run: %ld images", rep.images);
-        if (rep.correct >= 0) fprintf(stderr, ", accuracy %.2f%%", 100.0 * rep.correct / rep.images);
-        fprintf(stderr, ", %.1f s (%.0f img/s), device %s, model buffers %.1f MiB\n", rep.seconds,
-                rep.images / rep.seconds, rep.device, rep.device_peak_bytes / 1048576.0);
-        fprintf(stderr, "clcam run: results in %s\n", cfg.output_file);
-    }
-    if (args.stats) print_run_stats(&rep);
-    return 0;
+    rep.par = &par;
+    rc = run_and_say(&args, &cfg, &rep);
+    /* a rank that failed ends them all: the others would wait in a collective call */
+    if (rc != 0) par_abort(&par, rc);
+    /* parallel HDF5 closes itself inside MPI_Finalize: closed here first, so main's H5close
+     * finds nothing to close rather than freeing HDF5's free lists a second time */
+    if (par.active) H5close();
+    par_finalize(&par);
+    return rc;
 }
 
 static int cmd_merge(int argc, char **argv)

@@ -92,6 +92,14 @@ static int auto_batch(const cl_ctx *ctx, const model *m, int t, const explain_pa
     return TUNE_BATCH_DEFAULT;
 }
 
+void run_split_rows(long unit, int part, int parts, long total, long *first, long *count)
+{
+    long chunks = (total + unit - 1) / unit;
+    long c0 = chunks * part / parts, c1 = chunks * (part + 1) / parts;
+    *first = c0 * unit < total ? c0 * unit : total;
+    *count = (c1 * unit < total ? c1 * unit : total) - *first;
+}
+
 clcam_status run_shard_rows(int batch, int shard, int shards, long total, long *first, long *count,
                             clcam_err *err)
 {
@@ -103,10 +111,26 @@ clcam_status run_shard_rows(int batch, int shard, int shards, long total, long *
         return err_set(err, CLCAM_ERR_USAGE, "--shard %d/%d: the run's %ld rows make %ld batches of %ld, so "
                        "%d parts would leave one empty; use at most %ld shards (or a smaller batch)",
                        shard, shards, total, chunks, unit, shards, chunks);
-    long c0 = chunks * shard / shards, c1 = chunks * (shard + 1) / shards;
-    *first = c0 * unit;
-    *count = (c1 * unit < total ? c1 * unit : total) - *first;
+    run_split_rows(unit, shard, shards, total, first, count);
     return CLCAM_OK;
+}
+
+/* The next stretch [*a, *b) of rows in unmarked chunks of the file at or after *a, before r1;
+ * 0 when there is none. */
+static int next_stretch(const results_writer *w, long *a, long r1, long *b)
+{
+    while (*a < r1 && results_unit_done(w, *a / w->unit)) *a += w->unit;
+    for (*b = *a; *b < r1 && !results_unit_done(w, *b / w->unit);) *b += w->unit;
+    if (*b > r1) *b = r1;
+    return *a < r1;
+}
+
+/* Batches to run the unmarked chunks of rows [r0, r1), one run_loop per stretch of them. */
+static long rounds_needed(const results_writer *w, long r0, long r1, int batch)
+{
+    long rounds = 0;
+    for (long a = r0, b; next_stretch(w, &a, r1, &b); a = b) rounds += (b - a + batch - 1) / batch;
+    return rounds;
 }
 
 clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *err)
@@ -120,6 +144,10 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
     char *yaml = NULL, *run_yaml = NULL;
     clcam_config *no_file = NULL;
     long rows_first = 0, rows_total = 0, count = 0, correct = 0, rows_done = 0;
+    long r0 = 0, r1 = 0, rounds = 0, rounds_done = 0;
+    const par_comm one = {.rank = 0, .size = 1}, *par = rep->par ? rep->par : &one;
+    char dev_name[sizeof ctx.device_name], plat_name[sizeof ctx.platform_name],
+        drv_version[sizeof ctx.driver_version];
     int batch, t = -1, has_labels;
     results_open_kind kind = RESULTS_NEW;
     explain_params p;
@@ -132,12 +160,22 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
     if (rep->shards > 0) TRY(run_shard_rows(cfg->batch, rep->shard, rep->shards, rows_total, &rows_first, &count, err));
     has_labels = d.labels >= 0;
 
-    TRY(cl_ctx_init(&ctx, cfg->device, err));
+    /* under MPI the ranks of a node take the matching devices in turn */
+    TRY(cl_ctx_init_turn(&ctx, cfg->device, par->active ? par->local_rank : -1, err));
     snprintf(rep->device, sizeof rep->device, "%s (%s)", ctx.device_name, ctx.platform_name);
     rep->gemm_own = ctx.gemm_own;
     batch = cfg->batch ? cfg->batch : auto_batch(&ctx, &m, t, &p, rep);
     if (batch > count) batch = (int)count;
     TRY(run_device_setup(&ctx, &m, &e, t, &p, &batch, err));
+    /* one batch for all ranks (the file's chunks and map entries), and rank 0's device in the
+     * file's attributes: every rank writes every attribute with the same value */
+    batch = (int)par_min_long(par, batch);
+    memcpy(dev_name, ctx.device_name, sizeof dev_name);
+    memcpy(plat_name, ctx.platform_name, sizeof plat_name);
+    memcpy(drv_version, ctx.driver_version, sizeof drv_version);
+    par_bcast(par, dev_name, sizeof dev_name);
+    par_bcast(par, plat_name, sizeof plat_name);
+    par_bcast(par, drv_version, sizeof drv_version);
 
     if (!(yaml = config_to_yaml(cfg))) { st = err_set(err, CLCAM_ERR_NOMEM, "out of memory"); goto exit; }
     /* what every part of a sharded run shares: the config less its per-part output.file */
@@ -154,13 +192,13 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
             .topk = cfg->cam_target == CAM_TARGET_TOPK ? cfg->cam_target_k : 0,
             .chunk_rows = batch, .compression = cfg->output_compression,
             .cam_dtype = (cam_dtype)cfg->output_cam_dtype,
-            .n_methods = cfg->cam_n_methods, .config_yaml = yaml, .device = ctx.device_name,
-            .platform = ctx.platform_name, .driver_version = ctx.driver_version,
+            .n_methods = cfg->cam_n_methods, .config_yaml = yaml, .device = dev_name,
+            .platform = plat_name, .driver_version = drv_version,
             .dataset_file = cfg->data_file, .split = cfg->data_split,
             .weights_file = cfg->model_weights, .layer = m.layers[t].name,
             .class_names = (const char *const *)d.class_names, .n_class_names = d.n_class_names,
             .shard = rep->shard, .shards = rep->shards, .rows_first = rows_first,
-            .rows_total = rows_total, .run_config = run_yaml,
+            .rows_total = rows_total, .run_config = run_yaml, .par = par,
         };
         for (int i = 0; i < cfg->cam_n_methods && i < RESULTS_MAX_METHODS; i++) {
             L.methods[i] = cfg->cam_methods[i];
@@ -178,31 +216,45 @@ clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *er
         rep->seconds = progress_now() - t0;
         goto exit;
     }
-    if (kind == RESULTS_RESUMED) TRY(results_count_correct(&w, rows_done, &correct, err));
+    /* This rank's rows: whole map entries, contiguous (none for a rank past the last). */
+    run_split_rows(w.unit, par->rank, par->size, count, &r0, &r1);
+    r1 += r0;
+    if (kind == RESULTS_RESUMED) TRY(results_count_correct(&w, r0, r1 - r0, &correct, err));
+    rep->resumed_from = (int)results_rows_marked(&w);
+    /* Under MPI every rank joins every batch's collective writes: as many rounds as the
+     * busiest rank, empty ones after its own. */
+    rounds = par_max_long(par, rounds_needed(&w, r0, r1, batch));
 
-    /* Rows are written in order, and after each batch the file records how many are final,
-     * so a rerun resumes there. */
     rep->t_setup = progress_now() - t0;
-    {
+    rep->images = rep->resumed_from;
+    for (long a = r0, b; st == CLCAM_OK && next_stretch(&w, &a, r1, &b); a = b) {
+        /* rows [a, b) are written in order, each finished chunk marked in the map */
         run_loop L = {
             .ctx = &ctx, .m = &m, .e = &e, .cam_layer = t, .params = &p, .d = &d, .w = &w,
-            .first = cfg->data_start + rows_first, .count = count, .pos = rows_done, .batch = batch,
-            .correct = correct, .has_labels = has_labels, .quiet = rep->quiet, .stop = rep->stop,
+            .first = cfg->data_start + rows_first, .count = b, .pos = a, .batch = batch,
+            .correct = correct, .has_labels = has_labels, .quiet = rep->quiet || par->rank != 0,
+            .stop = par->active ? NULL : rep->stop, .fixed_batch = par->active,
         };
-        /* what the loop did, not what the file said: a loop that started elsewhere shows */
-        rep->resumed_from = (int)L.pos;
         st = run_loop_rows(&L, err);
-        rep->rows_computed = L.saved - L.pos;
+        rounds_done += (L.saved - a + L.batch - 1) / L.batch;
+        rep->rows_computed += L.saved - L.pos;
         rep->batch = L.batch;
-        rep->device_peak_bytes = m.device_bytes;
-        rep->t_read = L.t_read;
-        rep->t_write = L.t_write;
-        rep->t_wait = L.t_wait;
-        rep->t_first_batch = L.t_first_batch > 0 ? rep->t_setup + L.t_first_batch : 0;
-        rep->images = L.saved;
+        rep->t_read += L.t_read;
+        rep->t_write += L.t_write;
+        rep->t_wait += L.t_wait;
+        if (L.t_first_batch > 0 && rep->t_first_batch == 0) rep->t_first_batch = rep->t_setup + L.t_first_batch;
+        rep->images += L.saved - L.pos;
         correct = L.correct;
-        TRY(st);
     }
+    rep->device_peak_bytes = m.device_bytes;
+    TRY(st);
+    for (; rounds_done < rounds; rounds_done++) {
+        results_batch none = {0};
+        TRY(results_write(&w, 0, 0, &none, err));
+        TRY(results_mark_done(&w, 0, 0, err));
+    }
+    correct = par_sum_long(par, correct);
+    rep->rows_computed = par_sum_long(par, rep->rows_computed);
     TRY(results_finish(&w, err));
 
     rep->images = count;

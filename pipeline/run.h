@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include "../io/config.h"
+#include "../base/par.h"
 #include "../io/dataset.h"
 #include "explain.h"
 
@@ -12,6 +13,9 @@ typedef struct {
     int quiet;
     int overwrite;          /* replace an existing results file instead of resuming it */
     int shard, shards;      /* --shard I/K (shards > 0): only the I-th of K parts of the rows */
+    /* The MPI ranks (mpirun -n K): each runs its part of the rows into the one file. NULL or
+     * not active: one process. */
+    const par_comm *par;
     /* Set (to the signal number) by a SIGINT/SIGTERM handler: the run finishes the batch in
      * flight, records its progress and returns CLCAM_ERR_INTERRUPTED. May be NULL. */
     const volatile sig_atomic_t *stop;
@@ -48,6 +52,9 @@ void run_metric_params(const clcam_config *cfg, metric_params *mp);
  * parts' chunks line up; refused when K parts of whole batches would leave one empty. */
 clcam_status run_shard_rows(int batch, int shard, int shards, long total, long *first, long *count,
                             clcam_err *err);
+
+/* Part `part` of `parts` of total rows in whole units: contiguous, possibly empty. */
+void run_split_rows(long unit, int part, int parts, long total, long *first, long *count);
 
 clcam_status run_explain(const clcam_config *cfg, run_report *rep, clcam_err *err);
 

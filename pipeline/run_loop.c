@@ -131,7 +131,7 @@ static clcam_status slot_save(batch_slot *s, run_loop *L, int n_saved, clcam_err
     }
     TRY(results_write(L->w, s->start, s->count, &b, err));
     fault_point("after_write", n_saved);
-    TRY(results_mark_progress(L->w, s->start + s->count, err));
+    TRY(results_mark_done(L->w, s->start, s->count, err));
     fault_point("after_mark", n_saved);
     if (L->has_labels)
         for (int i = 0; i < s->count; i++) L->correct += s->out.pred[i] == s->labels[i];
@@ -207,7 +207,8 @@ static clcam_status first_batch(ring *r, clcam_err *err)
         L->t_read += progress_now() - tc;
         st = enqueue(L, s, err);
         if (st == CLCAM_OK) st = slot_wait(s, err);
-        if (st == CLCAM_OK || !halve_batch(&L->batch, err)) break;
+        /* under MPI the ranks have agreed how many batches each writes: no halving now */
+        if (st == CLCAM_OK || L->fixed_batch || !halve_batch(&L->batch, err)) break;
         slot_wait(s, err);
         device_release(L->ctx, L->m, L->e);
         err_clear(err);
@@ -266,7 +267,9 @@ static void *reader_main(void *arg)
     ring *r = arg;
     run_loop *L = r->L;
     clcam_err err = {0};
+    pthread_mutex_lock(&r->h5); /* an HDF5 call too: the MPI build of HDF5 is not thread-safe */
     h5_thread_init();
+    pthread_mutex_unlock(&r->h5);
     for (long k = 1; ring_await(r, k, SLOT_FREE); k++) {
         double tc = progress_now();
         pthread_mutex_lock(&r->h5);
@@ -287,7 +290,9 @@ static void *writer_main(void *arg)
     ring *r = arg;
     run_loop *L = r->L;
     clcam_err err = {0};
+    pthread_mutex_lock(&r->h5); /* an HDF5 call too: the MPI build of HDF5 is not thread-safe */
     h5_thread_init();
+    pthread_mutex_unlock(&r->h5);
     for (long k = 0; ring_await(r, k, SLOT_DONE); k++) {
         double tc = progress_now();
         pthread_mutex_lock(&r->h5);

@@ -25,6 +25,7 @@ typedef struct {
     int batch;         /* images per batch; halved (and left so) if the device runs out of memory */
     long correct;      /* in: correct among rows already done; out: among all rows saved */
     int has_labels, quiet;
+    int fixed_batch;   /* the batch may not be halved (MPI: the ranks' batch rounds are counted) */
     const volatile sig_atomic_t *stop;
     /* out */
     long saved;        /* rows final in the file, from row 0 */

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Installs what clcam needs on Debian/Ubuntu, only the packages that are missing.
 # Usage: scripts/deps.sh [--tests]   (--tests adds what the test suite needs: PyTorch, h5py,
-# Chromium, Jupyter, oclgrind, ONNX's per-operator test models, Pillow, torchvision and scipy)
+# Chromium, Jupyter, oclgrind, ONNX's per-operator test models, Pillow, torchvision, scipy, and
+# h5diff for the MPI test). HDF5 is its parallel (Open MPI) build: `mpirun -n K clcam run`.
 set -euo pipefail
 
 pkgs=(cmake gcc make pkg-config ocl-icd-opencl-dev opencl-headers libclblast-dev libhdf5-dev
-      libyaml-dev libarchive-dev libpng-dev zlib1g-dev libturbojpeg0-dev libprotobuf-c-dev
+      libhdf5-openmpi-dev libopenmpi-dev openmpi-bin libyaml-dev libarchive-dev libpng-dev zlib1g-dev
+      libturbojpeg0-dev libprotobuf-c-dev
       protobuf-c-compiler pocl-opencl-icd curl ca-certificates)
 if [[ "${1:-}" == "--tests" ]]; then
   pkgs+=(clang libclang-rt-dev oclgrind python3 python3-numpy python3-h5py python3-torch chromium jupyter-nbconvert
          python3-ipykernel python3-matplotlib python3-nbformat libonnx-testdata python3-pil python3-torchvision
-         python3-scipy time)
+         python3-scipy time hdf5-tools)
 fi
 
 missing=()

@@ -123,3 +123,9 @@ set_property(TEST test_conv_methods_generic APPEND PROPERTY ENVIRONMENT CLCAM_CO
 clcam_add_test(shard_merge /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/shard_merge.py
   $<TARGET_FILE:clcam>)
 set_tests_properties(shard_merge PROPERTIES TIMEOUT 120)
+# mpirun -n K clcam run (K = 1 to 4, a rank with no rows, top-k float16) against a one-process
+# run with h5diff; killed and resumed with another K, and by one process. Each mpirun has a
+# timeout (a missed collective call hangs); as root it sets Open MPI's allow-root variables.
+clcam_add_test(mpi_run /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/mpi_run.py
+  $<TARGET_FILE:clcam>)
+set_tests_properties(mpi_run PROPERTIES TIMEOUT 900)
