@@ -126,6 +126,8 @@ int main(void)
         check_layer(LAYER_RELU, (layer_shape){5, 7, 3}, 0, 0, 0, 0, batch);
         check_layer(LAYER_MAXPOOL, (layer_shape){3, 7, 9}, 2, 2, 0, 0, batch);
         check_layer(LAYER_MAXPOOL, (layer_shape){2, 9, 7}, 3, 2, 0, 0, batch);
+        check_layer(LAYER_MAXPOOL, (layer_shape){2, 5, 37}, 2, 2, 0, 0, batch); /* 16 + 2 wide */
+        check_layer(LAYER_MAXPOOL, (layer_shape){2, 4, 17}, 2, 2, 0, 0, batch); /* 8 wide */
         check_layer(LAYER_FLATTEN, (layer_shape){3, 5, 7}, 0, 0, 0, 0, batch);
         check_layer(LAYER_LINEAR, (layer_shape){37, 1, 1}, 0, 0, 0, 11, batch);
         check_layer(LAYER_AVGPOOL, (layer_shape){3, 7, 9}, 2, 2, 0, 0, batch);
