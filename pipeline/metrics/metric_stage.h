@@ -18,6 +18,8 @@ typedef struct {
     cl_mem d_rank, d_sorted, d_order_scratch; /* one map's pixel order, [max_batch, H*W] */
     cl_mem d_blurred, d_blur_scratch;         /* [max_batch, C, H, W] */
     cl_mem d_chunk;        /* [model max_batch, C, H, W]: copies on their way through the network */
+    cl_mem d_part;         /* [part, C, H, W]: a part of d_chunk for one forward pass, or NULL */
+    int part;              /* images per forward pass of the copies */
     cl_mem d_road_scratch;
     cl_mem d_pct;          /* int [n_pct] */
     cl_mem d_family[FAMILY_COUNT]; /* [max_batch * copies]: one family's scores */
