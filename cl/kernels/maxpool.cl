@@ -10,34 +10,6 @@ static inline float pool_in(__global const float *p, int relu)
     return relu ? (v > 0.0f ? v : 0.0f) : v;
 }
 
-#define MAXPOOL_LANES_8_15 , 16, 18, 20, 22, 24, 26, 28, 30
-/* 16 (8) outputs of a 2x2 stride-2 window in vectors, p at the first window's top left,
- * idx its index in the plane: the scalar loop's comparisons in its order, lane by lane (PoCL
- * did not vectorise that loop; SimpleCNN's pools were 7.5% of the metrics' device time). */
-#define MAXPOOL_K2S2(N, HALF)                                                                  \
-    static inline void maxpool_k2s2_##N(__global const float *p, int W, int idx,               \
-                                        __global float *out, __global int *argmax, int relu)   \
-    {                                                                                          \
-        const int##N lane2 = (int##N)(0, 2, 4, 6, 8, 10, 12, 14 HALF);                         \
-        float##N t0 = vload##N(0, p), t1 = vload##N(1, p);                                     \
-        float##N b0 = vload##N(0, p + W), b1 = vload##N(1, p + W);                             \
-        float##N v[4] = {(float##N)(t0.even, t1.even), (float##N)(t0.odd, t1.odd),             \
-                         (float##N)(b0.even, b1.even), (float##N)(b0.odd, b1.odd)};            \
-        const int off[4] = {0, 1, W, W + 1};                                                   \
-        float##N best = 0.0f;                                                                  \
-        int##N best_idx = 0;                                                                   \
-        for (int k = 0; k < 4; k++) {                                                          \
-            float##N x = relu ? select((float##N)(0.0f), v[k], v[k] > 0.0f) : v[k];            \
-            int##N take = k == 0 ? (int##N)(-1) : (x > best) | isnan(x);                      \
-            best = select(best, x, take);                                                      \
-            best_idx = select(best_idx, lane2 + (idx + off[k]), take);                         \
-        }                                                                                      \
-        vstore##N(best, 0, out);                                                               \
-        vstore##N(best_idx, 0, argmax);                                                        \
-    }
-MAXPOOL_K2S2(16, MAXPOOL_LANES_8_15)
-MAXPOOL_K2S2(8, )
-
 /* One work-item per output row (n = planes * OH): the index arithmetic once per row. relu is
  * a constant in each kernel below, so the compiler drops it from the plain one. */
 static inline void maxpool_rows(__global const float *in, __global float *out,
@@ -51,12 +23,7 @@ static inline void maxpool_rows(__global const float *in, __global float *out,
     if (K == 2 && S == 2) { /* the common case, branch-free so the compiler can vectorise it */
         __global const float *r0 = src + 2 * oy * W, *r1 = r0 + W;
         int base = 2 * oy * W;
-        int ox = 0;
-        for (; ox + 16 <= OW; ox += 16)
-            maxpool_k2s2_16(r0 + 2 * ox, W, base + 2 * ox, out + i * OW + ox, argmax + i * OW + ox, relu);
-        for (; ox + 8 <= OW; ox += 8)
-            maxpool_k2s2_8(r0 + 2 * ox, W, base + 2 * ox, out + i * OW + ox, argmax + i * OW + ox, relu);
-        for (; ox < OW; ox++) {
+        for (int ox = 0; ox < OW; ox++) {
             float a = pool_in(r0 + 2 * ox, relu), b = pool_in(r0 + 2 * ox + 1, relu);
             float c = pool_in(r1 + 2 * ox, relu), d = pool_in(r1 + 2 * ox + 1, relu);
             float best = a;
