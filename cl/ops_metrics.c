@@ -106,7 +106,7 @@ clcam_status op_metric_steps(cl_ctx *ctx, cl_mem input, cl_mem blurred, cl_mem r
         return err_set(err, CLCAM_ERR_USAGE, "op_metric_steps: insertion needs the blurred input");
     if (!blurred) blurred = input; /* unread by deletion */
     TRY(cl_check_elems("metric_steps chunk", (unsigned long long)count * C * HW, err));
-    n = count * C * HW;
+    n = count * ((HW + 15) / 16); /* a work-item per 16 pixels of a copy */
     TRY(cl_ctx_kernel(ctx, "metric_steps", &k, err));
     TRY(CL_ARGS(ctx, k, err, CL_ARG(input), CL_ARG(blurred), CL_ARG(rank), CL_ARG(insertion),
                 CL_ARG(K), CL_ARG(chunk), CL_ARG(C), CL_ARG(HW), CL_ARG(first), CL_ARG(n)));
