@@ -96,47 +96,83 @@ static clcam_status conv_check(const conv_shape *s, const char *buffer, size_t n
  * segments and row groups (a stride-2 block loads 2 x 16 values a row), and the weights
  * repacked into scratch buffer 1, 16 channels adjacent. See conv_direct.cl: a kernel with
  * the geometry fixed where one exists, else the one that takes it at run time. */
-static clcam_status conv_direct(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem weight,
-                                cl_mem bias, cl_mem out, clcam_err *err)
+/* The repacked weights' element count: K rounded up to whole blocks of DIRECT_RB. */
+static size_t direct_packed_elems(const conv_shape *s)
+{
+    return (size_t)(s->K + DIRECT_RB - 1) / DIRECT_RB * DIRECT_RB * (size_t)s->C * s->kernel * s->kernel;
+}
+
+static clcam_status direct_pack(cl_ctx *ctx, const conv_shape *s, cl_mem weight, cl_mem wp,
+                                clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
-    cl_kernel kp, kw, k;
-    cl_mem inp, wp;
-    int sw = direct_width(s);
-    int n_seg = (s->OW + sw - 1) / sw, n_rows = (s->OH + 16 / sw - 1) / (16 / sw);
-    int hp = s->H + 2 * s->pad, wp_ = s->W + 2 * s->pad, ckk = s->C * s->kernel * s->kernel;
-    int hp_read = (n_rows * (16 / sw) - 1) * s->stride + s->kernel;
-    int wp_read = n_seg * sw * s->stride + s->kernel;
-    if (hp_read > hp) hp = hp_read;
-    if (wp_read > wp_) wp_ = wp_read;
-    size_t padded = (size_t)s->batch * s->C * hp * wp_;
-    size_t n_kb = (size_t)(s->K + DIRECT_RB - 1) / DIRECT_RB, packed = n_kb * (size_t)ckk * DIRECT_RB;
-    size_t items = (size_t)n_seg * n_rows * n_kb * (size_t)s->batch;
-    /* CLCAM_CONV_DIRECT_GENERIC: the tests run the run-time kernel on every shape too */
-    const char *fixed = getenv("CLCAM_CONV_DIRECT_GENERIC") ? NULL : direct_fixed_kernel(s);
-    int n, n_pad, n_w;
-    TRY(conv_check(s, "direct's padded input", padded, err));
+    cl_kernel kw;
+    size_t packed = direct_packed_elems(s);
+    int ckk = s->C * s->kernel * s->kernel, n_w;
     TRY(conv_check(s, "direct's packed weights", packed, err));
-    TRY(conv_check(s, "direct's work-items", items, err));
-    n = (int)items, n_w = (int)packed;
-    n_pad = (int)((size_t)s->batch * s->C * hp);
-    TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * padded, &inp, err));
-    TRY(cl_ctx_scratch(ctx, 1, sizeof(float) * packed, &wp, err));
-    TRY(cl_ctx_kernel(ctx, "conv_direct_pad", &kp, err));
-    TRY(CL_ARGS(ctx, kp, err, CL_ARG(in), CL_ARG(inp), CL_ARG(s->H), CL_ARG(s->W), CL_ARG(s->pad),
-                CL_ARG(hp), CL_ARG(wp_), CL_ARG(n_pad)));
-    TRY(cl_ctx_launch1d(ctx, kp, (size_t)n_pad, err));
+    n_w = (int)packed;
     TRY(cl_ctx_kernel(ctx, "conv_direct_pack", &kw, err));
     TRY(CL_ARGS(ctx, kw, err, CL_ARG(weight), CL_ARG(wp), CL_ARG(s->K), CL_ARG(ckk), CL_ARG(n_w)));
     TRY(cl_ctx_launch1d(ctx, kw, packed, err));
+exit:
+    return st;
+}
+
+clcam_status conv_direct_pack_weights(cl_ctx *ctx, const conv_shape *s, cl_mem weight,
+                                      cl_mem *packed, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    *packed = NULL;
+    TRY(conv_check(s, "direct's packed weights", direct_packed_elems(s), err));
+    TRY(cl_ctx_alloc(ctx, sizeof(float) * direct_packed_elems(s), packed, "repacked conv weights", err));
+    TRY(direct_pack(ctx, s, weight, *packed, err));
+exit:
+    if (st != CLCAM_OK && *packed) clReleaseMemObject(*packed), *packed = NULL;
+    return st;
+}
+
+static clcam_status conv_direct(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem weight,
+                                cl_mem packed, cl_mem bias, cl_mem out, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel kp, k;
+    cl_mem inp, wpk;
+    int sw = direct_width(s);
+    int n_seg = (s->OW + sw - 1) / sw, n_rows = (s->OH + 16 / sw - 1) / (16 / sw);
+    int hp = s->H + 2 * s->pad, wp = s->W + 2 * s->pad;
+    int hp_read = (n_rows * (16 / sw) - 1) * s->stride + s->kernel;
+    int wp_read = n_seg * sw * s->stride + s->kernel;
+    if (hp_read > hp) hp = hp_read;
+    if (wp_read > wp) wp = wp_read;
+    size_t padded = (size_t)s->batch * s->C * hp * wp;
+    size_t n_kb = (size_t)(s->K + DIRECT_RB - 1) / DIRECT_RB;
+    size_t items = (size_t)n_seg * n_rows * n_kb * (size_t)s->batch;
+    /* CLCAM_CONV_DIRECT_GENERIC: the tests run the run-time kernel on every shape too */
+    const char *fixed = getenv("CLCAM_CONV_DIRECT_GENERIC") ? NULL : direct_fixed_kernel(s);
+    int n, n_pad;
+    TRY(conv_check(s, "direct's padded input", padded, err));
+    TRY(conv_check(s, "direct's work-items", items, err));
+    n = (int)items;
+    n_pad = (int)((size_t)s->batch * s->C * hp);
+    TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * padded, &inp, err));
+    if (packed) {
+        wpk = packed;
+    } else {
+        TRY(cl_ctx_scratch(ctx, 1, sizeof(float) * direct_packed_elems(s), &wpk, err));
+        TRY(direct_pack(ctx, s, weight, wpk, err));
+    }
+    TRY(cl_ctx_kernel(ctx, "conv_direct_pad", &kp, err));
+    TRY(CL_ARGS(ctx, kp, err, CL_ARG(in), CL_ARG(inp), CL_ARG(s->H), CL_ARG(s->W), CL_ARG(s->pad),
+                CL_ARG(hp), CL_ARG(wp), CL_ARG(n_pad)));
+    TRY(cl_ctx_launch1d(ctx, kp, (size_t)n_pad, err));
     if (fixed) {
         TRY(cl_ctx_kernel(ctx, fixed, &k, err));
-        TRY(CL_ARGS(ctx, k, err, CL_ARG(inp), CL_ARG(wp), CL_ARG(bias), CL_ARG(out), CL_ARG(s->C),
-                    CL_ARG(hp), CL_ARG(wp_), CL_ARG(s->K), CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(n)));
+        TRY(CL_ARGS(ctx, k, err, CL_ARG(inp), CL_ARG(wpk), CL_ARG(bias), CL_ARG(out), CL_ARG(s->C),
+                    CL_ARG(hp), CL_ARG(wp), CL_ARG(s->K), CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(n)));
     } else {
         TRY(cl_ctx_kernel(ctx, "conv_direct_forward", &k, err));
-        TRY(CL_ARGS(ctx, k, err, CL_ARG(inp), CL_ARG(wp), CL_ARG(bias), CL_ARG(out), CL_ARG(s->C),
-                    CL_ARG(hp), CL_ARG(wp_), CL_ARG(s->K), CL_ARG(s->kernel), CL_ARG(s->stride),
+        TRY(CL_ARGS(ctx, k, err, CL_ARG(inp), CL_ARG(wpk), CL_ARG(bias), CL_ARG(out), CL_ARG(s->C),
+                    CL_ARG(hp), CL_ARG(wp), CL_ARG(s->K), CL_ARG(s->kernel), CL_ARG(s->stride),
                     CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(sw), CL_ARG(n)));
     }
     TRY(cl_ctx_launch1d(ctx, k, items, err));
@@ -147,11 +183,18 @@ exit:
 clcam_status conv_forward(cl_ctx *ctx, conv_method method, const conv_shape *s, cl_mem in,
                           cl_mem weight, cl_mem bias, cl_mem out, clcam_err *err)
 {
+    return conv_forward_packed(ctx, method, s, in, weight, NULL, bias, out, err);
+}
+
+clcam_status conv_forward_packed(cl_ctx *ctx, conv_method method, const conv_shape *s, cl_mem in,
+                                 cl_mem weight, cl_mem packed, cl_mem bias, cl_mem out,
+                                 clcam_err *err)
+{
     clcam_status st = CLCAM_OK;
     size_t ohw = (size_t)s->OH * s->OW, ckk = (size_t)s->C * s->kernel * s->kernel;
     cl_mem col, tmp;
     if (method == CONV_DIRECT) {
-        TRY(conv_direct(ctx, s, in, weight, bias, out, err));
+        TRY(conv_direct(ctx, s, in, weight, packed, bias, out, err));
         goto exit;
     }
     if (method == CONV_CONVGEMM) {

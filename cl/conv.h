@@ -34,6 +34,17 @@ int conv_method_parse(const char *name);
 clcam_status conv_forward(cl_ctx *ctx, conv_method method, const conv_shape *s, cl_mem in,
                           cl_mem weight, cl_mem bias, cl_mem out, clcam_err *err);
 
+/* The same, where direct may take its weights already repacked by conv_direct_pack_weights
+ * (packed non-NULL; weights that do not change between calls, as at inference): repacking
+ * every layer on every call was 3% of the metrics' device time. */
+clcam_status conv_forward_packed(cl_ctx *ctx, conv_method method, const conv_shape *s, cl_mem in,
+                                 cl_mem weight, cl_mem packed, cl_mem bias, cl_mem out,
+                                 clcam_err *err);
+
+/* *packed = a new buffer with weight [K, C, k, k] in the direct kernels' layout. */
+clcam_status conv_direct_pack_weights(cl_ctx *ctx, const conv_shape *s, cl_mem weight,
+                                      cl_mem *packed, clcam_err *err);
+
 /* The backward passes use our GEMM (packed) or CLBlast's by the engine (ctx->gemm_own, or
  * CLCAM_CONV=packed|im2col|convgemm), whatever the forward method of the shape. */
 

@@ -114,7 +114,8 @@ void layer_release_device(layer *l)
     if (l->d_bias) clReleaseMemObject(l->d_bias);
     if (l->d_out) clReleaseMemObject(l->d_out);
     if (l->d_aux) clReleaseMemObject(l->d_aux);
-    l->d_weight = l->d_bias = l->d_out = l->d_aux = NULL;
+    if (l->d_wpacked) clReleaseMemObject(l->d_wpacked);
+    l->d_weight = l->d_bias = l->d_out = l->d_aux = l->d_wpacked = NULL;
     for (int i = 0; i < 6; i++) {
         if (l->d_bn[i]) clReleaseMemObject(l->d_bn[i]);
         l->d_bn[i] = NULL;

@@ -57,6 +57,10 @@ typedef struct {
     float *weight, *bias;      /* host copies in PyTorch's layouts */
     int n_weight, n_bias;      /* element counts */
     cl_mem d_weight, d_bias;
+    /* conv in a model built for inference (weights_fixed): its weights repacked for the direct
+     * kernels on the first forward pass that uses them, then kept (cl/conv.h). */
+    int weights_fixed;
+    cl_mem d_wpacked;
     /* Inference only (model.c sets it): a ReLU directly followed by a max-pool is skipped and
      * its output aliases its input, and that max-pool applies the ReLU as it reads (max of
      * ReLU = ReLU of max, bitwise, argmax included). Set on both layers; saves writing and

@@ -32,7 +32,13 @@ static clcam_status conv_forward_layer(cl_ctx *ctx, layer *l, cl_mem in, int bat
                                        l->stride, l->out.h, l->out.w, err);
     conv_shape s = {batch, l->in.c, l->in.h, l->in.w, l->out.c, l->kernel, l->pad, l->stride,
                     l->out.h, l->out.w};
-    return conv_forward(ctx, conv_method_for(ctx, &s), &s, in, l->d_weight, l->d_bias, l->d_out, err);
+    conv_method method = conv_method_for(ctx, &s);
+    if (method == CONV_DIRECT && l->weights_fixed && !l->d_wpacked) {
+        clcam_status st = conv_direct_pack_weights(ctx, &s, l->d_weight, &l->d_wpacked, err);
+        if (st != CLCAM_OK) return st;
+    }
+    return conv_forward_packed(ctx, method, &s, in, l->d_weight,
+                               method == CONV_DIRECT ? l->d_wpacked : NULL, l->d_bias, l->d_out, err);
 }
 
 static clcam_status conv_backward_layer(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout, cl_mem din,

@@ -451,6 +451,7 @@ static clcam_status model_build_mode(model *m, const layer_spec *specs, int n_sp
     }
     m->classes = shape.c;
     if (!train) model_plan_fusion(m);
+    for (int i = 0; i < m->n_layers; i++) m->layers[i].weights_fixed = !train;
 exit:
     if (src.file >= 0) H5Fclose(src.file);
     if (st != CLCAM_OK) model_free(m);
