@@ -132,7 +132,7 @@ exit:
 }
 
 static clcam_status conv_direct(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem weight,
-                                cl_mem packed, cl_mem bias, cl_mem out, clcam_err *err)
+                                cl_mem packed, cl_mem bias, int relu, cl_mem out, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     cl_kernel kp, k;
@@ -168,12 +168,13 @@ static clcam_status conv_direct(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_
     if (fixed) {
         TRY(cl_ctx_kernel(ctx, fixed, &k, err));
         TRY(CL_ARGS(ctx, k, err, CL_ARG(inp), CL_ARG(wpk), CL_ARG(bias), CL_ARG(out), CL_ARG(s->C),
-                    CL_ARG(hp), CL_ARG(wp), CL_ARG(s->K), CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(n)));
+                    CL_ARG(hp), CL_ARG(wp), CL_ARG(s->K), CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(relu),
+                    CL_ARG(n)));
     } else {
         TRY(cl_ctx_kernel(ctx, "conv_direct_forward", &k, err));
         TRY(CL_ARGS(ctx, k, err, CL_ARG(inp), CL_ARG(wpk), CL_ARG(bias), CL_ARG(out), CL_ARG(s->C),
                     CL_ARG(hp), CL_ARG(wp), CL_ARG(s->K), CL_ARG(s->kernel), CL_ARG(s->stride),
-                    CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(sw), CL_ARG(n)));
+                    CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(sw), CL_ARG(relu), CL_ARG(n)));
     }
     TRY(cl_ctx_launch1d(ctx, k, items, err));
 exit:
@@ -183,25 +184,25 @@ exit:
 clcam_status conv_forward(cl_ctx *ctx, conv_method method, const conv_shape *s, cl_mem in,
                           cl_mem weight, cl_mem bias, cl_mem out, clcam_err *err)
 {
-    return conv_forward_packed(ctx, method, s, in, weight, NULL, bias, out, err);
+    return conv_forward_packed(ctx, method, s, in, weight, NULL, bias, 0, out, err);
 }
 
 clcam_status conv_forward_packed(cl_ctx *ctx, conv_method method, const conv_shape *s, cl_mem in,
-                                 cl_mem weight, cl_mem packed, cl_mem bias, cl_mem out,
+                                 cl_mem weight, cl_mem packed, cl_mem bias, int relu, cl_mem out,
                                  clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     size_t ohw = (size_t)s->OH * s->OW, ckk = (size_t)s->C * s->kernel * s->kernel;
     cl_mem col, tmp;
     if (method == CONV_DIRECT) {
-        TRY(conv_direct(ctx, s, in, weight, packed, bias, out, err));
+        TRY(conv_direct(ctx, s, in, weight, packed, bias, relu, out, err));
         goto exit;
     }
     if (method == CONV_CONVGEMM) {
         TRY(blas_conv2d(ctx, (size_t)s->batch, (size_t)s->C, (size_t)s->H, (size_t)s->W, (size_t)s->K,
                         (size_t)s->kernel, (size_t)s->pad, (size_t)s->stride, in, weight, out, err));
         TRY(op_bias_add(ctx, out, bias, s->batch, s->K, (int)ohw, err));
-        goto exit;
+        goto apply_relu;
     }
     /* [K, C*k*k] x [C*k*k, b*OH*OW] -> [K, b*OH*OW] -> NCHW + bias, in slices of b images
      * so the column matrix stays under CONV_COL_BYTES whatever the batch. */
@@ -223,7 +224,7 @@ clcam_status conv_forward_packed(cl_ctx *ctx, conv_method method, const conv_sha
                 TRY(op_gemm_nchw(ctx, s->K, b * (int)ohw, (int)ckk, weight, col, bias, out,
                                  img0 * s->K * (int)ohw, (int)ohw, err));
             }
-            goto exit;
+            goto apply_relu;
         }
         TRY(conv_check(s, "im2col columns", ckk * slice * ohw, err));
         TRY(conv_check(s, "GEMM output", (size_t)s->K * slice * ohw, err));
@@ -237,6 +238,8 @@ clcam_status conv_forward_packed(cl_ctx *ctx, conv_method method, const conv_sha
             TRY(op_conv_permute_bias(ctx, tmp, bias, out, img0, b, s->K, (int)ohw, err));
         }
     }
+apply_relu: /* direct did it in its stores */
+    if (relu) TRY(op_relu_forward(ctx, out, out, s->batch * s->K * (int)ohw, err));
 exit:
     return st;
 }

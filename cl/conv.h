@@ -36,9 +36,10 @@ clcam_status conv_forward(cl_ctx *ctx, conv_method method, const conv_shape *s, 
 
 /* The same, where direct may take its weights already repacked by conv_direct_pack_weights
  * (packed non-NULL; weights that do not change between calls, as at inference): repacking
- * every layer on every call was 3% of the metrics' device time. */
+ * every layer on every call was 3% of the metrics' device time. relu: out = ReLU(conv),
+ * bitwise op_relu_forward's values; direct applies it in its stores, the others after. */
 clcam_status conv_forward_packed(cl_ctx *ctx, conv_method method, const conv_shape *s, cl_mem in,
-                                 cl_mem weight, cl_mem packed, cl_mem bias, cl_mem out,
+                                 cl_mem weight, cl_mem packed, cl_mem bias, int relu, cl_mem out,
                                  clcam_err *err);
 
 /* *packed = a new buffer with weight [K, C, k, k] in the direct kernels' layout. */

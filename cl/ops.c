@@ -144,6 +144,30 @@ exit:
     return st;
 }
 
+clcam_status op_add_pair(cl_ctx *ctx, cl_mem a, cl_mem b, cl_mem out, int relu, int n,
+                         clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    TRY(cl_ctx_kernel(ctx, "add_pair", &k, err));
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(a), CL_ARG(b), CL_ARG(out), CL_ARG(relu), CL_ARG(n)));
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}
+
+clcam_status op_add_inplace_relu(cl_ctx *ctx, cl_mem acc, cl_mem x, int relu, int n,
+                                 clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    TRY(cl_ctx_kernel(ctx, "add_inplace_relu", &k, err));
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(acc), CL_ARG(x), CL_ARG(relu), CL_ARG(n)));
+    TRY(cl_ctx_launch1d(ctx, k, (size_t)n, err));
+exit:
+    return st;
+}
+
 clcam_status op_add_inplace(cl_ctx *ctx, cl_mem acc, cl_mem x, int n, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;

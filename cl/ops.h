@@ -39,6 +39,11 @@ clcam_status op_maxpool_forward(cl_ctx *ctx, cl_mem in, cl_mem out, cl_mem argma
                                 int H, int W, int K, int S, clcam_err *err);
 /* acc[i] += x[i] for i < n. */
 clcam_status op_add_inplace(cl_ctx *ctx, cl_mem acc, cl_mem x, int n, clcam_err *err);
+/* out = a + b; acc += x; each ReLU'd (relu_forward's values) where relu (cl/kernels/add.cl). */
+clcam_status op_add_pair(cl_ctx *ctx, cl_mem a, cl_mem b, cl_mem out, int relu, int n,
+                         clcam_err *err);
+clcam_status op_add_inplace_relu(cl_ctx *ctx, cl_mem acc, cl_mem x, int relu, int n,
+                                 clcam_err *err);
 /* Channel concatenation: each of batch images' chunk floats of in go to offset of the image's
  * total in out; concat_slice is the way back (the input's gradient). */
 clcam_status op_concat_copy(cl_ctx *ctx, cl_mem in, cl_mem out, int batch, int chunk, int total,

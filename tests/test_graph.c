@@ -349,7 +349,10 @@ static void check_chain(void)
     }
     s[n++] = (layer_spec)ONE(LAYER_FLATTEN, "flat");
     s[n++] = (layer_spec){.kind = LAYER_LINEAR, .name = "fc", .out = CLASSES};
+    /* every ReLU a tensor of its own (no fusion into its conv): the planner's test */
+    setenv("CLCAM_FUSE", "0", 1);
     CHECK(model_build(&m, s, n, NULL, IN, &err) == CLCAM_OK, "chain: %s", err.msg);
+    unsetenv("CLCAM_FUSE");
     if (m.n_layers != n) return;
     randomise(&m, 11u);
     inputs_for(&m, x, target, dlogits, 13u);
@@ -411,6 +414,54 @@ static void check_fusion(void)
         device_run(&m, x, dlogits, t, &plain);
         CHECK(memcmp(fused.logits, plain.logits, sizeof plain.logits) == 0, "graph %d: fused logits differ", v);
         CHECK(memcmp(fused.grad, plain.grad, sizeof(float) * B * 4 * 36) == 0, "graph %d: fused gradient differs", v);
+        free(fused.grad), free(plain.grad);
+        model_free(&m);
+    }
+}
+
+/* ReLUs fused into the conv and the add before them (relu_out): c0 -> r0 (read by c1 and
+ * the add) and the add -> r1. Logits and the gradient at the CAM layer bitwise the same as
+ * CLCAM_FUSE=0 for a CAM at each layer, the fusion undone where the CAM reads a tensor before
+ * its ReLU (c0, a) and kept where it reads the ReLU's output (r0, r1). */
+static void check_relu_fusion(void)
+{
+    const layer_spec g[] = {CONV("c0", 3, 1, 4), ONE(LAYER_RELU, "r0"), CONV("c1", 3, 1, 4),
+                            JOIN(LAYER_ADD, "a", "c1", "r0"), ONE(LAYER_RELU, "r1"),
+                            ONE(LAYER_FLATTEN, "f"), {.kind = LAYER_LINEAR, .name = "fc", .out = CLASSES}};
+    const char *cams[] = {"c0", "r0", "a", "r1"};
+    const int c0_fused[] = {0, 1, 1, 1}, a_fused[] = {1, 1, 0, 1};
+    int n = (int)(sizeof g / sizeof *g);
+    for (int v = 0; v < 4; v++) {
+        clcam_err err = {0};
+        model m;
+        float x[B * 3 * 6 * 6], dlogits[B * CLASSES];
+        int target[B], t;
+        device_out fused, plain;
+        CHECK(model_build(&m, g, n, NULL, IN, &err) == CLCAM_OK, "relu fusion graph: %s", err.msg);
+        if (m.n_layers != n) continue;
+        randomise(&m, 23u);
+        inputs_for(&m, x, target, dlogits, 29u);
+        CHECK(model_check_cam_layer(&m, cams[v], &t, &err) == CLCAM_OK, "%s", err.msg);
+        CHECK(m.layers[0].relu_out == c0_fused[v] && m.layers[1].relu_in_source == c0_fused[v],
+              "CAM at %s: c0 -> r0 fused %d %d, want %d", cams[v], m.layers[0].relu_out,
+              m.layers[1].relu_in_source, c0_fused[v]);
+        CHECK(m.layers[3].relu_out == a_fused[v] && m.layers[4].relu_in_source == a_fused[v],
+              "CAM at %s: a -> r1 fused %d %d, want %d", cams[v], m.layers[3].relu_out,
+              m.layers[4].relu_in_source, a_fused[v]);
+        device_run(&m, x, dlogits, t, &fused);
+        size_t ng = (size_t)B * layer_shape_size(m.layers[t].out);
+        model_free(&m);
+        setenv("CLCAM_FUSE", "0", 1);
+        CHECK(model_build(&m, g, n, NULL, IN, &err) == CLCAM_OK, "%s", err.msg);
+        unsetenv("CLCAM_FUSE");
+        CHECK(m.layers[0].relu_out == 0 && m.layers[3].relu_out == 0, "CLCAM_FUSE=0 fused");
+        randomise(&m, 23u);
+        CHECK(model_check_cam_layer(&m, cams[v], &t, &err) == CLCAM_OK, "%s", err.msg);
+        device_run(&m, x, dlogits, t, &plain);
+        CHECK(memcmp(fused.logits, plain.logits, sizeof plain.logits) == 0, "CAM at %s: fused logits differ",
+              cams[v]);
+        CHECK(memcmp(fused.grad, plain.grad, sizeof(float) * ng) == 0, "CAM at %s: fused gradient differs",
+              cams[v]);
         free(fused.grad), free(plain.grad);
         model_free(&m);
     }
@@ -515,6 +566,7 @@ int main(void)
     check_resnet();
     check_chain();
     check_fusion();
+    check_relu_fusion();
     cl_ctx_free(&ctx);
     return test_finish("test_graph");
 }

@@ -14,7 +14,9 @@
  * GFLOP/s against the previous kernel (8 channels a work-item, runtime geometry; see
  * bench/RESULTS.md). conv_direct_forward is the same body with everything at run time.
  * Each sum runs over (c, ky, kx) in order with one fma a step, as the im2col GEMM's does,
- * then adds the bias: the same result on every run and from every kernel here. Work-items
+ * then adds the bias: the same result on every run and from every kernel here. With relu
+ * the stores are ReLU'd as relu_forward would (NaN and -0 to +0), for a ReLU that model.c
+ * skipped: the output is then not written and read back once more. Work-items
  * past the output and channels past K compute nothing they store; any work-group size is
  * correct. */
 #pragma OPENCL FP_CONTRACT OFF
@@ -75,7 +77,7 @@ static inline float16 direct_load(__global const float *src, int kx, int Wp, con
 static inline void direct_block(__global const float *inp, __global const float *wp,
                                 __global const float *bias, __global float *out, int C, int Hp,
                                 int Wp, int K, const int ks, const int stride, int OH, int OW,
-                                const int sw, int gid)
+                                const int sw, int relu, int gid)
 {
     const int R = 16 / sw; /* output rows per work-item */
     int n_seg = (OW + sw - 1) / sw, n_rows = (OH + R - 1) / R, n_kb = (K + DIRECT_RB - 1) / DIRECT_RB;
@@ -106,6 +108,7 @@ static inline void direct_block(__global const float *inp, __global const float 
     int contiguous = (R == 1 && ox0 + 16 <= OW) || (sw == OW && oy0 + R <= OH);
     for (int r = 0; r < rows; r++) {
         float16 v = acc[r] + (float16)(bias[k0 + r]);
+        if (relu) v = select((float16)(0.0f), v, v > 0.0f);
         __global float *dst = out + ((img * K + k0 + r) * OH + oy0) * OW + ox0;
         if (contiguous) {
             vstore16(v, 0, dst);
@@ -124,19 +127,19 @@ static inline void direct_block(__global const float *inp, __global const float 
 __kernel void conv_direct_forward(__global const float *inp, __global const float *wp,
                                   __global const float *bias, __global float *out, int C,
                                   int Hp, int Wp, int K, int ks, int stride, int OH, int OW,
-                                  int sw, int n)
+                                  int sw, int relu, int n)
 {
     int gid = get_global_id(0);
-    if (gid < n) direct_block(inp, wp, bias, out, C, Hp, Wp, K, ks, stride, OH, OW, sw, gid);
+    if (gid < n) direct_block(inp, wp, bias, out, C, Hp, Wp, K, ks, stride, OH, OW, sw, relu, gid);
 }
 
 /* conv_direct_k<ks>s<stride>w<sw>: the same with those three fixed (cl/conv.c picks one). */
 #define DIRECT_ARGS                                                                           \
     __global const float *inp, __global const float *wp, __global const float *bias,        \
-        __global float *out, int C, int Hp, int Wp, int K, int OH, int OW, int n
+        __global float *out, int C, int Hp, int Wp, int K, int OH, int OW, int relu, int n
 #define DIRECT_BODY(KS, STRIDE, SW)                                                           \
     int gid = get_global_id(0);                                                               \
-    if (gid < n) direct_block(inp, wp, bias, out, C, Hp, Wp, K, KS, STRIDE, OH, OW, SW, gid);
+    if (gid < n) direct_block(inp, wp, bias, out, C, Hp, Wp, K, KS, STRIDE, OH, OW, SW, relu, gid);
 __kernel void conv_direct_k3s1w16(DIRECT_ARGS) { DIRECT_BODY(3, 1, 16) }
 __kernel void conv_direct_k3s1w8(DIRECT_ARGS) { DIRECT_BODY(3, 1, 8) }
 __kernel void conv_direct_k3s2w16(DIRECT_ARGS) { DIRECT_BODY(3, 2, 16) }

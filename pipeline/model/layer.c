@@ -57,7 +57,8 @@ int layer_output_aliases_input(const layer *l)
      * folded pad's conv pads as it reads; a batchnorm folded into its conv is that conv's
      * output (one in training or on its own writes its own) */
     return (LAYER_OPS[l->kind]->aliases_input && !l->bn_train && !l->bn_unfolded) ||
-           (l->kind == LAYER_RELU && l->fuse_relu) || (l->kind == LAYER_PAD && l->pad_folded);
+           (l->kind == LAYER_RELU && (l->fuse_relu || l->relu_in_source)) ||
+           (l->kind == LAYER_PAD && l->pad_folded);
 }
 
 clcam_status layer_upload(cl_ctx *ctx, layer *l, int max_batch, cl_mem prev_out, clcam_err *err)

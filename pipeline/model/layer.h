@@ -66,6 +66,12 @@ typedef struct {
      * ReLU = ReLU of max, bitwise, argmax included). Set on both layers; saves writing and
      * reading back the ReLU's output. */
     int fuse_relu;
+    /* Inference only (model.c): a ReLU whose input only it reads, made by a conv or an add
+     * (through folded batchnorms and other aliases), is skipped (relu_in_source; its output
+     * aliases its input) and that conv or add stores ReLU'd values (relu_out), the values
+     * relu_forward would write. Saves a pass over the tensor per ReLU (ResNets: one per
+     * conv and block). */
+    int relu_out, relu_in_source;
     int groups;                /* conv: input and output channels in G groups; 0 or 1 dense */
     int count_include_pad;     /* avgpool with pad: divide by the whole window (PyTorch's default) */
     float clip_min, clip_max;  /* clip: -INFINITY, INFINITY where absent */

@@ -25,10 +25,20 @@ static clcam_status add_forward(cl_ctx *ctx, layer *l, cl_mem in, int batch, clc
 {
     clcam_status st = CLCAM_OK;
     int n = batch * layer_shape_size(l->out);
-    CL_TRY(clEnqueueCopyBuffer(ctx->queue, in, l->d_out, 0, 0, sizeof(float) * (size_t)n, 0, NULL,
-                               NULL));
-    TRY(cl_ctx_after_enqueue(ctx, "add layer copy", err));
-    for (int k = 1; k < l->n_inputs; k++) TRY(op_add_inplace(ctx, l->d_out, l->in_bufs[k], n, err));
+    if (l->n_inputs < 2) {
+        CL_TRY(clEnqueueCopyBuffer(ctx->queue, in, l->d_out, 0, 0, sizeof(float) * (size_t)n, 0,
+                                   NULL, NULL));
+        TRY(cl_ctx_after_enqueue(ctx, "add layer copy", err));
+    }
+    /* out = in0 + in1 in one pass, then += the others; the last sum ReLU'd where the ReLU
+     * after the add was skipped (layer.h) */
+    for (int k = 1; k < l->n_inputs; k++) {
+        int relu = l->relu_out && k == l->n_inputs - 1;
+        if (k == 1)
+            TRY(op_add_pair(ctx, in, l->in_bufs[1], l->d_out, relu, n, err));
+        else
+            TRY(op_add_inplace_relu(ctx, l->d_out, l->in_bufs[k], relu, n, err));
+    }
 exit:
     return st;
 }

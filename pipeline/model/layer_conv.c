@@ -3,6 +3,7 @@
 #include "layer.h"
 
 #include "../../cl/conv.h"
+#include "../../cl/ops.h"
 #include "../../cl/ops_layers.h"
 #include "../../cl/ops_train.h"
 #include "reference.h"
@@ -26,19 +27,25 @@ static clcam_status conv_output_shape(layer *l, clcam_err *err)
 
 static clcam_status conv_forward_layer(cl_ctx *ctx, layer *l, cl_mem in, int batch, clcam_err *err)
 {
-    if (l->groups > 1)
-        return op_conv_grouped_forward(ctx, in, l->d_weight, l->d_bias, l->d_out, batch, l->in.c,
-                                       l->in.h, l->in.w, l->out.c, l->groups, l->kernel, l->pad,
-                                       l->stride, l->out.h, l->out.w, err);
+    clcam_status st = CLCAM_OK;
     conv_shape s = {batch, l->in.c, l->in.h, l->in.w, l->out.c, l->kernel, l->pad, l->stride,
                     l->out.h, l->out.w};
     conv_method method = conv_method_for(ctx, &s);
-    if (method == CONV_DIRECT && l->weights_fixed && !l->d_wpacked) {
-        clcam_status st = conv_direct_pack_weights(ctx, &s, l->d_weight, &l->d_wpacked, err);
-        if (st != CLCAM_OK) return st;
+    if (l->groups > 1) {
+        TRY(op_conv_grouped_forward(ctx, in, l->d_weight, l->d_bias, l->d_out, batch, l->in.c,
+                                    l->in.h, l->in.w, l->out.c, l->groups, l->kernel, l->pad,
+                                    l->stride, l->out.h, l->out.w, err));
+        if (l->relu_out) /* the skipped ReLU after it (layer.h) */
+            TRY(op_relu_forward(ctx, l->d_out, l->d_out, batch * layer_shape_size(l->out), err));
+        goto exit;
     }
-    return conv_forward_packed(ctx, method, &s, in, l->d_weight,
-                               method == CONV_DIRECT ? l->d_wpacked : NULL, l->d_bias, l->d_out, err);
+    if (method == CONV_DIRECT && l->weights_fixed && !l->d_wpacked)
+        TRY(conv_direct_pack_weights(ctx, &s, l->d_weight, &l->d_wpacked, err));
+    TRY(conv_forward_packed(ctx, method, &s, in, l->d_weight,
+                            method == CONV_DIRECT ? l->d_wpacked : NULL, l->d_bias, l->relu_out,
+                            l->d_out, err));
+exit:
+    return st;
 }
 
 static clcam_status conv_backward_layer(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout, cl_mem din,

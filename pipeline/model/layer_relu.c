@@ -13,16 +13,18 @@ static clcam_status relu_output_shape(layer *l, clcam_err *err)
 
 static clcam_status relu_forward(cl_ctx *ctx, layer *l, cl_mem in, int batch, clcam_err *err)
 {
-    if (l->fuse_relu) return CLCAM_OK; /* the max-pool after it applies it (layer.h) */
+    /* the max-pool after it or the conv or add before it applies it (layer.h) */
+    if (l->fuse_relu || l->relu_in_source) return CLCAM_OK;
     return op_relu_forward(ctx, in, l->d_out, batch * layer_shape_size(l->out), err);
 }
 
 static clcam_status relu_backward(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout, cl_mem din,
                                   int batch, clcam_err *err)
 {
-    /* Fused, the output was never written: mask with in > 0, the same mask as out > 0
-     * (relu_forward maps NaN to 0, and NaN > 0 is false). */
-    cl_mem mask = l->fuse_relu ? in : l->d_out;
+    /* Fused into a max-pool, the output was never written: mask with in > 0, the same mask as
+     * out > 0 (relu_forward maps NaN to 0, and NaN > 0 is false). Fused into its source, in
+     * is the output. */
+    cl_mem mask = l->fuse_relu || l->relu_in_source ? in : l->d_out;
     return op_relu_backward(ctx, mask, dout, din, batch * layer_shape_size(l->out), err);
 }
 

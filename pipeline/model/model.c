@@ -292,8 +292,34 @@ static int model_first_reader(const model *m, int i)
     return -1;
 }
 
+/* The conv or add whose output ReLU i alone reads, through aliases each read only by the
+ * next (folded batchnorms, identities), or -1: where the ReLU can be applied (layer.h,
+ * relu_out). */
+static int model_relu_source(const model *m, int i)
+{
+    int s = m->layers[i].inputs[0];
+    while (s >= 0 && model_readers(m, s) == 1) {
+        const layer *l = &m->layers[s];
+        if (!layer_output_aliases_input(l))
+            return l->kind == LAYER_CONV || l->kind == LAYER_ADD ? s : -1;
+        if (l->n_inputs != 1) return -1;
+        s = l->inputs[0];
+    }
+    return -1;
+}
+
+/* Undoes the fusion of ReLU i into its source (the CAM reads a tensor on the way, which must
+ * hold the values before the ReLU). */
+static void model_unfuse_relu_source(model *m, int i)
+{
+    int s = model_relu_source(m, i);
+    m->layers[i].relu_in_source = 0;
+    if (s >= 0) m->layers[s].relu_out = 0;
+}
+
 /* Inference only: each ReLU whose output only a max-pool reads is fused into it (layer.h,
- * fuse_relu). Not a ReLU of the network input, which is not a layer's output to alias, and
+ * fuse_relu), and each other one whose input only it reads, made by a conv or an add, into
+ * that conv or add (relu_out, relu_in_source). Not a ReLU of the network input, which is not a layer's output to alias, and
  * never for training, whose steps keep every layer as it is. model_check_cam_layer undoes it
  * for the CAM's layer, whose output must be written. */
 static void model_plan_fusion(model *m)
@@ -305,6 +331,11 @@ static void model_plan_fusion(model *m)
             model_readers(m, i) == 1 && m->layers[r].kind == LAYER_MAXPOOL &&
             m->layers[r].pad == 0) /* padded positions are -inf, not ReLU's 0 */
             m->layers[i].fuse_relu = m->layers[r].fuse_relu = 1;
+    }
+    for (int i = 0; i < m->n_layers; i++) {
+        layer *l = &m->layers[i];
+        int s = l->kind == LAYER_RELU && !l->fuse_relu ? model_relu_source(m, i) : -1;
+        if (s >= 0 && !m->layers[s].relu_out) m->layers[s].relu_out = l->relu_in_source = 1;
     }
 }
 
@@ -697,6 +728,15 @@ clcam_status model_check_cam_layer(model *m, const char *name, int *t, clcam_err
         int r = model_first_reader(m, *t);
         m->layers[*t].fuse_relu = 0;
         if (r >= 0) m->layers[r].fuse_relu = 0;
+    }
+    /* a conv or add storing a skipped ReLU's values, or an alias of it on the way to that
+     * ReLU: the CAM reads the values before the ReLU */
+    for (int i = 0; i < m->n_layers; i++) {
+        if (m->layers[i].kind != LAYER_RELU || !m->layers[i].relu_in_source) continue;
+        for (int s = m->layers[i].inputs[0]; s >= 0; s = m->layers[s].inputs[0]) {
+            if (s == *t) model_unfuse_relu_source(m, i);
+            if (s == *t || !layer_output_aliases_input(&m->layers[s])) break;
+        }
     }
     m->cam_t = *t;
     return CLCAM_OK;
