@@ -171,3 +171,152 @@ __kernel void road_solve(__global const float *input, __global float *work,
             if (kp[i] == 0.0f)
                 x[i] += noise * road_normal(seed, (uint)index[b], (uint)s, (uint)c, (uint)i);
 }
+
+/* road_solve for CPU devices, which vectorise only what one work-item holds as explicit
+ * vectors: one work-item runs ROAD_LANES solves at once, one per lane of a float vector, each
+ * the same operations in the same order as road_solve with one item per group (bitwise the
+ * same results; tests/test_road.c). A lane that has stopped is frozen by select(); the loop
+ * runs while any lane is active. Lanes take the chunk's solves ordered by (s, c, j), so a
+ * vector holds the same percentile, side and channel of consecutive images, which need
+ * similar iteration counts; lanes past the end remove nothing and stop at once. work: keep
+ * [count, HW] (road_mask's), then per vector x, r, p, A p, each [HW][ROAD_LANES], then per
+ * vector the removed flags, uchar [HW][ROAD_LANES]. */
+#define ROAD_LANES 16
+#define road_vf float16
+#define road_vi int16
+#define road_vload vload16
+#define road_vstore vstore16
+#define road_vflags(i, p) (convert_int16(vload16((i), (p))) != (int16)0)
+
+/* Solve t of the chunk in (s, c, j) order: its index j * C + c in the chunk, or -1 past the
+ * end. The copies j of one s are j0, j0 + S, ... (q = first + j, s = q % S). */
+static int road_lane_solve(int t, int C, int S, int first, int count)
+{
+    for (int s = 0; s < S; s++) {
+        int j0 = (s - first % S + S) % S, n = j0 < count ? (count - 1 - j0) / S + 1 : 0;
+        if (t < n * C) return (j0 + (t % n) * S) * C + t / n;
+        t -= n * C;
+    }
+    return -1;
+}
+
+/* road_residual for ROAD_LANES interleaved systems: x is [H * W][ROAD_LANES]. */
+static road_vf road_residual_lanes(__global const float *x, int y, int xx, int H, int W)
+{
+    int i = y * W + xx;
+    road_vf xi = road_vload(i, x), acc = (road_vf)0.0f;
+    if (y > 0 && y < H - 1 && xx > 0 && xx < W - 1) {
+        const float d = 1.0f / 6.0f, g = 1.0f / 12.0f;
+        acc += g * (road_vload(i - W - 1, x) - xi);
+        acc += d * (road_vload(i - W, x) - xi);
+        acc += g * (road_vload(i - W + 1, x) - xi);
+        acc += d * (road_vload(i - 1, x) - xi);
+        acc += d * (road_vload(i + 1, x) - xi);
+        acc += g * (road_vload(i + W - 1, x) - xi);
+        acc += d * (road_vload(i + W, x) - xi);
+        acc += g * (road_vload(i + W + 1, x) - xi);
+        return acc;
+    }
+    for (int dy = -1; dy <= 1; dy++)
+        for (int dx = -1; dx <= 1; dx++) {
+            int yy = y + dy, xc = xx + dx;
+            if ((dy == 0 && dx == 0) || yy < 0 || yy >= H || xc < 0 || xc >= W) continue;
+            float w = (dy == 0 || dx == 0) ? 1.0f / 6.0f : 1.0f / 12.0f;
+            acc += w * (road_vload(yy * W + xc, x) - xi);
+        }
+    return acc;
+}
+
+/* One work-item per vector of ROAD_LANES solves (groups of them, n_vec in all). */
+__kernel void road_solve_lanes(__global const float *input, __global float *work,
+                               __global const int *index, __global float *chunk, int C, int H,
+                               int W, int S, int first, int count, float noise, uint seed,
+                               float tol2, int max_iter, int n_vec)
+{
+    int v = get_global_id(0);
+    if (v >= n_vec) return;
+    const int L = ROAD_LANES;
+    int HW = H * W;
+    size_t block = (size_t)HW * L;
+    __global const float *keep = work;
+    __global float *x = work + (size_t)count * HW + (size_t)v * 4 * block;
+    __global float *r = x + block, *pv = r + block, *ap = pv + block;
+    __global uchar *rm =
+        (__global uchar *)(work + (size_t)count * HW + (size_t)n_vec * 4 * block) + v * block;
+
+    for (int l = 0; l < L; l++) {
+        int g = road_lane_solve(v * L + l, C, S, first, count);
+        for (int i = 0; i < HW; i++) { /* unused lane: nothing removed, done at once */
+            x[i * L + l] = 0.0f;
+            rm[i * L + l] = 0;
+            pv[i * L + l] = 0.0f;
+        }
+        if (g < 0) continue;
+        int j = g / C, c = g % C, b = (first + j) / S;
+        __global const float *in = input + (size_t)(b * C + c) * HW;
+        __global const float *kp = keep + (size_t)j * HW;
+        for (int i = 0; i < HW; i++) {
+            int removed = kp[i] == 0.0f;
+            x[i * L + l] = removed ? 0.0f : in[i];
+            rm[i * L + l] = removed ? 1 : 0;
+        }
+    }
+    road_vf bb = (road_vf)0.0f;
+    for (int pass = 0; pass < ROAD_PASSES; pass++) {
+        road_vf part = (road_vf)0.0f;
+        for (int y = 0, i = 0; y < H; y++)
+            for (int xx = 0; xx < W; xx++, i++) {
+                road_vi rem = road_vflags(i, rm);
+                road_vf ri = road_residual_lanes(x, y, xx, H, W);
+                road_vstore(ri, i, r);
+                road_vstore(select((road_vf)0.0f, ri, rem), i, pv);
+                part = select(part, part + ri * ri, rem);
+            }
+        road_vf rr = part;
+        if (pass == 0) bb = rr;
+        road_vi act = rr > tol2 * bb;
+        for (int it = 0; it < max_iter && any(act); it++) {
+            part = (road_vf)0.0f;
+            for (int y = 0, i = 0; y < H; y++)
+                for (int xx = 0; xx < W; xx++, i++) {
+                    road_vi rem = road_vflags(i, rm);
+                    road_vf a = select((road_vf)0.0f, -road_residual_lanes(pv, y, xx, H, W), rem);
+                    road_vstore(a, i, ap);
+                    part += road_vload(i, pv) * a;
+                }
+            road_vf pap = part;
+            road_vi pos = pap > 0.0f;
+            road_vf alpha = select((road_vf)0.0f, rr / pap, pos);
+            part = (road_vf)0.0f;
+            for (int i = 0; i < HW; i++) {
+                road_vi rem = road_vflags(i, rm), upd = rem & act;
+                road_vf xi = road_vload(i, x), ri = road_vload(i, r);
+                road_vf rn = ri - alpha * road_vload(i, ap);
+                road_vstore(select(xi, xi + alpha * road_vload(i, pv), upd), i, x);
+                road_vstore(select(ri, rn, upd), i, r);
+                part = select(part, part + rn * rn, rem);
+            }
+            road_vf rn = select((road_vf)0.0f, part, pos); /* p = 0: nothing left to solve */
+            road_vf beta = rn / rr;
+            rr = select(rr, rn, act);
+            for (int i = 0; i < HW; i++) {
+                road_vi upd = road_vflags(i, rm) & act;
+                road_vf p = road_vload(i, pv);
+                road_vstore(select(p, road_vload(i, r) + beta * p, upd), i, pv);
+            }
+            act &= rr > tol2 * bb;
+        }
+    }
+    for (int l = 0; l < L; l++) {
+        int g = road_lane_solve(v * L + l, C, S, first, count);
+        if (g < 0) continue;
+        int j = g / C, c = g % C, q = first + j, b = q / S, s = q % S;
+        __global float *out = chunk + (size_t)g * HW;
+        for (int i = 0; i < HW; i++) {
+            float xi = x[i * L + l];
+            if (noise != 0.0f && rm[i * L + l])
+                xi += noise * road_normal(seed, (uint)index[b], (uint)s, (uint)c, (uint)i);
+            out[i] = xi;
+        }
+    }
+}
