@@ -186,7 +186,10 @@ __kernel void road_solve(__global const float *input, __global float *work,
 #define road_vi int16
 #define road_vload vload16
 #define road_vstore vstore16
-#define road_vflags(i, p) (convert_int16(vload16((i), (p))) != (int16)0)
+/* the removed flags of pixel i, loaded as one uint4 (PoCL assembles a uchar16 vload piece by
+ * piece) */
+#define road_vflags(i, p) \
+    (convert_int16(as_uchar16(vload4((i), (__global const uint *)(p)))) != (int16)0)
 
 /* Solve t of the chunk in (s, c, j) order: its index j * C + c in the chunk, or -1 past the
  * end. The copies j of one s are j0, j0 + S, ... (q = first + j, s = q % S). */
@@ -200,23 +203,29 @@ static int road_lane_solve(int t, int C, int S, int first, int count)
     return -1;
 }
 
-/* road_residual for ROAD_LANES interleaved systems: x is [H * W][ROAD_LANES]. */
+/* road_residual's inside-the-image branch for ROAD_LANES interleaved systems (x is
+ * [H * W][ROAD_LANES]), small enough to be inlined into the sweeps. */
+static inline road_vf road_inside_lanes(__global const float *x, int i, int W)
+{
+    const float d = 1.0f / 6.0f, g = 1.0f / 12.0f;
+    road_vf xi = road_vload(i, x), acc = (road_vf)0.0f;
+    acc += g * (road_vload(i - W - 1, x) - xi);
+    acc += d * (road_vload(i - W, x) - xi);
+    acc += g * (road_vload(i - W + 1, x) - xi);
+    acc += d * (road_vload(i - 1, x) - xi);
+    acc += d * (road_vload(i + 1, x) - xi);
+    acc += g * (road_vload(i + W - 1, x) - xi);
+    acc += d * (road_vload(i + W, x) - xi);
+    acc += g * (road_vload(i + W + 1, x) - xi);
+    return acc;
+}
+
+/* road_residual for ROAD_LANES interleaved systems. */
 static road_vf road_residual_lanes(__global const float *x, int y, int xx, int H, int W)
 {
     int i = y * W + xx;
+    if (y > 0 && y < H - 1 && xx > 0 && xx < W - 1) return road_inside_lanes(x, i, W);
     road_vf xi = road_vload(i, x), acc = (road_vf)0.0f;
-    if (y > 0 && y < H - 1 && xx > 0 && xx < W - 1) {
-        const float d = 1.0f / 6.0f, g = 1.0f / 12.0f;
-        acc += g * (road_vload(i - W - 1, x) - xi);
-        acc += d * (road_vload(i - W, x) - xi);
-        acc += g * (road_vload(i - W + 1, x) - xi);
-        acc += d * (road_vload(i - 1, x) - xi);
-        acc += d * (road_vload(i + 1, x) - xi);
-        acc += g * (road_vload(i + W - 1, x) - xi);
-        acc += d * (road_vload(i + W, x) - xi);
-        acc += g * (road_vload(i + W + 1, x) - xi);
-        return acc;
-    }
     for (int dy = -1; dy <= 1; dy++)
         for (int dx = -1; dx <= 1; dx++) {
             int yy = y + dy, xc = xx + dx;
@@ -226,6 +235,11 @@ static road_vf road_residual_lanes(__global const float *x, int y, int xx, int H
         }
     return acc;
 }
+
+/* road_residual_lanes at pixel (y, xx), the inside branch inlined. */
+#define road_res_lanes(x, y, xx, i)                                                           \
+    ((y) > 0 && (y) < H - 1 && (xx) > 0 && (xx) < W - 1 ? road_inside_lanes((x), (i), W)      \
+                                                         : road_residual_lanes((x), (y), (xx), H, W))
 
 /* One work-item per vector of ROAD_LANES solves (groups of them, n_vec in all). */
 __kernel void road_solve_lanes(__global const float *input, __global float *work,
@@ -267,7 +281,7 @@ __kernel void road_solve_lanes(__global const float *input, __global float *work
         for (int y = 0, i = 0; y < H; y++)
             for (int xx = 0; xx < W; xx++, i++) {
                 road_vi rem = road_vflags(i, rm);
-                road_vf ri = road_residual_lanes(x, y, xx, H, W);
+                road_vf ri = road_res_lanes(x, y, xx, i);
                 road_vstore(ri, i, r);
                 road_vstore(select((road_vf)0.0f, ri, rem), i, pv);
                 part = select(part, part + ri * ri, rem);
@@ -280,7 +294,7 @@ __kernel void road_solve_lanes(__global const float *input, __global float *work
             for (int y = 0, i = 0; y < H; y++)
                 for (int xx = 0; xx < W; xx++, i++) {
                     road_vi rem = road_vflags(i, rm);
-                    road_vf a = select((road_vf)0.0f, -road_residual_lanes(pv, y, xx, H, W), rem);
+                    road_vf a = select((road_vf)0.0f, -road_res_lanes(pv, y, xx, i), rem);
                     road_vstore(a, i, ap);
                     part += road_vload(i, pv) * a;
                 }
