@@ -326,6 +326,7 @@ __kernel void road_solve_lanes(__global const float *input, __global float *work
         if (g < 0) continue;
         int j = g / C, c = g % C, q = first + j, b = q / S, s = q % S;
         __global float *out = chunk + (size_t)g * HW;
+        /* scalar noise: PoCL's float16 log differs from its scalar log now and then */
         for (int i = 0; i < HW; i++) {
             float xi = x[i * L + l];
             if (noise != 0.0f && rm[i * L + l])
