@@ -82,8 +82,9 @@ clcam_status op_metric_road(cl_ctx *ctx, cl_mem input, cl_mem maps, int T, int r
         int n_vec = (int)road_vectors(count, C);
         TRY(cl_check_elems("ROAD scratch", (unsigned long long)n_vec * ROAD_LANES * 5 * HW, err));
         TRY(cl_ctx_kernel(ctx, "road_solve_lanes", &k, err));
-        TRY(CL_ARGS(ctx, k, err, CL_ARG(input), CL_ARG(scratch), CL_ARG(index), CL_ARG(chunk),
-                    CL_ARG(C), CL_ARG(H), CL_ARG(W), CL_ARG(S), CL_ARG(first), CL_ARG(count),
+        TRY(CL_ARGS(ctx, k, err, CL_ARG(input), CL_ARG(scratch), CL_ARG(index), CL_ARG(sorted),
+                    CL_ARG(pct), CL_ARG(chunk), CL_ARG(C), CL_ARG(H), CL_ARG(W), CL_ARG(S),
+                    CL_ARG(first), CL_ARG(count),
                     CL_ARG(noise), CL_ARG(seed), CL_ARG(tol2), CL_ARG(max_iter), CL_ARG(n_vec)));
         /* groups of one item: nothing is vectorised across items, as in road_solve on a CPU */
         TRY(cl_ctx_launch_groups(ctx, k, (size_t)n_vec, 1, err));

@@ -20,19 +20,17 @@ static float road_normal(uint seed, uint index, uint s, uint c, uint pixel)
     return sqrt(-2.0f * log(u1)) * cos(6.283185307179586f * u2);
 }
 
-/* keep[j, p] = 1 (else 0) where copy q = first + j keeps pixel p. The threshold is
- * np.percentile's linear interpolation between the ascending values at (HW - 1) * pct / 100,
- * evaluated as numpy's _lerp but in float (numpy's double, rounded to float32 by torch's
- * comparison, can differ only when the two values are a few ulps apart); ascending values
- * come from sorted (descending map) read from its end for MoRF, and as 1 - sorted read from
- * its start for LeRF. pct is clamped to [0, 100]. One work-item per (copy, pixel). */
-__kernel void road_mask(__global const float *maps, __global const float *sorted,
-                        __global const int *pct, __global float *keep, int T, int rank_t, int S,
-                        int HW, int first, int n)
+/* Copy q's threshold: keep[j, p] = 1 (else 0) where copy q = first + j has v < thr, v the
+ * map (MoRF) or 1 - map (LeRF) at p. The threshold is np.percentile's linear interpolation
+ * between the ascending values at (HW - 1) * pct / 100, evaluated as numpy's _lerp but in
+ * float (numpy's double, rounded to float32 by torch's comparison, can differ only when the
+ * two values are a few ulps apart); ascending values come from sorted (descending map) read
+ * from its end for MoRF, and as 1 - sorted read from its start for LeRF. pct is clamped to
+ * [0, 100]. */
+static float road_threshold(__global const float *sorted, __global const int *pct, int S,
+                            int HW, int q)
 {
-    int i = get_global_id(0);
-    if (i >= n) return;
-    int j = i / HW, p = i % HW, q = first + j, b = q / S, s = q % S;
+    int b = q / S, s = q % S;
     int lerf = s & 1, num = (HW - 1) * clamp(pct[s / 2], 0, 100);
     int lo = num / 100, hi = lo + 1 < HW ? lo + 1 : HW - 1;
     float g = (float)(num % 100) / 100.0f;
@@ -40,7 +38,19 @@ __kernel void road_mask(__global const float *maps, __global const float *sorted
     float a = lerf ? 1.0f - srt[lo] : srt[HW - 1 - lo];
     float c = lerf ? 1.0f - srt[hi] : srt[HW - 1 - hi];
     float d = c - a;
-    float thr = g < 0.5f ? a + d * g : c - d * (1.0f - g);
+    return g < 0.5f ? a + d * g : c - d * (1.0f - g);
+}
+
+/* One work-item per (copy, pixel). */
+__kernel void road_mask(__global const float *maps, __global const float *sorted,
+                        __global const int *pct, __global float *keep, int T, int rank_t, int S,
+                        int HW, int first, int n)
+{
+    int i = get_global_id(0);
+    if (i >= n) return;
+    int j = i / HW, p = i % HW, q = first + j, b = q / S, s = q % S;
+    int lerf = s & 1;
+    float thr = road_threshold(sorted, pct, S, HW, q);
     float m = maps[(b * T + rank_t) * HW + p];
     float v = lerf ? 1.0f - m : m;
     keep[i] = v < thr ? 1.0f : 0.0f;
@@ -178,7 +188,8 @@ __kernel void road_solve(__global const float *input, __global float *work,
  * same results; tests/test_road.c). A lane that has stopped is frozen by select(); the loop
  * runs while any lane is active. Lanes take the chunk's solves ordered by (s, c, j), so a
  * vector holds the same percentile, side and channel of consecutive images, which need
- * similar iteration counts; lanes past the end remove nothing and stop at once. work: keep
+ * similar iteration counts, and the copies that remove every pixel (nothing to solve) last;
+ * lanes past the end remove nothing and stop at once. work: keep
  * [count, HW] (road_mask's), then per vector x, r, p, A p, each [HW][ROAD_LANES], then per
  * vector the removed flags, uchar [HW][ROAD_LANES]. */
 #define ROAD_LANES 16
@@ -191,15 +202,39 @@ __kernel void road_solve(__global const float *input, __global float *work,
 #define road_vflags(i, p) \
     (convert_int16(as_uchar16(vload4((i), (__global const uint *)(p)))) != (int16)0)
 
-/* Solve t of the chunk in (s, c, j) order: its index j * C + c in the chunk, or -1 past the
- * end. The copies j of one s are j0, j0 + S, ... (q = first + j, s = q % S). */
-static int road_lane_solve(int t, int C, int S, int first, int count)
+/* Whether copy q removes every pixel or none, so that b = 0 and there is nothing to solve:
+ * no v, or every v, below road_mask's threshold (a ReLU'd map with more zeros than the
+ * percentile, a constant map, percentile 0 or 100). */
+static int road_trivial(__global const float *sorted, __global const int *pct, int HW, int S,
+                        int q)
 {
-    for (int s = 0; s < S; s++) {
-        int j0 = (s - first % S + S) % S, n = j0 < count ? (count - 1 - j0) / S + 1 : 0;
-        if (t < n * C) return (j0 + (t % n) * S) * C + t / n;
-        t -= n * C;
-    }
+    __global const float *srt = sorted + (q / S) * HW;
+    int lerf = q % S & 1;
+    float thr = road_threshold(sorted, pct, S, HW, q);
+    float vmin = lerf ? 1.0f - srt[0] : srt[HW - 1], vmax = lerf ? 1.0f - srt[HW - 1] : srt[0];
+    return !(vmin < thr) || vmax < thr;
+}
+
+/* Solve t of the chunk in (s, c, j) order, those with something to solve first: its index
+ * j * C + c in the chunk, or -1 past the end. The copies j of one s are j0, j0 + S, ...
+ * (q = first + j, s = q % S). */
+static int road_lane_solve(int t, __global const float *sorted, __global const int *pct,
+                           int HW, int C, int S, int first, int count)
+{
+    for (int trivial = 0; trivial < 2; trivial++)
+        for (int s = 0; s < S; s++) {
+            int j0 = (s - first % S + S) % S, n = 0;
+            for (int j = j0; j < count; j += S)
+                n += road_trivial(sorted, pct, HW, S, first + j) == trivial;
+            if (t >= n * C) {
+                t -= n * C;
+                continue;
+            }
+            int c = t / n, k = t % n;
+            for (int j = j0; j < count; j += S)
+                if (road_trivial(sorted, pct, HW, S, first + j) == trivial && k-- == 0)
+                    return j * C + c;
+        }
     return -1;
 }
 
@@ -243,7 +278,8 @@ static road_vf road_residual_lanes(__global const float *x, int y, int xx, int H
 
 /* One work-item per vector of ROAD_LANES solves (groups of them, n_vec in all). */
 __kernel void road_solve_lanes(__global const float *input, __global float *work,
-                               __global const int *index, __global float *chunk, int C, int H,
+                               __global const int *index, __global const float *sorted,
+                               __global const int *pct, __global float *chunk, int C, int H,
                                int W, int S, int first, int count, float noise, uint seed,
                                float tol2, int max_iter, int n_vec)
 {
@@ -259,7 +295,7 @@ __kernel void road_solve_lanes(__global const float *input, __global float *work
         (__global uchar *)(work + (size_t)count * HW + (size_t)n_vec * 4 * block) + v * block;
 
     for (int l = 0; l < L; l++) {
-        int g = road_lane_solve(v * L + l, C, S, first, count);
+        int g = road_lane_solve(v * L + l, sorted, pct, HW, C, S, first, count);
         for (int i = 0; i < HW; i++) { /* unused lane: nothing removed, done at once */
             x[i * L + l] = 0.0f;
             rm[i * L + l] = 0;
@@ -322,7 +358,7 @@ __kernel void road_solve_lanes(__global const float *input, __global float *work
         }
     }
     for (int l = 0; l < L; l++) {
-        int g = road_lane_solve(v * L + l, C, S, first, count);
+        int g = road_lane_solve(v * L + l, sorted, pct, HW, C, S, first, count);
         if (g < 0) continue;
         int j = g / C, c = g % C, q = first + j, b = q / S, s = q % S;
         __global float *out = chunk + (size_t)g * HW;
