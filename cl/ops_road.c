@@ -33,8 +33,8 @@ static size_t road_group_size(cl_ctx *ctx)
 
 /* Lanes or groups. A CPU device vectorises only explicit vectors, so there one item runs
  * ROAD_LANES solves in the lanes of a float16, bitwise the same results as one item per solve
- * (tests/test_road.c), 3.7x faster (PoCL on AVX-512, 256 CIFAR-10 images x 8 copies x 3
- * channels: 1.49 s -> 0.40 s; 8 lanes were slower than 16); GPUs keep the groups.
+ * (tests/test_road.c), 3.9x faster (PoCL on AVX-512, 256 CIFAR-10 images x 8 copies x 3
+ * channels: 1.49 s -> 0.38 s; 8 lanes were slower than 16); GPUs keep the groups.
  * CLCAM_ROAD_SOLVER=lanes|groups overrides the device's choice, and CLCAM_ROAD_WG=N alone
  * means groups (the tests run both). */
 static int road_use_lanes(const cl_ctx *ctx)
