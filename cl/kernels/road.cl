@@ -189,10 +189,9 @@ __kernel void road_solve(__global const float *input, __global float *work,
  * runs while any lane is active. Lanes take the chunk's solves ordered by (s, j, c), so a
  * vector holds the same percentile and side of few consecutive images, every channel of one
  * image sharing its mask and so nearly its iteration count (10% faster than (s, c, j)), and
- * the copies that remove every pixel or none (nothing to solve) last;
- * lanes past the end remove nothing and stop at once. work: keep
- * [count, HW] (road_mask's), then per vector x, r, p, A p, each [HW][ROAD_LANES], then per
- * vector the removed flags, uchar [HW][ROAD_LANES]. */
+ * the copies that remove every pixel or none (nothing to solve) last; lanes past the end
+ * remove nothing and stop at once. work: keep [count, HW] (road_mask's), then per vector x,
+ * r, p, A p, each [HW][ROAD_LANES], then per vector the removed flags, uchar [HW][ROAD_LANES]. */
 #define ROAD_LANES 16
 #define road_vf float16
 #define road_vi int16
@@ -205,7 +204,7 @@ __kernel void road_solve(__global const float *input, __global float *work,
 
 /* Whether copy q removes every pixel or none, so that b = 0 and there is nothing to solve:
  * no v, or every v, below road_mask's threshold (a ReLU'd map with more zeros than the
- * percentile, a constant map, percentile 0 or 100). */
+ * percentile, a constant map, percentile 0). Only the order of the lanes depends on it. */
 static int road_trivial(__global const float *sorted, __global const int *pct, int HW, int S,
                         int q)
 {
