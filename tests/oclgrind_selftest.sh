@@ -24,8 +24,9 @@ trap 'rm -rf "$work"' EXIT
 # empty oclgrind log; otherwise prints what was wrong and returns 1.
 run_check() {
   local tag="$1" variants="$2" kdir="${3:-}" rc problems=()
-  # ROAD's solver in work-groups (a GPU's way; a CPU device gets one item per solve), so the
-  # simulator checks its barriers and local reductions for races.
+  # ROAD's solver in work-groups (a GPU's way), so the simulator checks its barriers and local
+  # reductions for races; the selftest's ROAD case runs its first chunk in vector lanes (a CPU
+  # device's way) whatever this says.
   CLCAM_ROAD_WG=256 CLCAM_KERNEL_DIR="$kdir" CLCAM_CACHE_DIR="$work/cache-$tag" \
     oclgrind --check-api --data-races --log "$work/$tag.oclgrind" \
     "$clcam" selftest --device any --variants "$variants" > "$work/$tag.out" 2> "$work/$tag.err"

@@ -109,8 +109,9 @@ clcam_add_test(road_scipy /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/tests/roa
   $<TARGET_FILE:test_road>)
 set_tests_properties(road_scipy PROPERTIES TIMEOUT 300 LABELS torch)
 
-# ROAD's solver with work-groups of up to 256 items, the size GPUs get: on a CPU device each
-# solve is one work-item (cl/ops_road.c), so test_road alone would not run the group reductions.
+# ROAD's solver with work-groups of up to 256 items, the size GPUs get: a CPU device runs 16
+# solves per work-item in vector lanes (cl/ops_road.c), so test_road alone would not run the
+# group reductions (both runs also compare the lanes with one work-item per solve, bitwise).
 clcam_add_test(test_road_groups $<TARGET_FILE:test_road>)
 set_property(TEST test_road_groups APPEND PROPERTY ENVIRONMENT CLCAM_ROAD_WG=256)
 # The direct convolution's run-time-geometry kernel on the shapes the fixed ones take

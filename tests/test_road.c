@@ -1,6 +1,9 @@
 /* op_metric_road (cl/ops_road.c) against the plain-C reference (pipeline/metrics/
  * reference_road.c): odd, small and full sizes, MoRF and LeRF at several percentiles, noise
- * off and on, maps with ties, and the all-removed case whose imputation must stay 0.
+ * off and on, maps with ties, and the all-removed case whose imputation must stay 0; and the
+ * CPU devices' solver (road_solve_lanes, 16 solves per work-item) bitwise equal to one
+ * work-item per solve (road_solve) on every case, lanes left unused included, and on 1.5
+ * million noise values.
  * `test_road --dump C H W PCT LERF IN OUT` imputes one raw float32 image (C*H*W values, then
  * the H*W map) without noise, for tests/road_scipy.py. */
 #include <math.h>
@@ -124,6 +127,37 @@ done:
     return worst;
 }
 
+/* Sets CLCAM_ROAD_SOLVER and CLCAM_ROAD_WG (NULL: unset). */
+static void road_env(const char *solver, const char *wg)
+{
+    if (solver) setenv("CLCAM_ROAD_SOLVER", solver, 1);
+    else unsetenv("CLCAM_ROAD_SOLVER");
+    if (wg) setenv("CLCAM_ROAD_WG", wg, 1);
+    else unsetenv("CLCAM_ROAD_WG");
+}
+
+/* Case k's imputations by road_solve_lanes and by road_solve with one item per solve: the
+ * number of values whose bits differ (-1 on a device error). */
+static long road_lanes_diff(cl_ctx *ctx, const road_case *k)
+{
+    float *lanes, *one, *w0, *w1;
+    size_t n_out = (size_t)k->batch * 2 * k->n_pct * k->C * k->H * k->W;
+    long differ = -1;
+    road_env("lanes", NULL);
+    double d0 = road_run(ctx, k, &lanes, &w0);
+    road_env("groups", "1");
+    double d1 = road_run(ctx, k, &one, &w1);
+    if (d0 >= 0 && d1 >= 0) {
+        differ = 0;
+        for (size_t j = 0; j < n_out; j++) differ += memcmp(&lanes[j], &one[j], sizeof(float)) != 0;
+    }
+    free(lanes);
+    free(one);
+    free(w0);
+    free(w1);
+    return differ;
+}
+
 /* The --dump mode: one image, one copy, noise 0. */
 static int road_dump(cl_ctx *ctx, char **argv)
 {
@@ -221,6 +255,25 @@ int main(int argc, char **argv)
         free(got);
         free(want);
     }
+    /* The lanes solver against one item per solve, bitwise, whatever this run's environment
+     * chose above (tests/scripts.cmake runs this test with CLCAM_ROAD_WG=256 too). */
+    const char *env_solver = getenv("CLCAM_ROAD_SOLVER"), *env_wg = getenv("CLCAM_ROAD_WG");
+    char *keep_solver = env_solver ? strdup(env_solver) : NULL;
+    char *keep_wg = env_wg ? strdup(env_wg) : NULL;
+    /* every pixel removed, nothing to solve: 1.5 million noise values (PoCL's float16 log
+     * differs from its scalar log in about 1 of 100,000: the noise must stay scalar) */
+    const road_case noisy = {4, 1, 0, 3, 128, 128, 4, {20, 40, 60, 80}, 0.01f, 2, 32};
+    for (size_t i = 0; i <= sizeof cases / sizeof cases[0]; i++) {
+        const road_case *k = i < sizeof cases / sizeof cases[0] ? &cases[i] : &noisy;
+        long differ = road_lanes_diff(&ctx, k);
+        CHECK(differ == 0, "%dx%d C=%d kind %d noise %g chunk %d: lanes and one item per solve "
+              "differ in %ld values", k->H, k->W, k->C, k->kind, k->noise, k->chunk, differ);
+        printf("road %dx%d C=%d kind %d noise %g chunk %d: lanes bitwise equal to one item: %s\n",
+               k->H, k->W, k->C, k->kind, k->noise, k->chunk, differ == 0 ? "yes" : "NO");
+    }
+    road_env(keep_solver, keep_wg);
+    free(keep_solver);
+    free(keep_wg);
     /* The generator is N(0, 1): mean and deviation over 200,000 keys. */
     double sum = 0.0, sum2 = 0.0;
     const int draws = 200000;

@@ -1,6 +1,9 @@
 /* The selftest's ROAD case: op_metric_road (masks, CG imputation, noise) against
- * ref_metric_road's double SOR solve, in two chunks so `first` is exercised. */
+ * ref_metric_road's double SOR solve, in two chunks so `first` is exercised: the first by the
+ * CPU devices' solver (vector lanes), the second by work-groups (CLCAM_ROAD_WG's size), so
+ * both run on any device, the simulator's included. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "../../cl/ops_metrics.h"
 #include "../metrics/reference_road.h"
@@ -28,6 +31,7 @@ clcam_status case_road(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam
     operand *in = NULL, *maps = NULL, *sorted = NULL, *dpct = NULL, *index = NULL, *out = NULL,
             *work = NULL, *got = NULL, *want = NULL;
     road_ranked *rk = malloc((size_t)HW * sizeof *rk);
+    char *solver = NULL; /* CLCAM_ROAD_SOLVER as it was, restored at the end */
     if (!rk) {
         st = err_set(err, CLCAM_ERR_NOMEM, "selftest: out of memory");
         goto exit;
@@ -58,8 +62,14 @@ clcam_status case_road(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam
     TRY(cl_ctx_upload(ctx, sorted->dev, srt, sorted->n * sizeof(float), err));
     TRY(cl_ctx_upload(ctx, dpct->dev, dpct->host, NPCT * sizeof(int), err));
     TRY(cl_ctx_upload(ctx, index->dev, index->host, (size_t)B * sizeof(int), err));
+    const char *env = getenv("CLCAM_ROAD_SOLVER");
+    if (env && !(solver = strdup(env))) {
+        st = err_set(err, CLCAM_ERR_NOMEM, "selftest: out of memory");
+        goto exit;
+    }
     for (int first = 0; first < copies; first += chunk) {
         int count = copies - first < chunk ? copies - first : chunk;
+        setenv("CLCAM_ROAD_SOLVER", first == 0 ? "lanes" : "groups", 1);
         TRY(op_metric_road(ctx, in->dev, maps->dev, T, RANK, sorted->dev, dpct->dev, NPCT, 0.01f,
                            9u, index->dev, out->dev, work->dev, C, H, W, first, count, err));
         TRY(cl_ctx_download(ctx, out->dev, (float *)got->host + (size_t)first * C * HW,
@@ -70,6 +80,9 @@ clcam_status case_road(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam
     compare(r, got->host, want->host, (size_t)copies * C * HW, 1e-5, 1e-5);
     snprintf(r->sizes, sizeof r->sizes, "%dx%dx%dx%d, %d copies", B, C, H, W, copies);
 exit:
+    if (solver) setenv("CLCAM_ROAD_SOLVER", solver, 1);
+    else unsetenv("CLCAM_ROAD_SOLVER");
+    free(solver);
     free(rk);
     return st;
 }
