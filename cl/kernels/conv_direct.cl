@@ -24,7 +24,9 @@
 #define DIRECT_RB 16 /* output channels per work-item */
 
 /* inp [b, C, Hp, Wp] = in [b, C, H, W] moved by (pad, pad), zero around; a work-item per
- * padded row. Hp and Wp cover every row and column a work-item reads, tails included. */
+ * padded row, its values moved 16 at a time (a loop with a bounds check per value made this
+ * copy 20% of the CIFAR ResNet's device time). Hp and Wp cover every row and column a
+ * work-item reads, tails included. */
 __kernel void conv_direct_pad(__global const float *in, __global float *inp, int H, int W,
                               int pad, int Hp, int Wp, int n)
 {
@@ -33,11 +35,12 @@ __kernel void conv_direct_pad(__global const float *in, __global float *inp, int
     int y = gid % Hp - pad, plane = gid / Hp;
     __global float *dst = inp + gid * Wp;
     __global const float *src = in + (plane * H + y) * W;
-    int inside = y >= 0 && y < H;
-    for (int x = 0; x < Wp; x++) {
-        int ix = x - pad;
-        dst[x] = inside && ix >= 0 && ix < W ? src[ix] : 0.0f;
-    }
+    int x = 0, end = y >= 0 && y < H ? pad : Wp; /* zeros before the row's values */
+    for (; x < end; x++) dst[x] = 0.0f;
+    if (end == Wp) return;
+    for (; x + 16 <= pad + W; x += 16) vstore16(vload16(0, src + x - pad), 0, dst + x);
+    for (; x < pad + W; x++) dst[x] = src[x - pad];
+    for (; x < Wp; x++) dst[x] = 0.0f;
 }
 
 /* wp [K / 16 rounded up, ckk, 16] from weight [K, ckk]; channels past K get 0 (computed,
