@@ -137,11 +137,11 @@ exit:
     return st;
 }
 
-static clcam_status case_conv(cl_ctx *ctx, scratch *s, int v, conv_method method, int k, int pad,
-                              int stride, selftest_result *r, clcam_err *err)
+static clcam_status case_conv_sized(cl_ctx *ctx, scratch *s, int B, int C, int H, int W,
+                                    conv_method method, int k, int pad, int stride,
+                                    selftest_result *r, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
-    SIZES(v);
     int K = C + 2, OH = (H + 2 * pad - k) / stride + 1, OW = (W + 2 * pad - k) / stride + 1;
     size_t no = (size_t)B * K * OH * OW, nw = (size_t)K * C * k * k;
     operand *in = NULL, *w = NULL, *b = NULL, *out = NULL, *want = NULL;
@@ -160,6 +160,13 @@ static clcam_status case_conv(cl_ctx *ctx, scratch *s, int v, conv_method method
              stride, pad);
 exit:
     return st;
+}
+
+static clcam_status case_conv(cl_ctx *ctx, scratch *s, int v, conv_method method, int k, int pad,
+                              int stride, selftest_result *r, clcam_err *err)
+{
+    SIZES(v);
+    return case_conv_sized(ctx, s, B, C, H, W, method, k, pad, stride, r, err);
 }
 
 static clcam_status case_conv_im2col(cl_ctx *ctx, scratch *s, int v, selftest_result *r, clcam_err *err)
@@ -183,6 +190,17 @@ static clcam_status case_conv_direct(cl_ctx *ctx, scratch *s, int v, selftest_re
 {
     static const int GEOM[VARIANTS][3] = {{3, 1, 1}, {5, 2, 2}, {1, 0, 1}};
     return case_conv(ctx, s, v, CONV_DIRECT, GEOM[v][0], GEOM[v][1], GEOM[v][2], r, err);
+}
+
+/* The direct kernels with a stride-2 geometry fixed and 16-pixel rows (outputs wider than
+ * 8): 3x3 (ResNet's downsampling), 1x1 (its shortcuts), 7x7 (its stem). */
+static clcam_status case_conv_direct_strided(cl_ctx *ctx, scratch *s, int v, selftest_result *r,
+                                             clcam_err *err)
+{
+    static const int GEOM[VARIANTS][7] = {{1, 3, 19, 37, 3, 1, 2}, {2, 5, 19, 37, 1, 0, 2},
+                                          {1, 3, 21, 35, 7, 3, 2}};
+    const int *g = GEOM[v];
+    return case_conv_sized(ctx, s, g[0], g[1], g[2], g[3], CONV_DIRECT, g[4], g[5], g[6], r, err);
 }
 
 /* Backward-data: unpermute + CLBlastSgemm (A^T) + col2im against the scatter reference, with
@@ -359,6 +377,7 @@ static const struct {
     {"packed im2col + own GEMM conv", case_conv_packed},
     {"CLBlastSconvgemm + bias", case_convgemm},
     {"direct conv (conv_direct.cl)", case_conv_direct},
+    {"strided conv (conv_direct.cl)", case_conv_direct_strided},
     {"conv backward: gemm + col2im", case_conv_backward},
     {"CLBlastSgemm linear fwd/bwd", case_linear},
     {"softmax, select_targets, onehot", case_head},
