@@ -34,12 +34,10 @@ except ImportError as e:  # pragma: no cover
     sys.exit(77)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fixture_weights import write_simplecnn_weights  # noqa: E402
+from fixture_weights import SMALL_BATCH as BATCH, SMALL_ROWS as ROWS, SMALL_SETS  # noqa: E402
+from fixture_weights import write_small_run  # noqa: E402
 
-ROWS, BATCH = 23, 4
-SETS = ["--set", f"data.count={ROWS}", "--set", f"batch={BATCH}", "--set",
-        "cam.methods=[gradcam, layercam]", "--set", "cam.metrics=[confidence_drop, deletion]",
-        "--set", "cam.metric_steps=4", "--set", "output.file=out.h5"]
+SETS = SMALL_SETS + ["--set", "output.file=out.h5"]
 TIMEOUT = 180  # seconds for one mpirun: far above the few seconds a run takes
 failures = []
 
@@ -100,18 +98,10 @@ def h5diff(a, b, what):
 
 def make_inputs(tmp):
     rng = np.random.default_rng(16)
-    os.makedirs(os.path.join(tmp, "data"))
-    os.makedirs(os.path.join(tmp, "models"))
-    with h5py.File(os.path.join(tmp, "data", "cifar10.h5"), "w") as f:
-        f["test/images"] = rng.integers(0, 256, (30, 32, 32, 3), dtype=np.uint8)
-        f["test/labels"] = rng.integers(0, 10, 30).astype(np.uint8)
-        f.attrs["class_names"] = [f"c{i}" for i in range(10)]
+    write_small_run(tmp, rng)
     with h5py.File(os.path.join(tmp, "data", "big.h5"), "w") as f:
         f["test/images"] = rng.integers(0, 256, (650, 32, 32, 3), dtype=np.uint8)
         f["test/labels"] = rng.integers(0, 10, 650).astype(np.uint8)
-    write_simplecnn_weights(os.path.join(tmp, "models", "simplecnn_cifar10.h5"), rng)
-    with open(os.path.join(tmp, "run.yaml"), "w"):
-        pass
 
 
 def main():

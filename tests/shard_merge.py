@@ -25,12 +25,8 @@ except ImportError as e:  # pragma: no cover
     sys.exit(77)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fixture_weights import write_simplecnn_weights  # noqa: E402
-
-ROWS, BATCH = 23, 4
-SETS = ["--set", f"data.count={ROWS}", "--set", f"batch={BATCH}", "--set",
-        "cam.methods=[gradcam, layercam]", "--set", "cam.metrics=[confidence_drop, deletion]",
-        "--set", "cam.metric_steps=4"]
+from fixture_weights import SMALL_BATCH as BATCH, SMALL_ROWS as ROWS, SMALL_SETS as SETS  # noqa: E402
+from fixture_weights import write_small_run  # noqa: E402
 # Root attributes that differ between a merged file and the one-process file, and why.
 ROOT_DIFFER = {"created",        # the time each file was written
                "config",         # the one-process file names its own output.file
@@ -53,16 +49,7 @@ def run(cmd, cwd, env=None, expect=0):
 
 
 def make_inputs(tmp):
-    rng = np.random.default_rng(16)
-    os.makedirs(os.path.join(tmp, "data"))
-    os.makedirs(os.path.join(tmp, "models"))
-    with h5py.File(os.path.join(tmp, "data", "cifar10.h5"), "w") as f:
-        f["test/images"] = rng.integers(0, 256, (30, 32, 32, 3), dtype=np.uint8)
-        f["test/labels"] = rng.integers(0, 10, 30).astype(np.uint8)
-        f.attrs["class_names"] = [f"c{i}" for i in range(10)]
-    write_simplecnn_weights(os.path.join(tmp, "models", "simplecnn_cifar10.h5"), rng)
-    with open(os.path.join(tmp, "run.yaml"), "w"):
-        pass
+    write_small_run(tmp, np.random.default_rng(16))
 
 
 def datasets(f):
