@@ -183,26 +183,32 @@ static void launch_fault(long n, const char *what)
 static void test_launch_faults(void)
 {
     char env[128], out[16384];
-    long per_batch = 0;
+    long first = 0, per_batch = 0;
     int rc = run_capture(NULL, "run cfg.yaml --quiet --set output.file=clean.h5", out, sizeof out);
     CHECK(rc == 0 && results_complete("clean.h5") == 1, "clean run: exit %d\n%s", rc, out);
-    /* Launches per batch: the second batch starts with preprocess_u8_nhwc again. */
-    for (long n = 2; n < 400 && !per_batch; n++) {
+    /* Each batch starts with preprocess_u8_nhwc: the first batch's first launch (after the
+     * model's own at upload, e.g. the repacking of conv weights) and launches per batch. */
+    for (long n = 1; n < 400 && !per_batch; n++) {
         snprintf(env, sizeof env, "CLCAM_FAULT=launch_out_of_resources:%ld", n);
         rc = run_capture(env, "run cfg.yaml --quiet --overwrite --set output.file=scan.h5", out, sizeof out);
         if (rc != 1) break;
-        if (strstr(out, "clEnqueueNDRangeKernel(preprocess_u8_nhwc")) per_batch = n - 1;
+        if (strstr(out, "clEnqueueNDRangeKernel(preprocess_u8_nhwc")) {
+            if (first) per_batch = n - first;
+            else first = n;
+        }
     }
     CHECK(per_batch > 0, "no second batch's first launch found (last exit %d)\n%s", rc, out);
     if (per_batch == 0) return;
-    fprintf(stderr, "test_faults: %ld kernel launches a batch\n", per_batch);
+    fprintf(stderr, "test_faults: %ld kernel launches before the first batch, %ld a batch\n", first - 1,
+            per_batch);
     launch_fault(1, "the first launch");
-    launch_fault(2 * per_batch + 1, "the first launch of the third batch");
+    launch_fault(first, "the first batch's first launch");
+    launch_fault(first + 2 * per_batch, "the first launch of the third batch");
     /* Whether the device has done the queued reads when the batches are freed is a race: under
      * ASan without the queue finished first, one try in two or three caught it here. */
     for (int i = 0; i < 4; i++) {
-        launch_fault(per_batch, "the last launch of the first batch, its results' reads queued");
-        launch_fault(3 * per_batch, "the last launch of the third batch, two batches in flight");
+        launch_fault(first + per_batch - 1, "the last launch of the first batch, its results' reads queued");
+        launch_fault(first + 3 * per_batch - 1, "the last launch of the third batch, two batches in flight");
     }
 }
 

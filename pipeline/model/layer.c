@@ -105,6 +105,7 @@ clcam_status layer_upload_into(cl_ctx *ctx, layer *l, int max_batch, cl_mem prev
         snprintf(what, sizeof what, "%s argmax", l->name);
         TRY(cl_ctx_alloc(ctx, sizeof(int) * n_out, &l->d_aux, what, err));
     }
+    if (ops->prepare) TRY(ops->prepare(ctx, l, err));
 exit:
     return st;
 }

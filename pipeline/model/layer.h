@@ -58,7 +58,7 @@ typedef struct {
     int n_weight, n_bias;      /* element counts */
     cl_mem d_weight, d_bias;
     /* conv in a model built for inference (weights_fixed): its weights repacked for the direct
-     * kernels on the first forward pass that uses them, then kept (cl/conv.h). */
+     * kernels at upload (layer_ops.prepare), where the layer goes direct (cl/conv.h). */
     int weights_fixed;
     cl_mem d_wpacked;
     /* Inference only (model.c sets it): a ReLU directly followed by a max-pool is skipped and
@@ -101,6 +101,9 @@ typedef struct {
     int bwd_no_in, bwd_no_out;
     /* Fills l->out from l->in and the parameters; an error names the layer. */
     clcam_status (*output_shape)(layer *l, clcam_err *err);
+    /* After the upload, what the layer keeps on the device besides its parameters (conv: its
+     * weights repacked for the direct kernels); NULL for none. */
+    clcam_status (*prepare)(cl_ctx *ctx, layer *l, clcam_err *err);
     clcam_status (*forward)(cl_ctx *ctx, layer *l, cl_mem in, int batch, clcam_err *err);
     /* din = dLoss/d(input) from dout = dLoss/d(output); NULL where not supported yet. */
     clcam_status (*backward)(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout, cl_mem din,

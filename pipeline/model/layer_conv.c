@@ -39,13 +39,22 @@ static clcam_status conv_forward_layer(cl_ctx *ctx, layer *l, cl_mem in, int bat
             TRY(op_relu_forward(ctx, l->d_out, l->d_out, batch * layer_shape_size(l->out), err));
         goto exit;
     }
-    if (method == CONV_DIRECT && l->weights_fixed && !l->d_wpacked)
-        TRY(conv_direct_pack_weights(ctx, &s, l->d_weight, &l->d_wpacked, err));
     TRY(conv_forward_packed(ctx, method, &s, in, l->d_weight,
                             method == CONV_DIRECT ? l->d_wpacked : NULL, l->d_bias, l->relu_out,
                             l->d_out, err));
 exit:
     return st;
+}
+
+/* A model built for inference repacks the weights of a layer that goes direct once, at upload,
+ * so no batch pays for it (layer.h, d_wpacked). */
+static clcam_status conv_prepare(cl_ctx *ctx, layer *l, clcam_err *err)
+{
+    conv_shape s = {1, l->in.c, l->in.h, l->in.w, l->out.c, l->kernel, l->pad, l->stride,
+                    l->out.h, l->out.w};
+    if (!l->weights_fixed || l->groups > 1 || !l->d_weight || conv_method_for(ctx, &s) != CONV_DIRECT)
+        return CLCAM_OK;
+    return conv_direct_pack_weights(ctx, &s, l->d_weight, &l->d_wpacked, err);
 }
 
 static clcam_status conv_backward_layer(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout, cl_mem din,
@@ -116,6 +125,7 @@ const layer_ops layer_conv_ops = {
     .bwd_no_in = 1,
     .bwd_no_out = 1,
     .output_shape = conv_output_shape,
+    .prepare = conv_prepare,
     .forward = conv_forward_layer,
     .backward = conv_backward_layer,
     .ref_forward = conv_ref_forward,
