@@ -90,27 +90,20 @@ static clcam_status conv_check(const conv_shape *s, const char *buffer, size_t n
     return cl_check_elems(what, n, err);
 }
 
-/* Output rows of 16 pixels, or SW columns of 16 / SW rows where the output is narrower (SW a
- * power of two >= OW), so 8x8 planes fill the float16 lanes; the input copied with its
- * padding into scratch buffer 0 first, big enough for every read of the last, partial
- * segments and row groups (a stride-2 block loads 2 x 16 values a row), and the weights
- * repacked into scratch buffer 1, 16 channels adjacent. See conv_direct.cl: a kernel with
- * the geometry fixed where one exists, else the one that takes it at run time. */
 /* The repacked weights' element count: K rounded up to whole blocks of DIRECT_RB. */
 static size_t direct_packed_elems(const conv_shape *s)
 {
     return (size_t)(s->K + DIRECT_RB - 1) / DIRECT_RB * DIRECT_RB * (size_t)s->C * s->kernel * s->kernel;
 }
 
+/* wp = weight repacked (conv_direct_pack); the caller checked direct_packed_elems(s). */
 static clcam_status direct_pack(cl_ctx *ctx, const conv_shape *s, cl_mem weight, cl_mem wp,
                                 clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     cl_kernel kw;
     size_t packed = direct_packed_elems(s);
-    int ckk = s->C * s->kernel * s->kernel, n_w;
-    TRY(conv_check(s, "direct's packed weights", packed, err));
-    n_w = (int)packed;
+    int ckk = s->C * s->kernel * s->kernel, n_w = (int)packed;
     TRY(cl_ctx_kernel(ctx, "conv_direct_pack", &kw, err));
     TRY(CL_ARGS(ctx, kw, err, CL_ARG(weight), CL_ARG(wp), CL_ARG(s->K), CL_ARG(ckk), CL_ARG(n_w)));
     TRY(cl_ctx_launch1d(ctx, kw, packed, err));
@@ -131,6 +124,12 @@ exit:
     return st;
 }
 
+/* Output rows of 16 pixels, or SW columns of 16 / SW rows where the output is narrower (SW a
+ * power of two >= OW), so 8x8 planes fill the float16 lanes; the input copied with its
+ * padding into scratch buffer 0 first, big enough for every read of the last, partial
+ * segments and row groups (a stride-2 block loads 2 x 16 values a row), and the weights
+ * repacked into scratch buffer 1 unless packed already holds them. See conv_direct.cl: a
+ * kernel with the geometry fixed where one exists, else the one that takes it at run time. */
 static clcam_status conv_direct(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem weight,
                                 cl_mem packed, cl_mem bias, int relu, cl_mem out, clcam_err *err)
 {
@@ -152,6 +151,7 @@ static clcam_status conv_direct(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_
     int n, n_pad;
     TRY(conv_check(s, "direct's padded input", padded, err));
     TRY(conv_check(s, "direct's work-items", items, err));
+    TRY(conv_check(s, "direct's packed weights", direct_packed_elems(s), err));
     n = (int)items;
     n_pad = (int)((size_t)s->batch * s->C * hp);
     TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * padded, &inp, err));

@@ -25,12 +25,18 @@ static clcam_status conv_output_shape(layer *l, clcam_err *err)
     return CLCAM_OK;
 }
 
+/* The layer's convolution for a batch, as cl/conv.h takes it. */
+static conv_shape conv_layer_shape(const layer *l, int batch)
+{
+    return (conv_shape){batch, l->in.c, l->in.h, l->in.w, l->out.c, l->kernel, l->pad, l->stride,
+                        l->out.h, l->out.w};
+}
+
 static clcam_status conv_forward_layer(cl_ctx *ctx, layer *l, cl_mem in, int batch, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
-    conv_shape s = {batch, l->in.c, l->in.h, l->in.w, l->out.c, l->kernel, l->pad, l->stride,
-                    l->out.h, l->out.w};
-    conv_method method = conv_method_for(ctx, &s);
+    conv_shape s = conv_layer_shape(l, batch);
+    conv_method method;
     if (l->groups > 1) {
         TRY(op_conv_grouped_forward(ctx, in, l->d_weight, l->d_bias, l->d_out, batch, l->in.c,
                                     l->in.h, l->in.w, l->out.c, l->groups, l->kernel, l->pad,
@@ -39,6 +45,7 @@ static clcam_status conv_forward_layer(cl_ctx *ctx, layer *l, cl_mem in, int bat
             TRY(op_relu_forward(ctx, l->d_out, l->d_out, batch * layer_shape_size(l->out), err));
         goto exit;
     }
+    method = conv_method_for(ctx, &s);
     TRY(conv_forward_packed(ctx, method, &s, in, l->d_weight,
                             method == CONV_DIRECT ? l->d_wpacked : NULL, l->d_bias, l->relu_out,
                             l->d_out, err));
@@ -50,8 +57,7 @@ exit:
  * so no batch pays for it (layer.h, d_wpacked). */
 static clcam_status conv_prepare(cl_ctx *ctx, layer *l, clcam_err *err)
 {
-    conv_shape s = {1, l->in.c, l->in.h, l->in.w, l->out.c, l->kernel, l->pad, l->stride,
-                    l->out.h, l->out.w};
+    conv_shape s = conv_layer_shape(l, 1);
     if (!l->weights_fixed || l->groups > 1 || !l->d_weight || conv_method_for(ctx, &s) != CONV_DIRECT)
         return CLCAM_OK;
     return conv_direct_pack_weights(ctx, &s, l->d_weight, &l->d_wpacked, err);
@@ -60,8 +66,7 @@ static clcam_status conv_prepare(cl_ctx *ctx, layer *l, clcam_err *err)
 static clcam_status conv_backward_layer(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout, cl_mem din,
                                         int batch, clcam_err *err)
 {
-    conv_shape s = {batch, l->in.c, l->in.h, l->in.w, l->out.c, l->kernel, l->pad, l->stride,
-                    l->out.h, l->out.w};
+    conv_shape s = conv_layer_shape(l, batch);
     (void)in;
     if (l->groups > 1)
         return op_conv_grouped_backward_data(ctx, dout, l->d_weight, din, batch, l->in.c, l->in.h,
@@ -74,8 +79,7 @@ static clcam_status conv_backward_params(cl_ctx *ctx, layer *l, cl_mem in, cl_me
                                          cl_mem dweight, cl_mem dbias, int batch, clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
-    conv_shape s = {batch, l->in.c, l->in.h, l->in.w, l->out.c, l->kernel, l->pad, l->stride,
-                    l->out.h, l->out.w};
+    conv_shape s = conv_layer_shape(l, batch);
     if (l->groups > 1) {
         st = err_set(err, CLCAM_ERR_INPUT, "layer %s: training a grouped convolution (groups %d) "
                      "is not supported", l->name, l->groups);

@@ -319,9 +319,9 @@ static void model_unfuse_relu_source(model *m, int i)
 
 /* Inference only: each ReLU whose output only a max-pool reads is fused into it (layer.h,
  * fuse_relu), and each other one whose input only it reads, made by a conv or an add, into
- * that conv or add (relu_out, relu_in_source). Not a ReLU of the network input, which is not a layer's output to alias, and
- * never for training, whose steps keep every layer as it is. model_check_cam_layer undoes it
- * for the CAM's layer, whose output must be written. */
+ * that conv or add (relu_out, relu_in_source). Not a ReLU of the network input, which is not
+ * a layer's output to alias, and never for training, whose steps keep every layer as it is.
+ * model_check_cam_layer undoes it for the CAM's layer, whose output must be written. */
 static void model_plan_fusion(model *m)
 {
     if (!model_fusion_enabled()) return;
