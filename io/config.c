@@ -464,11 +464,15 @@ static int config_scalar_plain_ok(const char *s)
 
 void config_buf_scalar(config_buf *b, const char *s)
 {
-    const unsigned char *p;
-    if (config_scalar_plain_ok(s)) {
+    if (config_scalar_plain_ok(s))
         config_buf_printf(b, "%s", s);
-        return;
-    }
+    else
+        config_buf_quoted(b, s);
+}
+
+void config_buf_quoted(config_buf *b, const char *s)
+{
+    const unsigned char *p;
     config_buf_printf(b, "\"");
     for (p = (const unsigned char *)s; *p; p++) {
         if (*p == '"' || *p == '\\')

@@ -204,8 +204,6 @@ static int config_module_path_ok(const char *s)
     return part > 0;
 }
 
-/* A name that starts with a digit ("0", "4.1") is quoted when written back, so that YAML
- * readers with a schema (PyYAML) read a string, not a number. */
 /* A node or tensor name as exporters write them (torch 1.13: `/layer4/layer4.1/relu_1/Relu`,
  * `/layer4/layer4.1/relu_1/Relu_output_0`; `onnx::Conv_193`): names with other characters than
  * a module path's, which is what tells them from a mistyped path (`a..b`, `conv 3`). */
@@ -219,10 +217,12 @@ static int config_graph_name_ok(const char *s)
     return marked;
 }
 
+/* A name that starts with a digit ("0", "4.1") is quoted when written back, so that YAML
+ * readers with a schema (PyYAML) read a string, not a number. */
 static void config_buf_name(config_buf *b, const char *s)
 {
     if (s[0] >= '0' && s[0] <= '9')
-        config_buf_printf(b, "\"%s\"", s); /* module paths need no escapes */
+        config_buf_quoted(b, s); /* tensor names may hold quotes (fuzz_config found one) */
     else
         config_buf_scalar(b, s);
 }

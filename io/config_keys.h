@@ -84,5 +84,7 @@ unsigned long config_node_line(const yaml_node_t *node);
 void config_buf_printf(config_buf *b, const char *fmt, ...) CLCAM_PRINTF(2, 3);
 /* Appends s as a plain YAML scalar when that reads back as the same text, else double-quoted. */
 void config_buf_scalar(config_buf *b, const char *s);
+/* Appends s double-quoted, with YAML's escapes for quotes, backslashes and control bytes. */
+void config_buf_quoted(config_buf *b, const char *s);
 
 #endif

@@ -523,6 +523,13 @@ static void test_round_trip(void)
         CHECK(cfg.cam_n_methods == 3 && strcmp(cfg.cam_methods[2], "eigencam") == 0, "methods");
         round_trip("target topk", &cfg);
     }
+    {
+        /* a tensor name that starts with a digit and holds a quote (fuzz_config found it) */
+        const char *name[] = {"cam.layer=\"111111\\\":111111\""};
+        CHECK(config_load(NULL, name, 1, &cfg, &err) == CLCAM_OK, "%s", err.msg);
+        CHECK(strcmp(cfg.cam_layer, "111111\":111111") == 0, "cam.layer read as %s", cfg.cam_layer);
+        round_trip("cam.layer with a digit and a quote", &cfg);
+    }
 }
 
 /* The keys of the layers graph models brought in (issue 13): groups, clip bounds, pool
