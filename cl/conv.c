@@ -35,7 +35,8 @@ static int direct_width(const conv_shape *s)
 }
 
 /* conv_direct.cl's kernels with the kernel size, stride and output width fixed. */
-#define DIRECT_RB 16
+#define DIRECT_RB 8 /* output channels per work-item, as conv_direct.cl */
+#define DIRECT_ROWS 32 /* output pixels per work-item */
 static const struct { int ks, stride, sw; const char *name; } DIRECT_FIXED[] = {
     {3, 1, 16, "conv_direct_k3s1w16"}, {3, 1, 8, "conv_direct_k3s1w8"},
     {3, 2, 16, "conv_direct_k3s2w16"}, {3, 2, 8, "conv_direct_k3s2w8"},
@@ -96,6 +97,18 @@ static size_t direct_packed_elems(const conv_shape *s)
     return (size_t)(s->K + DIRECT_RB - 1) / DIRECT_RB * DIRECT_RB * (size_t)s->C * s->kernel * s->kernel;
 }
 
+/* Channel blocks a direct work-group sweeps an image's pixels with: as many as keep their
+ * repacked weights in 512 KiB (half this CPU's L2 per core): resnet18's 56x56 convolution
+ * went from about 280 to 340 GFLOP/s against one block at a time (build/conv_direct_bench),
+ * the other shapes unchanged. CLCAM_DIRECT_GROUP=N forces N (the tests: partial groups). */
+static int direct_group(const conv_shape *s, int n_kb)
+{
+    size_t block = sizeof(float) * DIRECT_RB * s->C * s->kernel * s->kernel;
+    const char *env = getenv("CLCAM_DIRECT_GROUP");
+    size_t g = env && atoi(env) > 0 ? (size_t)atoi(env) : ((size_t)512 << 10) / block;
+    return g < 1 ? 1 : g > (size_t)n_kb ? n_kb : (int)g;
+}
+
 /* wp = weight repacked (conv_direct_pack); the caller checked direct_packed_elems(s). */
 static clcam_status direct_pack(cl_ctx *ctx, const conv_shape *s, cl_mem weight, cl_mem wp,
                                 clcam_err *err)
@@ -124,8 +137,9 @@ exit:
     return st;
 }
 
-/* Output rows of 16 pixels, or SW columns of 16 / SW rows where the output is narrower (SW a
- * power of two >= OW), so 8x8 planes fill the float16 lanes; the input copied with its
+/* Two vectors of 16 output pixels a work-item: rows of 16, or SW columns of 16 / SW rows
+ * where the output is narrower (SW a power of two >= OW), so 8x8 planes fill the float16
+ * lanes; the input copied with its
  * padding into scratch buffer 0 first, big enough for every read of the last, partial
  * segments and row groups (a stride-2 block loads 2 x 16 values a row), and the weights
  * repacked into scratch buffer 1 unless packed already holds them. See conv_direct.cl: a
@@ -137,9 +151,10 @@ static clcam_status conv_direct(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_
     cl_kernel kp, k;
     cl_mem inp, wpk;
     int sw = direct_width(s);
-    int n_seg = (s->OW + sw - 1) / sw, n_rows = (s->OH + 16 / sw - 1) / (16 / sw);
+    int rw = DIRECT_ROWS / sw; /* output rows per work-item */
+    int n_seg = (s->OW + sw - 1) / sw, n_rows = (s->OH + rw - 1) / rw;
     int hp = s->H + 2 * s->pad, wp = s->W + 2 * s->pad;
-    int hp_read = (n_rows * (16 / sw) - 1) * s->stride + s->kernel;
+    int hp_read = (n_rows * rw - 1) * s->stride + s->kernel;
     int wp_read = n_seg * sw * s->stride + s->kernel;
     if (hp_read > hp) hp = hp_read;
     if (wp_read > wp) wp = wp_read;
@@ -148,7 +163,7 @@ static clcam_status conv_direct(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_
     size_t items = (size_t)n_seg * n_rows * n_kb * (size_t)s->batch;
     /* CLCAM_CONV_DIRECT_GENERIC: the tests run the run-time kernel on every shape too */
     const char *fixed = getenv("CLCAM_CONV_DIRECT_GENERIC") ? NULL : direct_fixed_kernel(s);
-    int n, n_pad;
+    int n, n_pad, kbg = direct_group(s, (int)n_kb);
     TRY(conv_check(s, "direct's padded input", padded, err));
     TRY(conv_check(s, "direct's work-items", items, err));
     TRY(conv_check(s, "direct's packed weights", direct_packed_elems(s), err));
@@ -169,12 +184,13 @@ static clcam_status conv_direct(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_
         TRY(cl_ctx_kernel(ctx, fixed, &k, err));
         TRY(CL_ARGS(ctx, k, err, CL_ARG(inp), CL_ARG(wpk), CL_ARG(bias), CL_ARG(out), CL_ARG(s->C),
                     CL_ARG(hp), CL_ARG(wp), CL_ARG(s->K), CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(relu),
-                    CL_ARG(n)));
+                    CL_ARG(s->batch), CL_ARG(kbg), CL_ARG(n)));
     } else {
         TRY(cl_ctx_kernel(ctx, "conv_direct_forward", &k, err));
         TRY(CL_ARGS(ctx, k, err, CL_ARG(inp), CL_ARG(wpk), CL_ARG(bias), CL_ARG(out), CL_ARG(s->C),
                     CL_ARG(hp), CL_ARG(wp), CL_ARG(s->K), CL_ARG(s->kernel), CL_ARG(s->stride),
-                    CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(sw), CL_ARG(relu), CL_ARG(n)));
+                    CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(sw), CL_ARG(relu), CL_ARG(s->batch),
+                    CL_ARG(kbg), CL_ARG(n)));
     }
     TRY(cl_ctx_launch1d(ctx, k, items, err));
 exit:

@@ -1,18 +1,19 @@
 /* Direct convolution forward (cross-correlation, square kernel, NCHW, zero padding), without
  * im2col: out[b, K, OH, OW] = conv(in [b, C, H, W], weight [K, C, ks, ks]) + bias [K].
  * Written for CPUs under PoCL, which compiles a work-item as scalar code unless it holds
- * explicit vectors: a work-item keeps 16 output channels x 16 output pixels in float16
- * accumulators (16 of the 32 vector registers of AVX-512). The 16 pixels are SW consecutive
- * columns of 16 / SW consecutive output rows (SW = 16, or less when the output is narrower, so
- * 8x8 planes do not leave lanes idle). The input is first copied with its zero padding made
- * real (conv_direct_pad), so the inner loop has no bounds checks; the weights are first
- * repacked (conv_direct_pack) so the 16 channels' weights of one (c, ky, kx) are adjacent and
- * each multiply-add takes its weight as a broadcast memory operand from one pointer.
+ * explicit vectors: a work-item keeps 8 output channels x 2 vectors of 16 output pixels in
+ * float16 accumulators (16 of the 32 vector registers of AVX-512), so each weight it loads
+ * feeds two multiply-adds: against 16 channels x one vector (a broadcast load per fma),
+ * resnet18's 3x3 convolutions ran 20-35% faster (build/conv_direct_bench: 283-348 ->
+ * 375-405 GFLOP/s; 24 accumulators spilled and ran at half the rate). A vector's 16 pixels
+ * are SW consecutive columns of 16 / SW consecutive output rows (SW = 16, or less when the
+ * output is narrower, so 8x8 planes do not leave lanes idle); the second vector lies just
+ * below the first. The input is first copied with its zero padding made real
+ * (conv_direct_pad), so the inner loop has no bounds checks; the weights are first repacked
+ * (conv_direct_pack) so the 8 channels' weights of one (c, ky, kx) are adjacent.
  * The common geometries (3x3, 1x1 and 7x7; stride 1 and 2; SW 16 and 8) have kernels of their
  * own where they are compile-time constants, so the loops over kx and the channels unroll
- * into straight runs of fmas: on PoCL, resnet18's stride-1 3x3 convolutions took 1.23 s for
- * 128 images where the previous kernel (8 channels a work-item, geometry at run time) took
- * 1.62 s (`clcam run --profile`; bench/RESULTS.md, build/conv_direct_bench for the rates).
+ * into straight runs of fmas (bench/RESULTS.md has the history of these rates).
  * conv_direct_forward is the same body with everything at run time.
  * Each sum runs over (c, ky, kx) in order with one fma a step, as the im2col GEMM's does,
  * then adds the bias: the same result on every run and from every kernel here. With relu
@@ -22,7 +23,8 @@
  * correct. */
 #pragma OPENCL FP_CONTRACT OFF
 
-#define DIRECT_RB 16 /* output channels per work-item */
+#define DIRECT_RB 8 /* output channels per work-item */
+#define DIRECT_NV 2 /* vectors of 16 output pixels per work-item */
 
 /* inp [b, C, Hp, Wp] = in [b, C, H, W] moved by (pad, pad), zero around; a work-item per
  * padded row, its values moved 16 at a time (a loop with a bounds check per value made this
@@ -76,54 +78,89 @@ static inline float16 direct_load(__global const float *src, int kx, int Wp, con
     return vload16(0, g);
 }
 
-/* One work-item's 16 channels x 16 pixels; ks, stride and sw are literals in the specialised
- * kernels below, so this inlines into code without their branches. */
+/* Stores one vector of 16 pixels (16 / sw rows of sw from output pixel (oy, ox), dst
+ * pointing there), ReLU'd where asked as relu_forward would (NaN and -0 to +0), whole where
+ * the pixels are adjacent in memory and inside the output, else lane by lane. */
+static inline void direct_store(float16 v, __global float *dst, int oy, int ox, int OH, int OW,
+                                const int sw, int relu)
+{
+    const int R = 16 / sw;
+    if (relu) v = select((float16)(0.0f), v, v > 0.0f);
+    if (oy + R <= OH && ((R == 1 && ox + 16 <= OW) || sw == OW)) {
+        vstore16(v, 0, dst);
+        return;
+    }
+    float t[16];
+    vstore16(v, 0, t);
+    for (int l = 0; l < 16; l++) {
+        int dy = l / sw, dx = l % sw;
+        if (oy + dy < OH && ox + dx < OW) dst[dy * OW + dx] = t[l];
+    }
+}
+
+/* acc0, acc1 += the 8 channels' weights at w times the two vectors of input pixels. */
+static inline void direct_step(float16 *acc0, float16 *acc1, __global const float *w, float16 x0,
+                               float16 x1)
+{
+#pragma unroll
+    for (int r = 0; r < DIRECT_RB; r++) {
+        float16 wr = (float16)(w[r]);
+        acc0[r] = fma(wr, x0, acc0[r]);
+        acc1[r] = fma(wr, x1, acc1[r]);
+    }
+}
+
+/* One work-item's 8 channels x 2 x 16 pixels; ks, stride and sw are literals in the
+ * specialised kernels below, so this inlines into code without their branches. Work-items
+ * run in groups of kbg channel blocks over every pixel block of the batch, the blocks of a
+ * group adjacent: the group's repacked weights stay in cache while the input under one pixel
+ * block is read once for all of them. */
 static inline void direct_block(__global const float *inp, __global const float *wp,
                                 __global const float *bias, __global float *out, int C, int Hp,
                                 int Wp, int K, const int ks, const int stride, int OH, int OW,
-                                const int sw, int relu, int gid)
+                                const int sw, int relu, int batch, int kbg, int gid)
 {
-    const int R = 16 / sw; /* output rows per work-item */
-    int n_seg = (OW + sw - 1) / sw, n_rows = (OH + R - 1) / R, n_kb = (K + DIRECT_RB - 1) / DIRECT_RB;
-    int seg = gid % n_seg, rest = gid / n_seg;
-    int oy0 = rest % n_rows * R;
-    rest /= n_rows;
-    int kb = rest % n_kb, img = rest / n_kb;
+    const int R = 16 / sw, RW = DIRECT_NV * R; /* output rows per vector, per work-item */
+    int n_seg = (OW + sw - 1) / sw, n_rows = (OH + RW - 1) / RW, n_kb = (K + DIRECT_RB - 1) / DIRECT_RB;
+    int n_pix = n_seg * n_rows, img = gid / (n_kb * n_pix), in_img = gid % (n_kb * n_pix);
+    int g0 = in_img / (kbg * n_pix) * kbg;
+    int gn = n_kb - g0 < kbg ? n_kb - g0 : kbg, in_group = in_img - g0 * n_pix;
+    int kb = g0 + in_group % gn, pix = in_group / gn;
+    int seg = pix % n_seg, oy0 = pix / n_seg * RW;
     int k0 = kb * DIRECT_RB, ox0 = seg * sw;
     __global const float *w = wp + (size_t)kb * C * ks * ks * DIRECT_RB;
-    /* the padded input under output pixel (oy0, ox0) */
+    /* the padded input under output pixel (oy0, ox0); the second vector R rows below */
     __global const float *base = inp + (img * C * Hp + oy0 * stride) * Wp + ox0 * stride;
-    float16 acc[DIRECT_RB];
+    const int below = R * stride * Wp;
+    float16 acc0[DIRECT_RB], acc1[DIRECT_RB];
 #pragma unroll
-    for (int r = 0; r < DIRECT_RB; r++) acc[r] = 0.0f;
+    for (int r = 0; r < DIRECT_RB; r++) acc0[r] = acc1[r] = 0.0f;
     for (int c = 0; c < C; c++) {
         for (int ky = 0; ky < ks; ky++) {
             __global const float *src = base + (c * Hp + ky) * Wp;
-            for (int kx = 0; kx < ks; kx++) {
-                float16 x = direct_load(src, kx, Wp, stride, sw);
+            if (ks <= 3) { /* unrolled: 3x3's kernels ran 7% faster; 7x7's twice as slow */
 #pragma unroll
-                for (int r = 0; r < DIRECT_RB; r++) acc[r] = fma((float16)(w[r]), x, acc[r]);
-                w += DIRECT_RB;
+                for (int kx = 0; kx < ks; kx++) {
+                    direct_step(acc0, acc1, w, direct_load(src, kx, Wp, stride, sw),
+                                direct_load(src + below, kx, Wp, stride, sw));
+                    w += DIRECT_RB;
+                }
+            } else {
+                for (int kx = 0; kx < ks; kx++) {
+                    direct_step(acc0, acc1, w, direct_load(src, kx, Wp, stride, sw),
+                                direct_load(src + below, kx, Wp, stride, sw));
+                    w += DIRECT_RB;
+                }
             }
         }
     }
     int rows = K - k0 < DIRECT_RB ? K - k0 : DIRECT_RB;
-    /* 16 pixels adjacent in memory: whole rows, or one segment of a wide row */
-    int contiguous = (R == 1 && ox0 + 16 <= OW) || (sw == OW && oy0 + R <= OH);
     for (int r = 0; r < rows; r++) {
-        float16 v = acc[r] + (float16)(bias[k0 + r]);
-        if (relu) v = select((float16)(0.0f), v, v > 0.0f);
-        __global float *dst = out + ((img * K + k0 + r) * OH + oy0) * OW + ox0;
-        if (contiguous) {
-            vstore16(v, 0, dst);
-            continue;
-        }
-        float t[16];
-        vstore16(v, 0, t);
-        for (int l = 0; l < 16; l++) {
-            int dy = l / sw, dx = l % sw;
-            if (oy0 + dy < OH && ox0 + dx < OW) dst[dy * OW + dx] = t[l];
-        }
+        float16 b = (float16)(bias[k0 + r]);
+        direct_store(acc0[r] + b, out + ((img * K + k0 + r) * OH + oy0) * OW + ox0, oy0, ox0, OH,
+                     OW, sw, relu);
+        direct_store(acc1[r] + b, out + ((img * K + k0 + r) * OH + oy0 + R) * OW + ox0, oy0 + R,
+                     ox0, OH, OW, sw, relu);
     }
 }
 
@@ -131,19 +168,21 @@ static inline void direct_block(__global const float *inp, __global const float 
 __kernel void conv_direct_forward(__global const float *inp, __global const float *wp,
                                   __global const float *bias, __global float *out, int C,
                                   int Hp, int Wp, int K, int ks, int stride, int OH, int OW,
-                                  int sw, int relu, int n)
+                                  int sw, int relu, int batch, int kbg, int n)
 {
     int gid = get_global_id(0);
-    if (gid < n) direct_block(inp, wp, bias, out, C, Hp, Wp, K, ks, stride, OH, OW, sw, relu, gid);
+    if (gid < n)
+        direct_block(inp, wp, bias, out, C, Hp, Wp, K, ks, stride, OH, OW, sw, relu, batch, kbg, gid);
 }
 
 /* conv_direct_k<ks>s<stride>w<sw>: the same with those three fixed (cl/conv.c picks one). */
 #define DIRECT_ARGS                                                                           \
     __global const float *inp, __global const float *wp, __global const float *bias,        \
-        __global float *out, int C, int Hp, int Wp, int K, int OH, int OW, int relu, int n
+        __global float *out, int C, int Hp, int Wp, int K, int OH, int OW, int relu, int batch, int kbg, int n
 #define DIRECT_BODY(KS, STRIDE, SW)                                                           \
     int gid = get_global_id(0);                                                               \
-    if (gid < n) direct_block(inp, wp, bias, out, C, Hp, Wp, K, KS, STRIDE, OH, OW, SW, relu, gid);
+    if (gid < n)                                                                              \
+        direct_block(inp, wp, bias, out, C, Hp, Wp, K, KS, STRIDE, OH, OW, SW, relu, batch, kbg, gid);
 __kernel void conv_direct_k3s1w16(DIRECT_ARGS) { DIRECT_BODY(3, 1, 16) }
 __kernel void conv_direct_k3s1w8(DIRECT_ARGS) { DIRECT_BODY(3, 1, 8) }
 __kernel void conv_direct_k3s2w16(DIRECT_ARGS) { DIRECT_BODY(3, 2, 16) }
