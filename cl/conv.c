@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "blas.h"
+#include "conv_winograd.h"
 #include "ops.h"
 #include "ops_train.h"
 
@@ -12,7 +13,7 @@
 #define CONV_COL_BYTES ((size_t)16 << 20)
 
 static const char *const CONV_METHOD_NAMES[CONV_METHOD_COUNT] = {"im2col", "convgemm", "packed",
-                                                                   "direct"};
+                                                                   "direct", "winograd"};
 
 const char *conv_method_name(conv_method m)
 {
@@ -55,7 +56,18 @@ static const char *direct_fixed_kernel(const conv_shape *s)
     return NULL;
 }
 
-conv_method conv_method_for(const cl_ctx *ctx, const conv_shape *s)
+/* Winograd (its float32 error about 10x direct's, tests/test_conv_methods.c) by default where it
+ * fits and pays most: 64 channels and up in and out on planes of 14x14 and up (resnet18's
+ * 56x56 to 14x14: 1.4-1.7x direct, build/conv_direct_bench), 256 and up on smaller ones (its
+ * 7x7: 1.5x). Not on SimpleCNN's 64-channel 8x8 conv3, its CAM layer, where torch_precision
+ * holds clcam's maps to 1.5x PyTorch's float32 error and Winograd's would not pass. */
+static int winograd_default(const conv_shape *s)
+{
+    int side = s->OH < s->OW ? s->OH : s->OW, channels = s->C < s->K ? s->C : s->K;
+    return conv_winograd_fits(s) && ((side >= 14 && channels >= 64) || (side >= 7 && channels >= 256));
+}
+
+static conv_method conv_method_chosen(const cl_ctx *ctx, const conv_shape *s)
 {
     int forced = conv_method_parse(getenv("CLCAM_CONV"));
     if (forced >= 0) return (conv_method)forced;
@@ -66,8 +78,15 @@ conv_method conv_method_for(const cl_ctx *ctx, const conv_shape *s)
             return (conv_method)c->method;
     }
     if (!ctx->gemm_own) return CONV_IM2COL;
+    if (winograd_default(s)) return CONV_WINOGRAD;
     /* direct's other geometries gather their inputs: unmeasured */
     return s->stride == 1 || direct_fixed_kernel(s) ? CONV_DIRECT : CONV_PACKED;
+}
+
+conv_method conv_method_for(const cl_ctx *ctx, const conv_shape *s)
+{
+    conv_method m = conv_method_chosen(ctx, s);
+    return m == CONV_WINOGRAD && !conv_winograd_fits(s) ? CONV_DIRECT : m; /* asked for anyway */
 }
 
 /* The backward passes: our GEMM or CLBlast's, by the engine, as before per-shape choices
@@ -197,6 +216,23 @@ exit:
     return st;
 }
 
+clcam_status conv_prepare_weights(cl_ctx *ctx, conv_method method, const conv_shape *s,
+                                  cl_mem weight, cl_mem *packed, clcam_err *err)
+{
+    clcam_status st = CLCAM_OK;
+    *packed = NULL;
+    if (method == CONV_WINOGRAD && conv_winograd_fits(s)) {
+        TRY(cl_ctx_alloc(ctx, sizeof(float) * conv_winograd_weights_elems(s), packed,
+                         "transformed conv weights", err));
+        TRY(conv_winograd_weights(ctx, s, weight, *packed, err));
+    } else if (method == CONV_DIRECT || method == CONV_WINOGRAD) {
+        TRY(conv_direct_pack_weights(ctx, s, weight, packed, err));
+    }
+exit:
+    if (st != CLCAM_OK && *packed) clReleaseMemObject(*packed), *packed = NULL;
+    return st;
+}
+
 clcam_status conv_forward(cl_ctx *ctx, conv_method method, const conv_shape *s, cl_mem in,
                           cl_mem weight, cl_mem bias, cl_mem out, clcam_err *err)
 {
@@ -210,7 +246,11 @@ clcam_status conv_forward_packed(cl_ctx *ctx, conv_method method, const conv_sha
     clcam_status st = CLCAM_OK;
     size_t ohw = (size_t)s->OH * s->OW, ckk = (size_t)s->C * s->kernel * s->kernel;
     cl_mem col, tmp;
-    if (method == CONV_DIRECT) {
+    if (method == CONV_WINOGRAD && conv_winograd_fits(s)) {
+        TRY(conv_winograd(ctx, s, in, weight, packed, bias, relu, out, err));
+        goto exit;
+    }
+    if (method == CONV_DIRECT || method == CONV_WINOGRAD) {
         TRY(conv_direct(ctx, s, in, weight, packed, bias, relu, out, err));
         goto exit;
     }

@@ -5,7 +5,14 @@
 
 #include "runtime.h"
 
-typedef enum { CONV_IM2COL, CONV_CONVGEMM, CONV_PACKED, CONV_DIRECT, CONV_METHOD_COUNT } conv_method;
+typedef enum {
+    CONV_IM2COL,
+    CONV_CONVGEMM,
+    CONV_PACKED,
+    CONV_DIRECT,
+    CONV_WINOGRAD, /* 3x3, stride 1, pad 1 only (cl/conv_winograd.h); direct for other shapes */
+    CONV_METHOD_COUNT
+} conv_method;
 
 typedef struct {
     int batch, C, H, W;    /* input */
@@ -24,7 +31,8 @@ typedef struct {
  * about twice as fast as CLBlastSconvgemm. */
 conv_method conv_method_for(const cl_ctx *ctx, const conv_shape *s);
 
-/* "im2col", "convgemm", "packed", "direct"; conv_method_parse: -1 for any other name. */
+/* "im2col", "convgemm", "packed", "direct", "winograd"; conv_method_parse: -1 for any other
+ * name. */
 const char *conv_method_name(conv_method m);
 int conv_method_parse(const char *name);
 
@@ -34,10 +42,12 @@ int conv_method_parse(const char *name);
 clcam_status conv_forward(cl_ctx *ctx, conv_method method, const conv_shape *s, cl_mem in,
                           cl_mem weight, cl_mem bias, cl_mem out, clcam_err *err);
 
-/* The same, where direct may take its weights already repacked by conv_direct_pack_weights
- * (packed non-NULL; weights that do not change between calls, as at inference): repacking
+/* The same, where direct and winograd may take their weights already prepared by
+ * conv_prepare_weights (packed non-NULL; weights that do not change between calls, as at
+ * inference): repacking
  * every layer on every call was 3% of the metrics' device time. relu: out = ReLU(conv),
- * bitwise op_relu_forward's values; direct applies it in its stores, the others after. */
+ * bitwise op_relu_forward's values; direct and winograd apply it in their stores, the others
+ * after. */
 clcam_status conv_forward_packed(cl_ctx *ctx, conv_method method, const conv_shape *s, cl_mem in,
                                  cl_mem weight, cl_mem packed, cl_mem bias, int relu, cl_mem out,
                                  clcam_err *err);
@@ -45,6 +55,11 @@ clcam_status conv_forward_packed(cl_ctx *ctx, conv_method method, const conv_sha
 /* *packed = a new buffer with weight [K, C, k, k] in the direct kernels' layout. */
 clcam_status conv_direct_pack_weights(cl_ctx *ctx, const conv_shape *s, cl_mem weight,
                                       cl_mem *packed, clcam_err *err);
+
+/* *packed = a new buffer with weight [K, C, k, k] as method reads it prepared (direct: repacked;
+ * winograd: transformed), or NULL for the methods that read the weights as they are. */
+clcam_status conv_prepare_weights(cl_ctx *ctx, conv_method method, const conv_shape *s,
+                                  cl_mem weight, cl_mem *packed, clcam_err *err);
 
 /* The backward passes use our GEMM (packed) or CLBlast's by the engine (ctx->gemm_own, or
  * CLCAM_CONV=packed|im2col|convgemm), whatever the forward method of the shape. */

@@ -15,7 +15,7 @@
 
 typedef struct cl_profile cl_profile;
 
-#define CL_CTX_SCRATCH 3 /* scratch slots: conv backward-data needs three */
+#define CL_CTX_SCRATCH 4 /* scratch slots: Winograd's forward needs four */
 #define CL_CTX_MAX_CONV 32 /* per-shape convolution choices from the tuning file */
 
 /* The forward method `clcam tune` measured fastest for one convolution shape (any batch);

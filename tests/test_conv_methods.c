@@ -146,6 +146,22 @@ static void check_tuning_file(void)
     CHECK(conv_method_for(&ctx, &conv3) == CONV_DIRECT, "conv3 (malformed lines): %s, want the CPU default",
           conv_method_name(conv_method_for(&ctx, &conv3)));
     CHECK(conv_method_for(&ctx, &other) == CONV_PACKED, "unknown shape: %s", conv_method_name(conv_method_for(&ctx, &other)));
+    /* Winograd by default where it fits and pays (resnet18's 56x56 and 7x7), not on SimpleCNN's
+     * 64-channel 8x8 conv3; asked for where it does not fit (a 7x7 stride-2 stem), direct */
+    conv_shape wide = {32, 64, 56, 56, 64, 3, 1, 1, 56, 56}, deep = {32, 512, 7, 7, 512, 3, 1, 1, 7, 7};
+    conv_shape small = {32, 64, 8, 8, 128, 3, 1, 1, 8, 8}, stem = {2, 3, 224, 224, 64, 7, 3, 2, 112, 112};
+    CHECK(conv_method_for(&ctx, &wide) == CONV_WINOGRAD, "64x56x56: %s, want winograd",
+          conv_method_name(conv_method_for(&ctx, &wide)));
+    CHECK(conv_method_for(&ctx, &deep) == CONV_WINOGRAD, "512x7x7: %s, want winograd",
+          conv_method_name(conv_method_for(&ctx, &deep)));
+    CHECK(conv_method_for(&ctx, &small) == CONV_DIRECT, "64x8x8: %s, want direct",
+          conv_method_name(conv_method_for(&ctx, &small)));
+    setenv("CLCAM_CONV", "winograd", 1);
+    CHECK(conv_method_for(&ctx, &small) == CONV_WINOGRAD, "CLCAM_CONV=winograd on 64x8x8: %s",
+          conv_method_name(conv_method_for(&ctx, &small)));
+    CHECK(conv_method_for(&ctx, &stem) == CONV_DIRECT, "CLCAM_CONV=winograd on a 7x7/2 stem: %s, want direct",
+          conv_method_name(conv_method_for(&ctx, &stem)));
+    unsetenv("CLCAM_CONV");
     int n_warn = 0;
     for (const char *p = warn; (p = strstr(p, "ignoring a malformed line")); p++) n_warn++;
     CHECK(n_warn == 3, "%d warnings for 3 malformed CONV lines: %s", n_warn, warn);
@@ -188,6 +204,9 @@ int main(void)
     check_shape(2, 5, 15, 15, 17, 1, 0, 2); /* 1x1 stride 2, OW 8: two rows a work-item */
     check_shape(2, 5, 13, 14, 18, 3, 1, 2); /* 3x3 stride 2, OW 7 */
     check_shape(2, 9, 7, 7, 35, 3, 1, 1);   /* 7x7 planes (ResNet's layer4) */
+    check_shape(1, 33, 9, 70, 9, 3, 1, 1);  /* Winograd: 18 tiles a row (a vector and part of one) */
+    check_shape(3, 16, 30, 29, 16, 3, 1, 1); /* Winograd: 8 tiles a row, two rows a vector */
+    check_shape(2, 40, 14, 15, 33, 3, 1, 1); /* Winograd: 4 tiles a row, 40 channels, K 4 blocks + 1 */
     check_tuning_file();
     cl_ctx_free(&ctx);
     char cmd[1100];

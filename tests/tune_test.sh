@@ -18,10 +18,10 @@ grep -q "clcam's own GEMM" "$tmp/tune.txt" || fail "no line for clcam's own GEMM
 files=("$CLCAM_CACHE_DIR"/gemm-*.txt)
 [[ -f "${files[0]}" ]] || fail "no tuning file in $CLCAM_CACHE_DIR"
 grep -Eq "^ENGINE (own|clblast)$" "${files[0]}" || fail "tuning file without an ENGINE line"
-for m in im2col convgemm packed direct; do
+for m in im2col convgemm packed direct winograd; do
   [[ $(grep -Ec "^  $m +[0-9.]+ ms" "$tmp/tune.txt") == 3 ]] || fail "tune did not time $m on the 3 convolutions"
 done
-[[ $(grep -Ec "^CONV C=[0-9]+ H=[0-9]+ W=[0-9]+ K=[0-9]+ k=3 pad=1 stride=1 method=(im2col|convgemm|packed|direct) ms=" "${files[0]}") == 3 ]] \
+[[ $(grep -Ec "^CONV C=[0-9]+ H=[0-9]+ W=[0-9]+ K=[0-9]+ k=3 pad=1 stride=1 method=(im2col|convgemm|packed|direct|winograd) ms=" "${files[0]}") == 3 ]] \
   || fail "tuning file without 3 CONV lines"
 conv1=$(sed -n 's/^CONV C=3 H=32 W=32 K=32 k=3 pad=1 stride=1 method=\([a-z0-9]*\) .*/\1/p' "${files[0]}")
 

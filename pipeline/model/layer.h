@@ -58,7 +58,8 @@ typedef struct {
     int n_weight, n_bias;      /* element counts */
     cl_mem d_weight, d_bias;
     /* conv in a model built for inference (weights_fixed): its weights repacked for the direct
-     * kernels at upload (layer_ops.prepare), where the layer goes direct (cl/conv.h). */
+     * kernels or transformed for Winograd's at upload (layer_ops.prepare), where the layer goes
+     * either way (cl/conv.h). */
     int weights_fixed;
     cl_mem d_wpacked;
     /* Inference only (model.c sets it): a ReLU directly followed by a max-pool is skipped and

@@ -46,21 +46,19 @@ static clcam_status conv_forward_layer(cl_ctx *ctx, layer *l, cl_mem in, int bat
         goto exit;
     }
     method = conv_method_for(ctx, &s);
-    TRY(conv_forward_packed(ctx, method, &s, in, l->d_weight,
-                            method == CONV_DIRECT ? l->d_wpacked : NULL, l->d_bias, l->relu_out,
+    TRY(conv_forward_packed(ctx, method, &s, in, l->d_weight, l->d_wpacked, l->d_bias, l->relu_out,
                             l->d_out, err));
 exit:
     return st;
 }
 
-/* A model built for inference repacks the weights of a layer that goes direct once, at upload,
- * so no batch pays for it (layer.h, d_wpacked). */
+/* A model built for inference prepares the weights of a layer that goes direct or Winograd
+ * once, at upload, so no batch pays for it (layer.h, d_wpacked). */
 static clcam_status conv_prepare(cl_ctx *ctx, layer *l, clcam_err *err)
 {
     conv_shape s = conv_layer_shape(l, 1);
-    if (!l->weights_fixed || l->groups > 1 || !l->d_weight || conv_method_for(ctx, &s) != CONV_DIRECT)
-        return CLCAM_OK;
-    return conv_direct_pack_weights(ctx, &s, l->d_weight, &l->d_wpacked, err);
+    if (!l->weights_fixed || l->groups > 1 || !l->d_weight) return CLCAM_OK;
+    return conv_prepare_weights(ctx, conv_method_for(ctx, &s), &s, l->d_weight, &l->d_wpacked, err);
 }
 
 static clcam_status conv_backward_layer(cl_ctx *ctx, layer *l, cl_mem in, cl_mem dout, cl_mem din,

@@ -203,6 +203,17 @@ static clcam_status case_conv_direct_strided(cl_ctx *ctx, scratch *s, int v, sel
     return case_conv_sized(ctx, s, g[0], g[1], g[2], g[3], CONV_DIRECT, g[4], g[5], g[6], r, err);
 }
 
+/* Winograd F(4x4, 3x3) (conv_winograd.cl) with its tile layouts: rows of 16 tiles (two
+ * segments, the second partial), one image a lane (7x7 planes), rows of 8 (two rows of tiles
+ * a vector); the first two also under Oclgrind (--variants 2). */
+static clcam_status case_conv_winograd(cl_ctx *ctx, scratch *s, int v, selftest_result *r,
+                                       clcam_err *err)
+{
+    static const int GEOM[VARIANTS][4] = {{1, 5, 6, 70}, {3, 17, 7, 7}, {2, 9, 13, 29}};
+    const int *g = GEOM[v];
+    return case_conv_sized(ctx, s, g[0], g[1], g[2], g[3], CONV_WINOGRAD, 3, 1, 1, r, err);
+}
+
 /* Backward-data: unpermute + CLBlastSgemm (A^T) + col2im against the scatter reference, with
  * stride 1 and 2 and pad 0 and 1 across the variants. */
 static clcam_status case_conv_backward(cl_ctx *ctx, scratch *s, int v, selftest_result *r,
@@ -378,6 +389,7 @@ static const struct {
     {"CLBlastSconvgemm + bias", case_convgemm},
     {"direct conv (conv_direct.cl)", case_conv_direct},
     {"strided conv (conv_direct.cl)", case_conv_direct_strided},
+    {"Winograd conv (conv_winograd.cl)", case_conv_winograd},
     {"conv backward: gemm + col2im", case_conv_backward},
     {"CLBlastSgemm linear fwd/bwd", case_linear},
     {"softmax, select_targets, onehot", case_head},

@@ -8,6 +8,7 @@
 
 #include "../../cl/blas.h"
 #include "../../cl/conv.h"
+#include "../../cl/conv_winograd.h"
 #include "../../cl/gemm_params.h"
 #include "../../cl/ops.h"
 #include "../../base/progress.h"
@@ -251,6 +252,11 @@ static clcam_status tune_conv_shape(cl_ctx *ctx, const conv_shape *s, FILE *out,
         ms[m] = INFINITY;
         rel[m] = 0;
         why[m][0] = '\0';
+        if (m == CONV_WINOGRAD && !conv_winograd_fits(s)) {
+            snprintf(why[m], sizeof why[m], "not for this shape (3x3, stride 1, pad 1 only)");
+            ok[m] = 0;
+            continue;
+        }
         st = conv_check_run(ctx, (conv_method)m, s, in, w, b, o, m == CONV_IM2COL ? want : host, n_out, err);
         if (st != CLCAM_OK) { /* a method this driver cannot run is left out, not fatal */
             snprintf(why[m], sizeof why[m], "failed: %.150s", err->msg);
@@ -282,8 +288,10 @@ static clcam_status tune_conv_shape(cl_ctx *ctx, const conv_shape *s, FILE *out,
             double dt = (progress_now() - t0) * 1e3;
             if (dt < ms[m]) ms[m] = dt;
         }
+    /* Winograd trades precision (about 10x direct's float32 error) for speed: only for 10% */
     for (int m = 0; m < CONV_METHOD_COUNT; m++)
-        if (ok[m] && (best < 0 || ms[m] < ms[best])) best = m;
+        if (ok[m] && m != CONV_WINOGRAD && (best < 0 || ms[m] < ms[best])) best = m;
+    if (ok[CONV_WINOGRAD] && (best < 0 || ms[CONV_WINOGRAD] < 0.9 * ms[best])) best = CONV_WINOGRAD;
     {
         double gflop = 2.0 * (double)n_out * (double)s->C * s->kernel * s->kernel * 1e-9;
         char note[256], line[256];

@@ -1,0 +1,305 @@
+/* Winograd F(4x4, 3x3) convolution forward (Lavin & Gray, "Fast Algorithms for Convolutional
+ * Neural Networks", 2016) for 3x3 kernels at stride 1, pad 1: each 4x4 block of output pixels
+ * ("tile") is A^T [(G g G^T) . (B^T d B)] A, d the tile's 6x6 input window, g a 3x3 kernel.
+ * 36 multiplies per tile and channel pair instead of 144: the sums over input channels become
+ * 36 independent GEMMs (wino_gemm), between the transformed weights U [36, K, C] (wino_weights,
+ * once per layer at inference) and the transformed input V [36, C, tiles] (wino_input), and
+ * wino_output turns their results M [36, K, tiles] into output pixels.
+ * Not bitwise the same as the direct or GEMM methods: the transforms round differently (on
+ * resnet18's 56x56 layer about 10x direct's float32 error against float64, still 1e-6 of the
+ * output's scale; tests/test_conv_methods.c holds it to the same tolerance as the others).
+ * Each GEMM sum runs over the input channels in order: the same result on every run, for any
+ * batch or chunk of it. PoCL compiles a work-item as scalar code unless it holds explicit
+ * vectors, so every kernel here works on vectors of 16 tiles: with one tile a work-item the
+ * two transforms took 4x the GEMM's time on resnet18. */
+#pragma OPENCL FP_CONTRACT OFF
+
+#define WINO_RB 8 /* output channels per GEMM work-item */
+
+/* o = G a for a 3-vector a (G: 6x3, rows 1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6;
+ * 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1). */
+static inline void wino_g(float a0, float a1, float a2, float *o, int step)
+{
+    o[0] = a0 * 0.25f;
+    o[step] = (a0 + a1 + a2) * (-1.0f / 6.0f);
+    o[2 * step] = (a0 - a1 + a2) * (-1.0f / 6.0f);
+    o[3 * step] = a0 * (1.0f / 24.0f) + a1 * (1.0f / 12.0f) + a2 * (1.0f / 6.0f);
+    o[4 * step] = a0 * (1.0f / 24.0f) - a1 * (1.0f / 12.0f) + a2 * (1.0f / 6.0f);
+    o[5 * step] = a2;
+}
+
+/* U [36, n_kb, C, 8] = G g G^T of weight [K, C, 3, 3], output channels in blocks of 8 (those
+ * past K zero). A work-item per (c, k) of C x n_kb * 8, k fastest, so adjacent work-items
+ * store adjacent values. */
+__kernel void wino_weights(__global const float *weight, __global float *U, int K, int C,
+                           int n_kb, int n)
+{
+    int gid = get_global_id(0);
+    if (gid >= n) return;
+    int k = gid % (n_kb * WINO_RB), c = gid / (n_kb * WINO_RB);
+    float g[9], t[18], u[36];
+    for (int i = 0; i < 9; i++) g[i] = k < K ? weight[(k * C + c) * 9 + i] : 0.0f;
+    for (int j = 0; j < 3; j++) wino_g(g[j], g[3 + j], g[6 + j], t + j, 3); /* t [6, 3] = G g */
+    for (int i = 0; i < 6; i++) wino_g(t[3 * i], t[3 * i + 1], t[3 * i + 2], u + 6 * i, 1);
+    for (int x = 0; x < 36; x++)
+        U[(((size_t)x * n_kb + k / WINO_RB) * C + c) * WINO_RB + k % WINO_RB] = u[x];
+}
+
+/* The tiles of a chunk go to V and M in vectors of 16: SW tiles of a row of tiles (SW = 16,
+ * or 8 or 4 when the rows are narrower) times 16 / SW rows of tiles, the tile grid of each
+ * image padded to whole vectors (those tiles are computed and never stored). Vector vb of a
+ * chunk: image vb / (n_rg * n_seg), then row group, then segment along the row. */
+typedef struct {
+    int img, ty0, tx0; /* the image in the chunk, the first tile's row and column */
+} wino_block;
+
+static inline wino_block wino_locate(int vb, int n_rg, int n_seg, int sw)
+{
+    wino_block b;
+    int per_image = n_rg * n_seg, r = vb % per_image;
+    b.img = vb / per_image;
+    b.ty0 = r / n_seg * (16 / sw);
+    b.tx0 = r % n_seg * sw;
+    return b;
+}
+
+/* Lanes l of one padded input row (row pointing at the first tile's column): the value at
+ * column 4 * (l % sw) + j, for the sw tiles of lane l's row of tiles (rows[l / sw]). */
+static inline float16 wino_gather(__global const float *r0, __global const float *r1,
+                                  __global const float *r2, __global const float *r3, int j,
+                                  const int sw)
+{
+    if (sw == 16) {
+        float16 q0 = vload16(0, r0 + j), q1 = vload16(1, r0 + j), q2 = vload16(2, r0 + j),
+                q3 = vload16(3, r0 + j);
+        return (float16)(q0.s048c, q1.s048c, q2.s048c, q3.s048c);
+    }
+    if (sw == 8) {
+        float16 a0 = vload16(0, r0 + j), a1 = vload16(1, r0 + j), b0 = vload16(0, r1 + j),
+                b1 = vload16(1, r1 + j);
+        return (float16)(a0.s048c, a1.s048c, b0.s048c, b1.s048c);
+    }
+    float16 a = vload16(0, r0 + j), b = vload16(0, r1 + j), c = vload16(0, r2 + j),
+            d = vload16(0, r3 + j);
+    return (float16)(a.s048c, b.s048c, c.s048c, d.s048c);
+}
+
+/* o = B^T a, over 6 vectors. */
+static inline void wino_bt16(const float16 *a, int as, float16 *o, int os)
+{
+    float16 a0 = a[0], a1 = a[as], a2 = a[2 * as], a3 = a[3 * as], a4 = a[4 * as], a5 = a[5 * as];
+    o[0] = 4.0f * a0 - 5.0f * a2 + a4;
+    o[os] = -4.0f * a1 - 4.0f * a2 + a3 + a4;
+    o[2 * os] = 4.0f * a1 - 4.0f * a2 - a3 + a4;
+    o[3 * os] = -2.0f * a1 - a2 + 2.0f * a3 + a4;
+    o[4 * os] = 2.0f * a1 - a2 - 2.0f * a3 + a4;
+    o[5 * os] = 4.0f * a1 - 5.0f * a3 + a5;
+}
+
+/* o = A^T a, over 6 vectors. */
+static inline void wino_at16(const float16 *a, int as, float16 *o, int os)
+{
+    float16 a0 = a[0], a1 = a[as], a2 = a[2 * as], a3 = a[3 * as], a4 = a[4 * as], a5 = a[5 * as];
+    float16 s12 = a1 + a2, d12 = a1 - a2, s34 = a3 + a4, d34 = a3 - a4;
+    o[0] = a0 + s12 + s34;
+    o[os] = d12 + 2.0f * d34;
+    o[2 * os] = s12 + 4.0f * s34;
+    o[3 * os] = d12 + 8.0f * d34 + a5;
+}
+
+/* dst [x * C * P32] for the 36 points x = B^T t (t = d B, 16 tiles' windows d), a column of t
+ * at a time, stored as it comes. */
+static inline void wino_input_store(const float16 *t, __global float *dst, int C, int P32)
+{
+    for (int m = 0; m < 6; m++) {
+        float16 v[6];
+        wino_bt16(t + m, 6, v, 1);
+        for (int n = 0; n < 6; n++) vstore16(v[n], 0, dst + (size_t)(6 * n + m) * C * P32);
+    }
+}
+
+/* V [36, C, P32] = B^T d B for the chunk's tile vectors, d read from inp [b, C, Hp, Wp] (the
+ * input with its padding made real by conv_direct_pad, one pixel before each row and column
+ * and room for every vector read); vectors past the chunk's (up to P32) zero. A work-item per
+ * (c, vector of 16 tiles), the vectors of one channel adjacent. */
+static inline void wino_input_block(__global const float *inp, __global float *V, int C, int Hp,
+                                    int Wp, int n_rg, int n_seg, int img0, int n_vb, int P32,
+                                    const int sw, int gid)
+{
+    int n32 = P32 / 16, vb = gid % n32, c = gid / n32;
+    __global float *dst = V + (size_t)c * P32 + vb * 16;
+    if (vb >= n_vb) {
+        for (int x = 0; x < 36; x++) vstore16((float16)(0.0f), 0, dst + (size_t)x * C * P32);
+        return;
+    }
+    wino_block b = wino_locate(vb, n_rg, n_seg, sw);
+    __global const float *base =
+        inp + ((size_t)(img0 + b.img) * C + c) * Hp * Wp + (size_t)b.ty0 * 4 * Wp + b.tx0 * 4;
+    float16 t[36], e[6];
+    for (int i = 0; i < 6; i++) { /* t [6, 6] = d B, a row at a time */
+        __global const float *r0 = base + i * Wp;
+        for (int j = 0; j < 6; j++)
+            e[j] = wino_gather(r0, r0 + 4 * Wp, r0 + 8 * Wp, r0 + 12 * Wp, j, sw);
+        wino_bt16(e, 1, t + 6 * i, 1);
+    }
+    wino_input_store(t, dst, C, P32);
+}
+
+#define WINO_INPUT_ARGS                                                                       \
+    __global const float *inp, __global float *V, int C, int Hp, int Wp, int n_rg, int n_seg, \
+        int img0, int n_vb, int P32, int n
+__kernel void wino_input_w16(WINO_INPUT_ARGS)
+{
+    int gid = get_global_id(0);
+    if (gid < n) wino_input_block(inp, V, C, Hp, Wp, n_rg, n_seg, img0, n_vb, P32, 16, gid);
+}
+__kernel void wino_input_w8(WINO_INPUT_ARGS)
+{
+    int gid = get_global_id(0);
+    if (gid < n) wino_input_block(inp, V, C, Hp, Wp, n_rg, n_seg, img0, n_vb, P32, 8, gid);
+}
+__kernel void wino_input_w4(WINO_INPUT_ARGS)
+{
+    int gid = get_global_id(0);
+    if (gid < n) wino_input_block(inp, V, C, Hp, Wp, n_rg, n_seg, img0, n_vb, P32, 4, gid);
+}
+
+/* The same for planes of few tiles (7x7's 2x2 would fill a quarter of a row vector): the
+ * chunk's tiles one image a lane, tile p = position p / n_img of image p % n_img, windows
+ * gathered value by value; tiles P..P32 zero. */
+__kernel void wino_input_lanes(__global const float *inp, __global float *V, int C, int Hp,
+                               int Wp, int tw, int img0, int n_img, int P, int P32, int n)
+{
+    int gid = get_global_id(0);
+    if (gid >= n) return;
+    int n16 = P32 / 16, vb = gid % n16, c = gid / n16;
+    float d[36 * 16]; /* [window value][lane] */
+    for (int l = 0; l < 16; l++) {
+        int p = vb * 16 + l, pos = p / n_img, img = img0 + p % n_img;
+        __global const float *src =
+            inp + ((size_t)img * C + c) * Hp * Wp + pos / tw * 4 * Wp + pos % tw * 4;
+        for (int i = 0; i < 6; i++)
+            for (int j = 0; j < 6; j++) d[(6 * i + j) * 16 + l] = p < P ? src[i * Wp + j] : 0.0f;
+    }
+    float16 t[36], e[6];
+    for (int i = 0; i < 6; i++) {
+        for (int j = 0; j < 6; j++) e[j] = vload16(0, d + (6 * i + j) * 16);
+        wino_bt16(e, 1, t + 6 * i, 1);
+    }
+    wino_input_store(t, V + (size_t)c * P32 + vb * 16, C, P32);
+}
+
+/* M [36, n_kb * 8, P32] = U x V, one GEMM per transform point: a work-item keeps 8 output
+ * channels x 32 tiles in float16 accumulators (as conv_direct.cl, each weight feeding two
+ * fmas). With kb_fastest the channel blocks of one run of tiles are adjacent (its V stays in
+ * cache, the point's U is read once per run), else the runs of tiles of one channel block
+ * (its U stays, the point's V is read once per block): cl/conv_winograd.c picks the order
+ * that reads the smaller one again. */
+__kernel void wino_gemm(__global const float *U, __global const float *V, __global float *M,
+                        int C, int n_kb, int P32, int kb_fastest, int n)
+{
+    int gid = get_global_id(0);
+    if (gid >= n) return;
+    int n_pb = P32 / 32, per_x = n_kb * n_pb, x = gid / per_x, r = gid % per_x;
+    int kb = kb_fastest ? r % n_kb : r / n_pb, pb = kb_fastest ? r / n_kb : r % n_pb;
+    __global const float *u = U + ((size_t)x * n_kb + kb) * C * WINO_RB;
+    __global const float *v = V + (size_t)x * C * P32 + pb * 32;
+    float16 acc0[WINO_RB], acc1[WINO_RB];
+#pragma unroll
+    for (int r = 0; r < WINO_RB; r++) acc0[r] = acc1[r] = 0.0f;
+    for (int c = 0; c < C; c++) {
+        float16 x0 = vload16(0, v), x1 = vload16(1, v);
+#pragma unroll
+        for (int r = 0; r < WINO_RB; r++) {
+            float16 wr = (float16)(u[r]);
+            acc0[r] = fma(wr, x0, acc0[r]);
+            acc1[r] = fma(wr, x1, acc1[r]);
+        }
+        u += WINO_RB;
+        v += P32;
+    }
+    __global float *m = M + ((size_t)x * n_kb * WINO_RB + kb * WINO_RB) * P32 + pb * 32;
+    for (int r = 0; r < WINO_RB; r++) {
+        vstore16(acc0[r], 0, m + (size_t)r * P32);
+        vstore16(acc1[r], 1, m + (size_t)r * P32);
+    }
+}
+
+/* out [b, K, OH, OW] for the chunk's tile vectors = A^T M A + bias, ReLU'd where asked as
+ * relu_forward would (NaN and -0 to +0); pixels past the output's edge not stored. A
+ * work-item per (k, vector of 16 tiles), the vectors of one channel adjacent. */
+/* y [16] = A^T m A + bias for the 16 tiles of M at src (the 36 points K8 * P32 apart),
+ * ReLU'd where asked as relu_forward would (NaN and -0 to +0): y[4 i + j] the pixels (i, j). */
+static inline void wino_output_tiles(__global const float *src, int K8, int P32, float bias,
+                                     int relu, float16 *y)
+{
+    float16 m[36], t[24];
+    for (int x = 0; x < 36; x++) m[x] = vload16(0, src + (size_t)x * K8 * P32);
+    for (int j = 0; j < 6; j++) wino_at16(m + j, 6, t + j, 6);       /* t [4, 6] = A^T m */
+    for (int i = 0; i < 4; i++) wino_at16(t + 6 * i, 1, y + 4 * i, 1); /* y [4, 4] = t A */
+    for (int x = 0; x < 16; x++) {
+        y[x] += (float16)(bias);
+        if (relu) y[x] = select((float16)(0.0f), y[x], y[x] > 0.0f);
+    }
+}
+
+/* out [b, K, OH, OW] for the chunk's tile vectors = A^T M A + bias (ReLU'd where asked);
+ * pixels past the output's edge not stored. A work-item per (k, vector of 16 tiles), the
+ * vectors of one channel adjacent. */
+__kernel void wino_output(__global const float *M, __global const float *bias,
+                          __global float *out, int K, int K8, int OH, int OW, int n_rg, int n_seg,
+                          int sw, int img0, int n_vb, int P32, int relu, int n)
+{
+    int gid = get_global_id(0);
+    if (gid >= n) return;
+    int vb = gid % n_vb, k = gid / n_vb;
+    float16 y[16];
+    wino_output_tiles(M + (size_t)k * P32 + vb * 16, K8, P32, bias[k], relu, y);
+    wino_block blk = wino_locate(vb, n_rg, n_seg, sw);
+    __global float *dst = out + ((size_t)(img0 + blk.img) * K + k) * OH * OW;
+    const uint16 lo = (uint16)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const uint16 hi = lo + 8;
+    const uint16 first = (uint16)(0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
+    const uint16 second = first + 8;
+    for (int i = 0; i < 4; i++) {
+        /* row i of the 16 tiles, interleaved: chunk q = lanes 4q..4q+3's 4 pixels each */
+        float16 lo01 = shuffle2(y[4 * i], y[4 * i + 1], lo), hi01 = shuffle2(y[4 * i], y[4 * i + 1], hi);
+        float16 lo23 = shuffle2(y[4 * i + 2], y[4 * i + 3], lo);
+        float16 hi23 = shuffle2(y[4 * i + 2], y[4 * i + 3], hi);
+        float16 chunk[4] = {shuffle2(lo01, lo23, first), shuffle2(lo01, lo23, second),
+                            shuffle2(hi01, hi23, first), shuffle2(hi01, hi23, second)};
+        for (int q = 0; q < 4; q++) {
+            int oy = (blk.ty0 + 4 * q / sw) * 4 + i, ox = (blk.tx0 + 4 * q % sw) * 4;
+            if (oy >= OH || ox >= OW) continue;
+            __global float *row = dst + oy * OW + ox;
+            if (ox + 16 <= OW) {
+                vstore16(chunk[q], 0, row);
+                continue;
+            }
+            float t[16];
+            vstore16(chunk[q], 0, t);
+            for (int l = 0; ox + l < OW; l++) row[l] = t[l];
+        }
+    }
+}
+
+/* The same for wino_input_lanes's tiles (one image a lane), stored pixel by pixel. */
+__kernel void wino_output_lanes(__global const float *M, __global const float *bias,
+                                __global float *out, int K, int K8, int OH, int OW, int tw,
+                                int img0, int n_img, int P, int P32, int relu, int n)
+{
+    int gid = get_global_id(0);
+    if (gid >= n) return;
+    int n16 = (P + 15) / 16, vb = gid % n16, k = gid / n16;
+    float16 y[16];
+    float v[256]; /* [pixel][lane] */
+    wino_output_tiles(M + (size_t)k * P32 + vb * 16, K8, P32, bias[k], relu, y);
+    for (int x = 0; x < 16; x++) vstore16(y[x], 0, v + 16 * x);
+    for (int l = 0; l < 16 && vb * 16 + l < P; l++) {
+        int p = vb * 16 + l, pos = p / n_img, img = img0 + p % n_img;
+        int oy = pos / tw * 4, ox = pos % tw * 4;
+        __global float *dst = out + ((size_t)img * K + k) * OH * OW;
+        for (int i = 0; i < 4 && oy + i < OH; i++)
+            for (int j = 0; j < 4 && ox + j < OW; j++) dst[(oy + i) * OW + ox + j] = v[16 * (4 * i + j) + l];
+    }
+}
