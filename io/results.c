@@ -1,4 +1,5 @@
 #include "results.h"
+#include "results_chunks.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ static void invalidate(results_writer *w)
     results_metrics_invalidate(w);
     w->cam_buf = NULL; /* freed by results_close first */
     w->cam_buf_size = 0;
+    w->chunks = NULL; /* freed by results_close first */
     w->dxpl = H5I_INVALID_HID;
     w->done = H5I_INVALID_HID;
     w->done_map = NULL; /* freed by results_close first */
@@ -295,7 +297,15 @@ clcam_status results_write(results_writer *w, long offset, int count, const resu
         w->cam_buf_size = n * cam_dtype_size(L->cam_dtype);
     }
     for (int m = 0; m < L->n_methods; m++) {
-        if (L->cam_dtype == CAM_DTYPE_FLOAT32) {
+        size_t elem = cam_dtype_size(L->cam_dtype), row = n / (count > 0 ? (size_t)count : 1) * elem;
+        if (count > 0 && results_chunks_apply(w, w->cam[m], elem)) { /* compressed here, faster */
+            const void *src = b->cam[m];
+            if (L->cam_dtype != CAM_DTYPE_FLOAT32) {
+                cam_store_convert(L->cam_dtype, b->cam[m], n, w->cam_buf);
+                src = w->cam_buf;
+            }
+            TRY(results_write_chunks(w, w->cam[m], offset, count, src, row, elem, err));
+        } else if (L->cam_dtype == CAM_DTYPE_FLOAT32) {
             TRY(results_write_rows(w, w->cam[m], H5T_NATIVE_FLOAT, offset, count, b->cam[m], err));
         } else { /* the file's own type: HDF5 copies the converted bytes as they are */
             hid_t t = H5Dget_type(w->cam[m]);
@@ -347,6 +357,7 @@ void results_close(results_writer *w)
     if (w->dxpl > 0) H5Pclose(w->dxpl);
     if (w->file >= 0) H5Fclose(w->file);
     free(w->cam_buf);
+    results_chunks_free(w);
     invalidate(w);
 }
 

@@ -77,6 +77,7 @@ typedef struct {
     char path[1024];
     void *cam_buf;          /* a batch of maps converted to cam_dtype (not float32) */
     size_t cam_buf_size;
+    void *chunks;           /* io/results_chunks.c's compressor and buffers, or NULL */
     hid_t dxpl;             /* data transfers: collective under MPI, else H5P_DEFAULT */
     /* The completion map /chunks_done (io/results_done.c): entry u is 1 once rows
      * [u * unit, (u + 1) * unit) are written and flushed; done_map is this process's copy. */

@@ -7,7 +7,7 @@ set -euo pipefail
 
 pkgs=(cmake gcc make pkg-config ocl-icd-opencl-dev opencl-headers libclblast-dev libhdf5-dev
       libhdf5-openmpi-dev libopenmpi-dev openmpi-bin libyaml-dev libarchive-dev libpng-dev zlib1g-dev
-      libturbojpeg0-dev libprotobuf-c-dev
+      libturbojpeg0-dev libprotobuf-c-dev libdeflate-dev
       protobuf-c-compiler pocl-opencl-icd curl ca-certificates)
 if [[ "${1:-}" == "--tests" ]]; then
   pkgs+=(clang libclang-rt-dev oclgrind python3 python3-numpy python3-h5py python3-torch chromium jupyter-nbconvert
