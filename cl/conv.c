@@ -164,9 +164,12 @@ exit:
  * repacked into scratch buffer 1 unless packed already holds them. See conv_direct.cl: a
  * kernel with the geometry fixed where one exists, else the one that takes it at run time. */
 static clcam_status conv_direct(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem weight,
-                                cl_mem packed, cl_mem bias, int relu, cl_mem out, clcam_err *err)
+                                cl_mem packed, cl_mem bias, cl_mem residual, int relu, cl_mem out,
+                                clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
+    cl_mem res = residual ? residual : out; /* a valid buffer the kernel does not read */
+    int has_res = residual != NULL;
     cl_kernel kp, k;
     cl_mem inp, wpk;
     int sw = direct_width(s);
@@ -202,14 +205,14 @@ static clcam_status conv_direct(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_
     if (fixed) {
         TRY(cl_ctx_kernel(ctx, fixed, &k, err));
         TRY(CL_ARGS(ctx, k, err, CL_ARG(inp), CL_ARG(wpk), CL_ARG(bias), CL_ARG(out), CL_ARG(s->C),
-                    CL_ARG(hp), CL_ARG(wp), CL_ARG(s->K), CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(relu),
-                    CL_ARG(s->batch), CL_ARG(kbg), CL_ARG(n)));
+                    CL_ARG(hp), CL_ARG(wp), CL_ARG(s->K), CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(res),
+                    CL_ARG(has_res), CL_ARG(relu), CL_ARG(kbg), CL_ARG(n)));
     } else {
         TRY(cl_ctx_kernel(ctx, "conv_direct_forward", &k, err));
         TRY(CL_ARGS(ctx, k, err, CL_ARG(inp), CL_ARG(wpk), CL_ARG(bias), CL_ARG(out), CL_ARG(s->C),
                     CL_ARG(hp), CL_ARG(wp), CL_ARG(s->K), CL_ARG(s->kernel), CL_ARG(s->stride),
-                    CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(sw), CL_ARG(relu), CL_ARG(s->batch),
-                    CL_ARG(kbg), CL_ARG(n)));
+                    CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(sw), CL_ARG(res), CL_ARG(has_res),
+                    CL_ARG(relu), CL_ARG(kbg), CL_ARG(n)));
     }
     TRY(cl_ctx_launch1d(ctx, k, items, err));
 exit:
@@ -243,15 +246,22 @@ clcam_status conv_forward_packed(cl_ctx *ctx, conv_method method, const conv_sha
                                  cl_mem weight, cl_mem packed, cl_mem bias, int relu, cl_mem out,
                                  clcam_err *err)
 {
+    return conv_forward_fused(ctx, method, s, in, weight, packed, bias, NULL, relu, out, err);
+}
+
+clcam_status conv_forward_fused(cl_ctx *ctx, conv_method method, const conv_shape *s, cl_mem in,
+                                cl_mem weight, cl_mem packed, cl_mem bias, cl_mem residual,
+                                int relu, cl_mem out, clcam_err *err)
+{
     clcam_status st = CLCAM_OK;
     size_t ohw = (size_t)s->OH * s->OW, ckk = (size_t)s->C * s->kernel * s->kernel;
     cl_mem col, tmp;
     if (method == CONV_WINOGRAD && conv_winograd_fits(s)) {
-        TRY(conv_winograd(ctx, s, in, weight, packed, bias, relu, out, err));
+        TRY(conv_winograd(ctx, s, in, weight, packed, bias, residual, relu, out, err));
         goto exit;
     }
     if (method == CONV_DIRECT || method == CONV_WINOGRAD) {
-        TRY(conv_direct(ctx, s, in, weight, packed, bias, relu, out, err));
+        TRY(conv_direct(ctx, s, in, weight, packed, bias, residual, relu, out, err));
         goto exit;
     }
     if (method == CONV_CONVGEMM) {
@@ -294,8 +304,11 @@ clcam_status conv_forward_packed(cl_ctx *ctx, conv_method method, const conv_sha
             TRY(op_conv_permute_bias(ctx, tmp, bias, out, img0, b, s->K, (int)ohw, err));
         }
     }
-apply_relu: /* direct did it in its stores */
-    if (relu) TRY(op_relu_forward(ctx, out, out, s->batch * s->K * (int)ohw, err));
+apply_relu: /* direct and Winograd did both in their stores */
+    if (residual) /* out + residual, as the add's op_add_pair (a sum's order does not matter) */
+        TRY(op_add_pair(ctx, out, residual, out, relu, s->batch * s->K * (int)ohw, err));
+    else if (relu)
+        TRY(op_relu_forward(ctx, out, out, s->batch * s->K * (int)ohw, err));
 exit:
     return st;
 }

@@ -52,6 +52,13 @@ clcam_status conv_forward_packed(cl_ctx *ctx, conv_method method, const conv_sha
                                  cl_mem weight, cl_mem packed, cl_mem bias, int relu, cl_mem out,
                                  clcam_err *err);
 
+/* The same with a residual add done in the stores: out = conv + bias + residual (a tensor of
+ * out's shape, or NULL: none), then the ReLU where relu; bitwise op_add_pair's sum of the
+ * conv's output and residual (model.c fuses a ResNet block's add into its last conv). */
+clcam_status conv_forward_fused(cl_ctx *ctx, conv_method method, const conv_shape *s, cl_mem in,
+                                cl_mem weight, cl_mem packed, cl_mem bias, cl_mem residual,
+                                int relu, cl_mem out, clcam_err *err);
+
 /* *packed = a new buffer with weight [K, C, k, k] in the direct kernels' layout. */
 clcam_status conv_direct_pack_weights(cl_ctx *ctx, const conv_shape *s, cl_mem weight,
                                       cl_mem *packed, clcam_err *err);

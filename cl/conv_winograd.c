@@ -42,7 +42,7 @@ clcam_status conv_winograd_weights(cl_ctx *ctx, const conv_shape *s, cl_mem weig
 {
     clcam_status st = CLCAM_OK;
     cl_kernel k;
-    int n_kb = (int)(wino_k8(s) / WINO_RB), n = (int)(wino_k8(s) * (size_t)s->C);
+    int n_kb = (int)(wino_k8(s) / WINO_RB), n = n_kb * s->C;
     TRY(wino_check(s, "transformed weights", conv_winograd_weights_elems(s), err));
     TRY(cl_ctx_kernel(ctx, "wino_weights", &k, err));
     TRY(CL_ARGS(ctx, k, err, CL_ARG(weight), CL_ARG(U), CL_ARG(s->K), CL_ARG(s->C), CL_ARG(n_kb),
@@ -98,8 +98,10 @@ static int wino_chunk(const conv_shape *s, const wino_grid *g)
 /* The input with its padding made real (conv_direct_pad) into ctx's scratch buffer 3, once for
  * the batch; then per chunk of images the three kernels, V and M in scratch buffers 0 and 1. */
 clcam_status conv_winograd(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem weight, cl_mem U,
-                           cl_mem bias, int relu, cl_mem out, clcam_err *err)
+                           cl_mem bias, cl_mem residual, int relu, cl_mem out, clcam_err *err)
 {
+    cl_mem res = residual ? residual : out; /* a valid buffer the kernel does not read */
+    int has_res = residual != NULL;
     static const char *const INPUT_KERNEL[] = {"wino_input_w4", "wino_input_w8", "wino_input_w16"};
     clcam_status st = CLCAM_OK;
     cl_kernel k_pad, k_in, k_gemm, k_out;
@@ -149,11 +151,12 @@ clcam_status conv_winograd(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem w
         if (g.lanes)
             TRY(CL_ARGS(ctx, k_out, err, CL_ARG(M), CL_ARG(bias), CL_ARG(out), CL_ARG(s->K), CL_ARG(k8),
                         CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(g.tw), CL_ARG(img0), CL_ARG(b), CL_ARG(P),
-                        CL_ARG(P32), CL_ARG(relu), CL_ARG(n_out)));
+                        CL_ARG(P32), CL_ARG(res), CL_ARG(has_res), CL_ARG(relu), CL_ARG(n_out)));
         else
             TRY(CL_ARGS(ctx, k_out, err, CL_ARG(M), CL_ARG(bias), CL_ARG(out), CL_ARG(s->K), CL_ARG(k8),
                         CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(g.n_rg), CL_ARG(g.n_seg), CL_ARG(g.sw),
-                        CL_ARG(img0), CL_ARG(n_vb), CL_ARG(P32), CL_ARG(relu), CL_ARG(n_out)));
+                        CL_ARG(img0), CL_ARG(n_vb), CL_ARG(P32), CL_ARG(res), CL_ARG(has_res),
+                        CL_ARG(relu), CL_ARG(n_out)));
         TRY(cl_ctx_launch1d(ctx, k_out, (size_t)n_out, err));
     }
 exit:

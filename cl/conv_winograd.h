@@ -15,11 +15,12 @@ size_t conv_winograd_weights_elems(const conv_shape *s);
 clcam_status conv_winograd_weights(cl_ctx *ctx, const conv_shape *s, cl_mem weight, cl_mem U,
                                    clcam_err *err);
 
-/* out [batch, K, H, W] = conv(in, weight) + bias, ReLU'd where relu; U the weights already
+/* out [batch, K, H, W] = conv(in, weight) + bias (+ residual, a tensor of out's shape, where
+ * not NULL), ReLU'd where relu; U the weights already
  * transformed, or NULL (then transformed into ctx's scratch buffer 2). Images go in chunks
  * whose transformed input and GEMM results (ctx's scratch buffers 0 and 1) fit a cache-sized
  * budget. */
 clcam_status conv_winograd(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem weight, cl_mem U,
-                           cl_mem bias, int relu, cl_mem out, clcam_err *err);
+                           cl_mem bias, cl_mem residual, int relu, cl_mem out, clcam_err *err);
 
 #endif

@@ -7,7 +7,7 @@ clcam_status op_preprocess(cl_ctx *ctx, cl_mem src_u8, cl_mem dst, cl_mem mean_s
 {
     clcam_status st = CLCAM_OK;
     cl_kernel k;
-    int n = batch * C * HW;
+    int n = batch * ((HW + 15) / 16); /* runs of 16 pixels (preprocess.cl) */
     TRY(cl_ctx_kernel(ctx, "preprocess_u8_nhwc", &k, err));
     TRY(CL_ARGS(ctx, k, err, CL_ARG(src_u8), CL_ARG(dst), CL_ARG(mean_std), CL_ARG(scale),
                 CL_ARG(C), CL_ARG(HW), CL_ARG(n)));

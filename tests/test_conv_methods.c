@@ -1,6 +1,7 @@
 /* Every convolution forward method (im2col + CLBlast, CLBlastSconvgemm, packed + our GEMM,
- * direct) against ref_conv2d on odd shapes, with a canary after the output; the direct kernel
- * bitwise equal to packed (the same fma sequence) and to itself on a second run; and the
+ * direct, Winograd) against ref_conv2d on odd shapes, with a canary after the output; the
+ * direct kernel bitwise equal to packed (the same fma sequence) and to itself on a second run;
+ * each method with a residual add in its stores bitwise the conv and then the add; and the
  * tuning file's CONV lines: loaded, looked up per shape (the batch aside), overridden by
  * CLCAM_CONV, a malformed line skipped with a warning, files without CONV lines as before. */
 #include <math.h>
@@ -11,6 +12,7 @@
 
 #include "cl/conv.h"
 #include "cl/gemm_params.h"
+#include "cl/ops.h"
 #include "pipeline/model/reference.h"
 #include "testutil.h"
 
@@ -33,6 +35,45 @@ static int run_method(conv_method m, const conv_shape *s, cl_mem in, cl_mem w, c
 exit:
     CHECK(st == CLCAM_OK, "%s: %s", conv_method_name(m), e.msg);
     return st == CLCAM_OK;
+}
+
+/* Method m with a residual add done in its stores (conv_forward_fused, model.c's fused
+ * ResNet add), with and without the ReLU after it: bitwise the conv alone, then op_add_pair
+ * as the add layer does it; nothing written past the output. */
+static void check_residual(conv_method m, const conv_shape *s, cl_mem in, cl_mem w, cl_mem b,
+                           cl_mem out, size_t n_out, const char *shape)
+{
+    clcam_err e = {0}, *err = &e;
+    clcam_status st = CLCAM_OK;
+    float *res = malloc(sizeof(float) * n_out), *want = malloc(sizeof(float) * n_out);
+    float *got = malloc(sizeof(float) * (n_out + CANARY)), canary = CANARY_VALUE;
+    unsigned seed = 99u + (unsigned)n_out;
+    cl_mem d_res = NULL;
+    if (!res || !want || !got) {
+        CHECK(0, "%s: out of memory", shape);
+        goto exit;
+    }
+    test_fill_uniform(res, n_out, -1.0f, 1.0f, &seed);
+    TRY(cl_ctx_alloc(&ctx, sizeof(float) * n_out, &d_res, "residual", err));
+    TRY(cl_ctx_upload(&ctx, d_res, res, sizeof(float) * n_out, err));
+    for (int relu = 0; relu < 2; relu++) {
+        TRY(conv_forward(&ctx, m, s, in, w, b, out, err));
+        TRY(op_add_pair(&ctx, out, d_res, out, relu, (int)n_out, err));
+        TRY(cl_ctx_download(&ctx, out, want, sizeof(float) * n_out, err));
+        CL_TRY(clEnqueueFillBuffer(ctx.queue, out, &canary, sizeof canary, 0,
+                                   sizeof(float) * (n_out + CANARY), 0, NULL, NULL));
+        TRY(conv_forward_fused(&ctx, m, s, in, w, NULL, b, d_res, relu, out, err));
+        TRY(cl_ctx_download(&ctx, out, got, sizeof(float) * (n_out + CANARY), err));
+        CHECK(memcmp(got, want, sizeof(float) * n_out) == 0, "%s, %s, residual%s: not bitwise the "
+              "conv and then the add", conv_method_name(m), shape, relu ? " + ReLU" : "");
+        int canary_ok = 1;
+        for (int i = 0; i < CANARY; i++) canary_ok &= got[n_out + i] == CANARY_VALUE;
+        CHECK(canary_ok, "%s, %s, residual: wrote past the output", conv_method_name(m), shape);
+    }
+exit:
+    CHECK(st == CLCAM_OK, "%s, %s, residual: %s", conv_method_name(m), shape, e.msg);
+    if (d_res) clReleaseMemObject(d_res);
+    free(res), free(want), free(got);
 }
 
 static void check_shape(int batch, int C, int H, int W, int K, int k, int pad, int stride)
@@ -78,6 +119,7 @@ static void check_shape(int batch, int C, int H, int W, int K, int k, int pad, i
         int canary_ok = 1;
         for (int i = 0; i < CANARY; i++) canary_ok &= got[n_out + i] == CANARY_VALUE;
         CHECK(canary_ok, "%s, %s: wrote past the output", conv_method_name((conv_method)m), shape);
+        check_residual((conv_method)m, &s, d_in, d_w, d_b, d_out, n_out, shape);
         if (m == CONV_PACKED) memcpy(packed, got, sizeof(float) * n_out);
         if (m == CONV_DIRECT) { /* same sums in the same order as packed; again the same */
             CHECK(memcmp(got, packed, sizeof(float) * n_out) == 0, "direct, %s: not bitwise equal to packed", shape);

@@ -420,18 +420,20 @@ static void check_fusion(void)
 }
 
 /* ReLUs fused into the conv and the add before them (relu_out): c0 -> r0 (read by c1 and
- * the add) and the add -> r1. Logits and the gradient at the CAM layer bitwise the same as
- * CLCAM_FUSE=0 for a CAM at each layer, the fusion undone where the CAM reads a tensor before
- * its ReLU (c0, a) and kept where it reads the ReLU's output (r0, r1). */
+ * the add) and the add -> r1; and the add itself done in c1's stores (c1 + r0: residual_in,
+ * add_in_conv), the add's ReLU with it. Logits and the gradient at the CAM layer bitwise the
+ * same as CLCAM_FUSE=0 for a CAM at each layer, the ReLU fusion undone where the CAM reads a
+ * tensor before its ReLU (c0, a) and kept where it reads the ReLU's output (r0, r1), the add
+ * kept in c1 except where the CAM reads c1's own output. */
 static void check_relu_fusion(void)
 {
     const layer_spec g[] = {CONV("c0", 3, 1, 4), ONE(LAYER_RELU, "r0"), CONV("c1", 3, 1, 4),
                             JOIN(LAYER_ADD, "a", "c1", "r0"), ONE(LAYER_RELU, "r1"),
                             ONE(LAYER_FLATTEN, "f"), {.kind = LAYER_LINEAR, .name = "fc", .out = CLASSES}};
-    const char *cams[] = {"c0", "r0", "a", "r1"};
-    const int c0_fused[] = {0, 1, 1, 1}, a_fused[] = {1, 1, 0, 1};
+    const char *cams[] = {"c0", "r0", "a", "r1", "c1"};
+    const int c0_fused[] = {0, 1, 1, 1, 1}, a_fused[] = {1, 1, 0, 1, 1}, in_c1[] = {1, 1, 1, 1, 0};
     int n = (int)(sizeof g / sizeof *g);
-    for (int v = 0; v < 4; v++) {
+    for (int v = 0; v < 5; v++) {
         clcam_err err = {0};
         model m;
         float x[B * 3 * 6 * 6], dlogits[B * CLASSES];
@@ -445,16 +447,22 @@ static void check_relu_fusion(void)
         CHECK(m.layers[0].relu_out == c0_fused[v] && m.layers[1].relu_in_source == c0_fused[v],
               "CAM at %s: c0 -> r0 fused %d %d, want %d", cams[v], m.layers[0].relu_out,
               m.layers[1].relu_in_source, c0_fused[v]);
-        CHECK(m.layers[3].relu_out == a_fused[v] && m.layers[4].relu_in_source == a_fused[v],
-              "CAM at %s: a -> r1 fused %d %d, want %d", cams[v], m.layers[3].relu_out,
-              m.layers[4].relu_in_source, a_fused[v]);
+        CHECK(m.layers[3].add_in_conv == in_c1[v] && m.layers[2].residual_in == (in_c1[v] ? 2 : 0),
+              "CAM at %s: a done in c1 %d (residual_in %d), want %d", cams[v], m.layers[3].add_in_conv,
+              m.layers[2].residual_in, in_c1[v]);
+        int relu_at = in_c1[v] ? 2 : 3; /* the add's ReLU goes with the add */
+        CHECK(m.layers[relu_at].relu_out == a_fused[v] && m.layers[5 - relu_at].relu_out == 0 &&
+                  m.layers[4].relu_in_source == a_fused[v],
+              "CAM at %s: a -> r1 fused %d %d (in %s), want %d", cams[v], m.layers[relu_at].relu_out,
+              m.layers[4].relu_in_source, m.layers[relu_at].name, a_fused[v]);
         device_run(&m, x, dlogits, t, &fused);
         size_t ng = (size_t)B * layer_shape_size(m.layers[t].out);
         model_free(&m);
         setenv("CLCAM_FUSE", "0", 1);
         CHECK(model_build(&m, g, n, NULL, IN, &err) == CLCAM_OK, "%s", err.msg);
         unsetenv("CLCAM_FUSE");
-        CHECK(m.layers[0].relu_out == 0 && m.layers[3].relu_out == 0, "CLCAM_FUSE=0 fused");
+        CHECK(m.layers[0].relu_out == 0 && m.layers[3].relu_out == 0 && m.layers[3].add_in_conv == 0,
+              "CLCAM_FUSE=0 fused");
         randomise(&m, 23u);
         CHECK(model_check_cam_layer(&m, cams[v], &t, &err) == CLCAM_OK, "%s", err.msg);
         device_run(&m, x, dlogits, t, &plain);

@@ -79,22 +79,28 @@ static inline float16 direct_load(__global const float *src, int kx, int Wp, con
 }
 
 /* Stores one vector of 16 pixels (16 / sw rows of sw from output pixel (oy, ox), dst
- * pointing there), ReLU'd where asked as relu_forward would (NaN and -0 to +0), whole where
- * the pixels are adjacent in memory and inside the output, else lane by lane. */
-static inline void direct_store(float16 v, __global float *dst, int oy, int ox, int OH, int OW,
-                                const int sw, int relu)
+ * pointing there), plus the same pixels of res where has_res (a residual add done here: the
+ * add's own sum, conv + other input), then ReLU'd where asked as relu_forward would (NaN and
+ * -0 to +0); whole where the pixels are adjacent in memory and inside the output, else lane
+ * by lane. */
+static inline void direct_store(float16 v, __global float *dst, __global const float *res,
+                                int has_res, int oy, int ox, int OH, int OW, const int sw,
+                                int relu)
 {
     const int R = 16 / sw;
-    if (relu) v = select((float16)(0.0f), v, v > 0.0f);
     if (oy + R <= OH && ((R == 1 && ox + 16 <= OW) || sw == OW)) {
+        if (has_res) v += vload16(0, res);
+        if (relu) v = select((float16)(0.0f), v, v > 0.0f);
         vstore16(v, 0, dst);
         return;
     }
     float t[16];
     vstore16(v, 0, t);
     for (int l = 0; l < 16; l++) {
-        int dy = l / sw, dx = l % sw;
-        if (oy + dy < OH && ox + dx < OW) dst[dy * OW + dx] = t[l];
+        int dy = l / sw, dx = l % sw, at = dy * OW + dx;
+        if (oy + dy >= OH || ox + dx >= OW) continue;
+        float x = has_res ? t[l] + res[at] : t[l];
+        dst[at] = relu ? (x > 0.0f ? x : 0.0f) : x;
     }
 }
 
@@ -111,14 +117,17 @@ static inline void direct_step(float16 *acc0, float16 *acc1, __global const floa
 }
 
 /* One work-item's 8 channels x 2 x 16 pixels; ks, stride and sw are literals in the
- * specialised kernels below, so this inlines into code without their branches. Work-items
- * run in groups of kbg channel blocks over every pixel block of the batch, the blocks of a
+ * specialised kernels below (ks_fixed 1), so this inlines into code without their branches. Work-items
+ * run in groups of kbg channel blocks over every pixel block of an image, the blocks of a
  * group adjacent: the group's repacked weights stay in cache while the input under one pixel
  * block is read once for all of them. */
-static inline void direct_block(__global const float *inp, __global const float *wp,
-                                __global const float *bias, __global float *out, int C, int Hp,
-                                int Wp, int K, const int ks, const int stride, int OH, int OW,
-                                const int sw, int relu, int batch, int kbg, int gid)
+/* always_inline: a body compiled on its own, ks unknown, would warn that its kx loop could
+ * not be unrolled (PoCL prints that to the user's terminal on the first build). */
+static inline __attribute__((always_inline)) void
+direct_block(__global const float *inp, __global const float *wp, __global const float *bias,
+             __global float *out, int C, int Hp, int Wp, int K, const int ks, const int stride,
+             int OH, int OW, const int sw, __global const float *res, int has_res, int relu,
+             int kbg, const int ks_fixed, int gid)
 {
     const int R = 16 / sw, RW = DIRECT_NV * R; /* output rows per vector, per work-item */
     int n_seg = (OW + sw - 1) / sw, n_rows = (OH + RW - 1) / RW, n_kb = (K + DIRECT_RB - 1) / DIRECT_RB;
@@ -133,12 +142,11 @@ static inline void direct_block(__global const float *inp, __global const float 
     __global const float *base = inp + (img * C * Hp + oy0 * stride) * Wp + ox0 * stride;
     const int below = R * stride * Wp;
     float16 acc0[DIRECT_RB], acc1[DIRECT_RB];
-#pragma unroll
     for (int r = 0; r < DIRECT_RB; r++) acc0[r] = acc1[r] = 0.0f;
     for (int c = 0; c < C; c++) {
         for (int ky = 0; ky < ks; ky++) {
             __global const float *src = base + (c * Hp + ky) * Wp;
-            if (ks <= 3) { /* unrolled: 3x3's kernels ran 7% faster; 7x7's twice as slow */
+            if (ks <= 3 && ks_fixed) { /* unrolled: 3x3's ran 7% faster, 7x7's twice as slow */
 #pragma unroll
                 for (int kx = 0; kx < ks; kx++) {
                     direct_step(acc0, acc1, w, direct_load(src, kx, Wp, stride, sw),
@@ -157,10 +165,9 @@ static inline void direct_block(__global const float *inp, __global const float 
     int rows = K - k0 < DIRECT_RB ? K - k0 : DIRECT_RB;
     for (int r = 0; r < rows; r++) {
         float16 b = (float16)(bias[k0 + r]);
-        direct_store(acc0[r] + b, out + ((img * K + k0 + r) * OH + oy0) * OW + ox0, oy0, ox0, OH,
-                     OW, sw, relu);
-        direct_store(acc1[r] + b, out + ((img * K + k0 + r) * OH + oy0 + R) * OW + ox0, oy0 + R,
-                     ox0, OH, OW, sw, relu);
+        int at0 = ((img * K + k0 + r) * OH + oy0) * OW + ox0, at1 = at0 + R * OW;
+        direct_store(acc0[r] + b, out + at0, res + at0, has_res, oy0, ox0, OH, OW, sw, relu);
+        direct_store(acc1[r] + b, out + at1, res + at1, has_res, oy0 + R, ox0, OH, OW, sw, relu);
     }
 }
 
@@ -168,21 +175,25 @@ static inline void direct_block(__global const float *inp, __global const float 
 __kernel void conv_direct_forward(__global const float *inp, __global const float *wp,
                                   __global const float *bias, __global float *out, int C,
                                   int Hp, int Wp, int K, int ks, int stride, int OH, int OW,
-                                  int sw, int relu, int batch, int kbg, int n)
+                                  int sw, __global const float *res, int has_res, int relu,
+                                  int kbg, int n)
 {
     int gid = get_global_id(0);
     if (gid < n)
-        direct_block(inp, wp, bias, out, C, Hp, Wp, K, ks, stride, OH, OW, sw, relu, batch, kbg, gid);
+        direct_block(inp, wp, bias, out, C, Hp, Wp, K, ks, stride, OH, OW, sw, res, has_res, relu,
+                     kbg, 0, gid);
 }
 
 /* conv_direct_k<ks>s<stride>w<sw>: the same with those three fixed (cl/conv.c picks one). */
 #define DIRECT_ARGS                                                                           \
     __global const float *inp, __global const float *wp, __global const float *bias,        \
-        __global float *out, int C, int Hp, int Wp, int K, int OH, int OW, int relu, int batch, int kbg, int n
+        __global float *out, int C, int Hp, int Wp, int K, int OH, int OW,                      \
+        __global const float *res, int has_res, int relu, int kbg, int n
 #define DIRECT_BODY(KS, STRIDE, SW)                                                           \
     int gid = get_global_id(0);                                                               \
     if (gid < n)                                                                              \
-        direct_block(inp, wp, bias, out, C, Hp, Wp, K, KS, STRIDE, OH, OW, SW, relu, batch, kbg, gid);
+        direct_block(inp, wp, bias, out, C, Hp, Wp, K, KS, STRIDE, OH, OW, SW, res, has_res, relu, \
+                     kbg, 1, gid);
 __kernel void conv_direct_k3s1w16(DIRECT_ARGS) { DIRECT_BODY(3, 1, 16) }
 __kernel void conv_direct_k3s1w8(DIRECT_ARGS) { DIRECT_BODY(3, 1, 8) }
 __kernel void conv_direct_k3s2w16(DIRECT_ARGS) { DIRECT_BODY(3, 2, 16) }

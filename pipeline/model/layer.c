@@ -55,10 +55,16 @@ int layer_output_aliases_input(const layer *l)
 {
     /* a fused ReLU writes nothing: its output is its input, which the max-pool reads; a
      * folded pad's conv pads as it reads; a batchnorm folded into its conv is that conv's
-     * output (one in training or on its own writes its own) */
+     * output (one in training or on its own writes its own); an add done in its conv's stores
+     * is that conv's output */
     return (LAYER_OPS[l->kind]->aliases_input && !l->bn_train && !l->bn_unfolded) ||
            (l->kind == LAYER_RELU && (l->fuse_relu || l->relu_in_source)) ||
-           (l->kind == LAYER_PAD && l->pad_folded);
+           (l->kind == LAYER_PAD && l->pad_folded) || (l->kind == LAYER_ADD && l->add_in_conv);
+}
+
+int layer_alias_source(const layer *l)
+{
+    return l->inputs[l->kind == LAYER_ADD && l->add_in_conv ? l->alias_input : 0];
 }
 
 clcam_status layer_upload(cl_ctx *ctx, layer *l, int max_batch, cl_mem prev_out, clcam_err *err)

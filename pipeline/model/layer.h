@@ -73,6 +73,14 @@ typedef struct {
      * relu_forward would write. Saves a pass over the tensor per ReLU (ResNets: one per
      * conv and block). */
     int relu_out, relu_in_source;
+    /* Inference only (model.c, once the CAM layer is known): an add of two inputs, one made by
+     * a conv read by nothing else (through folded batchnorms), the other made before that
+     * conv, is done in the conv's stores: the conv adds d_residual (the other input, bound by
+     * model_run.c) before any ReLU (residual_in: 1 + the other input's layer), and the add
+     * writes nothing, its output aliasing input alias_input (the conv's). The sum is the
+     * add's, bitwise; saves a pass over two tensors per residual block. */
+    int residual_in, add_in_conv, alias_input;
+    cl_mem d_residual;
     int groups;                /* conv: input and output channels in G groups; 0 or 1 dense */
     int count_include_pad;     /* avgpool with pad: divide by the whole window (PyTorch's default) */
     float clip_min, clip_max;  /* clip: -INFINITY, INFINITY where absent */
@@ -137,6 +145,9 @@ void layer_alias_ref_backward(const layer *l, const float *in, const float *out,
 /* Does l's output share its input's buffer (an alias row, a fused ReLU, a folded pad or
  * batchnorm)? */
 int layer_output_aliases_input(const layer *l);
+
+/* The input whose buffer an aliasing layer's output is: inputs[0], or an add's alias_input. */
+int layer_alias_source(const layer *l);
 /* Device buffers for max_batch images: weights uploaded, outputs allocated. */
 clcam_status layer_upload(cl_ctx *ctx, layer *l, int max_batch, cl_mem prev_out, clcam_err *err);
 /* Same, the output in out_buf (retained: a buffer of the model's pool, model.c) unless the

@@ -25,6 +25,7 @@ static clcam_status add_forward(cl_ctx *ctx, layer *l, cl_mem in, int batch, clc
 {
     clcam_status st = CLCAM_OK;
     int n = batch * layer_shape_size(l->out);
+    if (l->add_in_conv) return CLCAM_OK; /* its conv stored the sum (layer.h) */
     if (l->n_inputs < 2) {
         CL_TRY(clEnqueueCopyBuffer(ctx->queue, in, l->d_out, 0, 0, sizeof(float) * (size_t)n, 0,
                                    NULL, NULL));

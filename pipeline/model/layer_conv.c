@@ -46,8 +46,8 @@ static clcam_status conv_forward_layer(cl_ctx *ctx, layer *l, cl_mem in, int bat
         goto exit;
     }
     method = conv_method_for(ctx, &s);
-    TRY(conv_forward_packed(ctx, method, &s, in, l->d_weight, l->d_wpacked, l->d_bias, l->relu_out,
-                            l->d_out, err));
+    TRY(conv_forward_fused(ctx, method, &s, in, l->d_weight, l->d_wpacked, l->d_bias, l->d_residual,
+                           l->relu_out, l->d_out, err));
 exit:
     return st;
 }

@@ -339,6 +339,45 @@ static void model_plan_fusion(model *m)
     }
 }
 
+/* The conv whose output input k of add a is, through aliases each read only by the next
+ * (folded batchnorms, identities) and none of them the CAM layer t, the conv read by the add's
+ * chain alone; or -1. */
+static int model_residual_conv(const model *m, int a, int k, int t)
+{
+    int s = m->layers[a].inputs[k];
+    while (s >= 0 && s != t && model_readers(m, s) == 1) {
+        const layer *l = &m->layers[s];
+        if (!layer_output_aliases_input(l))
+            return l->kind == LAYER_CONV && l->groups <= 1 && !l->residual_in ? s : -1;
+        if (l->n_inputs != 1) return -1;
+        s = l->inputs[0];
+    }
+    return -1;
+}
+
+/* Inference only, once the CAM layer t is known: each add of two inputs where one is a conv's
+ * output (model_residual_conv) and the other was made before that conv is done in the conv's
+ * stores (layer.h, residual_in, add_in_conv), the add's skipped ReLU with it. Not where the
+ * CAM reads the conv's output on the way (it must hold the values before the add). */
+static void model_plan_residual(model *m, int t)
+{
+    if (!m->fusion || m->train) return;
+    for (int a = 0; a < m->n_layers; a++) {
+        layer *l = &m->layers[a];
+        if (l->kind != LAYER_ADD || l->n_inputs != 2) continue;
+        for (int k = 0; k < 2; k++) {
+            int c = model_residual_conv(m, a, k, t), other = l->inputs[1 - k];
+            if (c < 0 || other < 0 || other >= c) continue;
+            m->layers[c].residual_in = other + 1;
+            m->layers[c].relu_out = l->relu_out;
+            l->relu_out = 0;
+            l->add_in_conv = 1;
+            l->alias_input = k;
+            break;
+        }
+    }
+}
+
 /* The layers spec reads, as indices of the earlier layers (-1: the network input): its
  * inputs by name, or the layer before it. */
 static clcam_status model_link_inputs(model *m, const layer_spec *spec, int i, clcam_err *err)
@@ -481,6 +520,7 @@ static clcam_status model_build_mode(model *m, const layer_spec *specs, int n_sp
         goto exit;
     }
     m->classes = shape.c;
+    m->fusion = !train && model_fusion_enabled();
     if (!train) model_plan_fusion(m);
     for (int i = 0; i < m->n_layers; i++) m->layers[i].weights_fixed = !train;
 exit:
@@ -738,6 +778,7 @@ clcam_status model_check_cam_layer(model *m, const char *name, int *t, clcam_err
             if (s == *t || !layer_output_aliases_input(&m->layers[s])) break;
         }
     }
+    model_plan_residual(m, *t);
     m->cam_t = *t;
     return CLCAM_OK;
 }

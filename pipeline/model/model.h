@@ -42,6 +42,7 @@ typedef struct {
     int classes;
     int max_batch;
     int train;                 /* built for clcam train: sequential, every output its own */
+    int fusion;                /* built with fusion on (CLCAM_FUSE not 0): model_check_cam_layer's too */
     /* The CAM layer (model_check_cam_layer), -1 none: then every output stays readable after
      * the forward pass and model_backward_to may stop at any layer. Once set, buffers are
      * reused where no later step reads them (model_plan.c) and model_backward_to goes to it. */

@@ -59,7 +59,7 @@ static void model_lifetimes(const model *m, int reuse, lifetime *lt, int *root, 
     for (int i = 0; i < 2 * n; i++) lt[i] = (lifetime){.start = 0, .end = -1, .bytes = 0, .slot = -1};
     for (int i = 0; i < n; i++) {
         const layer *l = &m->layers[i];
-        root[i] = model_aliases(l) ? root[l->inputs[0]] : i;
+        root[i] = model_aliases(l) ? root[layer_alias_source(l)] : i;
         if (root[i] == i) lt[i] = (lifetime){i, i, b * (size_t)layer_shape_size(l->out), -1};
         for (int k = 0; k < l->n_inputs; k++)
             if (l->inputs[k] >= 0 && lt[root[l->inputs[k]]].end < i) lt[root[l->inputs[k]]].end = i;
@@ -149,7 +149,8 @@ clcam_status model_upload(cl_ctx *ctx, model *m, int max_batch, clcam_err *err)
     }
     for (int i = 0; i < n; i++) {
         layer *l = &m->layers[i];
-        cl_mem prev = l->inputs[0] >= 0 ? m->layers[l->inputs[0]].d_out : NULL;
+        int src = model_aliases(l) ? layer_alias_source(l) : l->inputs[0];
+        cl_mem prev = src >= 0 ? m->layers[src].d_out : NULL;
         TRY(layer_upload_into(ctx, l, max_batch, prev, root[i] == i ? slot[lt[i].slot] : NULL, err));
         m->device_bytes += layer_fixed_bytes(l, max_batch);
         m->unshared_bytes += layer_fixed_bytes(l, max_batch);

@@ -5,11 +5,12 @@
 
 #include "../../cl/ops.h"
 
-/* Points layer l's in_bufs at the outputs it reads. */
+/* Points layer l's in_bufs (and a conv's d_residual) at the outputs it reads. */
 static void model_bind_inputs(model *m, layer *l, cl_mem input)
 {
     for (int k = 0; k < l->n_inputs; k++)
         l->in_bufs[k] = l->inputs[k] < 0 ? input : m->layers[l->inputs[k]].d_out;
+    l->d_residual = l->residual_in ? m->layers[l->residual_in - 1].d_out : NULL;
 }
 
 clcam_status model_forward(cl_ctx *ctx, model *m, cl_mem input, int batch, clcam_err *err)
