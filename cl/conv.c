@@ -185,7 +185,7 @@ static clcam_status conv_direct(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_
     size_t items = (size_t)n_seg * n_rows * n_kb * (size_t)s->batch;
     /* CLCAM_CONV_DIRECT_GENERIC: the tests run the run-time kernel on every shape too */
     const char *fixed = getenv("CLCAM_CONV_DIRECT_GENERIC") ? NULL : direct_fixed_kernel(s);
-    int n, n_pad, kbg = direct_group(s, (int)n_kb);
+    int n, n_pad, kbg = direct_group(s, (int)n_kb), zero = 0;
     TRY(conv_check(s, "direct's padded input", padded, err));
     TRY(conv_check(s, "direct's work-items", items, err));
     TRY(conv_check(s, "direct's packed weights", direct_packed_elems(s), err));
@@ -200,7 +200,7 @@ static clcam_status conv_direct(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_
     }
     TRY(cl_ctx_kernel(ctx, "conv_direct_pad", &kp, err));
     TRY(CL_ARGS(ctx, kp, err, CL_ARG(in), CL_ARG(inp), CL_ARG(s->H), CL_ARG(s->W), CL_ARG(s->pad),
-                CL_ARG(hp), CL_ARG(wp), CL_ARG(n_pad)));
+                CL_ARG(hp), CL_ARG(wp), CL_ARG(zero), CL_ARG(n_pad)));
     TRY(cl_ctx_launch1d(ctx, kp, (size_t)n_pad, err));
     if (fixed) {
         TRY(cl_ctx_kernel(ctx, fixed, &k, err));

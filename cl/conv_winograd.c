@@ -95,8 +95,10 @@ static int wino_chunk(const conv_shape *s, const wino_grid *g)
     return n < 1 ? 1 : n > (size_t)s->batch ? s->batch : (int)n;
 }
 
-/* The input with its padding made real (conv_direct_pad) into ctx's scratch buffer 3, once for
- * the batch; then per chunk of images the three kernels, V and M in scratch buffers 0 and 1. */
+/* Per chunk of images: the chunk's input with its padding made real (conv_direct_pad) into
+ * ctx's scratch buffer 3, so the input transform reads it from the cache (the whole batch
+ * padded at once went through memory: 33 MB for resnet18's 56x56 layer), then the three
+ * kernels, V and M in scratch buffers 0 and 1. */
 clcam_status conv_winograd(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem weight, cl_mem U,
                            cl_mem bias, cl_mem residual, int relu, cl_mem out, clcam_err *err)
 {
@@ -109,13 +111,12 @@ clcam_status conv_winograd(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem w
     wino_grid g = wino_grid_of(s);
     int chunk = wino_chunk(s, &g), n_kb = (int)(wino_k8(s) / WINO_RB), k8 = (int)wino_k8(s);
     size_t p32_max = ((size_t)chunk * g.tiles + 31) / 32 * 32;
-    size_t padded = (size_t)s->batch * s->C * g.Hp * g.Wp;
+    size_t padded = (size_t)chunk * s->C * g.Hp * g.Wp;
     int n_pad, one = 1;
     TRY(wino_check(s, "transformed input", WINO_POINTS * (size_t)s->C * p32_max, err));
     TRY(wino_check(s, "GEMM results", WINO_POINTS * wino_k8(s) * p32_max, err));
     TRY(wino_check(s, "padded input", padded, err));
     TRY(wino_check(s, "output", (size_t)s->batch * s->K * s->OH * s->OW, err));
-    n_pad = s->batch * s->C * g.Hp;
     TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * WINO_POINTS * s->C * p32_max, &V, err));
     TRY(cl_ctx_scratch(ctx, 1, sizeof(float) * WINO_POINTS * wino_k8(s) * p32_max, &M, err));
     TRY(cl_ctx_scratch(ctx, 3, sizeof(float) * padded, &inp, err));
@@ -124,9 +125,6 @@ clcam_status conv_winograd(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem w
         TRY(conv_winograd_weights(ctx, s, weight, U, err));
     }
     TRY(cl_ctx_kernel(ctx, "conv_direct_pad", &k_pad, err));
-    TRY(CL_ARGS(ctx, k_pad, err, CL_ARG(in), CL_ARG(inp), CL_ARG(s->H), CL_ARG(s->W), CL_ARG(one),
-                CL_ARG(g.Hp), CL_ARG(g.Wp), CL_ARG(n_pad)));
-    TRY(cl_ctx_launch1d(ctx, k_pad, (size_t)n_pad, err));
     TRY(cl_ctx_kernel(ctx, g.lanes ? "wino_input_lanes" : INPUT_KERNEL[g.sw == 16 ? 2 : g.sw == 8], &k_in,
                       err));
     TRY(cl_ctx_kernel(ctx, "wino_gemm", &k_gemm, err));
@@ -136,13 +134,18 @@ clcam_status conv_winograd(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem w
         int P = b * g.tiles, P32 = (P + 31) / 32 * 32, n_vb = (P + 15) / 16;
         int kb_fastest = k8 <= P32; /* U's point read again per run of tiles, or V's per block */
         int n_in = s->C * (P32 / 16), n_gemm = WINO_POINTS * n_kb * (P32 / 32), n_out = s->K * n_vb;
+        int plane0 = img0 * s->C, none = 0; /* the chunk's images, padded: its input reads them from 0 */
+        n_pad = b * s->C * g.Hp;
+        TRY(CL_ARGS(ctx, k_pad, err, CL_ARG(in), CL_ARG(inp), CL_ARG(s->H), CL_ARG(s->W), CL_ARG(one),
+                    CL_ARG(g.Hp), CL_ARG(g.Wp), CL_ARG(plane0), CL_ARG(n_pad)));
+        TRY(cl_ctx_launch1d(ctx, k_pad, (size_t)n_pad, err));
         if (g.lanes)
             TRY(CL_ARGS(ctx, k_in, err, CL_ARG(inp), CL_ARG(V), CL_ARG(s->C), CL_ARG(g.Hp),
-                        CL_ARG(g.Wp), CL_ARG(g.tw), CL_ARG(img0), CL_ARG(b), CL_ARG(P), CL_ARG(P32),
+                        CL_ARG(g.Wp), CL_ARG(g.tw), CL_ARG(none), CL_ARG(b), CL_ARG(P), CL_ARG(P32),
                         CL_ARG(n_in)));
         else
             TRY(CL_ARGS(ctx, k_in, err, CL_ARG(inp), CL_ARG(V), CL_ARG(s->C), CL_ARG(g.Hp),
-                        CL_ARG(g.Wp), CL_ARG(g.n_rg), CL_ARG(g.n_seg), CL_ARG(img0), CL_ARG(n_vb),
+                        CL_ARG(g.Wp), CL_ARG(g.n_rg), CL_ARG(g.n_seg), CL_ARG(none), CL_ARG(n_vb),
                         CL_ARG(P32), CL_ARG(n_in)));
         TRY(cl_ctx_launch1d(ctx, k_in, (size_t)n_in, err));
         TRY(CL_ARGS(ctx, k_gemm, err, CL_ARG(U), CL_ARG(V), CL_ARG(M), CL_ARG(s->C), CL_ARG(n_kb),

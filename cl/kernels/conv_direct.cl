@@ -26,18 +26,18 @@
 #define DIRECT_RB 8 /* output channels per work-item */
 #define DIRECT_NV 2 /* vectors of 16 output pixels per work-item */
 
-/* inp [b, C, Hp, Wp] = in [b, C, H, W] moved by (pad, pad), zero around; a work-item per
- * padded row, its values moved 16 at a time (a loop with a bounds check per value made this
- * copy 20% of the CIFAR ResNet's device time). Hp and Wp cover every row and column a
- * work-item reads, tails included. */
+/* inp [planes, Hp, Wp] = in's planes plane0.. [H, W] moved by (pad, pad), zero around; a
+ * work-item per padded row, its values moved 16 at a time (a loop with a bounds check per
+ * value made this copy 20% of the CIFAR ResNet's device time). Hp and Wp cover every row and
+ * column a work-item reads, tails included. */
 __kernel void conv_direct_pad(__global const float *in, __global float *inp, int H, int W,
-                              int pad, int Hp, int Wp, int n)
+                              int pad, int Hp, int Wp, int plane0, int n)
 {
     int gid = get_global_id(0);
     if (gid >= n) return;
-    int y = gid % Hp - pad, plane = gid / Hp;
-    __global float *dst = inp + gid * Wp;
-    __global const float *src = in + (plane * H + y) * W;
+    int y = gid % Hp - pad, plane = plane0 + gid / Hp;
+    __global float *dst = inp + (size_t)gid * Wp;
+    __global const float *src = in + ((size_t)plane * H + y) * W;
     int x = 0, end = y >= 0 && y < H ? pad : Wp; /* zeros before the row's values */
     for (; x < end; x++) dst[x] = 0.0f;
     if (end == Wp) return;
