@@ -99,9 +99,7 @@ static int conv_backward_packed(const cl_ctx *ctx)
     return ctx->gemm_own;
 }
 
-/* Refuses a buffer of n elements for shape s that kernels could not index with int, naming
- * the convolution and the buffer (see cl_check_elems). */
-static clcam_status conv_check(const conv_shape *s, const char *buffer, size_t n, clcam_err *err)
+clcam_status conv_check(const conv_shape *s, const char *buffer, size_t n, clcam_err *err)
 {
     char what[192];
     if (n <= CL_CTX_MAX_ELEMS) return CLCAM_OK;

@@ -31,6 +31,10 @@ typedef struct {
  * about twice as fast as CLBlastSconvgemm. */
 conv_method conv_method_for(const cl_ctx *ctx, const conv_shape *s);
 
+/* Refuses a buffer of n elements for shape s that kernels could not index with int, naming
+ * the convolution and the buffer (see cl_check_elems). */
+clcam_status conv_check(const conv_shape *s, const char *buffer, size_t n, clcam_err *err);
+
 /* "im2col", "convgemm", "packed", "direct", "winograd"; conv_method_parse: -1 for any other
  * name. */
 const char *conv_method_name(conv_method m);

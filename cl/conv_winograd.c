@@ -26,24 +26,13 @@ size_t conv_winograd_weights_elems(const conv_shape *s)
     return WINO_POINTS * wino_k8(s) * (size_t)s->C;
 }
 
-/* Refuses a buffer of n elements that the kernels could not index with int, naming the
- * convolution and the buffer. */
-static clcam_status wino_check(const conv_shape *s, const char *buffer, size_t n, clcam_err *err)
-{
-    char what[192];
-    if (n <= CL_CTX_MAX_ELEMS) return CLCAM_OK;
-    snprintf(what, sizeof what, "Winograd convolution %dx%dx%d -> %d, batch %d: %s", s->C, s->H,
-             s->W, s->K, s->batch, buffer);
-    return cl_check_elems(what, n, err);
-}
-
 clcam_status conv_winograd_weights(cl_ctx *ctx, const conv_shape *s, cl_mem weight, cl_mem U,
                                    clcam_err *err)
 {
     clcam_status st = CLCAM_OK;
     cl_kernel k;
     int n_kb = (int)(wino_k8(s) / WINO_RB), n = n_kb * s->C;
-    TRY(wino_check(s, "transformed weights", conv_winograd_weights_elems(s), err));
+    TRY(conv_check(s, "Winograd's transformed weights", conv_winograd_weights_elems(s), err));
     TRY(cl_ctx_kernel(ctx, "wino_weights", &k, err));
     TRY(CL_ARGS(ctx, k, err, CL_ARG(weight), CL_ARG(U), CL_ARG(s->K), CL_ARG(s->C), CL_ARG(n_kb),
                 CL_ARG(n)));
@@ -113,10 +102,10 @@ clcam_status conv_winograd(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem w
     size_t p32_max = ((size_t)chunk * g.tiles + 31) / 32 * 32;
     size_t padded = (size_t)chunk * s->C * g.Hp * g.Wp;
     int n_pad, one = 1;
-    TRY(wino_check(s, "transformed input", WINO_POINTS * (size_t)s->C * p32_max, err));
-    TRY(wino_check(s, "GEMM results", WINO_POINTS * wino_k8(s) * p32_max, err));
-    TRY(wino_check(s, "padded input", padded, err));
-    TRY(wino_check(s, "output", (size_t)s->batch * s->K * s->OH * s->OW, err));
+    TRY(conv_check(s, "Winograd's transformed input", WINO_POINTS * (size_t)s->C * p32_max, err));
+    TRY(conv_check(s, "Winograd's GEMM results", WINO_POINTS * wino_k8(s) * p32_max, err));
+    TRY(conv_check(s, "Winograd's padded input", padded, err));
+    TRY(conv_check(s, "Winograd's output", (size_t)s->batch * s->K * s->OH * s->OW, err));
     TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * WINO_POINTS * s->C * p32_max, &V, err));
     TRY(cl_ctx_scratch(ctx, 1, sizeof(float) * WINO_POINTS * wino_k8(s) * p32_max, &M, err));
     TRY(cl_ctx_scratch(ctx, 3, sizeof(float) * padded, &inp, err));
