@@ -10,6 +10,7 @@
  * image needs more: resnet18 ran at 81-82 images/s with 2-8 MiB, 76.5 with 16. The GEMM's
  * cost does not depend on it. CLCAM_WINOGRAD_CHUNK_BYTES changes it (the tests: many chunks). */
 #define WINO_CHUNK_BYTES ((size_t)4 << 20)
+#define WINO_FUSED_WG 8 /* work-items a group of wino_fused (they run in turn on a CPU) */
 
 int conv_winograd_fits(const conv_shape *s)
 {
@@ -19,6 +20,12 @@ int conv_winograd_fits(const conv_shape *s)
 static size_t wino_k8(const conv_shape *s)
 {
     return (size_t)(s->K + WINO_RB - 1) / WINO_RB * WINO_RB;
+}
+
+/* wino_fused's local memory: the transformed input of 32 tiles. */
+static size_t wino_fused_local_bytes(const conv_shape *s)
+{
+    return sizeof(float) * WINO_POINTS * (size_t)s->C * 32;
 }
 
 size_t conv_winograd_weights_elems(const conv_shape *s)
@@ -93,10 +100,45 @@ static int wino_chunk(const conv_shape *s, const wino_grid *g)
     return n < 1 ? 1 : n > (size_t)s->batch ? s->batch : (int)n;
 }
 
-/* Per chunk of images: the chunk's input with its padding made real (conv_direct_pad) into
- * ctx's scratch buffer 3, so the input transform reads it from the cache (the whole batch
- * padded at once went through memory: 33 MB for resnet18's 56x56 layer), then the three
- * kernels, V and M in scratch buffers 0 and 1. */
+/* Whether the layer runs as one kernel (wino_fused): where rows mode lays its tiles and the
+ * device's local memory holds the transformed input of 32 tiles (36 x C x 32 floats: up to
+ * 227 channels in PoCL's 1 MiB). CLCAM_WINOGRAD_FUSED=0 turns it off (the tests: both ways). */
+static int wino_fused(const cl_ctx *ctx, const conv_shape *s, const wino_grid *g)
+{
+    const char *env = getenv("CLCAM_WINOGRAD_FUSED");
+    if (env && env[0] == '0') return 0;
+    return !g->lanes && wino_fused_local_bytes(s) <= ctx->local_mem;
+}
+
+/* The fused layer: a work-group per two vectors of 16 tiles of the whole batch. */
+static clcam_status conv_winograd_fused(cl_ctx *ctx, const conv_shape *s, const wino_grid *g,
+                                        cl_mem in, cl_mem U, cl_mem bias, cl_mem res, int has_res,
+                                        int relu, cl_mem out, clcam_err *err)
+{
+    static const char *const KERNEL[] = {"wino_fused_w4", "wino_fused_w8", "wino_fused_w16"};
+    const char *name = KERNEL[g->sw == 16 ? 2 : g->sw == 8];
+    clcam_status st = CLCAM_OK;
+    cl_kernel k;
+    int n_kb = (int)(wino_k8(s) / WINO_RB), n_vb = s->batch * g->n_rg * g->n_seg, img0 = 0;
+    size_t local;
+    TRY(conv_check(s, "Winograd's input", (size_t)s->batch * s->C * s->H * s->W, err));
+    TRY(conv_check(s, "Winograd's output", (size_t)s->batch * s->K * s->OH * s->OW, err));
+    TRY(cl_ctx_kernel(ctx, name, &k, err));
+    local = cl_ctx_reduce_wg(ctx, name, WINO_FUSED_WG);
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(in), CL_ARG(U), CL_ARG(bias), CL_ARG_LOCAL(wino_fused_local_bytes(s)),
+                CL_ARG(s->C), CL_ARG(s->H), CL_ARG(s->W), CL_ARG(n_kb), CL_ARG(g->n_rg), CL_ARG(g->n_seg),
+                CL_ARG(n_vb), CL_ARG(out), CL_ARG(res), CL_ARG(s->K), CL_ARG(s->OH), CL_ARG(s->OW),
+                CL_ARG(img0), CL_ARG(has_res), CL_ARG(relu)));
+    TRY(cl_ctx_launch_groups(ctx, k, (size_t)(n_vb + 1) / 2, local, err));
+exit:
+    return st;
+}
+
+/* One kernel for the whole layer where wino_fused says so; else per chunk of images: the
+ * chunk's input with its padding made real (conv_direct_pad) into ctx's scratch buffer 3, so
+ * the input transform reads it from the cache (the whole batch padded at once went through
+ * memory: 33 MB for resnet18's 56x56 layer), then the three kernels, V and M in scratch
+ * buffers 0 and 1. */
 clcam_status conv_winograd(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem weight, cl_mem U,
                            cl_mem bias, cl_mem residual, int relu, cl_mem out, clcam_err *err)
 {
@@ -111,6 +153,12 @@ clcam_status conv_winograd(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem w
     size_t p32_max = ((size_t)chunk * g.tiles + 31) / 32 * 32;
     size_t padded = (size_t)chunk * s->C * g.Hp * g.Wp;
     int n_pad, one = 1;
+    if (!U) {
+        TRY(cl_ctx_scratch(ctx, 2, sizeof(float) * conv_winograd_weights_elems(s), &U, err));
+        TRY(conv_winograd_weights(ctx, s, weight, U, err));
+    }
+    if (wino_fused(ctx, s, &g))
+        return conv_winograd_fused(ctx, s, &g, in, U, bias, res, has_res, relu, out, err);
     TRY(conv_check(s, "Winograd's transformed input", WINO_POINTS * (size_t)s->C * p32_max, err));
     TRY(conv_check(s, "Winograd's GEMM results", WINO_POINTS * wino_k8(s) * p32_max, err));
     TRY(conv_check(s, "Winograd's padded input", padded, err));
@@ -118,10 +166,6 @@ clcam_status conv_winograd(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem w
     TRY(cl_ctx_scratch(ctx, 0, sizeof(float) * WINO_POINTS * s->C * p32_max, &V, err));
     TRY(cl_ctx_scratch(ctx, 1, sizeof(float) * WINO_POINTS * wino_k8(s) * p32_max, &M, err));
     TRY(cl_ctx_scratch(ctx, 3, sizeof(float) * padded, &inp, err));
-    if (!U) {
-        TRY(cl_ctx_scratch(ctx, 2, sizeof(float) * conv_winograd_weights_elems(s), &U, err));
-        TRY(conv_winograd_weights(ctx, s, weight, U, err));
-    }
     TRY(cl_ctx_kernel(ctx, "conv_direct_pad", &k_pad, err));
     TRY(cl_ctx_kernel(ctx, g.lanes ? "wino_input_lanes" : INPUT_KERNEL[g.sw == 16 ? 2 : g.sw == 8], &k_in,
                       err));
@@ -150,13 +194,13 @@ clcam_status conv_winograd(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem w
                     CL_ARG(P32), CL_ARG(kb_fastest), CL_ARG(n_gemm)));
         TRY(cl_ctx_launch1d(ctx, k_gemm, (size_t)n_gemm, err));
         if (g.lanes)
-            TRY(CL_ARGS(ctx, k_out, err, CL_ARG(M), CL_ARG(bias), CL_ARG(out), CL_ARG(s->K), CL_ARG(k8),
-                        CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(g.tw), CL_ARG(img0), CL_ARG(b), CL_ARG(P),
-                        CL_ARG(P32), CL_ARG(res), CL_ARG(has_res), CL_ARG(relu), CL_ARG(n_out)));
+            TRY(CL_ARGS(ctx, k_out, err, CL_ARG(M), CL_ARG(bias), CL_ARG(k8), CL_ARG(g.tw), CL_ARG(b),
+                        CL_ARG(P), CL_ARG(P32), CL_ARG(out), CL_ARG(res), CL_ARG(s->K), CL_ARG(s->OH),
+                        CL_ARG(s->OW), CL_ARG(img0), CL_ARG(has_res), CL_ARG(relu), CL_ARG(n_out)));
         else
-            TRY(CL_ARGS(ctx, k_out, err, CL_ARG(M), CL_ARG(bias), CL_ARG(out), CL_ARG(s->K), CL_ARG(k8),
-                        CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(g.n_rg), CL_ARG(g.n_seg), CL_ARG(g.sw),
-                        CL_ARG(img0), CL_ARG(n_vb), CL_ARG(P32), CL_ARG(res), CL_ARG(has_res),
+            TRY(CL_ARGS(ctx, k_out, err, CL_ARG(M), CL_ARG(bias), CL_ARG(k8), CL_ARG(g.n_rg),
+                        CL_ARG(g.n_seg), CL_ARG(g.sw), CL_ARG(n_vb), CL_ARG(P32), CL_ARG(out), CL_ARG(res),
+                        CL_ARG(s->K), CL_ARG(s->OH), CL_ARG(s->OW), CL_ARG(img0), CL_ARG(has_res),
                         CL_ARG(relu), CL_ARG(n_out)));
         TRY(cl_ctx_launch1d(ctx, k_out, (size_t)n_out, err));
     }

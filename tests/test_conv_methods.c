@@ -1,9 +1,10 @@
 /* Every convolution forward method (im2col + CLBlast, CLBlastSconvgemm, packed + our GEMM,
  * direct, Winograd) against ref_conv2d on odd shapes, with a canary after the output; the
  * direct kernel bitwise equal to packed (the same fma sequence) and to itself on a second run;
- * each method with a residual add in its stores bitwise the conv and then the add; and the
- * tuning file's CONV lines: loaded, looked up per shape (the batch aside), overridden by
- * CLCAM_CONV, a malformed line skipped with a warning, files without CONV lines as before. */
+ * each method with a residual add in its stores bitwise the conv and then the add; Winograd's
+ * one-kernel form bitwise its chunked kernels; and the tuning file's CONV lines: loaded,
+ * looked up per shape (the batch aside), overridden by CLCAM_CONV, a malformed line skipped
+ * with a warning, files without CONV lines as before. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "cl/conv.h"
+#include "cl/conv_winograd.h"
 #include "cl/gemm_params.h"
 #include "cl/ops.h"
 #include "pipeline/model/reference.h"
@@ -76,6 +78,22 @@ exit:
     free(res), free(want), free(got);
 }
 
+/* Winograd run again without its one-kernel form (CLCAM_WINOGRAD_FUSED=0: chunks of the
+ * input, GEMM and output transforms): bitwise what the default gave (got); again into other. */
+static void check_winograd_unfused(const conv_shape *s, cl_mem in, cl_mem w, cl_mem b, cl_mem out,
+                                   const float *got, float *other, size_t n_out, const char *shape)
+{
+    const char *was = getenv("CLCAM_WINOGRAD_FUSED");
+    char saved[16] = "";
+    if (was) snprintf(saved, sizeof saved, "%s", was);
+    setenv("CLCAM_WINOGRAD_FUSED", "0", 1);
+    if (run_method(CONV_WINOGRAD, s, in, w, b, out, other, n_out))
+        CHECK(memcmp(got, other, sizeof(float) * n_out) == 0, "winograd, %s: chunked kernels differ "
+              "from the one-kernel form", shape);
+    if (was) setenv("CLCAM_WINOGRAD_FUSED", saved, 1);
+    else unsetenv("CLCAM_WINOGRAD_FUSED");
+}
+
 static void check_shape(int batch, int C, int H, int W, int K, int k, int pad, int stride)
 {
     clcam_err err = {0};
@@ -126,6 +144,8 @@ static void check_shape(int batch, int C, int H, int W, int K, int k, int pad, i
             if (run_method(CONV_DIRECT, &s, d_in, d_w, d_b, d_out, packed, n_out))
                 CHECK(memcmp(got, packed, sizeof(float) * n_out) == 0, "direct, %s: a second run differs", shape);
         }
+        if (m == CONV_WINOGRAD && conv_winograd_fits(&s)) /* one kernel or three a chunk: the same sums */
+            check_winograd_unfused(&s, d_in, d_w, d_b, d_out, got, packed, n_out, shape);
     }
 exit:
     if (d_in) clReleaseMemObject(d_in);
@@ -249,6 +269,7 @@ int main(void)
     check_shape(1, 33, 9, 70, 9, 3, 1, 1);  /* Winograd: 18 tiles a row (a vector and part of one) */
     check_shape(3, 16, 30, 29, 16, 3, 1, 1); /* Winograd: 8 tiles a row, two rows a vector */
     check_shape(2, 40, 14, 15, 33, 3, 1, 1); /* Winograd: 4 tiles a row, 40 channels, K 4 blocks + 1 */
+    check_shape(3, 12, 9, 61, 19, 3, 1, 1);  /* Winograd: 9 vectors of 16 tiles, a pair's second missing */
     check_tuning_file();
     cl_ctx_free(&ctx);
     char cmd[1100];

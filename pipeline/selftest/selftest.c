@@ -203,13 +203,15 @@ static clcam_status case_conv_direct_strided(cl_ctx *ctx, scratch *s, int v, sel
     return case_conv_sized(ctx, s, g[0], g[1], g[2], g[3], CONV_DIRECT, g[4], g[5], g[6], r, err);
 }
 
-/* Winograd F(4x4, 3x3) (conv_winograd.cl) with its tile layouts: rows of 16 tiles (two
- * segments, the second partial), one image a lane (7x7 planes), rows of 8 (two rows of tiles
- * a vector); the first two also under Oclgrind (--variants 2). */
+/* Winograd F(4x4, 3x3) (conv_winograd.cl) with its tile layouts and forms: rows of 16 tiles
+ * (two segments, the second partial) in one kernel, one image a lane (7x7 planes) in chunks,
+ * rows of 8 (two rows of tiles a vector) in chunks: 228 channels are more than a device's
+ * local memory holds for the one-kernel form (PoCL's 1 MiB holds 227); the first two also
+ * under Oclgrind (--variants 2). */
 static clcam_status case_conv_winograd(cl_ctx *ctx, scratch *s, int v, selftest_result *r,
                                        clcam_err *err)
 {
-    static const int GEOM[VARIANTS][4] = {{1, 5, 6, 70}, {3, 17, 7, 7}, {2, 9, 13, 29}};
+    static const int GEOM[VARIANTS][4] = {{1, 5, 6, 70}, {3, 17, 7, 7}, {2, 228, 5, 29}};
     const int *g = GEOM[v];
     return case_conv_sized(ctx, s, g[0], g[1], g[2], g[3], CONV_WINOGRAD, 3, 1, 1, r, err);
 }
