@@ -298,7 +298,7 @@ clcam_status results_write(results_writer *w, long offset, int count, const resu
     }
     for (int m = 0; m < L->n_methods; m++) {
         size_t elem = cam_dtype_size(L->cam_dtype), row = n / (count > 0 ? (size_t)count : 1) * elem;
-        if (count > 0 && results_chunks_apply(w, w->cam[m], elem)) { /* compressed here, faster */
+        if (results_chunks_apply(w, w->cam[m], elem, offset, count)) { /* compressed here, faster */
             const void *src = b->cam[m];
             if (L->cam_dtype != CAM_DTYPE_FLOAT32) {
                 cam_store_convert(L->cam_dtype, b->cam[m], n, w->cam_buf);
@@ -315,7 +315,13 @@ clcam_status results_write(results_writer *w, long offset, int count, const resu
             H5Tclose(t);
             if (st != CLCAM_OK) goto exit;
         }
-        TRY(results_write_rows(w, w->cam_raw[m], H5T_NATIVE_FLOAT, offset, count, b->cam_raw[m], err));
+        int raw_h = L->method_raw_h[m] ? L->method_raw_h[m] : L->raw_h;
+        int raw_w = L->method_raw_w[m] ? L->method_raw_w[m] : L->raw_w;
+        size_t raw_row = sizeof(float) * (size_t)(L->topk ? L->topk : 1) * (size_t)raw_h * (size_t)raw_w;
+        if (results_chunks_apply(w, w->cam_raw[m], sizeof(float), offset, count))
+            TRY(results_write_chunks(w, w->cam_raw[m], offset, count, b->cam_raw[m], raw_row, sizeof(float), err));
+        else
+            TRY(results_write_rows(w, w->cam_raw[m], H5T_NATIVE_FLOAT, offset, count, b->cam_raw[m], err));
     }
     TRY(results_metrics_write(w, offset, count, b, err));
 exit:
