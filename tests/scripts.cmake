@@ -114,6 +114,9 @@ set_tests_properties(road_scipy PROPERTIES TIMEOUT 300 LABELS torch)
 # group reductions (both runs also compare the lanes with one work-item per solve, bitwise).
 clcam_add_test(test_road_groups $<TARGET_FILE:test_road>)
 set_property(TEST test_road_groups APPEND PROPERTY ENVIRONMENT CLCAM_ROAD_WG=256)
+# The tree's layers: base/ includes nothing above it, cl/ and io/ not each other nor pipeline/
+# (`grep -rn 'pipeline/' cl io` finds nothing, comments included).
+clcam_add_test(layering bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/layering.sh ${CMAKE_CURRENT_SOURCE_DIR})
 # The direct convolution's run-time-geometry kernel on the shapes the fixed ones take
 # (cl/conv.c picks a fixed kernel wherever one exists, so test_conv_methods alone would not),
 # its work-items in groups of 2 channel blocks (the tests' small shapes take all in one group,

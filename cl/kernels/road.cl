@@ -3,7 +3,7 @@
  * by noisy linear imputation, each the weighted mean of its in-image neighbours (1/6 direct,
  * 1/12 diagonal), all removed pixels of a channel solved at once, plus seeded noise. The
  * system is symmetric positive semi-definite: conjugate gradient from x = 0 leaves a removed
- * region with no kept neighbour at 0. pipeline/metrics/reference_road.c is the same in C. */
+ * region with no kept neighbour at 0. The metrics' reference_road.c is the same in C. */
 #pragma OPENCL FP_CONTRACT OFF
 
 /* N(0, 1) by Box-Muller from the hash of (seed, index, s, c, pixel). */
