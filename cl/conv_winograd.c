@@ -10,7 +10,8 @@
  * image needs more: resnet18 ran at 81-82 images/s with 2-8 MiB, 76.5 with 16. The GEMM's
  * cost does not depend on it. CLCAM_WINOGRAD_CHUNK_BYTES changes it (the tests: many chunks). */
 #define WINO_CHUNK_BYTES ((size_t)4 << 20)
-#define WINO_FUSED_WG 8 /* work-items a group of wino_fused (they run in turn on a CPU) */
+#define WINO_FUSED_WG 1 /* work-items a group of wino_fused: on a CPU they run in turn anyway */
+#define WINO_FUSED_M_BYTES (sizeof(float) * 2 * WINO_RB * WINO_POINTS * 16) /* a work-item's M */
 
 int conv_winograd_fits(const conv_shape *s)
 {
@@ -22,8 +23,8 @@ static size_t wino_k8(const conv_shape *s)
     return (size_t)(s->K + WINO_RB - 1) / WINO_RB * WINO_RB;
 }
 
-/* wino_fused's local memory: the transformed input of 32 tiles. */
-static size_t wino_fused_local_bytes(const conv_shape *s)
+/* wino_fused's local memory: the transformed input of 32 tiles, then each work-item's M. */
+static size_t wino_fused_v_bytes(const conv_shape *s)
 {
     return sizeof(float) * WINO_POINTS * (size_t)s->C * 32;
 }
@@ -100,14 +101,16 @@ static int wino_chunk(const conv_shape *s, const wino_grid *g)
     return n < 1 ? 1 : n > (size_t)s->batch ? s->batch : (int)n;
 }
 
-/* Whether the layer runs as one kernel (wino_fused): where rows mode lays its tiles and the
- * device's local memory holds the transformed input of 32 tiles (36 x C x 32 floats: up to
- * 227 channels in PoCL's 1 MiB). CLCAM_WINOGRAD_FUSED=0 turns it off (the tests: both ways). */
+/* Whether the layer runs as one kernel (wino_fused): on a CPU device (a GPU would run its
+ * work-groups of one work-item on one lane each), where rows mode lays its tiles and local
+ * memory holds the transformed input of 32 tiles and a work-item's M (up to 219 channels in
+ * PoCL's 1 MiB). CLCAM_WINOGRAD_FUSED=0 turns it off (the tests: both ways). */
 static int wino_fused(const cl_ctx *ctx, const conv_shape *s, const wino_grid *g)
 {
     const char *env = getenv("CLCAM_WINOGRAD_FUSED");
     if (env && env[0] == '0') return 0;
-    return !g->lanes && wino_fused_local_bytes(s) <= ctx->local_mem;
+    return (ctx->type & CL_DEVICE_TYPE_CPU) && !g->lanes &&
+           wino_fused_v_bytes(s) + WINO_FUSED_WG * WINO_FUSED_M_BYTES <= ctx->local_mem;
 }
 
 /* The fused layer: a work-group per two vectors of 16 tiles of the whole batch. */
@@ -125,8 +128,8 @@ static clcam_status conv_winograd_fused(cl_ctx *ctx, const conv_shape *s, const 
     TRY(conv_check(s, "Winograd's output", (size_t)s->batch * s->K * s->OH * s->OW, err));
     TRY(cl_ctx_kernel(ctx, name, &k, err));
     local = cl_ctx_reduce_wg(ctx, name, WINO_FUSED_WG);
-    TRY(CL_ARGS(ctx, k, err, CL_ARG(in), CL_ARG(U), CL_ARG(bias), CL_ARG_LOCAL(wino_fused_local_bytes(s)),
-                CL_ARG(s->C), CL_ARG(s->H), CL_ARG(s->W), CL_ARG(n_kb), CL_ARG(g->n_rg), CL_ARG(g->n_seg),
+    TRY(CL_ARGS(ctx, k, err, CL_ARG(in), CL_ARG(U), CL_ARG(bias), CL_ARG_LOCAL(wino_fused_v_bytes(s)),
+                CL_ARG_LOCAL(local * WINO_FUSED_M_BYTES), CL_ARG(s->C), CL_ARG(s->H), CL_ARG(s->W), CL_ARG(n_kb), CL_ARG(g->n_rg), CL_ARG(g->n_seg),
                 CL_ARG(n_vb), CL_ARG(out), CL_ARG(res), CL_ARG(s->K), CL_ARG(s->OH), CL_ARG(s->OW),
                 CL_ARG(img0), CL_ARG(has_res), CL_ARG(relu)));
     TRY(cl_ctx_launch_groups(ctx, k, (size_t)(n_vb + 1) / 2, local, err));

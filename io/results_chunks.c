@@ -10,7 +10,8 @@ static hsize_t chunk_rows_of(hid_t ds, hsize_t *n_rows)
     hsize_t chunk[4] = {0, 0, 0, 0}, dims[4] = {0, 0, 0, 0};
     hid_t dcpl = H5Dget_create_plist(ds), space = H5Dget_space(ds);
     int rank = dcpl >= 0 ? H5Pget_chunk(dcpl, 4, chunk) : -1;
-    int ok = rank >= 1 && space >= 0 && H5Sget_simple_extent_dims(space, dims, NULL) == rank;
+    int ok = rank >= 1 && rank <= 4 && space >= 0 && H5Sget_simple_extent_ndims(space) == rank &&
+             H5Sget_simple_extent_dims(space, dims, NULL) == rank;
     for (int i = 1; ok && i < rank; i++) ok = chunk[i] == dims[i];
     if (dcpl >= 0) H5Pclose(dcpl);
     if (space >= 0) H5Sclose(space);

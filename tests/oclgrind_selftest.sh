@@ -27,8 +27,10 @@ run_check() {
   # ROAD's solver in work-groups (a GPU's way), so the simulator checks its barriers and local
   # reductions for races; the selftest's ROAD case runs its first chunk in vector lanes (a CPU
   # device's way) whatever this says.
+  # 64 KiB of local memory (oclgrind's default is 32), as many GPUs have: enough for Winograd's
+  # one-kernel form on the selftest's small shape (oclgrind's device counts as a CPU too).
   CLCAM_ROAD_WG=256 CLCAM_KERNEL_DIR="$kdir" CLCAM_CACHE_DIR="$work/cache-$tag" \
-    oclgrind --check-api --data-races --log "$work/$tag.oclgrind" \
+    oclgrind --check-api --data-races --local-mem-size 65536 --log "$work/$tag.oclgrind" \
     "$clcam" selftest --device any --variants "$variants" > "$work/$tag.out" 2> "$work/$tag.err"
   rc=$?
   [[ $rc -eq 0 ]] || problems+=("exit $rc")

@@ -120,10 +120,11 @@ clcam_add_test(layering bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/layering.sh ${CMA
 # The direct convolution's run-time-geometry kernel on the shapes the fixed ones take
 # (cl/conv.c picks a fixed kernel wherever one exists, so test_conv_methods alone would not),
 # its work-items in groups of 2 channel blocks (the tests' small shapes take all in one group,
-# so a last group short of blocks would go untested); Winograd one image a chunk.
+# so a last group short of blocks would go untested); Winograd in its chunked form only (on
+# a CPU device the tests' shapes take the one-kernel form), one image a chunk.
 clcam_add_test(test_conv_methods_generic $<TARGET_FILE:test_conv_methods>)
 set_property(TEST test_conv_methods_generic APPEND PROPERTY ENVIRONMENT CLCAM_CONV_DIRECT_GENERIC=1
-             CLCAM_DIRECT_GROUP=2 CLCAM_WINOGRAD_CHUNK_BYTES=1)
+             CLCAM_DIRECT_GROUP=2 CLCAM_WINOGRAD_CHUNK_BYTES=1 CLCAM_WINOGRAD_FUSED=0)
 # clcam run --shard I/K and clcam merge (virtual and --copy) against a one-process run, on a
 # random dataset written by the test; bad merges (missing, incomplete, foreign, duplicate parts)
 # exit 2 and write nothing.

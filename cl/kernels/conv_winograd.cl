@@ -379,16 +379,18 @@ __kernel void wino_output_lanes(__global const float *M, __global const float *b
     wino_store_lanes(y, WINO_DEST, k, vb, tw, n_img, P);
 }
 
-/* Channel block kb's pixels from m, its 8 channels x 2 vectors of 16 tiles (m[r] the first
- * vector's channel r, m[8 + r] the second's), vectors vb0 and vb0 + 1 of rows-mode tiles. */
-static inline void wino_block_out(float16 (*m)[36], __global const float *bias, wino_dest d,
+/* Channel block kb's pixels from its GEMM results Mw [16][36][16 lanes] (channel r of the
+ * first vector of tiles at r, of the second at 8 + r), vectors vb0 and vb0 + 1 of rows-mode
+ * tiles. */
+static inline void wino_block_out(__local const float *Mw, __global const float *bias, wino_dest d,
                                   int kb, int vb0, int n_vb, int n_rg, int n_seg, int sw)
 {
     for (int h = 0; h < 2 && vb0 + h < n_vb; h++)
         for (int r = 0; r < WINO_RB && kb * WINO_RB + r < d.K; r++) {
             int k = kb * WINO_RB + r;
-            float16 y[16];
-            wino_output_y(m[h * WINO_RB + r], bias[k], y);
+            float16 m[36], y[16];
+            for (int x = 0; x < 36; x++) m[x] = vload16(0, Mw + ((h * WINO_RB + r) * 36 + x) * 16);
+            wino_output_y(m, bias[k], y);
             wino_store_rows(y, d, k, vb0 + h, n_rg, n_seg, sw);
         }
 }
@@ -410,22 +412,25 @@ static inline void wino_stage(__global const float *plane, int H, int W, int y0,
     }
 }
 
-/* A whole layer in one kernel, for layers whose transformed input for 32 tiles fits the
- * device's local memory (36 x C x 32 floats: 295 KB at 64 channels): a work-group per two
- * vectors of 16 tiles, vb0 = 2 x group. Its work-items first transform the input (the
- * padding made on the fly) into local V, a channel each in turn, then each takes channel
- * blocks of 8 outputs: the 36 GEMMs into private memory (36 KB), then the output transform.
- * V stays in the cache of one core (the chunked kernels write V and M through the L3 cache,
- * 8 MB a chunk on resnet18's 56x56 layers) and the layer takes one launch, not four a chunk:
- * that layer 11.7-12.0 -> 10.8-11.0 ms at batch 32 (build/conv_direct_bench). The same sums
- * in the same order as the chunked kernels: bitwise the same. */
+/* A whole layer in one kernel, on a CPU device whose local memory holds the transformed input
+ * of 32 tiles (36 x C x 32 floats: 295 KB at 64 channels) and, per work-item, the GEMM
+ * results of 8 channels of them (36 KB): a work-group per two vectors of 16 tiles, vb0 = 2 x
+ * group. Its work-items first transform the input (the padding made on the fly) into local
+ * V, a channel each in turn, then each takes channel blocks of 8 outputs: the 36 GEMMs into
+ * its part of local M, then the output transform. V and M stay in the cache of one core (the
+ * chunked kernels write them through the L3 cache, 8 MB a chunk on resnet18's 56x56 layers)
+ * and the layer takes one launch, not four a chunk: that layer 11.7-12.0 -> 10.8-11.0 ms at
+ * batch 32 (build/conv_direct_bench). M is in local memory, not private, so that no
+ * compiler meets a work-item of 40 KB of private arrays. The same sums in the same order as
+ * the chunked kernels: bitwise the same. */
 static inline void wino_fused_block(__global const float *in, __global const float *U,
-                                    __global const float *bias, __local float *Vl, int C, int H,
-                                    int W, int n_kb, int n_rg, int n_seg, int n_vb, wino_dest d,
-                                    const int sw)
+                                    __global const float *bias, __local float *Vl,
+                                    __local float *Ml, int C, int H, int W, int n_kb, int n_rg,
+                                    int n_seg, int n_vb, wino_dest d, const int sw)
 {
     const int R = 4 * (16 / sw) + 2, Wc = 4 * sw + 5; /* a vector's windows, as wino_gather reads */
     int vb0 = 2 * (int)get_group_id(0), l = get_local_id(0), L = get_local_size(0);
+    __local float *Mw = Ml + l * (2 * WINO_RB * 36 * 16);
     for (int c = l; c < C; c += L)
         for (int h = 0; h < 2; h++) {
             __local float *dst = Vl + c * 32 + 16 * h;
@@ -443,33 +448,32 @@ static inline void wino_fused_block(__global const float *in, __global const flo
         }
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int kb = l; kb < n_kb; kb += L) {
-        float16 m[2 * WINO_RB][36]; /* [r, then r + 8 for the second vector][point] */
         for (int x = 0; x < 36; x++) {
             float16 acc0[WINO_RB], acc1[WINO_RB];
             wino_gemm_point_local(U + ((size_t)x * n_kb + kb) * C * WINO_RB, Vl + x * C * 32, C, 32,
                                   acc0, acc1);
             for (int r = 0; r < WINO_RB; r++) {
-                m[r][x] = acc0[r];
-                m[WINO_RB + r][x] = acc1[r];
+                vstore16(acc0[r], 0, Mw + (r * 36 + x) * 16);
+                vstore16(acc1[r], 0, Mw + ((WINO_RB + r) * 36 + x) * 16);
             }
         }
-        wino_block_out(m, bias, d, kb, vb0, n_vb, n_rg, n_seg, sw);
+        wino_block_out(Mw, bias, d, kb, vb0, n_vb, n_rg, n_seg, sw);
     }
 }
 
 #define WINO_FUSED_ARGS                                                                       \
     __global const float *in, __global const float *U, __global const float *bias,           \
-        __local float *Vl, int C, int H, int W, int n_kb, int n_rg, int n_seg, int n_vb,      \
-        WINO_DEST_ARGS
+        __local float *Vl, __local float *Ml, int C, int H, int W, int n_kb, int n_rg,        \
+        int n_seg, int n_vb, WINO_DEST_ARGS
 __kernel void wino_fused_w16(WINO_FUSED_ARGS)
 {
-    wino_fused_block(in, U, bias, Vl, C, H, W, n_kb, n_rg, n_seg, n_vb, WINO_DEST, 16);
+    wino_fused_block(in, U, bias, Vl, Ml, C, H, W, n_kb, n_rg, n_seg, n_vb, WINO_DEST, 16);
 }
 __kernel void wino_fused_w8(WINO_FUSED_ARGS)
 {
-    wino_fused_block(in, U, bias, Vl, C, H, W, n_kb, n_rg, n_seg, n_vb, WINO_DEST, 8);
+    wino_fused_block(in, U, bias, Vl, Ml, C, H, W, n_kb, n_rg, n_seg, n_vb, WINO_DEST, 8);
 }
 __kernel void wino_fused_w4(WINO_FUSED_ARGS)
 {
-    wino_fused_block(in, U, bias, Vl, C, H, W, n_kb, n_rg, n_seg, n_vb, WINO_DEST, 4);
+    wino_fused_block(in, U, bias, Vl, Ml, C, H, W, n_kb, n_rg, n_seg, n_vb, WINO_DEST, 4);
 }

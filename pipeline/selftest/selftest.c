@@ -204,10 +204,10 @@ static clcam_status case_conv_direct_strided(cl_ctx *ctx, scratch *s, int v, sel
 }
 
 /* Winograd F(4x4, 3x3) (conv_winograd.cl) with its tile layouts and forms: rows of 16 tiles
- * (two segments, the second partial) in one kernel, one image a lane (7x7 planes) in chunks,
- * rows of 8 (two rows of tiles a vector) in chunks: 228 channels are more than a device's
- * local memory holds for the one-kernel form (PoCL's 1 MiB holds 227); the first two also
- * under Oclgrind (--variants 2). */
+ * (two segments, the second partial) in one kernel on a CPU device, in chunks on others; one
+ * image a lane (7x7 planes) in chunks; rows of 8 (two rows of tiles a vector) in chunks: 228
+ * channels are more than a device's local memory holds for the one-kernel form (PoCL's 1 MiB
+ * holds 219); the first two also under Oclgrind (--variants 2). */
 static clcam_status case_conv_winograd(cl_ctx *ctx, scratch *s, int v, selftest_result *r,
                                        clcam_err *err)
 {
