@@ -113,6 +113,12 @@ static int wino_fused(const cl_ctx *ctx, const conv_shape *s, const wino_grid *g
            wino_fused_v_bytes(s) + WINO_FUSED_WG * WINO_FUSED_M_BYTES <= ctx->local_mem;
 }
 
+int conv_winograd_one_kernel(const cl_ctx *ctx, const conv_shape *s)
+{
+    wino_grid g = wino_grid_of(s);
+    return conv_winograd_fits(s) && wino_fused(ctx, s, &g);
+}
+
 /* The fused layer: a work-group per two vectors of 16 tiles of the whole batch. */
 static clcam_status conv_winograd_fused(cl_ctx *ctx, const conv_shape *s, const wino_grid *g,
                                         cl_mem in, cl_mem U, cl_mem bias, cl_mem res, int has_res,

@@ -15,11 +15,15 @@ size_t conv_winograd_weights_elems(const conv_shape *s);
 clcam_status conv_winograd_weights(cl_ctx *ctx, const conv_shape *s, cl_mem weight, cl_mem U,
                                    clcam_err *err);
 
+/* Whether conv_winograd runs shape s on ctx's device as one kernel (wino_fused_*), not in
+ * chunks of images (the tests: that the one-kernel form is what they compare). */
+int conv_winograd_one_kernel(const cl_ctx *ctx, const conv_shape *s);
+
 /* out [batch, K, H, W] = conv(in, weight) + bias (+ residual, a tensor of out's shape, where
- * not NULL), ReLU'd where relu; U the weights already
- * transformed, or NULL (then transformed into ctx's scratch buffer 2). Images go in chunks
- * whose transformed input and GEMM results (ctx's scratch buffers 0 and 1) fit a cache-sized
- * budget. */
+ * not NULL), ReLU'd where relu; U the weights already transformed, or NULL (then transformed
+ * into ctx's scratch buffer 2). One kernel where conv_winograd_one_kernel says so; else images
+ * go in chunks whose transformed input and GEMM results (ctx's scratch buffers 0 and 1) fit a
+ * cache-sized budget. */
 clcam_status conv_winograd(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem weight, cl_mem U,
                            cl_mem bias, cl_mem residual, int relu, cl_mem out, clcam_err *err);
 

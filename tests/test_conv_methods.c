@@ -218,6 +218,22 @@ static void check_tuning_file(void)
           conv_method_name(conv_method_for(&ctx, &deep)));
     CHECK(conv_method_for(&ctx, &small) == CONV_DIRECT, "64x8x8: %s, want direct",
           conv_method_name(conv_method_for(&ctx, &small)));
+    /* Winograd's one-kernel form where a CPU's local memory holds it: the 56x56 layer, not the
+     * 7x7 planes (one image a lane) nor 256 channels (PoCL's 1 MiB holds 219); so the shapes
+     * of check_shape compare it with the chunked form (unless CLCAM_WINOGRAD_FUSED=0) */
+    conv_shape mid = {32, 256, 14, 14, 256, 3, 1, 1, 14, 14};
+    const char *fused_env = getenv("CLCAM_WINOGRAD_FUSED");
+    int fused_on = !(fused_env && fused_env[0] == '0');
+    if ((ctx.type & CL_DEVICE_TYPE_CPU) && ctx.local_mem >= ((cl_ulong)1 << 20)) {
+        CHECK(conv_winograd_one_kernel(&ctx, &wide) == fused_on, "64x56x56: one kernel %d, want %d",
+              conv_winograd_one_kernel(&ctx, &wide), fused_on);
+        CHECK(!conv_winograd_one_kernel(&ctx, &deep), "512x7x7 (one image a lane): one kernel");
+        /* V of 32 tiles (36 x 256 x 32 floats) and one work-item's M (36 KB) */
+        int mid_fits = 36ull * 256 * 32 * 4 + 36864 <= ctx.local_mem;
+        CHECK(conv_winograd_one_kernel(&ctx, &mid) == (fused_on && mid_fits),
+              "256x14x14 with %llu bytes of local memory: one kernel %d", (unsigned long long)ctx.local_mem,
+              conv_winograd_one_kernel(&ctx, &mid));
+    }
     setenv("CLCAM_CONV", "winograd", 1);
     CHECK(conv_method_for(&ctx, &small) == CONV_WINOGRAD, "CLCAM_CONV=winograd on 64x8x8: %s",
           conv_method_name(conv_method_for(&ctx, &small)));
