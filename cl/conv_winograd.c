@@ -135,39 +135,31 @@ static clcam_status conv_winograd_fused(cl_ctx *ctx, const conv_shape *s, const 
     TRY(cl_ctx_kernel(ctx, name, &k, err));
     local = cl_ctx_reduce_wg(ctx, name, WINO_FUSED_WG);
     TRY(CL_ARGS(ctx, k, err, CL_ARG(in), CL_ARG(U), CL_ARG(bias), CL_ARG_LOCAL(wino_fused_v_bytes(s)),
-                CL_ARG_LOCAL(local * WINO_FUSED_M_BYTES), CL_ARG(s->C), CL_ARG(s->H), CL_ARG(s->W), CL_ARG(n_kb), CL_ARG(g->n_rg), CL_ARG(g->n_seg),
-                CL_ARG(n_vb), CL_ARG(out), CL_ARG(res), CL_ARG(s->K), CL_ARG(s->OH), CL_ARG(s->OW),
+                CL_ARG_LOCAL(local * WINO_FUSED_M_BYTES), CL_ARG(s->C), CL_ARG(s->H), CL_ARG(s->W),
+                CL_ARG(n_kb), CL_ARG(g->n_rg), CL_ARG(g->n_seg), CL_ARG(n_vb), CL_ARG(out), CL_ARG(res), CL_ARG(s->K), CL_ARG(s->OH), CL_ARG(s->OW),
                 CL_ARG(img0), CL_ARG(has_res), CL_ARG(relu)));
     TRY(cl_ctx_launch_groups(ctx, k, (size_t)(n_vb + 1) / 2, local, err));
 exit:
     return st;
 }
 
-/* One kernel for the whole layer where wino_fused says so; else per chunk of images: the
- * chunk's input with its padding made real (conv_direct_pad) into ctx's scratch buffer 3, so
- * the input transform reads it from the cache (the whole batch padded at once went through
- * memory: 33 MB for resnet18's 56x56 layer), then the three kernels, V and M in scratch
- * buffers 0 and 1. */
-clcam_status conv_winograd(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem weight, cl_mem U,
-                           cl_mem bias, cl_mem residual, int relu, cl_mem out, clcam_err *err)
+/* Per chunk of images: the chunk's input with its padding made real (conv_direct_pad) into
+ * ctx's scratch buffer 3, so the input transform reads it from the cache (the whole batch
+ * padded at once went through memory: 33 MB for resnet18's 56x56 layer), then the three
+ * kernels, V and M in scratch buffers 0 and 1. */
+static clcam_status conv_winograd_chunked(cl_ctx *ctx, const conv_shape *s, const wino_grid *gp,
+                                          cl_mem in, cl_mem U, cl_mem bias, cl_mem res, int has_res,
+                                          int relu, cl_mem out, clcam_err *err)
 {
-    cl_mem res = residual ? residual : out; /* a valid buffer the kernel does not read */
-    int has_res = residual != NULL;
     static const char *const INPUT_KERNEL[] = {"wino_input_w4", "wino_input_w8", "wino_input_w16"};
     clcam_status st = CLCAM_OK;
     cl_kernel k_pad, k_in, k_gemm, k_out;
     cl_mem V, M, inp;
-    wino_grid g = wino_grid_of(s);
+    wino_grid g = *gp;
     int chunk = wino_chunk(s, &g), n_kb = (int)(wino_k8(s) / WINO_RB), k8 = (int)wino_k8(s);
     size_t p32_max = ((size_t)chunk * g.tiles + 31) / 32 * 32;
     size_t padded = (size_t)chunk * s->C * g.Hp * g.Wp;
     int n_pad, one = 1;
-    if (!U) {
-        TRY(cl_ctx_scratch(ctx, 2, sizeof(float) * conv_winograd_weights_elems(s), &U, err));
-        TRY(conv_winograd_weights(ctx, s, weight, U, err));
-    }
-    if (wino_fused(ctx, s, &g))
-        return conv_winograd_fused(ctx, s, &g, in, U, bias, res, has_res, relu, out, err);
     TRY(conv_check(s, "Winograd's transformed input", WINO_POINTS * (size_t)s->C * p32_max, err));
     TRY(conv_check(s, "Winograd's GEMM results", WINO_POINTS * wino_k8(s) * p32_max, err));
     TRY(conv_check(s, "Winograd's padded input", padded, err));
@@ -213,6 +205,24 @@ clcam_status conv_winograd(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem w
                         CL_ARG(relu), CL_ARG(n_out)));
         TRY(cl_ctx_launch1d(ctx, k_out, (size_t)n_out, err));
     }
+exit:
+    return st;
+}
+
+/* The weights transformed where not given, then the layer in one kernel or in chunks. */
+clcam_status conv_winograd(cl_ctx *ctx, const conv_shape *s, cl_mem in, cl_mem weight, cl_mem U,
+                           cl_mem bias, cl_mem residual, int relu, cl_mem out, clcam_err *err)
+{
+    cl_mem res = residual ? residual : out; /* a valid buffer the kernels do not read */
+    int has_res = residual != NULL;
+    clcam_status st = CLCAM_OK;
+    wino_grid g = wino_grid_of(s);
+    if (!U) {
+        TRY(cl_ctx_scratch(ctx, 2, sizeof(float) * conv_winograd_weights_elems(s), &U, err));
+        TRY(conv_winograd_weights(ctx, s, weight, U, err));
+    }
+    st = wino_fused(ctx, s, &g) ? conv_winograd_fused(ctx, s, &g, in, U, bias, res, has_res, relu, out, err)
+                                : conv_winograd_chunked(ctx, s, &g, in, U, bias, res, has_res, relu, out, err);
 exit:
     return st;
 }

@@ -186,6 +186,13 @@ exit:
     return st;
 }
 
+/* Method m's raw maps: h x w, its own size where it has one (else the layer's). */
+static void raw_size(const results_layout *L, int m, int *h, int *w)
+{
+    *h = L->method_raw_h[m] ? L->method_raw_h[m] : L->raw_h;
+    *w = L->method_raw_w[m] ? L->method_raw_w[m] : L->raw_w;
+}
+
 clcam_status results_create(results_writer *w, const char *path, const results_layout *layout,
                             clcam_err *err)
 {
@@ -225,8 +232,7 @@ clcam_status results_create(results_writer *w, const char *path, const results_l
             goto exit;
         }
         TRY(results_create_dataset(w, group, "cam", cam_type, 3 + r, d_cam + 1 - r, &w->cam[m], err));
-        d_raw[1] = L->method_raw_h[m] ? L->method_raw_h[m] : L->raw_h;
-        d_raw[2] = L->method_raw_w[m] ? L->method_raw_w[m] : L->raw_w;
+        raw_size(L, m, &d_raw[1], &d_raw[2]);
         TRY(results_create_dataset(w, group, "cam_raw", H5T_IEEE_F32LE, 3 + r, d_raw + 1 - r, &w->cam_raw[m], err));
         TRY(results_metrics_create(w, group, m, err));
         H5Gclose(group);
@@ -315,8 +321,8 @@ clcam_status results_write(results_writer *w, long offset, int count, const resu
             H5Tclose(t);
             if (st != CLCAM_OK) goto exit;
         }
-        int raw_h = L->method_raw_h[m] ? L->method_raw_h[m] : L->raw_h;
-        int raw_w = L->method_raw_w[m] ? L->method_raw_w[m] : L->raw_w;
+        int raw_h, raw_w;
+        raw_size(L, m, &raw_h, &raw_w);
         size_t raw_row = sizeof(float) * (size_t)(L->topk ? L->topk : 1) * (size_t)raw_h * (size_t)raw_w;
         if (results_chunks_apply(w, w->cam_raw[m], sizeof(float), offset, count))
             TRY(results_write_chunks(w, w->cam_raw[m], offset, count, b->cam_raw[m], raw_row, sizeof(float), err));

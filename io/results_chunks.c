@@ -109,7 +109,7 @@ clcam_status results_write_chunks(results_writer *w, hid_t ds, long offset, int 
         shuffle(src, c->shuffled, chunk_bytes, elem);
         n = libdeflate_zlib_compress(c->deflater, c->shuffled, chunk_bytes, c->packed, c->packed_bytes);
         if (n == 0) { /* cannot happen with the bound's room; refuse rather than store garbage */
-            st = err_set(err, CLCAM_ERR_IO, "%s: libdeflate_zlib_compress of row %ld failed", w->path,
+            st = err_set(err, CLCAM_ERR_IO, "%s: libdeflate_zlib_compress of rows from %ld failed", w->path,
                          offset + r);
             goto exit;
         }
